@@ -1,0 +1,28 @@
+//! Descrições em português dos erros de E/S que um usuário encontra.
+
+use std::io::{self, ErrorKind};
+
+/// Uma frase curta, em português, para o erro `e` (sem ponto final).
+///
+/// As mensagens do sistema operacional vêm em inglês (ou no idioma do
+/// Windows); as situações comuns ganham aqui uma frase própria, e o resto
+/// mantém o texto original para não esconder nada.
+pub fn descrever(e: &io::Error) -> String {
+    let frase = match e.kind() {
+        ErrorKind::ConnectionRefused => "conexão recusada",
+        ErrorKind::ConnectionReset => "conexão reiniciada pelo outro lado (RST)",
+        ErrorKind::ConnectionAborted => "conexão abortada",
+        ErrorKind::BrokenPipe => "o outro lado já fechou a conexão",
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => "tempo esgotado",
+        ErrorKind::AddrInUse => "endereço já em uso",
+        ErrorKind::AddrNotAvailable => "endereço não disponível nesta máquina",
+        ErrorKind::PermissionDenied => "permissão negada",
+        ErrorKind::NotConnected => "socket não conectado",
+        ErrorKind::UnexpectedEof => "fim inesperado dos dados",
+        _ => return format!("erro de E/S: {e}"),
+    };
+    match e.raw_os_error() {
+        Some(codigo) => format!("{frase} (erro do sistema {codigo})"),
+        None => frase.to_string(),
+    }
+}

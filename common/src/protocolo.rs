@@ -1,0 +1,251 @@
+//! O protocolo "linha-eco": mensagens delimitadas por `\n` sobre TCP.
+//!
+//! TCP entrega um fluxo de bytes, não mensagens: um `read` pode trazer meia
+//! mensagem, ou três mensagens de uma vez. O cliente Python da disciplina
+//! envia o texto sem terminador e lê a resposta com um único `recv(1024)`;
+//! isso só funciona por sorte, num loopback tranquilo. Aqui cada mensagem
+//! termina em `\n` (um `\r` logo antes dele é descartado, para aceitar
+//! clientes Windows, telnet e `nc -C`), e quem lê junta os pedaços até achar
+//! o terminador.
+//!
+//! Regras (SPEC §2):
+//! - para cada mensagem o servidor envia exatamente uma linha
+//!   `Echo: <mensagem>\n`, na ordem, sem alterar nenhum byte (nem os que não
+//!   são UTF-8 válido);
+//! - uma mensagem com mais de [`LIMITE_MENSAGEM`] bytes não é guardada
+//!   inteira: o servidor responde [`erro_mensagem_grande`] e fecha;
+//! - uma linha do servidor que não é eco começa com `Erro: ` ou `Aviso: ` e
+//!   é seguida do fechamento da conexão.
+
+use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Maior mensagem aceita, em bytes, sem contar o terminador (`\n` ou `\r\n`).
+/// Limita a memória que um cliente pode ocupar no servidor.
+pub const LIMITE_MENSAGEM: usize = 65_536;
+
+/// Tamanho do buffer de leitura de cada conexão. Uma leitura (uma chamada de
+/// sistema) traz até isso do buffer de recepção do kernel; mensagens maiores
+/// são montadas em várias leituras.
+pub const TAMANHO_BUFFER: usize = 16 * 1024;
+
+/// Prefixo de toda resposta de eco.
+pub const PREFIXO_ECO: &str = "Echo: ";
+/// Prefixos das linhas que o servidor envia antes de fechar a conexão.
+pub const PREFIXO_ERRO: &str = "Erro: ";
+pub const PREFIXO_AVISO: &str = "Aviso: ";
+
+/// A linha (sem `\n`) enviada a quem manda uma mensagem grande demais.
+pub fn erro_mensagem_grande() -> String {
+    format!("{PREFIXO_ERRO}mensagem maior que {LIMITE_MENSAGEM} bytes")
+}
+
+/// O que [`LeitorDeMensagens::proxima`] encontrou no fluxo.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recebido {
+    /// Uma mensagem completa, já sem `\n` (e sem o `\r` que o precedia).
+    Mensagem(Vec<u8>),
+    /// O outro lado fechou a conexão (fim do fluxo) entre duas mensagens.
+    Fim,
+    /// O outro lado fechou no meio de uma linha: estes bytes não tinham `\n`
+    /// e foram descartados.
+    Incompleta(usize),
+    /// A linha passou de [`LIMITE_MENSAGEM`] bytes; o que veio foi descartado.
+    GrandeDemais,
+}
+
+/// Separa um fluxo de bytes em mensagens terminadas por `\n`.
+///
+/// Guarda no máximo [`TAMANHO_BUFFER`] + limite + 1 bytes, por maior que
+/// seja a linha que o outro lado envie.
+pub struct LeitorDeMensagens<R> {
+    entrada: BufReader<R>,
+    /// A mensagem em montagem, quando ela chega em mais de uma leitura.
+    linha: Vec<u8>,
+    /// Maior linha aceita, sem o terminador.
+    limite: usize,
+}
+
+impl<R: Read> LeitorDeMensagens<R> {
+    /// Um leitor com o limite do protocolo, [`LIMITE_MENSAGEM`].
+    pub fn novo(fonte: R) -> Self {
+        Self::com_limite(fonte, LIMITE_MENSAGEM)
+    }
+
+    /// Um leitor com outro limite (o cliente lê respostas, que têm o
+    /// prefixo `Echo: ` a mais).
+    pub fn com_limite(fonte: R, limite: usize) -> Self {
+        LeitorDeMensagens {
+            entrada: BufReader::with_capacity(TAMANHO_BUFFER, fonte),
+            linha: Vec::new(),
+            limite,
+        }
+    }
+
+    /// Lê até completar a próxima mensagem (ou até o fim do fluxo).
+    ///
+    /// Se a leitura falhar (erro ou tempo esgotado), o que já chegou fica
+    /// guardado e uma nova chamada continua de onde parou.
+    pub fn proxima(&mut self) -> io::Result<Recebido> {
+        loop {
+            let disponivel = match self.entrada.fill_buf() {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if disponivel.is_empty() {
+                // Fim do fluxo: o outro lado fechou (ou fez shutdown de escrita).
+                let sobra = std::mem::take(&mut self.linha).len();
+                return Ok(if sobra == 0 {
+                    Recebido::Fim
+                } else {
+                    Recebido::Incompleta(sobra)
+                });
+            }
+            match memchr::memchr(b'\n', disponivel) {
+                Some(posicao) => {
+                    self.linha.extend_from_slice(&disponivel[..posicao]);
+                    self.entrada.consume(posicao + 1);
+                    let mut mensagem = std::mem::take(&mut self.linha);
+                    if mensagem.last() == Some(&b'\r') {
+                        mensagem.pop();
+                    }
+                    if mensagem.len() > self.limite {
+                        return Ok(Recebido::GrandeDemais);
+                    }
+                    return Ok(Recebido::Mensagem(mensagem));
+                }
+                None => {
+                    let tamanho = disponivel.len();
+                    // +1: a linha pode ter exatamente o limite e ainda um `\r`.
+                    if self.linha.len() + tamanho > self.limite + 1 {
+                        self.entrada.consume(tamanho);
+                        self.linha = Vec::new();
+                        return Ok(Recebido::GrandeDemais);
+                    }
+                    self.linha.extend_from_slice(disponivel);
+                    self.entrada.consume(tamanho);
+                }
+            }
+        }
+    }
+
+    /// Já há uma mensagem completa no buffer, que [`Self::proxima`] entrega
+    /// sem nenhuma chamada de sistema?
+    pub fn tem_mensagem_pronta(&self) -> bool {
+        memchr::memchr(b'\n', self.entrada.buffer()).is_some()
+    }
+
+    /// A fonte (o socket), para escrever nela ou ajustar opções.
+    /// Ler diretamente dela perderia o que já está no buffer.
+    pub fn fonte(&self) -> &R {
+        self.entrada.get_ref()
+    }
+
+    pub fn fonte_mut(&mut self) -> &mut R {
+        self.entrada.get_mut()
+    }
+}
+
+/// Acrescenta a `saida` a resposta de eco de `mensagem`: `Echo: ` + bytes + `\n`.
+pub fn codificar_eco(saida: &mut Vec<u8>, mensagem: &[u8]) {
+    saida.reserve(PREFIXO_ECO.len() + mensagem.len() + 1);
+    saida.extend_from_slice(PREFIXO_ECO.as_bytes());
+    saida.extend_from_slice(mensagem);
+    saida.push(b'\n');
+}
+
+/// Tempo máximo que o servidor espera, depois de um `Erro:`/`Aviso:`, o
+/// cliente fechar o lado dele (ver [`Conexao::encerrar`]).
+pub const ESPERA_AO_ENCERRAR: Duration = Duration::from_secs(2);
+
+/// Quanto o servidor aceita descartar nesse intervalo antes de desistir.
+pub const DESCARTE_MAXIMO: usize = 1024 * 1024;
+
+/// Uma conexão do ponto de vista do servidor: lê mensagens e devolve ecos.
+///
+/// As respostas ficam num buffer e saem numa só escrita, logo antes de o
+/// servidor voltar a esperar dados: no vai-e-volta é uma leitura e uma
+/// escrita por mensagem; com mensagens em sequência num mesmo pacote
+/// (pipeline), todas as respostas saem juntas. Cada resposta sai inteira
+/// numa escrita, então nenhuma espera o algoritmo de Nagle.
+pub struct Conexao<S: Read + Write = TcpStream> {
+    leitor: LeitorDeMensagens<S>,
+    /// Respostas prontas que ainda não foram escritas no socket.
+    pendente: Vec<u8>,
+}
+
+impl<S: Read + Write> Conexao<S> {
+    pub fn nova(socket: S) -> Self {
+        Conexao {
+            leitor: LeitorDeMensagens::novo(socket),
+            pendente: Vec::new(),
+        }
+    }
+
+    /// Espera a próxima mensagem. Antes de bloquear numa leitura, envia as
+    /// respostas pendentes (senão o cliente esperaria por elas para sempre).
+    pub fn receber(&mut self) -> io::Result<Recebido> {
+        if !self.leitor.tem_mensagem_pronta() {
+            self.enviar_pendentes()?;
+        }
+        self.leitor.proxima()
+    }
+
+    /// Prepara o eco de `mensagem`; ele sai no próximo [`Self::receber`].
+    pub fn responder(&mut self, mensagem: &[u8]) {
+        codificar_eco(&mut self.pendente, mensagem);
+    }
+
+    /// Escreve de uma vez todas as respostas preparadas.
+    pub fn enviar_pendentes(&mut self) -> io::Result<()> {
+        if !self.pendente.is_empty() {
+            self.leitor.fonte_mut().write_all(&self.pendente)?;
+            self.pendente.clear();
+        }
+        Ok(())
+    }
+
+    /// O socket, para ajustar opções (tempo limite) ou clonar.
+    pub fn socket(&self) -> &S {
+        self.leitor.fonte()
+    }
+}
+
+impl Conexao<TcpStream> {
+    /// Envia as respostas pendentes e a linha `aviso` (um `Erro: ...` ou
+    /// `Aviso: ...`), e fecha a conexão sem perder essa linha.
+    ///
+    /// Se o servidor fechasse o socket com dados do cliente ainda não lidos
+    /// no buffer, o kernel responderia com RST, e o RST pode apagar do lado
+    /// do cliente a linha de aviso antes que ele a leia. Por isso: envia a
+    /// linha, fecha só o lado de escrita (o cliente recebe a linha e depois o
+    /// fim do fluxo) e descarta o que ainda chegar, por no máximo
+    /// [`ESPERA_AO_ENCERRAR`] ou [`DESCARTE_MAXIMO`] bytes. É o "fechamento
+    /// demorado" (lingering close) dos servidores HTTP.
+    pub fn encerrar(mut self, aviso: &str) -> io::Result<()> {
+        self.pendente.extend_from_slice(aviso.as_bytes());
+        self.pendente.push(b'\n');
+        self.enviar_pendentes()?;
+        let socket = self.leitor.fonte_mut();
+        socket.shutdown(Shutdown::Write)?;
+        let prazo = Instant::now() + ESPERA_AO_ENCERRAR;
+        let mut descartados = 0;
+        let mut lixo = [0u8; 8192];
+        while descartados < DESCARTE_MAXIMO {
+            let resta = prazo.saturating_duration_since(Instant::now());
+            if resta.is_zero() {
+                break;
+            }
+            socket.set_read_timeout(Some(resta))?;
+            match socket.read(&mut lixo) {
+                Ok(0) => break,
+                Ok(n) => descartados += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        Ok(())
+    }
+}

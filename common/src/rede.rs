@@ -1,0 +1,137 @@
+//! Endereços, argumentos de linha de comando e o socket de escuta, iguais
+//! em todas as partes.
+
+use crate::erros::descrever;
+use anyhow::{anyhow, Context, Result};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io::{self, ErrorKind};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+
+/// Porta padrão da disciplina.
+pub const PORTA_PADRAO: u16 = 5000;
+
+/// `--host` e `--porta`, comuns a todos os servidores (`#[command(flatten)]`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ArgsServidor {
+    /// Nome ou IP em que o servidor escuta: localhost (padrão), 127.0.0.1, ::1, 0.0.0.0...
+    #[arg(long, default_value = "localhost", hide_default_value = true)]
+    pub host: String,
+
+    /// Porta TCP (padrão: 5000); 0 pede ao sistema uma porta livre, mostrada ao iniciar
+    #[arg(long, default_value_t = PORTA_PADRAO, hide_default_value = true)]
+    pub porta: u16,
+}
+
+/// Os endereços de `host:porta`, os IPv4 primeiro.
+///
+/// No Windows `localhost` resolve primeiro para `::1`; um servidor que
+/// escutasse só em `::1` não seria alcançado por um cliente que disca
+/// 127.0.0.1 (como o cliente Python da disciplina), e um cliente que tenta
+/// `::1` primeiro perde cerca de 2 s com a recusa. Preferir IPv4 evita os dois.
+pub fn resolver(host: &str, porta: u16) -> io::Result<Vec<SocketAddr>> {
+    let mut enderecos: Vec<SocketAddr> = (host, porta).to_socket_addrs()?.collect();
+    enderecos.sort_by_key(SocketAddr::is_ipv6); // estável: mantém a ordem do sistema
+    if enderecos.is_empty() {
+        return Err(io::Error::new(ErrorKind::NotFound, "nenhum endereço"));
+    }
+    Ok(enderecos)
+}
+
+/// `host:porta` como se digita: IPv6 literal entre colchetes.
+pub fn host_porta(host: &str, porta: u16) -> String {
+    if host.contains(':') {
+        format!("[{host}]:{porta}")
+    } else {
+        format!("{host}:{porta}")
+    }
+}
+
+/// Cria o socket de escuta: `socket()`, `bind()` e `listen(backlog)`.
+///
+/// `backlog` é o tamanho da fila de conexões completas que o kernel guarda
+/// enquanto o programa não chama `accept()`. `TcpListener::bind` da
+/// biblioteca padrão sempre pede 128; para reproduzir o `listen(1)` da
+/// disciplina é preciso o crate socket2, que expõe as chamadas uma a uma.
+pub fn escutar(args: &ArgsServidor, backlog: i32) -> Result<TcpListener> {
+    let onde = host_porta(&args.host, args.porta);
+    let endereco = resolver(&args.host, args.porta)
+        .map_err(|_| anyhow!("não foi possível resolver o nome {:?}", args.host))
+        .with_context(|| format!("bind em {onde}"))?[0];
+    let socket = Socket::new(
+        Domain::for_address(endereco),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(|e| anyhow!("socket(): {}", descrever(&e)))?;
+    // No Unix, SO_REUSEADDR deixa reabrir a porta logo após reiniciar o
+    // servidor (sem ele, conexões em TIME_WAIT bloqueiam o bind por até
+    // 1 minuto). No Windows a mesma opção deixaria outro programa roubar a
+    // porta em uso; por isso a biblioteca padrão, e nós, só a usamos no Unix.
+    #[cfg(unix)]
+    socket
+        .set_reuse_address(true)
+        .map_err(|e| anyhow!("setsockopt(SO_REUSEADDR): {}", descrever(&e)))?;
+    socket
+        .bind(&endereco.into())
+        .map_err(|e| anyhow!(motivo_do_bind(&e, args.porta)))
+        .with_context(|| format!("bind em {onde} ({endereco})"))?;
+    socket
+        .listen(backlog)
+        .map_err(|e| anyhow!("listen(): {}", descrever(&e)))?;
+    Ok(socket.into())
+}
+
+fn motivo_do_bind(e: &io::Error, porta: u16) -> String {
+    match e.kind() {
+        ErrorKind::AddrInUse => {
+            format!(
+                "a porta {porta} já está em uso (outro servidor rodando? encerre-o ou use --porta)"
+            )
+        }
+        ErrorKind::AddrNotAvailable => "esse endereço não pertence a esta máquina".to_string(),
+        ErrorKind::PermissionDenied => {
+            format!("sem permissão para usar a porta {porta} (portas abaixo de 1024 exigem privilégio, ou o firewall bloqueou)")
+        }
+        _ => descrever(e),
+    }
+}
+
+/// Imprime o banner (a primeira linha de todo servidor, e uma linha vazia) e,
+/// na saída de erros, como se conectar a ele.
+///
+/// Com `--porta 0` o banner mostra a porta que o sistema escolheu: é dele
+/// que os testes e o `cenario` tiram a porta.
+pub fn anunciar(listener: &TcpListener, args: &ArgsServidor) -> Result<u16> {
+    let porta = listener
+        .local_addr()
+        .map_err(|e| anyhow!("getsockname(): {}", descrever(&e)))?
+        .port();
+    println!(
+        "Servidor Echo escutando em {}",
+        host_porta(&args.host, porta)
+    );
+    println!();
+    let mut opcoes = String::new();
+    if args.host != "localhost" {
+        opcoes.push_str(&format!(" --host {}", args.host));
+    }
+    if porta != PORTA_PADRAO {
+        opcoes.push_str(&format!(" --porta {porta}"));
+    }
+    let separador = if opcoes.is_empty() { "" } else { " --" };
+    eprintln!("(para conectar, em outro terminal: cargo run --bin cliente{separador}{opcoes})");
+    Ok(porta)
+}
+
+/// Modelo da ajuda (`--help`) em português; o clap escreve os títulos em
+/// inglês ("Usage", "Options") se não lhe damos um.
+pub const MODELO_AJUDA: &str = "{about}\n\nUso: {bin} [OPÇÕES]\n\nOpções:\n{options}{after-help}";
+
+/// `-h/--help` com a descrição em português (`#[command(flatten)]`, junto com
+/// `#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ArgsAjuda {
+    /// Mostra esta ajuda
+    #[arg(short = 'h', long = "help", action = clap::ArgAction::Help)]
+    ajuda: Option<bool>,
+}

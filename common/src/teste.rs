@@ -1,0 +1,300 @@
+//! Apoio aos testes de integração: iniciar os binários de verdade (porta 0,
+//! porta lida do banner), esperar linhas do log e falar TCP com eles.
+//!
+//! Não faz parte do material didático; fica na biblioteca para que os testes
+//! de cada parte possam usar os binários das outras (o `cliente`, o servidor
+//! da parte anterior).
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Prazo generoso para qualquer evento esperado: a máquina de CI é pequena
+/// e compartilhada; um teste só espera tudo isso quando já falhou.
+pub const PRAZO: Duration = Duration::from_secs(30);
+
+/// Caminho do executável `nome` do workspace (em `target/<perfil>/`),
+/// compilando-o se ainda não existir (ex.: `cargo test -p parte1` não
+/// compila o `cliente`).
+pub fn binario(nome: &str) -> PathBuf {
+    static COMPILANDO: Mutex<()> = Mutex::new(());
+    let exe = std::env::current_exe().expect("o teste conhece o próprio executável");
+    // target/<perfil>/deps/teste-hash -> target/<perfil>/
+    let pasta = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("o executável de teste fica em target/<perfil>/deps");
+    let caminho = pasta.join(format!("{nome}{}", std::env::consts::EXE_SUFFIX));
+    let _vez = COMPILANDO.lock().unwrap_or_else(|e| e.into_inner());
+    if !caminho.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut comando = Command::new(cargo);
+        comando.args(["build", "--bin", nome]);
+        if pasta.file_name().is_some_and(|p| p == "release") {
+            comando.arg("--release");
+        }
+        let status = comando.status().expect("executar cargo build");
+        assert!(status.success(), "cargo build --bin {nome} falhou");
+    }
+    caminho
+}
+
+/// Um servidor (ou outro programa) em execução, com a saída padrão coletada
+/// linha a linha. Ao sair de escopo, o processo é encerrado.
+pub struct Processo {
+    filho: Child,
+    linhas: Arc<(Mutex<Vec<String>>, Condvar)>,
+    /// Porta lida do banner (0 se o programa não é um servidor).
+    pub porta: u16,
+}
+
+impl Processo {
+    /// Inicia o servidor `nome` com `--porta 0` e os `args`, e espera o
+    /// banner `Servidor Echo escutando em host:porta`.
+    pub fn servidor(nome: &str, args: &[&str]) -> Processo {
+        let mut todos = vec!["--porta", "0"];
+        todos.extend_from_slice(args);
+        let mut processo = Processo::iniciar(nome, &todos);
+        let banner = processo.esperar(|l| l.starts_with("Servidor Echo escutando em "), 1);
+        processo.porta = banner
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("banner sem porta: {banner:?}"));
+        processo
+    }
+
+    /// Inicia `nome` com `args`, coletando a saída padrão.
+    pub fn iniciar(nome: &str, args: &[&str]) -> Processo {
+        let mut filho = Command::new(binario(nome))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("iniciar {nome}: {e}"));
+        let saida = filho.stdout.take().expect("stdout foi pedido como pipe");
+        let linhas = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
+        let coletor = Arc::clone(&linhas);
+        thread::spawn(move || {
+            let mut leitor = BufReader::new(saida);
+            let mut linha = Vec::new();
+            while leitor.read_until(b'\n', &mut linha).unwrap_or(0) > 0 {
+                let texto = String::from_utf8_lossy(&linha)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_string();
+                let (lista, sinal) = &*coletor;
+                lista.lock().unwrap_or_else(|e| e.into_inner()).push(texto);
+                sinal.notify_all();
+                linha.clear();
+            }
+        });
+        Processo {
+            filho,
+            linhas,
+            porta: 0,
+        }
+    }
+
+    /// Espera até haver `n` linhas que satisfazem `predicado`; devolve a
+    /// n-ésima. Falha o teste (mostrando tudo o que foi impresso) se o
+    /// [`PRAZO`] passar.
+    pub fn esperar(&self, predicado: impl Fn(&str) -> bool, n: usize) -> String {
+        let (lista, sinal) = &*self.linhas;
+        let limite = Instant::now() + PRAZO;
+        let mut linhas = lista.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(linha) = linhas.iter().filter(|l| predicado(l)).nth(n - 1) {
+                return linha.clone();
+            }
+            let resta = limite.saturating_duration_since(Instant::now());
+            assert!(
+                !resta.is_zero(),
+                "linha esperada não apareceu em {PRAZO:?}; saída:\n{}",
+                linhas.join("\n")
+            );
+            linhas = sinal
+                .wait_timeout(linhas, resta)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Espera uma linha que contém `trecho` (a n-ésima).
+    pub fn esperar_texto(&self, trecho: &str, n: usize) -> String {
+        self.esperar(|l| l.contains(trecho), n)
+    }
+
+    /// Tudo o que o processo imprimiu até agora.
+    pub fn saida(&self) -> Vec<String> {
+        self.linhas
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.filho.id()
+    }
+
+    /// O processo ainda está rodando?
+    pub fn vivo(&mut self) -> bool {
+        matches!(self.filho.try_wait(), Ok(None))
+    }
+
+    /// Espera o processo terminar (até o [`PRAZO`]).
+    pub fn esperar_saida(&mut self) -> ExitStatus {
+        let limite = Instant::now() + PRAZO;
+        while Instant::now() < limite {
+            if let Ok(Some(status)) = self.filho.try_wait() {
+                return status;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        panic!("o processo {} não terminou em {PRAZO:?}", self.filho.id());
+    }
+
+    /// Pico de memória residente (VmHWM), em KiB; só no Linux.
+    pub fn memoria_pico_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.filho.id())).ok()?;
+        let linha = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        linha.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Envia um sinal ao processo (Unix).
+    #[cfg(unix)]
+    pub fn sinal(&self, sinal: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{sinal}"), &self.filho.id().to_string()])
+            .status()
+            .expect("executar kill");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Processo {
+    fn drop(&mut self) {
+        let _ = self.filho.kill();
+        let _ = self.filho.wait();
+    }
+}
+
+/// Executa o `cliente` de verdade com `entrada` no stdin (um pipe) e devolve
+/// (código de saída, saída padrão).
+pub fn executar_cliente(porta: u16, entrada: &[u8], extra: &[&str]) -> (Option<i32>, String) {
+    let porta = porta.to_string();
+    let mut args = vec!["--porta", porta.as_str()];
+    args.extend_from_slice(extra);
+    let mut filho = Command::new(binario("cliente"))
+        .args(&args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("iniciar o cliente");
+    let mut stdin = filho.stdin.take().expect("stdin foi pedido como pipe");
+    let entrada = entrada.to_vec();
+    // Escreve numa thread: se o cliente sair antes de ler tudo, não trava.
+    thread::spawn(move || {
+        let _ = stdin.write_all(&entrada);
+    });
+    let mut saida = String::new();
+    let mut stdout = filho.stdout.take().expect("stdout foi pedido como pipe");
+    let leitor = thread::spawn(move || {
+        let _ = stdout.read_to_string(&mut saida);
+        saida
+    });
+    let limite = Instant::now() + PRAZO;
+    let status = loop {
+        if let Ok(Some(status)) = filho.try_wait() {
+            break status;
+        }
+        if Instant::now() > limite {
+            let _ = filho.kill();
+            panic!("o cliente não terminou em {PRAZO:?}");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let mut erros = String::new();
+    if let Some(mut stderr) = filho.stderr.take() {
+        let _ = stderr.read_to_string(&mut erros);
+    }
+    let saida = leitor.join().expect("thread leitora");
+    (status.code(), saida + &erros)
+}
+
+/// Um cliente TCP cru, para os testes falarem o protocolo diretamente.
+pub struct Conectado {
+    pub socket: TcpStream,
+    leitor: BufReader<TcpStream>,
+}
+
+impl Conectado {
+    pub fn novo(porta: u16) -> Conectado {
+        let socket = TcpStream::connect(("127.0.0.1", porta)).expect("conectar ao servidor");
+        socket
+            .set_read_timeout(Some(PRAZO))
+            .expect("set_read_timeout");
+        let leitor = BufReader::new(socket.try_clone().expect("try_clone"));
+        Conectado { socket, leitor }
+    }
+
+    pub fn enviar(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.socket.write_all(bytes)
+    }
+
+    /// Lê uma linha (sem o `\n`); `None` no fim do fluxo.
+    pub fn ler_linha(&mut self) -> io::Result<Option<Vec<u8>>> {
+        let mut linha = Vec::new();
+        if self.leitor.read_until(b'\n', &mut linha)? == 0 {
+            return Ok(None);
+        }
+        assert_eq!(
+            linha.pop(),
+            Some(b'\n'),
+            "linha sem terminador: {:?}",
+            String::from_utf8_lossy(&linha)
+        );
+        Ok(Some(linha))
+    }
+
+    /// Envia `mensagem` + `\n` e confere que a resposta é o eco exato.
+    pub fn eco(&mut self, mensagem: &[u8]) {
+        let mut linha = mensagem.to_vec();
+        linha.push(b'\n');
+        self.enviar(&linha).expect("enviar mensagem");
+        let resposta = self
+            .ler_linha()
+            .expect("ler resposta")
+            .expect("resposta antes do fim");
+        let mut esperado = b"Echo: ".to_vec();
+        esperado.extend_from_slice(mensagem);
+        assert_eq!(resposta, esperado, "eco errado");
+    }
+
+    /// Lê até o fim do fluxo; devolve as linhas recebidas.
+    pub fn ler_ate_o_fim(&mut self) -> io::Result<Vec<Vec<u8>>> {
+        let mut linhas = Vec::new();
+        while let Some(linha) = self.ler_linha()? {
+            linhas.push(linha);
+        }
+        Ok(linhas)
+    }
+
+    /// Fecha o lado de escrita (o servidor vê o fim do fluxo).
+    pub fn fechar_escrita(&self) {
+        let _ = self.socket.shutdown(Shutdown::Write);
+    }
+
+    /// Fecha com RST em vez de FIN (SO_LINGER com tempo 0): uma queda abrupta.
+    pub fn resetar(self) {
+        let socket = socket2::SockRef::from(&self.socket);
+        let _ = socket.set_linger(Some(Duration::ZERO));
+        drop(self);
+    }
+}

@@ -1,0 +1,62 @@
+//! Como mostrar no terminal os bytes que vieram de um cliente.
+//!
+//! Um cliente pode mandar qualquer byte: sequências ANSI (`ESC [2J` apaga a
+//! tela do operador), `\r` (reescreve a linha do log), NUL, UTF-8 inválido.
+//! Todo texto vindo da rede passa por [`texto_seguro`] antes de ser impresso:
+//! caracteres de controle e bytes inválidos aparecem escapados, nunca crus.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+/// Versão imprimível de `bytes`: UTF-8 válido e sem caracteres de controle.
+///
+/// Acentos e emojis passam intactos; `ESC` vira `\u{1b}`, `\r` vira `\r`,
+/// um byte inválido como 0xFF vira `\xff`. Sem nada a escapar, não copia.
+pub fn texto_seguro(bytes: &[u8]) -> Cow<'_, str> {
+    if let Ok(texto) = std::str::from_utf8(bytes) {
+        if !texto.chars().any(precisa_escapar) {
+            return Cow::Borrowed(texto);
+        }
+    }
+    let mut saida = String::with_capacity(bytes.len() + 8);
+    for pedaco in bytes.utf8_chunks() {
+        for c in pedaco.valid().chars() {
+            if precisa_escapar(c) {
+                saida.extend(c.escape_debug());
+            } else {
+                saida.push(c);
+            }
+        }
+        for byte in pedaco.invalid() {
+            let _ = write!(saida, "\\x{byte:02x}");
+        }
+    }
+    Cow::Owned(saida)
+}
+
+/// Caracteres de controle (C0, DEL, C1) e os de formatação bidirecional, que
+/// reordenam visualmente o texto ao redor ("Trojan Source").
+fn precisa_escapar(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod testes {
+    use super::texto_seguro;
+
+    #[test]
+    fn texto_comum_passa_sem_copia() {
+        assert!(matches!(
+            texto_seguro("olá, ação ✓".as_bytes()),
+            std::borrow::Cow::Borrowed("olá, ação ✓")
+        ));
+    }
+
+    #[test]
+    fn controles_e_bytes_invalidos_saem_escapados() {
+        assert_eq!(texto_seguro(b"\x1b[2Jx\r\0\t"), "\\u{1b}[2Jx\\r\\0\\t");
+        assert_eq!(texto_seguro(b"a\xffb\xc3"), "a\\xffb\\xc3");
+        assert_eq!(texto_seguro("\u{202e}abc".as_bytes()), "\\u{202e}abc");
+    }
+}

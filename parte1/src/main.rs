@@ -1,0 +1,38 @@
+//! Parte 1, ponto de entrada: lê a linha de comando, abre o socket de escuta
+//! e entrega-o ao servidor (`servidor.rs`).
+
+mod servidor;
+
+use clap::Parser;
+use common::rede::{anunciar, escutar, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+
+/// Tamanho da fila de conexões completas que o kernel guarda enquanto o
+/// servidor não chama `accept()`: 1, como o `listen(1)` da disciplina.
+const BACKLOG: i32 = 1;
+
+/// Servidor Echo iterativo e bloqueante (Parte 1): atende um cliente por vez.
+#[derive(Parser)]
+#[command(name = "parte1", about, disable_help_flag = true, help_template = MODELO_AJUDA)]
+struct Args {
+    #[command(flatten)]
+    servidor: ArgsServidor,
+
+    #[command(flatten)]
+    ajuda: ArgsAjuda,
+}
+
+fn main() {
+    let args = Args::parse();
+    let servidor = match escutar(&args.servidor, BACKLOG) {
+        Ok(servidor) => servidor,
+        Err(e) => {
+            eprintln!("parte1: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = anunciar(&servidor, &args.servidor) {
+        eprintln!("parte1: {e:#}");
+        std::process::exit(1);
+    }
+    servidor::servir(servidor);
+}

@@ -1,0 +1,53 @@
+//! Parte 2, ponto de entrada: lê a linha de comando, abre o socket de escuta
+//! e entrega-o ao servidor (`servidor.rs`).
+
+mod servidor;
+
+use clap::Parser;
+use common::rede::{anunciar, escutar, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use std::time::Duration;
+
+/// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
+/// o servidor não chama `accept()`: 1, como o `listen(1)` da disciplina.
+const BACKLOG_PADRAO: i32 = 1;
+
+/// Servidor Echo iterativo e bloqueante, instrumentado (Parte 2): horários,
+/// tamanho da fila de conexões e atraso artificial por resposta.
+#[derive(Parser)]
+#[command(name = "parte3", about, disable_help_flag = true, help_template = MODELO_AJUDA)]
+struct Args {
+    #[command(flatten)]
+    servidor: ArgsServidor,
+
+    /// Tamanho da fila do listen() (padrão: 1); o kernel completa até cerca de N+1 conexões sem accept()
+    #[arg(long, default_value_t = BACKLOG_PADRAO, hide_default_value = true)]
+    backlog: i32,
+
+    /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        hide_default_value = true
+    )]
+    atraso: u64,
+
+    #[command(flatten)]
+    ajuda: ArgsAjuda,
+}
+
+fn main() {
+    let args = Args::parse();
+    let servidor = match escutar(&args.servidor, args.backlog) {
+        Ok(servidor) => servidor,
+        Err(e) => {
+            eprintln!("parte3: {e:#}");
+            std::process::exit(1);
+        }
+    };
+    if let Err(e) = anunciar(&servidor, &args.servidor) {
+        eprintln!("parte3: {e:#}");
+        std::process::exit(1);
+    }
+    servidor::servir(servidor, Duration::from_millis(args.atraso));
+}

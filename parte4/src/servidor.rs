@@ -1,0 +1,86 @@
+//! # Parte 2 — o mesmo servidor bloqueante, instrumentado para observação
+//!
+//! O servidor da Parte 1, sem mudar o modo de atender: um cliente de cada
+//! vez. O que muda é só o que ele mostra e deixa ajustar, para provar a
+//! serialização com dois clientes:
+//! - cada linha do log tem a hora com milissegundos;
+//! - a linha de desconexão diz quanto tempo o cliente ficou e quantas
+//!   mensagens enviou;
+//! - `--backlog` escolhe o tamanho da fila do `listen()`;
+//! - `--atraso` espera antes de cada resposta, simulando trabalho lento.
+//!
+//! Limitação que a Parte 3 resolve: o segundo cliente consegue se conectar
+//! (o kernel completa a conexão e a deixa na fila do `listen()`), mas a
+//! mensagem dele fica no buffer do socket até o primeiro cliente sair.
+//!
+//! ## Como observar
+//! 1. Terminal 1: `cargo run --bin parte2` (ou `just parte2`).
+//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo` nos dois, quase
+//!    ao mesmo tempo; envie uma mensagem em cada.
+//! 3. Só o primeiro recebe resposta. Quando ele digita `sair`, o servidor
+//!    aceita o segundo em milissegundos e responde a mensagem que esperava.
+
+use common::erros::descrever;
+use common::protocolo::{erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM};
+use common::tempo::{agora, duracao_legivel};
+use common::texto::texto_seguro;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Pausa depois de um `accept()` que falhou (ex.: limite de arquivos
+/// abertos atingido), para o laço não girar em falso gastando CPU.
+const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
+
+/// Atende clientes, um de cada vez, para sempre.
+pub fn servir(servidor: TcpListener, atraso: Duration) {
+    loop {
+        println!("{} Aguardando conexão...", agora());
+        let (socket, endereco) = match servidor.accept() {
+            Ok(par) => par,
+            Err(e) => {
+                println!("{} Erro no accept(): {}", agora(), descrever(&e));
+                thread::sleep(PAUSA_APOS_ERRO_NO_ACCEPT);
+                continue;
+            }
+        };
+        atender_cliente(socket, endereco, atraso);
+        println!();
+    }
+}
+
+/// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
+/// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
+fn atender_cliente(socket: TcpStream, endereco: SocketAddr, atraso: Duration) {
+    println!("{} Conectado com {endereco}", agora());
+    let inicio = Instant::now();
+    let mut mensagens = 0;
+    let mut conexao = Conexao::nova(socket);
+    let desfecho = loop {
+        match conexao.receber() {
+            Ok(Recebido::Mensagem(mensagem)) => {
+                println!("{} Recebido: {}", agora(), texto_seguro(&mensagem));
+                mensagens += 1;
+                thread::sleep(atraso);
+                conexao.responder(&mensagem);
+            }
+            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
+            Ok(Recebido::Incompleta(bytes)) => break format!(
+                "Cliente desconectou no meio de uma mensagem ({bytes} bytes sem \\n descartados)"
+            ),
+            Ok(Recebido::GrandeDemais) => {
+                let _ = conexao.encerrar(&erro_mensagem_grande());
+                break format!(
+                    "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
+                );
+            }
+            Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
+        }
+    };
+    let duracao = duracao_legivel(inicio.elapsed());
+    println!(
+        "{} {desfecho} (ficou {duracao}, {mensagens} mensagens)",
+        agora()
+    );
+    // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
+}
