@@ -42,7 +42,7 @@ pub fn erro_mensagem_grande() -> String {
 }
 
 /// O que [`LeitorDeMensagens::proxima`] encontrou no fluxo.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recebido {
     /// Uma mensagem completa, já sem `\n` (e sem o `\r` que o precedia).
     Mensagem(Vec<u8>),

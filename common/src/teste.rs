@@ -184,9 +184,15 @@ impl Drop for Processo {
     }
 }
 
-/// Executa o `cliente` de verdade com `entrada` no stdin (um pipe) e devolve
-/// (código de saída, saída padrão).
-pub fn executar_cliente(porta: u16, entrada: &[u8], extra: &[&str]) -> (Option<i32>, String) {
+/// O que um `cliente` executado por [`executar_cliente`] produziu.
+pub struct Execucao {
+    pub codigo: Option<i32>,
+    pub saida: String,
+    pub erros: String,
+}
+
+/// Executa o `cliente` de verdade com `entrada` no stdin (um pipe).
+pub fn executar_cliente(porta: u16, entrada: &[u8], extra: &[&str]) -> Execucao {
     let porta = porta.to_string();
     let mut args = vec!["--porta", porta.as_str()];
     args.extend_from_slice(extra);
@@ -225,7 +231,11 @@ pub fn executar_cliente(porta: u16, entrada: &[u8], extra: &[&str]) -> (Option<i
         let _ = stderr.read_to_string(&mut erros);
     }
     let saida = leitor.join().expect("thread leitora");
-    (status.code(), saida + &erros)
+    Execucao {
+        codigo: status.code(),
+        saida,
+        erros,
+    }
 }
 
 /// Um cliente TCP cru, para os testes falarem o protocolo diretamente.
@@ -296,5 +306,107 @@ impl Conectado {
         let socket = socket2::SockRef::from(&self.socket);
         let _ = socket.set_linger(Some(Duration::ZERO));
         drop(self);
+    }
+}
+
+/// Provas de robustez válidas para todo servidor do projeto: cada uma recebe
+/// o nome do binário, faz o papel de um cliente hostil e confere que o
+/// servidor responde como a SPEC manda e continua atendendo.
+pub mod provas {
+    use super::*;
+
+    /// Depois de cada agressão: um cliente comum ainda é atendido.
+    pub fn continua_atendendo(servidor: &mut Processo) {
+        assert!(
+            servidor.vivo(),
+            "o servidor morreu; saída:\n{}",
+            servidor.saida().join("\n")
+        );
+        let mut cliente = Conectado::novo(servidor.porta);
+        cliente.eco("ainda vivo?".as_bytes());
+    }
+
+    /// Uma linha acima do limite recebe `Erro: ...` e o fechamento; o
+    /// próximo cliente é atendido normalmente.
+    pub fn mensagem_grande_recebe_erro(nome: &str, args: &[&str]) {
+        let mut servidor = Processo::servidor(nome, args);
+        let mut cliente = Conectado::novo(servidor.porta);
+        let mut linha = vec![b'x'; 65_537];
+        linha.push(b'\n');
+        cliente.enviar(&linha).expect("enviar linha grande");
+        let linhas = cliente.ler_ate_o_fim().expect("ler até o fim");
+        assert_eq!(
+            linhas,
+            vec![b"Erro: mensagem maior que 65536 bytes".to_vec()]
+        );
+        drop(cliente);
+        servidor.esperar_texto("maior que 65536 bytes", 1);
+        continua_atendendo(&mut servidor);
+    }
+
+    /// 100 MB sem `\n`: o servidor não guarda a linha (memória limitada).
+    pub fn linha_de_100_mb_nao_ocupa_memoria(nome: &str, args: &[&str]) {
+        let mut servidor = Processo::servidor(nome, args);
+        let mut cliente = Conectado::novo(servidor.porta);
+        let bloco = vec![b'y'; 1 << 20];
+        let mut enviados = 0;
+        for _ in 0..100 {
+            // O servidor desiste depois de 64 KiB e fecha: a escrita falha.
+            match cliente.enviar(&bloco) {
+                Ok(()) => enviados += 1,
+                Err(_) => break,
+            }
+        }
+        assert!(enviados < 100, "o servidor aceitou 100 MB sem reclamar");
+        drop(cliente);
+        servidor.esperar_texto("maior que 65536 bytes", 1);
+        continua_atendendo(&mut servidor);
+        if let Some(pico) = servidor.memoria_pico_kib() {
+            assert!(pico < 32 * 1024, "pico de memória de {pico} KiB");
+        }
+    }
+
+    /// Um cliente cai (RST) no meio de uma linha; o servidor registra e segue.
+    pub fn reset_no_meio_da_linha(nome: &str, args: &[&str]) {
+        let mut servidor = Processo::servidor(nome, args);
+        let mut cliente = Conectado::novo(servidor.porta);
+        cliente.eco(b"antes");
+        cliente.enviar(b"meia linha sem fim").expect("enviar");
+        cliente.resetar();
+        servidor.esperar(
+            |l| l.contains("falhou") || l.contains("no meio de uma mensagem"),
+            1,
+        );
+        continua_atendendo(&mut servidor);
+    }
+
+    /// Sequências de controle chegam escapadas ao log; UTF-8 inválido volta
+    /// intacto no eco; mensagens num mesmo pacote são todas respondidas.
+    pub fn bytes_hostis_e_pipeline(nome: &str, args: &[&str]) {
+        let mut servidor = Processo::servidor(nome, args);
+        let mut cliente = Conectado::novo(servidor.porta);
+        cliente
+            .enviar(b"\x1b[2Jlimpa\r\n\xff\xfeinvalido\nterceira\n")
+            .expect("enviar");
+        let respostas: Vec<Vec<u8>> = (0..3)
+            .map(|_| cliente.ler_linha().unwrap().unwrap())
+            .collect();
+        assert_eq!(
+            respostas,
+            vec![
+                b"Echo: \x1b[2Jlimpa".to_vec(),
+                b"Echo: \xff\xfeinvalido".to_vec(),
+                b"Echo: terceira".to_vec()
+            ]
+        );
+        let linha = servidor.esperar_texto("limpa", 1);
+        assert!(
+            linha.contains("\\u{1b}[2Jlimpa") && !linha.contains('\x1b'),
+            "{linha:?}"
+        );
+        let linha = servidor.esperar_texto("invalido", 1);
+        assert!(linha.contains("\\xff\\xfeinvalido"), "{linha:?}");
+        drop(cliente);
+        continua_atendendo(&mut servidor);
     }
 }

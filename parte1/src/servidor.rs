@@ -58,9 +58,11 @@ fn atender_cliente(socket: TcpStream, endereco: SocketAddr) {
                 conexao.responder(&mensagem);
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
-            Ok(Recebido::Incompleta(bytes)) => break format!(
+            Ok(Recebido::Incompleta(bytes)) => {
+                break format!(
                 "Cliente desconectou no meio de uma mensagem ({bytes} bytes sem \\n descartados)"
-            ),
+            )
+            }
             Ok(Recebido::GrandeDemais) => {
                 let _ = conexao.encerrar(&erro_mensagem_grande());
                 break format!(
