@@ -19,6 +19,8 @@ pub fn descrever(e: &io::Error) -> String {
         ErrorKind::PermissionDenied => "permissão negada",
         ErrorKind::NotConnected => "socket não conectado",
         ErrorKind::UnexpectedEof => "fim inesperado dos dados",
+        // Erros criados por este projeto já vêm com a frase em português.
+        ErrorKind::Other if e.get_ref().is_some() => return e.to_string(),
         _ => return format!("erro de E/S: {e}"),
     };
     match e.raw_os_error() {

@@ -201,7 +201,18 @@ impl<S: Read + Write> Conexao<S> {
     /// Escreve de uma vez todas as respostas preparadas.
     pub fn enviar_pendentes(&mut self) -> io::Result<()> {
         if !self.pendente.is_empty() {
-            self.leitor.fonte_mut().write_all(&self.pendente)?;
+            if let Err(e) = self.leitor.fonte_mut().write_all(&self.pendente) {
+                return Err(match e.kind() {
+                    // Com tempo limite de escrita (Parte 4), escrita esgotada
+                    // quer dizer que o cliente não lê as respostas. Vira um
+                    // erro próprio, para não ser confundido com a leitura
+                    // esgotada, que a Parte 4 usa como relógio e não é fatal.
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut => io::Error::other(
+                        "o cliente não está lendo as respostas (tempo de escrita esgotado)",
+                    ),
+                    _ => e,
+                });
+            }
             self.pendente.clear();
         }
         Ok(())

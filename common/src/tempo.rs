@@ -2,23 +2,25 @@
 
 use chrono::{DateTime, Local};
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-/// Um instante na hora local, impresso como `[hh:mm:ss.mmm]`.
+/// Um instante, impresso na hora local como `[hh:mm:ss.mmm]`.
 ///
-/// Guardar o instante e formatar depois permite que uma thread registre a
-/// hora do evento e outra (o logger da Parte 4) faça a formatação.
+/// Guarda o instante cru e só o converte para a hora local ao imprimir:
+/// assim uma thread registra a hora do evento e outra (o logger da Parte 4)
+/// faz a conversão e a formatação, que consultam o fuso horário.
 #[derive(Clone, Copy, Debug)]
-pub struct Carimbo(DateTime<Local>);
+pub struct Carimbo(SystemTime);
 
 /// O carimbo deste instante.
 pub fn agora() -> Carimbo {
-    Carimbo(Local::now())
+    Carimbo(SystemTime::now())
 }
 
 impl fmt::Display for Carimbo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}]", self.0.format("%H:%M:%S%.3f"))
+        let local: DateTime<Local> = self.0.into();
+        write!(f, "[{}]", local.format("%H:%M:%S%.3f"))
     }
 }
 

@@ -1,4 +1,4 @@
-//! Parte 2, ponto de entrada: lê a linha de comando, abre o socket de escuta
+//! Parte 3, ponto de entrada: lê a linha de comando, abre o socket de escuta
 //! e entrega-o ao servidor (`servidor.rs`).
 
 mod servidor;
@@ -7,21 +7,17 @@ use clap::Parser;
 use common::rede::{anunciar, escutar, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
 use std::time::Duration;
 
-/// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
-/// o servidor não chama `accept()`: 1, como o `listen(1)` da disciplina.
-const BACKLOG_PADRAO: i32 = 1;
+/// Tamanho da fila de conexões completas que o kernel guarda enquanto o
+/// servidor não chama `accept()`. Com uma thread por cliente o `accept()`
+/// volta logo; a fila só absorve rajadas (128 é o que a biblioteca padrão usa).
+const BACKLOG: i32 = 128;
 
-/// Servidor Echo iterativo e bloqueante, instrumentado (Parte 2): horários,
-/// tamanho da fila de conexões e atraso artificial por resposta.
+/// Servidor Echo concorrente, uma thread por cliente (Parte 3).
 #[derive(Parser)]
 #[command(name = "parte3", about, disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]
     servidor: ArgsServidor,
-
-    /// Tamanho da fila do listen() (padrão: 1); o kernel completa até cerca de N+1 conexões sem accept()
-    #[arg(long, default_value_t = BACKLOG_PADRAO, hide_default_value = true)]
-    backlog: i32,
 
     /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
     #[arg(
@@ -38,7 +34,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let servidor = match escutar(&args.servidor, args.backlog) {
+    let servidor = match escutar(&args.servidor, BACKLOG) {
         Ok(servidor) => servidor,
         Err(e) => {
             eprintln!("parte3: {e:#}");

@@ -1,29 +1,39 @@
-//! # Parte 2 — o mesmo servidor bloqueante, instrumentado para observação
+//! # Parte 3 — uma thread por cliente
 //!
-//! O servidor da Parte 1, sem mudar o modo de atender: um cliente de cada
-//! vez. O que muda é só o que ele mostra e deixa ajustar, para provar a
-//! serialização com dois clientes:
-//! - cada linha do log tem a hora com milissegundos;
-//! - a linha de desconexão diz quanto tempo o cliente ficou e quantas
-//!   mensagens enviou;
-//! - `--backlog` escolhe o tamanho da fila do `listen()`;
-//! - `--atraso` espera antes de cada resposta, simulando trabalho lento.
+//! O servidor da Parte 2 com uma única ideia nova: cada conexão aceita é
+//! atendida numa thread própria (`atender_cliente`), e o laço principal volta
+//! na hora para `accept()`. Um cliente lento ou parado não segura mais os
+//! outros: o kernel escalona as threads, e cada uma bloqueia só na sua
+//! própria leitura.
 //!
-//! Limitação que a Parte 3 resolve: o segundo cliente consegue se conectar
-//! (o kernel completa a conexão e a deixa na fila do `listen()`), mas a
-//! mensagem dele fica no buffer do socket até o primeiro cliente sair.
+//! O que mudou em relação à Parte 2, e por quê:
+//! - `thread::spawn` em volta de `atender_cliente` (marcado `NOVO`);
+//! - cada linha do log diz de qual cliente fala (número de chegada e
+//!   endereço), porque agora as linhas de clientes diferentes se intercalam;
+//! - o log é o recurso compartilhado entre as threads: cada `println!` toma
+//!   a trava interna de `Stdout`, então as linhas saem inteiras, nunca
+//!   misturadas;
+//! - sem `--backlog`: como o `accept()` não espera mais ninguém, a fila do
+//!   `listen()` só precisa absorver rajadas (128, como a biblioteca padrão).
+//!
+//! Limitações que a Parte 4 resolve: não há limite de clientes (cada um
+//! custa uma thread), um cliente parado ocupa a sua thread para sempre, e
+//! Ctrl-C mata o processo sem avisar ninguém.
 //!
 //! ## Como observar
-//! 1. Terminal 1: `cargo run --bin parte2` (ou `just parte2`).
-//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo` nos dois, quase
-//!    ao mesmo tempo; envie uma mensagem em cada.
-//! 3. Só o primeiro recebe resposta. Quando ele digita `sair`, o servidor
-//!    aceita o segundo em milissegundos e responde a mensagem que esperava.
+//! 1. Terminal 1: `cargo run --bin parte3 -- --atraso 2000` (ou
+//!    `just parte3 --atraso 2000`).
+//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; envie uma
+//!    mensagem em cada, quase juntos.
+//! 3. As duas respostas chegam cerca de 2 s depois, juntas: o atendimento se
+//!    sobrepõe. Na Parte 2 a segunda só chegaria depois que o primeiro
+//!    cliente saísse.
 
 use common::erros::descrever;
 use common::protocolo::{erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM};
 use common::tempo::{agora, duracao_legivel};
 use common::texto::texto_seguro;
+use std::fmt;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -32,8 +42,23 @@ use std::time::{Duration, Instant};
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
-/// Atende clientes, um de cada vez, para sempre.
+/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
+#[derive(Clone, Copy)]
+struct Cliente {
+    /// Ordem de chegada, a partir de 1.
+    numero: u64,
+    endereco: SocketAddr,
+}
+
+impl fmt::Display for Cliente {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[cliente {} {}]", self.numero, self.endereco)
+    }
+}
+
+/// Aceita clientes para sempre; cada um é atendido na sua thread.
 pub fn servir(servidor: TcpListener, atraso: Duration) {
+    let mut numero = 0;
     loop {
         println!("{} Aguardando conexão...", agora());
         let (socket, endereco) = match servidor.accept() {
@@ -44,32 +69,47 @@ pub fn servir(servidor: TcpListener, atraso: Duration) {
                 continue;
             }
         };
-        atender_cliente(socket, endereco, atraso);
-        println!();
+        numero += 1;
+        let cliente = Cliente { numero, endereco };
+        // NOVO: a conversa vai para uma thread só dela, dona do socket (que
+        // ela fecha ao terminar); este laço volta na hora para o accept().
+        let criada = thread::Builder::new()
+            .name(format!("cliente {numero}"))
+            .spawn(move || atender_cliente(socket, cliente, atraso));
+        if let Err(e) = criada {
+            // Sem memória ou no limite de threads do sistema: recusa só este.
+            println!(
+                "{} {cliente} Sem thread para atender: {}",
+                agora(),
+                descrever(&e)
+            );
+        }
     }
 }
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(socket: TcpStream, endereco: SocketAddr, atraso: Duration) {
-    println!("{} Conectado com {endereco}", agora());
+fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
+    println!("{} {cliente} Conectado", agora());
     let inicio = Instant::now();
     let mut mensagens = 0;
     let mut conexao = Conexao::nova(socket);
     let desfecho = loop {
         match conexao.receber() {
             Ok(Recebido::Mensagem(mensagem)) => {
-                println!("{} Recebido: {}", agora(), texto_seguro(&mensagem));
+                println!(
+                    "{} {cliente} Recebido: {}",
+                    agora(),
+                    texto_seguro(&mensagem)
+                );
                 mensagens += 1;
                 thread::sleep(atraso);
                 conexao.responder(&mensagem);
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
-            Ok(Recebido::Incompleta(bytes)) => {
-                break format!(
+            Ok(Recebido::Incompleta(bytes)) => break format!(
                 "Cliente desconectou no meio de uma mensagem ({bytes} bytes sem \\n descartados)"
-            )
-            }
+            ),
             Ok(Recebido::GrandeDemais) => {
                 let _ = conexao.encerrar(&erro_mensagem_grande());
                 break format!(
@@ -81,7 +121,7 @@ fn atender_cliente(socket: TcpStream, endereco: SocketAddr, atraso: Duration) {
     };
     let duracao = duracao_legivel(inicio.elapsed());
     println!(
-        "{} {desfecho} (ficou {duracao}, {mensagens} mensagens)",
+        "{} {cliente} {desfecho} (ficou {duracao}, {mensagens} mensagens)",
         agora()
     );
     // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.

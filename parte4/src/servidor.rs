@@ -1,30 +1,53 @@
-//! # Parte 2 — o mesmo servidor bloqueante, instrumentado para observação
+//! # Parte 4 — o servidor concorrente, pronto para uso
 //!
-//! O servidor da Parte 1, sem mudar o modo de atender: um cliente de cada
-//! vez. O que muda é só o que ele mostra e deixa ajustar, para provar a
-//! serialização com dois clientes:
-//! - cada linha do log tem a hora com milissegundos;
-//! - a linha de desconexão diz quanto tempo o cliente ficou e quantas
-//!   mensagens enviou;
-//! - `--backlog` escolhe o tamanho da fila do `listen()`;
-//! - `--atraso` espera antes de cada resposta, simulando trabalho lento.
+//! O servidor da Parte 3 (uma thread por cliente) com o que falta para ele
+//! aguentar o mundo real. Cada acréscimo é uma peça com nome próprio:
+//! - `logger.rs`: uma thread é a única que escreve no terminal; as outras
+//!   lhe mandam as linhas por um canal (a fila da disciplina), em lote;
+//! - `registro.rs`: as conexões ativas (a contagem aparece no log a cada
+//!   entrada e saída) e o limite `--max-clientes`: o cliente N+1 recebe
+//!   `Erro: servidor lotado ...` em vez de mais uma thread;
+//! - tempo de inatividade (`--tempo-ocioso`): quem fica calado demais recebe
+//!   `Aviso: conexão encerrada por inatividade`; e tempo limite de escrita:
+//!   um cliente que não lê as respostas prende só a própria thread, e por
+//!   pouco tempo;
+//! - `desligamento.rs`: Ctrl-C (ou SIGTERM) para de aceitar, avisa cada
+//!   cliente, espera as threads (com prazo) e imprime um resumo;
+//! - threads com pilha pequena: milhares de clientes parados custam pouca
+//!   memória; `-q` desliga as linhas por mensagem.
 //!
-//! Limitação que a Parte 3 resolve: o segundo cliente consegue se conectar
-//! (o kernel completa a conexão e a deixa na fila do `listen()`), mas a
-//! mensagem dele fica no buffer do socket até o primeiro cliente sair.
+//! Como as threads percebem o desligamento e a inatividade: a leitura do
+//! socket tem um tempo limite curto ([`INTERVALO_DE_VERIFICACAO`]); quando ele
+//! passa sem dados, a thread confere a bandeira de desligamento e há quanto
+//! tempo o cliente está calado, e volta a ler. Funciona igual no Windows.
+//!
+//! Limitação que continua: uma thread por cliente. Dezenas de milhares de
+//! conexões pedem `poll`/`epoll` ou async (ver o relato, conclusões).
 //!
 //! ## Como observar
-//! 1. Terminal 1: `cargo run --bin parte2` (ou `just parte2`).
-//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo` nos dois, quase
-//!    ao mesmo tempo; envie uma mensagem em cada.
-//! 3. Só o primeiro recebe resposta. Quando ele digita `sair`, o servidor
-//!    aceita o segundo em milissegundos e responde a mensagem que esperava.
+//! 1. Terminal 1: `cargo run --bin parte4 -- --atraso 2000 --max-clientes 2`
+//!    (ou `just parte4 --atraso 2000 --max-clientes 2`).
+//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; envie uma
+//!    mensagem em cada: as respostas chegam juntas, e o log mostra
+//!    `conexões ativas: 2`.
+//! 3. Terminal 4: um terceiro cliente recebe `Erro: servidor lotado`.
+//! 4. Ctrl-C no terminal 1: os clientes recebem `Aviso: servidor
+//!    encerrando` e o servidor imprime o resumo.
 
+use crate::desligamento;
+use crate::logger::{self, Log};
+use crate::registro::Registro;
 use common::erros::descrever;
-use common::protocolo::{erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM};
-use common::tempo::{agora, duracao_legivel};
+use common::protocolo::{
+    erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ERRO,
+};
+use common::tempo::duracao_legivel;
 use common::texto::texto_seguro;
+use std::fmt;
+use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -32,44 +55,185 @@ use std::time::{Duration, Instant};
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
-/// Atende clientes, um de cada vez, para sempre.
-pub fn servir(servidor: TcpListener, atraso: Duration) {
+/// Pilha de cada thread de atendimento. O padrão do Rust é 2 MiB (memória
+/// virtual: só o que é tocado vira memória residente); o atendimento usa
+/// poucos KiB de pilha, porque os buffers ficam no heap. Pilha pequena
+/// deixa milhares de threads caberem com folga no espaço de endereços.
+const PILHA_DA_THREAD: usize = 128 * 1024;
+
+/// Tempo limite de cada leitura: de quanto em quanto tempo uma thread
+/// parada confere o desligamento e a inatividade do seu cliente.
+const INTERVALO_DE_VERIFICACAO: Duration = Duration::from_millis(500);
+
+/// Tempo limite de cada escrita: um cliente que não lê as respostas enche o
+/// buffer de envio do kernel; passado esse tempo a conexão é encerrada.
+const ESCRITA_MAXIMA: Duration = Duration::from_secs(10);
+
+/// As opções da linha de comando que o atendimento usa.
+pub struct Config {
+    pub atraso: Duration,
+    pub max_clientes: usize,
+    pub tempo_ocioso: Duration,
+    /// `-q`: sem uma linha de log por mensagem.
+    pub silencioso: bool,
+}
+
+/// O que todas as threads de atendimento compartilham (por `Arc`).
+struct Estado {
+    config: Config,
+    /// Conexões ativas; travas internas (ver `registro.rs`).
+    registro: Registro,
+    /// Ponta de envio do log; o logger termina quando a última some.
+    log: Log,
+    /// Ligada pelo tratador de Ctrl-C; lida por todas as threads.
+    desligando: Arc<AtomicBool>,
+}
+
+/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
+#[derive(Clone, Copy)]
+struct Cliente {
+    /// Ordem de chegada, a partir de 1.
+    numero: u64,
+    endereco: SocketAddr,
+}
+
+impl fmt::Display for Cliente {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[cliente {} {}]", self.numero, self.endereco)
+    }
+}
+
+/// Aceita clientes até o desligamento; cada um é atendido na sua thread.
+pub fn servir(
+    servidor: TcpListener,
+    config: Config,
+    desligando: Arc<AtomicBool>,
+) -> io::Result<()> {
+    let inicio = Instant::now();
+    let (log, logger) = logger::iniciar()?; // NOVO
+    let registro = Registro::novo(config.max_clientes); // NOVO
+    let estado = Arc::new(Estado {
+        config,
+        registro,
+        log,
+        desligando,
+    });
+    let mut numero = 0;
     loop {
-        println!("{} Aguardando conexão...", agora());
+        estado.log.linha("Aguardando conexão...".to_string());
         let (socket, endereco) = match servidor.accept() {
             Ok(par) => par,
             Err(e) => {
-                println!("{} Erro no accept(): {}", agora(), descrever(&e));
+                estado
+                    .log
+                    .linha(format!("Erro no accept(): {}", descrever(&e)));
                 thread::sleep(PAUSA_APOS_ERRO_NO_ACCEPT);
                 continue;
             }
         };
-        atender_cliente(socket, endereco, atraso);
-        println!();
+        // NOVO: o accept() foi acordado pelo tratador de Ctrl-C?
+        if estado.desligando.load(Ordering::SeqCst) {
+            break;
+        }
+        numero += 1;
+        let cliente = Cliente { numero, endereco };
+        // A conversa vai para uma thread só dela, dona do socket (que ela
+        // fecha ao terminar); este laço volta na hora para o accept().
+        let compartilhado = Arc::clone(&estado);
+        let criada = thread::Builder::new()
+            .name(format!("cliente {numero}"))
+            .stack_size(PILHA_DA_THREAD) // NOVO
+            .spawn(move || atender_cliente(socket, cliente, &compartilhado));
+        if let Err(e) = criada {
+            // Sem memória ou no limite de threads do sistema: recusa só este.
+            estado.log.linha(format!(
+                "{cliente} Sem thread para atender: {}",
+                descrever(&e)
+            ));
+        }
     }
+    drop(servidor); // NOVO: para de aceitar; novos clientes são recusados pelo kernel
+    desligamento::encerrar(&estado.registro, &estado.log, inicio);
+    // Solta a nossa referência ao estado (e a ponta do log que ele tem):
+    // com as threads já encerradas, era a última, e o logger termina.
+    drop(estado);
+    desligamento::esperar_logger(logger);
+    Ok(())
+}
+
+/// A leitura voltou vazia porque passou o [`INTERVALO_DE_VERIFICACAO`]: não é
+/// erro, é a hora de conferir desligamento e inatividade. (Unix devolve
+/// `WouldBlock`; Windows, `TimedOut`.)
+fn passou_o_intervalo(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(socket: TcpStream, endereco: SocketAddr, atraso: Duration) {
-    println!("{} Conectado com {endereco}", agora());
+fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
+    let Estado {
+        config,
+        registro,
+        log,
+        desligando,
+    } = estado;
+    // NOVO: admissão. A vaga é devolvida quando `vaga` sai de escopo.
+    let Ok((mut vaga, ativas)) = registro.admitir(cliente.numero, &socket) else {
+        log.linha(format!(
+            "{cliente} Recusado: servidor lotado ({} conexões ativas)",
+            registro.maximo()
+        ));
+        let aviso = format!(
+            "{PREFIXO_ERRO}servidor lotado (máximo de {} clientes); tente mais tarde",
+            registro.maximo()
+        );
+        let _ = Conexao::nova(socket).encerrar(&aviso);
+        return;
+    };
+    log.linha(format!("{cliente} Conectado (conexões ativas: {ativas})"));
+    // NOVO: tempos limite de leitura (relógio de verificação) e de escrita.
+    let intervalo = INTERVALO_DE_VERIFICACAO.min(config.tempo_ocioso);
+    if let Err(e) = socket
+        .set_read_timeout(Some(intervalo))
+        .and(socket.set_write_timeout(Some(ESCRITA_MAXIMA)))
+    {
+        log.linha(format!(
+            "{cliente} Conexão com o cliente falhou: {}",
+            descrever(&e)
+        ));
+        return;
+    }
     let inicio = Instant::now();
-    let mut mensagens = 0;
+    let mut ultima_mensagem = Instant::now();
     let mut conexao = Conexao::nova(socket);
     let desfecho = loop {
         match conexao.receber() {
             Ok(Recebido::Mensagem(mensagem)) => {
-                println!("{} Recebido: {}", agora(), texto_seguro(&mensagem));
-                mensagens += 1;
-                thread::sleep(atraso);
+                if !config.silencioso {
+                    log.linha(format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
+                }
+                vaga.mensagens += 1;
+                ultima_mensagem = Instant::now();
+                thread::sleep(config.atraso);
                 conexao.responder(&mensagem);
             }
-            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
-            Ok(Recebido::Incompleta(bytes)) => {
-                break format!(
-                "Cliente desconectou no meio de uma mensagem ({bytes} bytes sem \\n descartados)"
-            )
+            // NOVO: nada chegou neste intervalo.
+            Err(e) if passou_o_intervalo(&e) => {
+                if desligando.load(Ordering::SeqCst) {
+                    let _ = conexao.encerrar(&format!("{PREFIXO_AVISO}servidor encerrando"));
+                    break "Desconectado: servidor encerrando".to_string();
+                }
+                if ultima_mensagem.elapsed() >= config.tempo_ocioso {
+                    let _ = conexao
+                        .encerrar(&format!("{PREFIXO_AVISO}conexão encerrada por inatividade"));
+                    let limite = duracao_legivel(config.tempo_ocioso);
+                    break format!("Desconectado por inatividade (nenhuma mensagem em {limite})");
+                }
             }
+            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
+            Ok(Recebido::Incompleta(bytes)) => break format!(
+                "Cliente desconectou no meio de uma mensagem ({bytes} bytes sem \\n descartados)"
+            ),
             Ok(Recebido::GrandeDemais) => {
                 let _ = conexao.encerrar(&erro_mensagem_grande());
                 break format!(
@@ -80,9 +244,10 @@ fn atender_cliente(socket: TcpStream, endereco: SocketAddr, atraso: Duration) {
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
-    println!(
-        "{} {desfecho} (ficou {duracao}, {mensagens} mensagens)",
-        agora()
-    );
-    // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
+    let mensagens = vaga.mensagens;
+    drop(vaga); // NOVO: libera a vaga e soma os totais
+    let ativas = registro.ativas();
+    log.linha(format!(
+        "{cliente} {desfecho} (ficou {duracao}, {mensagens} mensagens; conexões ativas: {ativas})"
+    ));
 }

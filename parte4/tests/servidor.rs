@@ -1,0 +1,165 @@
+//! Testes da Parte 4 contra o binário de verdade, em TCP de verdade.
+
+use common::teste::{concorrencia, executar_cliente, provas, Conectado, Processo};
+
+#[test]
+fn clientes_progridem_juntos_com_threads() {
+    let servidor = Processo::servidor("parte4", &["--atraso", "1500"]);
+    assert!(
+        concorrencia::atendimento_se_sobrepoe(&servidor),
+        "parte4 atendeu em série"
+    );
+}
+
+#[test]
+fn log_mostra_duas_conexoes_ativas_ao_mesmo_tempo() {
+    let servidor = Processo::servidor("parte4", &[]);
+    let mut a = Conectado::novo(servidor.porta);
+    a.eco(b"a");
+    let mut b = Conectado::novo(servidor.porta);
+    b.eco(b"b");
+    servidor.esperar_texto("Conectado (conexões ativas: 2)", 1);
+    drop(a);
+    servidor.esperar_texto("conexões ativas: 1)", 1);
+    drop(b);
+    servidor.esperar_texto("conexões ativas: 0)", 1);
+}
+
+#[test]
+fn cliente_acima_do_limite_recebe_erro_e_o_seguinte_entra_quando_alguem_sai() {
+    let servidor = Processo::servidor("parte4", &["--max-clientes", "2"]);
+    let mut a = Conectado::novo(servidor.porta);
+    a.eco(b"a");
+    let mut b = Conectado::novo(servidor.porta);
+    b.eco(b"b");
+    let mut terceiro = Conectado::novo(servidor.porta);
+    assert_eq!(
+        terceiro.ler_ate_o_fim().unwrap(),
+        vec![
+            "Erro: servidor lotado (máximo de 2 clientes); tente mais tarde"
+                .as_bytes()
+                .to_vec()
+        ]
+    );
+    a.eco(b"a continua");
+    drop(a);
+    servidor.esperar_texto("conexões ativas: 1)", 1);
+    Conectado::novo(servidor.porta).eco(b"quarto");
+    b.eco(b"b continua");
+}
+
+#[test]
+fn cliente_real_mostra_o_erro_de_servidor_lotado() {
+    let servidor = Processo::servidor("parte4", &["--max-clientes", "1"]);
+    let mut a = Conectado::novo(servidor.porta);
+    a.eco(b"ocupando");
+    let execucao = executar_cliente(servidor.porta, b"oi\n", &[]);
+    assert_eq!(execucao.codigo, Some(1));
+    assert!(
+        execucao
+            .saida
+            .contains("Servidor: Erro: servidor lotado (máximo de 1 clientes)"),
+        "{}",
+        execucao.saida
+    );
+}
+
+#[test]
+fn cliente_calado_recebe_aviso_de_inatividade() {
+    let servidor = Processo::servidor("parte4", &["--tempo-ocioso", "1"]);
+    let mut calado = Conectado::novo(servidor.porta);
+    calado.eco(b"depois fico quieto");
+    assert_eq!(
+        calado.ler_ate_o_fim().unwrap(),
+        vec!["Aviso: conexão encerrada por inatividade"
+            .as_bytes()
+            .to_vec()]
+    );
+    servidor.esperar_texto("Desconectado por inatividade", 1);
+}
+
+#[test]
+fn silencioso_omite_as_linhas_por_mensagem() {
+    let servidor = Processo::servidor("parte4", &["-q"]);
+    let mut a = Conectado::novo(servidor.porta);
+    a.eco(b"segredo");
+    drop(a);
+    servidor.esperar_texto("1 mensagens;", 1);
+    assert!(!servidor.saida().iter().any(|l| l.contains("segredo")));
+}
+
+#[cfg(unix)]
+fn desligamento_gracioso(sinal: &str) {
+    use std::time::{Duration, Instant};
+    let mut servidor = Processo::servidor("parte4", &[]);
+    let mut clientes: Vec<Conectado> = (0..3).map(|_| Conectado::novo(servidor.porta)).collect();
+    for (i, c) in clientes.iter_mut().enumerate() {
+        c.eco(format!("cliente {i}").as_bytes());
+    }
+    servidor.esperar_texto("conexões ativas: 3)", 1);
+    let inicio = Instant::now();
+    servidor.sinal(sinal);
+    for c in &mut clientes {
+        assert_eq!(
+            c.ler_ate_o_fim().unwrap(),
+            vec![b"Aviso: servidor encerrando".to_vec()]
+        );
+    }
+    let status = servidor.esperar_saida();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        inicio.elapsed() < Duration::from_secs(5),
+        "demorou {:?}",
+        inicio.elapsed()
+    );
+    let resumo = servidor.esperar_texto("Servidor encerrado:", 1);
+    assert!(
+        resumo.contains("3 conexões atendidas, 3 mensagens ecoadas"),
+        "{resumo}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_avisa_os_clientes_e_sai_com_resumo() {
+    desligamento_gracioso("INT");
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_avisa_os_clientes_e_sai_com_resumo() {
+    desligamento_gracioso("TERM");
+}
+
+#[test]
+fn quinhentos_clientes_simultaneos_vinte_ecos_cada() {
+    let mut servidor = Processo::servidor("parte4", &["-q", "--max-clientes", "1000"]);
+    concorrencia::muitos_clientes(servidor.porta, 500, 20);
+    provas::continua_atendendo(&mut servidor);
+}
+
+#[test]
+fn clientes_hostis_nao_afetam_os_outros() {
+    let servidor = Processo::servidor("parte4", &[]);
+    concorrencia::hostis_nao_afetam_os_outros(&servidor);
+}
+
+#[test]
+fn mensagem_grande_recebe_erro_e_o_proximo_cliente_e_atendido() {
+    provas::mensagem_grande_recebe_erro("parte4", &[]);
+}
+
+#[test]
+fn linha_de_100_mb_sem_fim_nao_ocupa_memoria() {
+    provas::linha_de_100_mb_nao_ocupa_memoria("parte4", &[]);
+}
+
+#[test]
+fn reset_no_meio_da_linha_nao_derruba_o_servidor() {
+    provas::reset_no_meio_da_linha("parte4", &[]);
+}
+
+#[test]
+fn controles_escapados_no_log_bytes_invalidos_intactos_e_pipeline() {
+    provas::bytes_hostis_e_pipeline("parte4", &[]);
+}
