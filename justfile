@@ -1,0 +1,41 @@
+# Receitas do projeto. `just` sem argumentos lista todas.
+# No Windows as receitas rodam no PowerShell; no Linux e no macOS, no sh.
+
+set windows-shell := ["powershell.exe", "-NoLogo", "-NoProfile", "-Command"]
+
+# Lista as receitas
+default:
+    @just --list --unsorted
+
+# Parte 1: servidor iterativo e bloqueante (ex.: just parte1 --porta 6000)
+parte1 *args:
+    cargo run --quiet --bin parte1 -- {{args}}
+
+# Parte 2: o mesmo servidor, com horários, --backlog e --atraso
+parte2 *args:
+    cargo run --quiet --bin parte2 -- {{args}}
+
+# Parte 3: uma thread por cliente (ex.: just parte3 --atraso 2000)
+parte3 *args:
+    cargo run --quiet --bin parte3 -- {{args}}
+
+# Parte 4: concorrente e robusto (limite, inatividade, Ctrl-C gracioso)
+parte4 *args:
+    cargo run --quiet --bin parte4 -- {{args}}
+
+# Cliente interativo (ex.: just cliente --tempo --porta 6000)
+cliente *args:
+    cargo run --quiet --bin cliente -- {{args}}
+
+# Roda todos os testes
+test:
+    cargo test --workspace
+
+# Mostra o que mudou no código entre duas partes (ex.: just diff parte2 parte3)
+diff a b:
+    -git diff --no-index -- {{a}}/src {{b}}/src
+
+# Formata o código e roda o clippy como o CI
+lint:
+    cargo fmt --all
+    cargo clippy --workspace --all-targets -- -D warnings
