@@ -374,7 +374,7 @@ pub mod provas {
         cliente.enviar(b"meia linha sem fim").expect("enviar");
         cliente.resetar();
         servidor.esperar(
-            |l| l.contains("falhou") || l.contains("no meio de uma mensagem"),
+            |l| l.contains("falhou") || l.contains("saiu no meio de uma mensagem"),
             1,
         );
         continua_atendendo(&mut servidor);

@@ -59,9 +59,7 @@ fn atender_cliente(socket: TcpStream, endereco: SocketAddr) {
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
-                break format!(
-                "Cliente desconectou no meio de uma mensagem ({bytes} bytes sem \\n descartados)"
-            )
+                break format!("Cliente saiu no meio de uma mensagem ({bytes} bytes descartados)");
             }
             Ok(Recebido::GrandeDemais) => {
                 let _ = conexao.encerrar(&erro_mensagem_grande());

@@ -107,9 +107,9 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
                 conexao.responder(&mensagem);
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
-            Ok(Recebido::Incompleta(bytes)) => break format!(
-                "Cliente desconectou no meio de uma mensagem ({bytes} bytes sem \\n descartados)"
-            ),
+            Ok(Recebido::Incompleta(bytes)) => {
+                break format!("Cliente saiu no meio de uma mensagem ({bytes} bytes descartados)");
+            }
             Ok(Recebido::GrandeDemais) => {
                 let _ = conexao.encerrar(&erro_mensagem_grande());
                 break format!(
