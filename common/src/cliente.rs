@@ -72,10 +72,7 @@ pub fn executar(args: &ArgsCliente) -> i32 {
     match sessao(&tela, socket) {
         Ok(codigo) => codigo,
         Err(e) => {
-            tela.linha(&format!(
-                "Erro na conexão com o servidor: {}",
-                descrever(&e)
-            ));
+            tela.linha(&format!("Erro na conexão com o servidor: {}", descrever(&e)));
             1
         }
     }
@@ -115,11 +112,7 @@ fn sessao(tela: &Tela, socket: TcpStream) -> io::Result<i32> {
     loop {
         // Enquanto espera a resposta, não lê a próxima linha: a transcrição
         // fica na ordem pergunta, resposta, pergunta...
-        let entrada = if esperando_resposta {
-            &nenhuma_linha
-        } else {
-            &linhas
-        };
+        let entrada = if esperando_resposta { &nenhuma_linha } else { &linhas };
         select! {
             recv(entrada) -> linha => {
                 let Ok(Some(linha)) = linha else {

@@ -97,11 +97,7 @@ impl<R: Read> LeitorDeMensagens<R> {
             if disponivel.is_empty() {
                 // Fim do fluxo: o outro lado fechou (ou fez shutdown de escrita).
                 let sobra = std::mem::take(&mut self.linha).len();
-                return Ok(if sobra == 0 {
-                    Recebido::Fim
-                } else {
-                    Recebido::Incompleta(sobra)
-                });
+                return Ok(if sobra == 0 { Recebido::Fim } else { Recebido::Incompleta(sobra) });
             }
             match memchr::memchr(b'\n', disponivel) {
                 Some(posicao) => {
@@ -178,10 +174,7 @@ pub struct Conexao<S: Read + Write = TcpStream> {
 
 impl<S: Read + Write> Conexao<S> {
     pub fn nova(socket: S) -> Self {
-        Conexao {
-            leitor: LeitorDeMensagens::novo(socket),
-            pendente: Vec::new(),
-        }
+        Conexao { leitor: LeitorDeMensagens::novo(socket), pendente: Vec::new() }
     }
 
     /// Espera a próxima mensagem. Antes de bloquear numa leitura, envia as

@@ -57,12 +57,8 @@ pub fn escutar(args: &ArgsServidor, backlog: i32) -> Result<TcpListener> {
     let endereco = resolver(&args.host, args.porta)
         .map_err(|_| anyhow!("não foi possível resolver o nome {:?}", args.host))
         .with_context(|| format!("bind em {onde}"))?[0];
-    let socket = Socket::new(
-        Domain::for_address(endereco),
-        Type::STREAM,
-        Some(Protocol::TCP),
-    )
-    .map_err(|e| anyhow!("socket(): {}", descrever(&e)))?;
+    let socket = Socket::new(Domain::for_address(endereco), Type::STREAM, Some(Protocol::TCP))
+        .map_err(|e| anyhow!("socket(): {}", descrever(&e)))?;
     // No Unix, SO_REUSEADDR deixa reabrir a porta logo após reiniciar o
     // servidor (sem ele, conexões em TIME_WAIT bloqueiam o bind por até
     // 1 minuto). No Windows a mesma opção deixaria outro programa roubar a
@@ -75,9 +71,7 @@ pub fn escutar(args: &ArgsServidor, backlog: i32) -> Result<TcpListener> {
         .bind(&endereco.into())
         .map_err(|e| anyhow!(motivo_do_bind(&e, args.porta)))
         .with_context(|| format!("bind em {onde} ({endereco})"))?;
-    socket
-        .listen(backlog)
-        .map_err(|e| anyhow!("listen(): {}", descrever(&e)))?;
+    socket.listen(backlog).map_err(|e| anyhow!("listen(): {}", descrever(&e)))?;
     Ok(socket.into())
 }
 
@@ -102,14 +96,9 @@ fn motivo_do_bind(e: &io::Error, porta: u16) -> String {
 /// Com `--porta 0` o banner mostra a porta que o sistema escolheu: é dele
 /// que os testes e o `cenario` tiram a porta.
 pub fn anunciar(listener: &TcpListener, args: &ArgsServidor) -> Result<u16> {
-    let porta = listener
-        .local_addr()
-        .map_err(|e| anyhow!("getsockname(): {}", descrever(&e)))?
-        .port();
-    println!(
-        "Servidor Echo escutando em {}",
-        host_porta(&args.host, porta)
-    );
+    let porta =
+        listener.local_addr().map_err(|e| anyhow!("getsockname(): {}", descrever(&e)))?.port();
+    println!("Servidor Echo escutando em {}", host_porta(&args.host, porta));
     println!();
     let mut opcoes = String::new();
     if args.host != "localhost" {

@@ -84,20 +84,15 @@ impl Processo {
             let mut leitor = BufReader::new(saida);
             let mut linha = Vec::new();
             while leitor.read_until(b'\n', &mut linha).unwrap_or(0) > 0 {
-                let texto = String::from_utf8_lossy(&linha)
-                    .trim_end_matches(['\n', '\r'])
-                    .to_string();
+                let texto =
+                    String::from_utf8_lossy(&linha).trim_end_matches(['\n', '\r']).to_string();
                 let (lista, sinal) = &*coletor;
                 lista.lock().unwrap_or_else(|e| e.into_inner()).push(texto);
                 sinal.notify_all();
                 linha.clear();
             }
         });
-        Processo {
-            filho,
-            linhas,
-            porta: 0,
-        }
+        Processo { filho, linhas, porta: 0 }
     }
 
     /// Espera até haver `n` linhas que satisfazem `predicado`; devolve a
@@ -117,10 +112,7 @@ impl Processo {
                 "linha esperada não apareceu em {PRAZO:?}; saída:\n{}",
                 linhas.join("\n")
             );
-            linhas = sinal
-                .wait_timeout(linhas, resta)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            linhas = sinal.wait_timeout(linhas, resta).unwrap_or_else(|e| e.into_inner()).0;
         }
     }
 
@@ -131,11 +123,7 @@ impl Processo {
 
     /// Tudo o que o processo imprimiu até agora.
     pub fn saida(&self) -> Vec<String> {
-        self.linhas
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.linhas.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     pub fn pid(&self) -> u32 {
@@ -231,11 +219,7 @@ pub fn executar_cliente(porta: u16, entrada: &[u8], extra: &[&str]) -> Execucao 
         let _ = stderr.read_to_string(&mut erros);
     }
     let saida = leitor.join().expect("thread leitora");
-    Execucao {
-        codigo: status.code(),
-        saida,
-        erros,
-    }
+    Execucao { codigo: status.code(), saida, erros }
 }
 
 /// Um cliente TCP cru, para os testes falarem o protocolo diretamente.
@@ -247,9 +231,7 @@ pub struct Conectado {
 impl Conectado {
     pub fn novo(porta: u16) -> Conectado {
         let socket = TcpStream::connect(("127.0.0.1", porta)).expect("conectar ao servidor");
-        socket
-            .set_read_timeout(Some(PRAZO))
-            .expect("set_read_timeout");
+        socket.set_read_timeout(Some(PRAZO)).expect("set_read_timeout");
         let leitor = BufReader::new(socket.try_clone().expect("try_clone"));
         Conectado { socket, leitor }
     }
@@ -278,10 +260,7 @@ impl Conectado {
         let mut linha = mensagem.to_vec();
         linha.push(b'\n');
         self.enviar(&linha).expect("enviar mensagem");
-        let resposta = self
-            .ler_linha()
-            .expect("ler resposta")
-            .expect("resposta antes do fim");
+        let resposta = self.ler_linha().expect("ler resposta").expect("resposta antes do fim");
         let mut esperado = b"Echo: ".to_vec();
         esperado.extend_from_slice(mensagem);
         assert_eq!(resposta, esperado, "eco errado");
@@ -317,11 +296,7 @@ pub mod provas {
 
     /// Depois de cada agressão: um cliente comum ainda é atendido.
     pub fn continua_atendendo(servidor: &mut Processo) {
-        assert!(
-            servidor.vivo(),
-            "o servidor morreu; saída:\n{}",
-            servidor.saida().join("\n")
-        );
+        assert!(servidor.vivo(), "o servidor morreu; saída:\n{}", servidor.saida().join("\n"));
         let mut cliente = Conectado::novo(servidor.porta);
         cliente.eco("ainda vivo?".as_bytes());
     }
@@ -335,10 +310,7 @@ pub mod provas {
         linha.push(b'\n');
         cliente.enviar(&linha).expect("enviar linha grande");
         let linhas = cliente.ler_ate_o_fim().expect("ler até o fim");
-        assert_eq!(
-            linhas,
-            vec![b"Erro: mensagem maior que 65536 bytes".to_vec()]
-        );
+        assert_eq!(linhas, vec![b"Erro: mensagem maior que 65536 bytes".to_vec()]);
         drop(cliente);
         servidor.esperar_texto("maior que 65536 bytes", 1);
         continua_atendendo(&mut servidor);
@@ -373,10 +345,7 @@ pub mod provas {
         cliente.eco(b"antes");
         cliente.enviar(b"meia linha sem fim").expect("enviar");
         cliente.resetar();
-        servidor.esperar(
-            |l| l.contains("falhou") || l.contains("saiu no meio de uma mensagem"),
-            1,
-        );
+        servidor.esperar(|l| l.contains("falhou") || l.contains("saiu no meio de uma mensagem"), 1);
         continua_atendendo(&mut servidor);
     }
 
@@ -385,12 +354,9 @@ pub mod provas {
     pub fn bytes_hostis_e_pipeline(nome: &str, args: &[&str]) {
         let mut servidor = Processo::servidor(nome, args);
         let mut cliente = Conectado::novo(servidor.porta);
-        cliente
-            .enviar(b"\x1b[2Jlimpa\r\n\xff\xfeinvalido\nterceira\n")
-            .expect("enviar");
-        let respostas: Vec<Vec<u8>> = (0..3)
-            .map(|_| cliente.ler_linha().unwrap().unwrap())
-            .collect();
+        cliente.enviar(b"\x1b[2Jlimpa\r\n\xff\xfeinvalido\nterceira\n").expect("enviar");
+        let respostas: Vec<Vec<u8>> =
+            (0..3).map(|_| cliente.ler_linha().unwrap().unwrap()).collect();
         assert_eq!(
             respostas,
             vec![
@@ -400,10 +366,7 @@ pub mod provas {
             ]
         );
         let linha = servidor.esperar_texto("limpa", 1);
-        assert!(
-            linha.contains("\\u{1b}[2Jlimpa") && !linha.contains('\x1b'),
-            "{linha:?}"
-        );
+        assert!(linha.contains("\\u{1b}[2Jlimpa") && !linha.contains('\x1b'), "{linha:?}");
         let linha = servidor.esperar_texto("invalido", 1);
         assert!(linha.contains("\\xff\\xfeinvalido"), "{linha:?}");
         drop(cliente);
@@ -429,21 +392,13 @@ pub mod concorrencia {
         segundo.enviar(b"segundo\n").unwrap();
         assert_eq!(primeiro.ler_linha().unwrap().unwrap(), b"Echo: primeiro");
         // O primeiro continua conectado. A resposta do segundo chega?
-        segundo
-            .socket
-            .set_read_timeout(Some(ESPERA_PELA_SOBREPOSICAO))
-            .unwrap();
+        segundo.socket.set_read_timeout(Some(ESPERA_PELA_SOBREPOSICAO)).unwrap();
         let sobrepos = match segundo.ler_linha() {
             Ok(Some(resposta)) => {
                 assert_eq!(resposta, b"Echo: segundo");
                 true
             }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                ) =>
-            {
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
                 false
             }
             outro => panic!("resposta inesperada do segundo cliente: {outro:?}"),
@@ -478,8 +433,7 @@ pub mod concorrencia {
             })
             .collect();
         for t in threads {
-            t.join()
-                .expect("um cliente recebeu resposta errada ou nenhuma");
+            t.join().expect("um cliente recebeu resposta errada ou nenhuma");
         }
     }
 
@@ -494,10 +448,7 @@ pub mod concorrencia {
         //    buffer do socket e a thread dele no servidor fica presa.
         let surdo = thread::spawn(move || {
             let surdo = Conectado::novo(porta);
-            surdo
-                .socket
-                .set_write_timeout(Some(Duration::from_secs(3)))
-                .unwrap();
+            surdo.socket.set_write_timeout(Some(Duration::from_secs(3))).unwrap();
             let bloco = b"nunca leio as respostas\n".repeat(40_000);
             let mut s = &surdo.socket;
             for _ in 0..10 {

@@ -7,18 +7,14 @@ use std::thread;
 
 #[test]
 fn conexao_recusada_explica_e_sai_com_1() {
-    let porta = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let porta = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     // O listener já foi fechado: ninguém escuta nessa porta.
     let execucao = executar_cliente(porta, b"oi\n", &[]);
     assert_eq!(execucao.codigo, Some(1));
     assert!(
-        execucao.erros.contains(&format!(
-            "Não foi possível conectar a localhost:{porta}: conexão recusada"
-        )),
+        execucao
+            .erros
+            .contains(&format!("Não foi possível conectar a localhost:{porta}: conexão recusada")),
         "{}",
         execucao.erros
     );
@@ -30,11 +26,7 @@ fn conexao_recusada_explica_e_sai_com_1() {
 fn host_desconhecido_explica_e_sai_com_1() {
     let execucao = executar_cliente(5000, b"", &["--host", "nao-existe.invalid"]);
     assert_eq!(execucao.codigo, Some(1));
-    assert!(
-        execucao.erros.contains("nome de host desconhecido"),
-        "{}",
-        execucao.erros
-    );
+    assert!(execucao.erros.contains("nome de host desconhecido"), "{}", execucao.erros);
 }
 
 /// Um servidor mínimo, feito no próprio teste, que se comporta mal de
@@ -45,9 +37,7 @@ fn servidor_que(fim: fn(&mut std::net::TcpStream)) -> u16 {
     thread::spawn(move || {
         let (mut socket, _) = escuta.accept().unwrap();
         let mut linha = String::new();
-        BufReader::new(socket.try_clone().unwrap())
-            .read_line(&mut linha)
-            .unwrap();
+        BufReader::new(socket.try_clone().unwrap()).read_line(&mut linha).unwrap();
         fim(&mut socket);
     });
     porta
@@ -59,9 +49,7 @@ fn servidor_fechando_no_meio_da_sessao_sai_com_1() {
     let execucao = executar_cliente(porta, b"oi\nmais uma\n", &[]);
     assert_eq!(execucao.codigo, Some(1));
     assert!(
-        execucao
-            .saida
-            .ends_with("Digite uma mensagem: oi\nO servidor encerrou a conexão\n"),
+        execucao.saida.ends_with("Digite uma mensagem: oi\nO servidor encerrou a conexão\n"),
         "{}",
         execucao.saida
     );
@@ -86,17 +74,8 @@ fn sair_em_qualquer_caixa_e_fim_da_entrada_saem_com_0() {
     let servidor = Processo::servidor("parte1", &[]);
     for entrada in [&b"oi\nsair\n"[..], b"oi\n  SAIR \r\n", b"oi\n", b""] {
         let execucao = executar_cliente(servidor.porta, entrada, &[]);
-        assert_eq!(
-            execucao.codigo,
-            Some(0),
-            "entrada {entrada:?}: {}",
-            execucao.saida
-        );
-        assert!(
-            execucao.saida.ends_with("Conexão encerrada\n"),
-            "{}",
-            execucao.saida
-        );
+        assert_eq!(execucao.codigo, Some(0), "entrada {entrada:?}: {}", execucao.saida);
+        assert!(execucao.saida.ends_with("Conexão encerrada\n"), "{}", execucao.saida);
     }
 }
 

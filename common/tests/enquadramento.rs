@@ -17,12 +17,7 @@ struct Fatiado {
 impl Read for Fatiado {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let resta = self.dados.len() - self.posicao;
-        let corte = self
-            .cortes
-            .get(self.vez)
-            .copied()
-            .unwrap_or(usize::MAX)
-            .max(1);
+        let corte = self.cortes.get(self.vez).copied().unwrap_or(usize::MAX).max(1);
         self.vez += 1;
         let n = resta.min(corte).min(buf.len());
         buf[..n].copy_from_slice(&self.dados[self.posicao..self.posicao + n]);
@@ -32,12 +27,7 @@ impl Read for Fatiado {
 }
 
 fn ler_tudo(dados: Vec<u8>, cortes: Vec<usize>) -> Vec<Recebido> {
-    let mut leitor = LeitorDeMensagens::novo(Fatiado {
-        dados,
-        posicao: 0,
-        cortes,
-        vez: 0,
-    });
+    let mut leitor = LeitorDeMensagens::novo(Fatiado { dados, posicao: 0, cortes, vez: 0 });
     let mut saida = Vec::new();
     loop {
         let evento = leitor.proxima().expect("fonte em memória não falha");
@@ -107,13 +97,7 @@ fn linha(tamanho: usize, terminador: &[u8]) -> Vec<u8> {
 fn limite_exato_e_aceito_com_lf_e_crlf() {
     for terminador in [&b"\n"[..], b"\r\n"] {
         let eventos = ler_tudo(linha(LIMITE_MENSAGEM, terminador), vec![1000]);
-        assert_eq!(
-            eventos,
-            vec![
-                Recebido::Mensagem(vec![b'a'; LIMITE_MENSAGEM]),
-                Recebido::Fim
-            ]
-        );
+        assert_eq!(eventos, vec![Recebido::Mensagem(vec![b'a'; LIMITE_MENSAGEM]), Recebido::Fim]);
     }
 }
 
@@ -122,11 +106,7 @@ fn um_byte_acima_do_limite_e_recusado() {
     for terminador in [&b"\n"[..], b"\r\n"] {
         for cortes in [vec![1000], vec![usize::MAX], vec![LIMITE_MENSAGEM, 1, 1]] {
             let eventos = ler_tudo(linha(LIMITE_MENSAGEM + 1, terminador), cortes);
-            assert_eq!(
-                eventos[0],
-                Recebido::GrandeDemais,
-                "terminador {terminador:?}"
-            );
+            assert_eq!(eventos[0], Recebido::GrandeDemais, "terminador {terminador:?}");
         }
     }
     // Sem terminador: recusada assim que passa do limite (+1 para um `\r`),
@@ -138,19 +118,10 @@ fn um_byte_acima_do_limite_e_recusado() {
 #[test]
 fn linha_enorme_nao_e_guardada_inteira() {
     // 10 MB sem `\n`: o leitor desiste logo depois do limite.
-    let fonte = Fatiado {
-        dados: vec![b'x'; 10_000_000],
-        posicao: 0,
-        cortes: vec![],
-        vez: 0,
-    };
+    let fonte = Fatiado { dados: vec![b'x'; 10_000_000], posicao: 0, cortes: vec![], vez: 0 };
     let mut leitor = LeitorDeMensagens::novo(fonte);
     assert_eq!(leitor.proxima().unwrap(), Recebido::GrandeDemais);
-    assert!(
-        leitor.fonte().posicao < 2 * LIMITE_MENSAGEM,
-        "leu {} bytes",
-        leitor.fonte().posicao
-    );
+    assert!(leitor.fonte().posicao < 2 * LIMITE_MENSAGEM, "leu {} bytes", leitor.fonte().posicao);
 }
 
 /// Um "socket" em memória: entrada fatiada, saída registrando cada write.
@@ -177,21 +148,10 @@ impl Write for Duplex {
 
 #[test]
 fn respostas_de_mensagens_em_pipeline_saem_numa_escrita() {
-    let entrada = Fatiado {
-        dados: b"a\nb\nc\nd".to_vec(),
-        posicao: 0,
-        cortes: vec![7],
-        vez: 0,
-    };
-    let mut conexao = Conexao::nova(Duplex {
-        entrada,
-        escritas: vec![],
-    });
+    let entrada = Fatiado { dados: b"a\nb\nc\nd".to_vec(), posicao: 0, cortes: vec![7], vez: 0 };
+    let mut conexao = Conexao::nova(Duplex { entrada, escritas: vec![] });
     while let Recebido::Mensagem(m) = conexao.receber().unwrap() {
         conexao.responder(&m);
     }
-    assert_eq!(
-        conexao.socket().escritas,
-        vec![b"Echo: a\nEcho: b\nEcho: c\n".to_vec()]
-    );
+    assert_eq!(conexao.socket().escritas, vec![b"Echo: a\nEcho: b\nEcho: c\n".to_vec()]);
 }

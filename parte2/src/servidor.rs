@@ -78,9 +78,6 @@ fn atender_cliente(socket: TcpStream, endereco: SocketAddr, atraso: Duration) {
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
-    println!(
-        "{} {desfecho} (ficou {duracao}, {mensagens} mensagens)",
-        agora()
-    );
+    println!("{} {desfecho} (ficou {duracao}, {mensagens} mensagens)", agora());
     // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
 }

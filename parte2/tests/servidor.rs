@@ -28,10 +28,7 @@ fn segundo_cliente_espera_no_servidor_iterativo() {
     for i in 2..=4 {
         primeiro.eco(format!("primeiro {i}").as_bytes());
     }
-    assert!(
-        recebe.try_recv().is_err(),
-        "o segundo foi atendido com o primeiro ainda conectado"
-    );
+    assert!(recebe.try_recv().is_err(), "o segundo foi atendido com o primeiro ainda conectado");
     drop(primeiro);
 
     assert_eq!(recebe.recv().unwrap(), "segundo recebeu a resposta");
@@ -44,11 +41,7 @@ fn segundo_cliente_espera_no_servidor_iterativo() {
     let posicao = |trecho: &str| log.iter().position(|l| l.contains(trecho)).unwrap();
     assert!(posicao("primeiro 4") < posicao("4 mensagens)"));
     assert!(
-        posicao("4 mensagens)")
-            < log
-                .iter()
-                .rposition(|l| l.contains("Conectado com"))
-                .unwrap()
+        posicao("4 mensagens)") < log.iter().rposition(|l| l.contains("Conectado com")).unwrap()
     );
     assert!(posicao("Recebido: segundo 1") < posicao("2 mensagens)"));
 }
@@ -58,11 +51,7 @@ fn horario_em_cada_evento_e_resumo_na_desconexao() {
     let servidor = Processo::servidor("parte2", &["--atraso", "10"]);
     let execucao = executar_cliente(servidor.porta, b"oi\nsair\n", &["--tempo"]);
     assert_eq!(execucao.codigo, Some(0));
-    assert!(
-        execucao.saida.contains("] Resposta: Echo: oi"),
-        "{}",
-        execucao.saida
-    );
+    assert!(execucao.saida.contains("] Resposta: Echo: oi"), "{}", execucao.saida);
     let linha = servidor.esperar_texto("Cliente desconectou", 1);
     assert!(
         linha.starts_with('[') && linha.contains("(ficou ") && linha.ends_with(", 1 mensagens)"),

@@ -78,11 +78,7 @@ pub fn servir(servidor: TcpListener, atraso: Duration) {
             .spawn(move || atender_cliente(socket, cliente, atraso));
         if let Err(e) = criada {
             // Sem memória ou no limite de threads do sistema: recusa só este.
-            println!(
-                "{} {cliente} Sem thread para atender: {}",
-                agora(),
-                descrever(&e)
-            );
+            println!("{} {cliente} Sem thread para atender: {}", agora(), descrever(&e));
         }
     }
 }
@@ -97,11 +93,7 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
     let desfecho = loop {
         match conexao.receber() {
             Ok(Recebido::Mensagem(mensagem)) => {
-                println!(
-                    "{} {cliente} Recebido: {}",
-                    agora(),
-                    texto_seguro(&mensagem)
-                );
+                println!("{} {cliente} Recebido: {}", agora(), texto_seguro(&mensagem));
                 mensagens += 1;
                 thread::sleep(atraso);
                 conexao.responder(&mensagem);
@@ -120,9 +112,6 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
-    println!(
-        "{} {cliente} {desfecho} (ficou {duracao}, {mensagens} mensagens)",
-        agora()
-    );
+    println!("{} {cliente} {desfecho} (ficou {duracao}, {mensagens} mensagens)", agora());
     // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
 }

@@ -5,20 +5,14 @@ use common::teste::{concorrencia, provas, Processo};
 #[test]
 fn clientes_progridem_juntos_com_threads() {
     let servidor = Processo::servidor("parte3", &["--atraso", "1500"]);
-    assert!(
-        concorrencia::atendimento_se_sobrepoe(&servidor),
-        "parte3 atendeu em série"
-    );
+    assert!(concorrencia::atendimento_se_sobrepoe(&servidor), "parte3 atendeu em série");
 }
 
 #[test]
 fn a_mesma_carga_na_parte2_e_atendida_em_serie() {
     // O contraste: o mesmo roteiro contra o servidor serial não se sobrepõe.
     let servidor = Processo::servidor("parte2", &["--atraso", "1500"]);
-    assert!(
-        !concorrencia::atendimento_se_sobrepoe(&servidor),
-        "parte2 deveria ser serial"
-    );
+    assert!(!concorrencia::atendimento_se_sobrepoe(&servidor), "parte2 deveria ser serial");
 }
 
 #[test]
@@ -26,15 +20,10 @@ fn linhas_do_log_nomeiam_o_cliente() {
     let servidor = Processo::servidor("parte3", &[]);
     concorrencia::muitos_clientes(servidor.porta, 3, 2);
     servidor.esperar_texto("(ficou", 3);
-    for linha in servidor
-        .saida()
-        .iter()
-        .filter(|l| l.contains("Recebido") || l.contains("Conectado"))
+    for linha in
+        servidor.saida().iter().filter(|l| l.contains("Recebido") || l.contains("Conectado"))
     {
-        assert!(
-            linha.starts_with('[') && linha[15..].starts_with("[cliente "),
-            "{linha}"
-        );
+        assert!(linha.starts_with('[') && linha[15..].starts_with("[cliente "), "{linha}");
     }
 }
 

@@ -62,15 +62,10 @@ fn endereco_para_acordar(local: SocketAddr) -> SocketAddr {
 
 /// Passo 4: espera as threads, fecha o que restar e registra o resumo.
 pub fn encerrar(registro: &Registro, log: &Log, inicio: Instant) {
-    log.linha(format!(
-        "Encerrando: sem novas conexões; avisando {} cliente(s)",
-        registro.ativas()
-    ));
+    log.linha(format!("Encerrando: sem novas conexões; avisando {} cliente(s)", registro.ativas()));
     let restantes = registro.esperar_esvaziar(ESPERA_PELAS_THREADS);
     if restantes > 0 {
-        log.linha(format!(
-            "{restantes} conexão(ões) não terminaram a tempo: fechadas à força"
-        ));
+        log.linha(format!("{restantes} conexão(ões) não terminaram a tempo: fechadas à força"));
         registro.derrubar_restantes();
         registro.esperar_esvaziar(ESPERA_APOS_DERRUBAR);
     }

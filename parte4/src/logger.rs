@@ -37,9 +37,7 @@ impl Log {
 /// Inicia a thread do logger; devolve a ponta de envio e o handle da thread.
 pub fn iniciar() -> io::Result<(Log, JoinHandle<()>)> {
     let (fila, recebe) = bounded(CAPACIDADE_DA_FILA);
-    let logger = thread::Builder::new()
-        .name("logger".into())
-        .spawn(move || escrever(recebe))?;
+    let logger = thread::Builder::new().name("logger".into()).spawn(move || escrever(recebe))?;
     Ok((Log { fila }, logger))
 }
 

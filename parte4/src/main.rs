@@ -25,12 +25,7 @@ struct Args {
     servidor: ArgsServidor,
 
     /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
-    #[arg(
-        long,
-        value_name = "MS",
-        default_value_t = 0,
-        hide_default_value = true
-    )]
+    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true)]
     atraso: u64,
 
     /// Máximo de clientes conectados ao mesmo tempo (padrão: 256); os demais recebem "Erro: servidor lotado"

@@ -39,11 +39,7 @@ pub struct Vaga<'a> {
 
 impl Registro {
     pub fn novo(maximo: usize) -> Self {
-        Registro {
-            maximo,
-            ativas: Mutex::default(),
-            saiu_alguem: Condvar::new(),
-        }
+        Registro { maximo, ativas: Mutex::default(), saiu_alguem: Condvar::new() }
     }
 
     fn travar(&self) -> MutexGuard<'_, Ativas> {
@@ -61,14 +57,7 @@ impl Registro {
             return Err(Lotado);
         }
         ativas.sockets.insert(numero, copia);
-        Ok((
-            Vaga {
-                registro: self,
-                numero,
-                mensagens: 0,
-            },
-            ativas.sockets.len(),
-        ))
+        Ok((Vaga { registro: self, numero, mensagens: 0 }, ativas.sockets.len()))
     }
 
     pub fn maximo(&self) -> usize {
@@ -89,11 +78,8 @@ impl Registro {
             if resta.is_zero() {
                 break;
             }
-            ativas = self
-                .saiu_alguem
-                .wait_timeout(ativas, resta)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            ativas =
+                self.saiu_alguem.wait_timeout(ativas, resta).unwrap_or_else(|e| e.into_inner()).0;
         }
         ativas.sockets.len()
     }

@@ -112,21 +112,14 @@ pub fn servir(
     let inicio = Instant::now();
     let (log, logger) = logger::iniciar()?; // NOVO
     let registro = Registro::novo(config.max_clientes); // NOVO
-    let estado = Arc::new(Estado {
-        config,
-        registro,
-        log,
-        desligando,
-    });
+    let estado = Arc::new(Estado { config, registro, log, desligando });
     let mut numero = 0;
     loop {
         estado.log.linha("Aguardando conexão...".to_string());
         let (socket, endereco) = match servidor.accept() {
             Ok(par) => par,
             Err(e) => {
-                estado
-                    .log
-                    .linha(format!("Erro no accept(): {}", descrever(&e)));
+                estado.log.linha(format!("Erro no accept(): {}", descrever(&e)));
                 thread::sleep(PAUSA_APOS_ERRO_NO_ACCEPT);
                 continue;
             }
@@ -146,10 +139,7 @@ pub fn servir(
             .spawn(move || atender_cliente(socket, cliente, &compartilhado));
         if let Err(e) = criada {
             // Sem memória ou no limite de threads do sistema: recusa só este.
-            estado.log.linha(format!(
-                "{cliente} Sem thread para atender: {}",
-                descrever(&e)
-            ));
+            estado.log.linha(format!("{cliente} Sem thread para atender: {}", descrever(&e)));
         }
     }
     drop(servidor); // NOVO: para de aceitar; novos clientes são recusados pelo kernel
@@ -171,12 +161,7 @@ fn passou_o_intervalo(e: &io::Error) -> bool {
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
 fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
-    let Estado {
-        config,
-        registro,
-        log,
-        desligando,
-    } = estado;
+    let Estado { config, registro, log, desligando } = estado;
     // NOVO: admissão. A vaga é devolvida quando `vaga` sai de escopo.
     let Ok((mut vaga, ativas)) = registro.admitir(cliente.numero, &socket) else {
         log.linha(format!(
@@ -193,14 +178,10 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
     log.linha(format!("{cliente} Conectado (conexões ativas: {ativas})"));
     // NOVO: tempos limite de leitura (relógio de verificação) e de escrita.
     let intervalo = INTERVALO_DE_VERIFICACAO.min(config.tempo_ocioso);
-    if let Err(e) = socket
-        .set_read_timeout(Some(intervalo))
-        .and(socket.set_write_timeout(Some(ESCRITA_MAXIMA)))
+    if let Err(e) =
+        socket.set_read_timeout(Some(intervalo)).and(socket.set_write_timeout(Some(ESCRITA_MAXIMA)))
     {
-        log.linha(format!(
-            "{cliente} Conexão com o cliente falhou: {}",
-            descrever(&e)
-        ));
+        log.linha(format!("{cliente} Conexão com o cliente falhou: {}", descrever(&e)));
         return;
     }
     let inicio = Instant::now();

@@ -5,10 +5,7 @@ use common::teste::{concorrencia, executar_cliente, provas, Conectado, Processo}
 #[test]
 fn clientes_progridem_juntos_com_threads() {
     let servidor = Processo::servidor("parte4", &["--atraso", "1500"]);
-    assert!(
-        concorrencia::atendimento_se_sobrepoe(&servidor),
-        "parte4 atendeu em série"
-    );
+    assert!(concorrencia::atendimento_se_sobrepoe(&servidor), "parte4 atendeu em série");
 }
 
 #[test]
@@ -35,11 +32,7 @@ fn cliente_acima_do_limite_recebe_erro_e_o_seguinte_entra_quando_alguem_sai() {
     let mut terceiro = Conectado::novo(servidor.porta);
     assert_eq!(
         terceiro.ler_ate_o_fim().unwrap(),
-        vec![
-            "Erro: servidor lotado (máximo de 2 clientes); tente mais tarde"
-                .as_bytes()
-                .to_vec()
-        ]
+        vec!["Erro: servidor lotado (máximo de 2 clientes); tente mais tarde".as_bytes().to_vec()]
     );
     a.eco(b"a continua");
     drop(a);
@@ -56,9 +49,7 @@ fn cliente_real_mostra_o_erro_de_servidor_lotado() {
     let execucao = executar_cliente(servidor.porta, b"oi\n", &[]);
     assert_eq!(execucao.codigo, Some(1));
     assert!(
-        execucao
-            .saida
-            .contains("Servidor: Erro: servidor lotado (máximo de 1 clientes)"),
+        execucao.saida.contains("Servidor: Erro: servidor lotado (máximo de 1 clientes)"),
         "{}",
         execucao.saida
     );
@@ -71,9 +62,7 @@ fn cliente_calado_recebe_aviso_de_inatividade() {
     calado.eco(b"depois fico quieto");
     assert_eq!(
         calado.ler_ate_o_fim().unwrap(),
-        vec!["Aviso: conexão encerrada por inatividade"
-            .as_bytes()
-            .to_vec()]
+        vec!["Aviso: conexão encerrada por inatividade".as_bytes().to_vec()]
     );
     servidor.esperar_texto("Desconectado por inatividade", 1);
 }
@@ -100,23 +89,13 @@ fn desligamento_gracioso(sinal: &str) {
     let inicio = Instant::now();
     servidor.sinal(sinal);
     for c in &mut clientes {
-        assert_eq!(
-            c.ler_ate_o_fim().unwrap(),
-            vec![b"Aviso: servidor encerrando".to_vec()]
-        );
+        assert_eq!(c.ler_ate_o_fim().unwrap(), vec![b"Aviso: servidor encerrando".to_vec()]);
     }
     let status = servidor.esperar_saida();
     assert!(status.success(), "{status:?}");
-    assert!(
-        inicio.elapsed() < Duration::from_secs(5),
-        "demorou {:?}",
-        inicio.elapsed()
-    );
+    assert!(inicio.elapsed() < Duration::from_secs(5), "demorou {:?}", inicio.elapsed());
     let resumo = servidor.esperar_texto("Servidor encerrado:", 1);
-    assert!(
-        resumo.contains("3 conexões atendidas, 3 mensagens ecoadas"),
-        "{resumo}"
-    );
+    assert!(resumo.contains("3 conexões atendidas, 3 mensagens ecoadas"), "{resumo}");
 }
 
 #[cfg(unix)]
