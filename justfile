@@ -39,3 +39,11 @@ diff a b:
 lint:
     cargo fmt --all
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Roda o experimento da atividade num terminal só (ex.: just demo 2; just demo 2 --clientes 4 --backlog 1)
+demo n *args:
+    cargo run --quiet --bin cenario -- --parte {{n}} {{args}}
+
+# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas)
+relato:
+    cargo run --quiet --bin cenario -- --relato RELATO.md

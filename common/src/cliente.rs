@@ -19,7 +19,7 @@ use crate::tempo::agora;
 use crate::texto::texto_seguro;
 use crossbeam_channel::{bounded, never, select, Receiver};
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::net::TcpStream;
+use std::net::{Shutdown, TcpStream};
 use std::thread;
 
 /// Opções do cliente.
@@ -52,7 +52,7 @@ pub struct ArgsCliente {
 /// 0 quando o usuário encerra (`sair` ou fim da entrada), 1 quando a conexão
 /// falha ou o servidor a encerra.
 pub fn executar(args: &ArgsCliente) -> i32 {
-    let tela = Tela { tempo: args.tempo };
+    let tela = Tela { tempo: args.tempo, interativo: io::stdin().is_terminal() };
     let onde = host_porta(&args.host, args.porta);
     // Na saída de erros, para a transcrição (saída padrão) ficar igual à da
     // disciplina. Se o connect demorar (fila de conexões do servidor cheia),
@@ -99,7 +99,6 @@ fn sessao(tela: &Tela, socket: TcpStream) -> io::Result<i32> {
     socket.set_nodelay(true)?;
     let respostas = ler_servidor(socket.try_clone()?);
     let linhas = ler_entrada();
-    let interativo = io::stdin().is_terminal();
     let mut socket = socket;
 
     tela.linha("Conectado ao servidor Echo");
@@ -117,16 +116,17 @@ fn sessao(tela: &Tela, socket: TcpStream) -> io::Result<i32> {
             recv(entrada) -> linha => {
                 let Ok(Some(linha)) = linha else {
                     // Fim da entrada (Ctrl-D / Ctrl-Z): encerra como `sair`.
-                    tela.vazia(); // fecha a linha do prompt
+                    let _ = socket.shutdown(Shutdown::Both);
+                    tela.fim_da_entrada();
                     tela.linha("Conexão encerrada");
                     return Ok(0);
                 };
-                if !interativo {
-                    // Entrada por pipe: mostra a linha lida, como se digitada.
-                    tela.continuar(&texto_seguro(&linha));
-                }
+                tela.entrada_lida(&linha);
                 let texto = String::from_utf8_lossy(&linha);
                 if texto.trim().eq_ignore_ascii_case("sair") {
+                    // Fecha antes de dizer que fechou: quem lê a transcrição
+                    // com horários vê o instante real do fechamento.
+                    let _ = socket.shutdown(Shutdown::Both);
                     tela.linha("Conexão encerrada");
                     return Ok(0);
                 }
@@ -143,7 +143,7 @@ fn sessao(tela: &Tela, socket: TcpStream) -> io::Result<i32> {
                 let evento = evento.unwrap_or(Ok(Recebido::Fim))?;
                 if !esperando_resposta {
                     // Chegou algo com o usuário parado no prompt.
-                    tela.vazia();
+                    tela.interromper_prompt();
                 }
                 match evento {
                     Recebido::Mensagem(linha) if linha.starts_with(PREFIXO_ECO.as_bytes()) => {
@@ -231,6 +231,10 @@ fn ler_servidor(socket: TcpStream) -> Receiver<io::Result<Recebido>> {
 struct Tela {
     /// `--tempo`: cada linha de evento começa com `[hh:mm:ss.mmm] `.
     tempo: bool,
+    /// A entrada é um terminal? Se não é (pipe, arquivo), o prompt só é
+    /// impresso quando a linha é lida, junto com ela: a transcrição fica
+    /// igual à de uma sessão digitada, e o horário do prompt é o do envio.
+    interativo: bool,
 }
 
 impl Tela {
@@ -254,14 +258,38 @@ impl Tela {
 
     /// O prompt fica sem quebra de linha, esperando o texto do usuário.
     fn prompt(&self) {
-        let mut saida = io::stdout().lock();
-        let _ = write!(saida, "{}Digite uma mensagem: ", self.carimbo());
-        let _ = saida.flush();
+        if self.interativo {
+            let mut saida = io::stdout().lock();
+            let _ = write!(saida, "{}Digite uma mensagem: ", self.carimbo());
+            let _ = saida.flush();
+        }
     }
 
-    /// Completa a linha do prompt.
-    fn continuar(&self, texto: &str) {
-        let _ = writeln!(io::stdout().lock(), "{texto}");
+    /// Uma linha foi lida da entrada. No terminal, o eco do que foi
+    /// digitado já está na tela; sem terminal, imprime o prompt e a linha.
+    fn entrada_lida(&self, linha: &[u8]) {
+        if !self.interativo {
+            let mut saida = io::stdout().lock();
+            let _ =
+                writeln!(saida, "{}Digite uma mensagem: {}", self.carimbo(), texto_seguro(linha));
+            let _ = saida.flush();
+        }
+    }
+
+    /// Fim da entrada (Ctrl-D, Ctrl-Z ou fim do arquivo): fecha a linha do prompt.
+    fn fim_da_entrada(&self) {
+        if self.interativo {
+            self.vazia();
+        } else {
+            self.entrada_lida(b"");
+        }
+    }
+
+    /// Algo chegou do servidor com o prompt na tela: pula para a linha de baixo.
+    fn interromper_prompt(&self) {
+        if self.interativo {
+            self.vazia();
+        }
     }
 
     /// Mensagens sobre a conexão, na saída de erros.

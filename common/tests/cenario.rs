@@ -1,0 +1,104 @@
+//! O `cenario` de verdade: roda servidor e clientes e mede o que aconteceu.
+
+use common::teste::binario;
+use std::process::Command;
+
+/// Roda o cenário e devolve (código de saída, saída padrão, saída de erros).
+fn cenario(args: &[&str]) -> (Option<i32>, String, String) {
+    // Garante os binários (sem cargo dentro do cenário, para ir mais rápido).
+    for nome in ["parte2", "parte4", "cliente"] {
+        binario(nome);
+    }
+    let saida = Command::new(env!("CARGO_BIN_EXE_cenario"))
+        .args(args)
+        .env_remove("CARGO")
+        .output()
+        .expect("executar o cenario");
+    (
+        saida.status.code(),
+        String::from_utf8_lossy(&saida.stdout).into(),
+        String::from_utf8_lossy(&saida.stderr).into(),
+    )
+}
+
+/// "esperou 2,79 s pela primeira resposta" -> 2.79 (ms vira fração de segundo).
+fn espera_do_cliente(saida: &str, n: usize) -> f64 {
+    let linha = saida
+        .lines()
+        .find(|l| l.starts_with(&format!("- Cliente {n}:")))
+        .expect("linha do cliente");
+    let trecho = linha.split("esperou ").nth(1).expect("espera medida");
+    let mut partes = trecho.split_whitespace();
+    let numero: f64 = partes.next().unwrap().replace(',', ".").parse().unwrap();
+    match partes.next().unwrap() {
+        "ms" => numero / 1000.0,
+        "s" => numero,
+        outro => panic!("unidade {outro}"),
+    }
+}
+
+/// Os PIDs que o cenário diz ter iniciado e encerrado.
+fn pids(saida: &str) -> Vec<u32> {
+    let linha =
+        saida.lines().find(|l| l.starts_with("Processos iniciados")).expect("linha dos PIDs");
+    linha
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .split(", ")
+        .map(|p| p.rsplit(' ').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+fn nenhum_sobrevive(pids: &[u32]) {
+    assert!(!pids.is_empty());
+    if cfg!(target_os = "linux") {
+        for pid in pids {
+            assert!(
+                !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+                "o processo {pid} sobreviveu ao cenário"
+            );
+        }
+    }
+}
+
+#[test]
+fn parte2_e_serial_e_o_segundo_espera_o_primeiro_sair() {
+    let (codigo, saida, erros) = cenario(&["--parte", "2"]);
+    assert_eq!(codigo, Some(0), "{erros}");
+    assert!(saida.contains("Atendimento: serial"), "{saida}");
+    assert!(saida.contains("no máximo 1."), "{saida}");
+    // O cliente 1 fica ~3 s; o 2 chega 0,2 s depois: espera ~2,8 s.
+    let espera = espera_do_cliente(&saida, 2);
+    assert!((2.0..6.0).contains(&espera), "espera do cliente 2: {espera} s\n{saida}");
+    assert!(saida.contains("[servidor]") && saida.contains("[cliente 2]"));
+    assert!(saida.contains("Linha do tempo"));
+    nenhum_sobrevive(&pids(&saida));
+}
+
+#[test]
+fn parte4_sobrepoe_e_o_segundo_quase_nao_espera() {
+    let (codigo, saida, erros) = cenario(&["--parte", "4", "--mermaid"]);
+    assert_eq!(codigo, Some(0), "{erros}");
+    assert!(saida.contains("Atendimento: sobreposto"), "{saida}");
+    assert!(saida.contains("no máximo 2."), "{saida}");
+    let espera = espera_do_cliente(&saida, 2);
+    assert!(espera < 1.0, "espera do cliente 2: {espera} s\n{saida}");
+    assert!(saida.contains("```mermaid\ngantt\n"), "{saida}");
+    nenhum_sobrevive(&pids(&saida));
+}
+
+#[test]
+fn servidor_inexistente_da_erro_claro() {
+    let (codigo, _, erros) = cenario(&["--parte", "2", "--servidor", "nao-existe"]);
+    assert_eq!(codigo, Some(1));
+    assert!(erros.contains("não achei o programa \"nao-existe\""), "{erros}");
+}
+
+#[test]
+fn servidor_que_morre_antes_do_banner_da_erro_claro() {
+    // O cliente, chamado como se fosse servidor, falha ao conectar e sai.
+    let (codigo, _, erros) = cenario(&["--parte", "2", "--servidor", "cliente"]);
+    assert_eq!(codigo, Some(1));
+    assert!(erros.contains("o servidor cliente terminou antes de começar"), "{erros}");
+}
