@@ -24,10 +24,12 @@ impl fmt::Display for Carimbo {
     }
 }
 
-/// Uma duração para pessoas: `850 ms`, `3,21 s`, `2 min 05 s`.
+/// Uma duração para pessoas: `0,3 ms`, `850 ms`, `3,21 s`, `2 min 05 s`.
 pub fn duracao_legivel(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms < 1000 {
+    if ms < 10 {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0).replace('.', ",")
+    } else if ms < 1000 {
         format!("{ms} ms")
     } else if ms < 60_000 {
         format!("{},{:02} s", ms / 1000, (ms % 1000) / 10)
@@ -49,6 +51,7 @@ mod testes {
 
     #[test]
     fn duracoes() {
+        assert_eq!(duracao_legivel(Duration::from_micros(340)), "0,3 ms");
         assert_eq!(duracao_legivel(Duration::from_millis(850)), "850 ms");
         assert_eq!(duracao_legivel(Duration::from_millis(3210)), "3,21 s");
         assert_eq!(duracao_legivel(Duration::from_secs(125)), "2 min 05 s");

@@ -10,6 +10,9 @@ use std::time::Duration;
 /// Largura da linha do tempo, em colunas.
 const COLUNAS: usize = 60;
 
+/// Menor espera desenhada no gráfico Mermaid.
+const ESPERA_VISIVEL: Duration = Duration::from_millis(20);
+
 fn rotulo(origem: Origem) -> String {
     match origem {
         Origem::Servidor => "[servidor] ".to_string(),
@@ -157,6 +160,12 @@ pub fn mermaid(analise: &Analise, titulo: &str) -> String {
         // Em milissegundos; trechos vizinhos do mesmo estado viram um só.
         let mut juntos: Vec<(Estado, u128, u128)> = Vec::new();
         for (estado, de, ate) in trechos(cliente) {
+            // Esperas de poucos milissegundos não se veem no gráfico e só
+            // alongariam a lista: contam como atendimento.
+            let estado = match estado {
+                Estado::Esperando if ate - de < ESPERA_VISIVEL => Estado::Atendido,
+                outro => outro,
+            };
             let (de, ate) = (de.as_millis(), ate.as_millis());
             match juntos.last_mut() {
                 Some((anterior, _, fim)) if *anterior == estado => *fim = ate,

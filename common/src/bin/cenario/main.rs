@@ -233,14 +233,13 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario)> {
     ]
 }
 
-fn bloco(id: &str, cenario: &Cenario, relatorio: &Relatorio) -> String {
+fn bloco(cenario: &Cenario, relatorio: &Relatorio) -> String {
     let mut texto = format!("Gerado por `{}`:\n\n", cenario.comando());
     texto += &format!("```text\n{}```\n\n", relatorio.transcricao);
     texto += &format!("```text\n{}```\n\n", relatorio.linha_do_tempo);
     for linha in &relatorio.respostas {
         texto += &format!("- {linha}\n");
     }
-    let _ = id;
     texto
 }
 
@@ -264,7 +263,7 @@ fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Resul
     for (id, cenario) in cenarios_do_relato() {
         eprintln!("cenario: rodando {} ({})...", id, cenario.comando());
         let relatorio = rodar(&cenario, parar)?;
-        documento = substituir(&documento, id, &bloco(id, &cenario, &relatorio))?;
+        documento = substituir(&documento, id, &bloco(&cenario, &relatorio))?;
         if id == "parte2" || id == "parte4" {
             mermaids.push(relatorio.mermaid);
         }
