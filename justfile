@@ -47,3 +47,11 @@ demo n *args:
 # Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas)
 relato:
     cargo run --quiet --bin cenario -- --relato RELATO.md
+
+# Mede os servidores (vazão e latência) e escreve figuras/bancada.md e .svg; --rapido: < 2 min
+bench *args:
+    cargo run --release --quiet --bin bancada -- {{args}}
+
+# Gerador de carga contra um servidor já rodando (ex.: just carga --porta 5000 --clientes 100)
+carga *args:
+    cargo run --release --quiet --bin carga -- {{args}}

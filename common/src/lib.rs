@@ -5,6 +5,7 @@
 //! Fica aqui para não aparecer nos `diff` entre as partes: cada parte mostra
 //! só a ideia que ela introduz.
 
+pub mod binarios;
 pub mod cliente;
 pub mod erros;
 pub mod protocolo;

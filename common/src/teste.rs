@@ -22,25 +22,12 @@ pub const PRAZO: Duration = Duration::from_secs(30);
 /// compila o `cliente`).
 pub fn binario(nome: &str) -> PathBuf {
     static COMPILANDO: Mutex<()> = Mutex::new(());
-    let exe = std::env::current_exe().expect("o teste conhece o próprio executável");
-    // target/<perfil>/deps/teste-hash -> target/<perfil>/
-    let pasta = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("o executável de teste fica em target/<perfil>/deps");
-    let caminho = pasta.join(format!("{nome}{}", std::env::consts::EXE_SUFFIX));
+    let pasta = crate::binarios::pasta().expect("pasta dos executáveis");
     let _vez = COMPILANDO.lock().unwrap_or_else(|e| e.into_inner());
-    if !caminho.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut comando = Command::new(cargo);
-        comando.args(["build", "--bin", nome]);
-        if pasta.file_name().is_some_and(|p| p == "release") {
-            comando.arg("--release");
-        }
-        let status = comando.status().expect("executar cargo build");
-        assert!(status.success(), "cargo build --bin {nome} falhou");
+    if crate::binarios::caminho(&pasta, nome).is_err() {
+        crate::binarios::compilar(&pasta, &[nome]).expect("compilar o programa");
     }
-    caminho
+    crate::binarios::caminho(&pasta, nome).expect("o programa existe depois de compilado")
 }
 
 /// Um servidor (ou outro programa) em execução, com a saída padrão coletada

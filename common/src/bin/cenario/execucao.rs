@@ -2,9 +2,10 @@
 //! com a saída de cada um coletada, linha a linha, num único canal.
 
 use anyhow::{anyhow, bail, Context, Result};
+use common::binarios;
 use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -68,41 +69,6 @@ pub struct Plano {
 
 pub struct Resultado {
     pub eventos: Vec<Evento>,
-}
-
-/// Os binários ficam juntos em `target/<perfil>/`, ao lado deste.
-pub fn pasta_dos_binarios() -> Result<PathBuf> {
-    let exe = std::env::current_exe().context("localizar o próprio executável")?;
-    Ok(exe.parent().ok_or_else(|| anyhow!("executável sem pasta"))?.to_path_buf())
-}
-
-/// Com `cargo run`, recompila o servidor e o cliente antes de usá-los (senão
-/// um servidor editado rodaria na versão antiga). Sem cargo, usa o que há.
-pub fn compilar_se_possivel(pasta: &Path, servidor: &str) -> Result<()> {
-    let Ok(cargo) = std::env::var("CARGO") else {
-        return Ok(());
-    };
-    let mut comando = Command::new(cargo);
-    comando.args(["build", "--quiet", "--bin", servidor, "--bin", "cliente"]);
-    if pasta.file_name().is_some_and(|p| p == "release") {
-        comando.arg("--release");
-    }
-    let status = comando.status().context("executar cargo build")?;
-    if !status.success() {
-        bail!("cargo build --bin {servidor} --bin cliente falhou (existe um programa chamado {servidor:?}?)");
-    }
-    Ok(())
-}
-
-fn binario(pasta: &Path, nome: &str) -> Result<PathBuf> {
-    let caminho = pasta.join(format!("{nome}{}", std::env::consts::EXE_SUFFIX));
-    if !caminho.exists() {
-        bail!(
-            "não achei o programa {nome:?} em {} (compile antes: cargo build --workspace)",
-            pasta.display()
-        );
-    }
-    Ok(caminho)
 }
 
 /// Um processo filho que é encerrado (e esperado, para não virar zumbi) em
@@ -172,10 +138,10 @@ fn iniciar(
 /// Executa o plano. `parar` é ligado pelo Ctrl-C; todo processo iniciado é
 /// encerrado e esperado antes de esta função voltar, em qualquer caminho.
 pub fn executar(plano: &Plano, parar: Arc<AtomicBool>) -> Result<Resultado> {
-    let pasta = pasta_dos_binarios()?;
-    compilar_se_possivel(&pasta, &plano.servidor)?;
-    let caminho_servidor = binario(&pasta, &plano.servidor)?;
-    let caminho_cliente = binario(&pasta, "cliente")?;
+    let pasta = binarios::pasta()?;
+    binarios::compilar(&pasta, &[&plano.servidor, "cliente"])?;
+    let caminho_servidor = binarios::caminho(&pasta, &plano.servidor)?;
+    let caminho_cliente = binarios::caminho(&pasta, "cliente")?;
 
     let (envia, recebe) = unbounded();
     let base = Instant::now();

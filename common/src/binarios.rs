@@ -1,0 +1,51 @@
+//! Onde estão os programas do workspace, para as ferramentas que iniciam
+//! outros programas (`cenario`, `bancada`, os testes).
+
+use anyhow::{bail, Context, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A pasta dos executáveis (`target/<perfil>/`): a do programa atual, ou a
+/// acima dela quando ele é um teste (`target/<perfil>/deps/`).
+pub fn pasta() -> Result<PathBuf> {
+    let exe = std::env::current_exe().context("localizar o próprio executável")?;
+    let mut pasta = exe.parent().context("executável sem pasta")?.to_path_buf();
+    if pasta.file_name().is_some_and(|p| p == "deps") {
+        pasta.pop();
+    }
+    Ok(pasta)
+}
+
+/// Com `cargo run` (ou `cargo test`), recompila os programas pedidos antes de
+/// usá-los: senão um servidor editado rodaria na versão antiga. Sem cargo
+/// por perto, não faz nada.
+pub fn compilar(pasta: &Path, nomes: &[&str]) -> Result<()> {
+    let Ok(cargo) = std::env::var("CARGO") else {
+        return Ok(());
+    };
+    let mut comando = Command::new(cargo);
+    comando.args(["build", "--quiet"]);
+    for nome in nomes {
+        comando.args(["--bin", nome]);
+    }
+    if pasta.file_name().is_some_and(|p| p == "release") {
+        comando.arg("--release");
+    }
+    let status = comando.status().context("executar cargo build")?;
+    if !status.success() {
+        bail!("cargo build de {} falhou (esses programas existem?)", nomes.join(", "));
+    }
+    Ok(())
+}
+
+/// O caminho do programa `nome` em `pasta`, que precisa existir.
+pub fn caminho(pasta: &Path, nome: &str) -> Result<PathBuf> {
+    let caminho = pasta.join(format!("{nome}{}", std::env::consts::EXE_SUFFIX));
+    if !caminho.exists() {
+        bail!(
+            "não achei o programa {nome:?} em {} (compile antes: cargo build --workspace)",
+            pasta.display()
+        );
+    }
+    Ok(caminho)
+}
