@@ -481,7 +481,9 @@ fn grafico(medidas: &BTreeMap<(usize, u32), Vec<Medida>>, arquivo: &Path) -> Res
     let (esquerda, direita) = raiz.split_horizontally(500);
     let cores = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
     let max_clientes = medidas.keys().map(|(_, c)| *c).max().unwrap_or(1).max(2) as f64;
-    let series: Vec<(usize, Vec<(f64, f64, f64)>)> = (0..VARIANTES.len())
+    // Por variante: (clientes, msg/s, p99 µs) de cada ponto.
+    type Serie = (usize, Vec<(f64, f64, f64)>);
+    let series: Vec<Serie> = (0..VARIANTES.len())
         .map(|i| {
             let pontos = medidas
                 .iter()
@@ -493,7 +495,7 @@ fn grafico(medidas: &BTreeMap<(usize, u32), Vec<Medida>>, arquivo: &Path) -> Res
                 .collect();
             (i, pontos)
         })
-        .filter(|(_, p): &(usize, Vec<_>)| !p.is_empty())
+        .filter(|(_, p): &Serie| !p.is_empty())
         .collect();
     let max_vazao =
         series.iter().flat_map(|(_, p)| p.iter().map(|x| x.1)).fold(1.0, f64::max) * 1.1;
