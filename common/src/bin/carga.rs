@@ -398,8 +398,9 @@ fn cpu_do_processo() -> Option<f64> {
 }
 
 fn executar(args: &Args) -> Result<Relatorio> {
-    if !(args.duracao > 0.0 && args.duracao <= 3600.0) || !(0.0..=600.0).contains(&args.aquecimento)
-    {
+    let valido =
+        args.duracao > 0.0 && args.duracao <= 3600.0 && (0.0..=600.0).contains(&args.aquecimento);
+    if !valido {
         bail!("--duracao deve estar entre 0 e 3600 s e --aquecimento entre 0 e 600 s");
     }
     let endereco = resolver(&args.host, args.porta)
