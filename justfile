@@ -19,6 +19,14 @@ parte2 *args:
 parte3 *args:
     cargo run --quiet --bin parte3 -- {{args}}
 
+# Parte 3 com uma thread só e poll (mio): o caminho "select" da atividade
+parte3-poll *args:
+    cargo run --quiet --bin parte3-poll -- {{args}}
+
+# Parte 3 com async/await (tokio): o caminho "asyncio" da atividade
+parte3-async *args:
+    cargo run --quiet --bin parte3-async -- {{args}}
+
 # Parte 4: concorrente e robusto (limite, inatividade, Ctrl-C gracioso)
 parte4 *args:
     cargo run --quiet --bin parte4 -- {{args}}

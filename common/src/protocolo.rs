@@ -55,16 +55,66 @@ pub enum Recebido {
     GrandeDemais,
 }
 
+/// O núcleo do enquadramento, sem nenhuma E/S: recebe os bytes que já
+/// chegaram e diz quanto consumiu e se uma mensagem ficou completa.
+///
+/// Separado da leitura para servir aos três modelos de concorrência da
+/// Parte 3 (leitura bloqueante, `poll` e async) com as mesmas regras.
+pub struct Enquadrador {
+    /// A mensagem em montagem, quando ela chega em mais de uma leitura.
+    linha: Vec<u8>,
+    /// Maior linha aceita, sem o terminador.
+    limite: usize,
+}
+
+impl Enquadrador {
+    pub fn novo(limite: usize) -> Self {
+        Enquadrador { linha: Vec::new(), limite }
+    }
+
+    /// Processa o início de `disponivel` (não vazio). Devolve quantos bytes
+    /// consumiu e, se completou uma, a mensagem (ou `GrandeDemais`).
+    pub fn avancar(&mut self, disponivel: &[u8]) -> (usize, Option<Recebido>) {
+        match memchr::memchr(b'\n', disponivel) {
+            Some(posicao) => {
+                self.linha.extend_from_slice(&disponivel[..posicao]);
+                let mut mensagem = std::mem::take(&mut self.linha);
+                if mensagem.last() == Some(&b'\r') {
+                    mensagem.pop();
+                }
+                if mensagem.len() > self.limite {
+                    return (posicao + 1, Some(Recebido::GrandeDemais));
+                }
+                (posicao + 1, Some(Recebido::Mensagem(mensagem)))
+            }
+            None => {
+                // +1: a linha pode ter exatamente o limite e ainda um `\r`.
+                if self.linha.len() + disponivel.len() > self.limite + 1 {
+                    self.linha = Vec::new();
+                    return (disponivel.len(), Some(Recebido::GrandeDemais));
+                }
+                self.linha.extend_from_slice(disponivel);
+                (disponivel.len(), None)
+            }
+        }
+    }
+
+    /// O fluxo terminou: `Fim`, ou `Incompleta` se havia meia linha.
+    pub fn fim(&mut self) -> Recebido {
+        match std::mem::take(&mut self.linha).len() {
+            0 => Recebido::Fim,
+            sobra => Recebido::Incompleta(sobra),
+        }
+    }
+}
+
 /// Separa um fluxo de bytes em mensagens terminadas por `\n`.
 ///
 /// Guarda no máximo [`TAMANHO_BUFFER`] + limite + 1 bytes, por maior que
 /// seja a linha que o outro lado envie.
 pub struct LeitorDeMensagens<R> {
     entrada: BufReader<R>,
-    /// A mensagem em montagem, quando ela chega em mais de uma leitura.
-    linha: Vec<u8>,
-    /// Maior linha aceita, sem o terminador.
-    limite: usize,
+    enquadrador: Enquadrador,
 }
 
 impl<R: Read> LeitorDeMensagens<R> {
@@ -78,15 +128,15 @@ impl<R: Read> LeitorDeMensagens<R> {
     pub fn com_limite(fonte: R, limite: usize) -> Self {
         LeitorDeMensagens {
             entrada: BufReader::with_capacity(TAMANHO_BUFFER, fonte),
-            linha: Vec::new(),
-            limite,
+            enquadrador: Enquadrador::novo(limite),
         }
     }
 
     /// Lê até completar a próxima mensagem (ou até o fim do fluxo).
     ///
-    /// Se a leitura falhar (erro ou tempo esgotado), o que já chegou fica
-    /// guardado e uma nova chamada continua de onde parou.
+    /// Se a leitura falhar (erro, tempo esgotado ou, num socket não
+    /// bloqueante, `WouldBlock`), o que já chegou fica guardado e uma nova
+    /// chamada continua de onde parou.
     pub fn proxima(&mut self) -> io::Result<Recebido> {
         loop {
             let disponivel = match self.entrada.fill_buf() {
@@ -96,33 +146,12 @@ impl<R: Read> LeitorDeMensagens<R> {
             };
             if disponivel.is_empty() {
                 // Fim do fluxo: o outro lado fechou (ou fez shutdown de escrita).
-                let sobra = std::mem::take(&mut self.linha).len();
-                return Ok(if sobra == 0 { Recebido::Fim } else { Recebido::Incompleta(sobra) });
+                return Ok(self.enquadrador.fim());
             }
-            match memchr::memchr(b'\n', disponivel) {
-                Some(posicao) => {
-                    self.linha.extend_from_slice(&disponivel[..posicao]);
-                    self.entrada.consume(posicao + 1);
-                    let mut mensagem = std::mem::take(&mut self.linha);
-                    if mensagem.last() == Some(&b'\r') {
-                        mensagem.pop();
-                    }
-                    if mensagem.len() > self.limite {
-                        return Ok(Recebido::GrandeDemais);
-                    }
-                    return Ok(Recebido::Mensagem(mensagem));
-                }
-                None => {
-                    let tamanho = disponivel.len();
-                    // +1: a linha pode ter exatamente o limite e ainda um `\r`.
-                    if self.linha.len() + tamanho > self.limite + 1 {
-                        self.entrada.consume(tamanho);
-                        self.linha = Vec::new();
-                        return Ok(Recebido::GrandeDemais);
-                    }
-                    self.linha.extend_from_slice(disponivel);
-                    self.entrada.consume(tamanho);
-                }
+            let (consumidos, recebido) = self.enquadrador.avancar(disponivel);
+            self.entrada.consume(consumidos);
+            if let Some(recebido) = recebido {
+                return Ok(recebido);
             }
         }
     }

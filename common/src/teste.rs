@@ -30,6 +30,29 @@ pub fn binario(nome: &str) -> PathBuf {
     crate::binarios::caminho(&pasta, nome).expect("o programa existe depois de compilado")
 }
 
+/// Os testes abrem mil conexões de uma vez (e o servidor, filho deste
+/// processo, herda o limite): sobe o limite "soft" de arquivos abertos até o
+/// "hard", como fazem servidores de verdade. Muitas distribuições começam
+/// com 1.024.
+pub fn subir_limite_de_arquivos() {
+    #[cfg(unix)]
+    {
+        static UMA_VEZ: std::sync::Once = std::sync::Once::new();
+        UMA_VEZ.call_once(|| {
+            let mut limite = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+            // SAFETY: getrlimit/setrlimit só leem e escrevem a struct passada.
+            unsafe {
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limite) == 0
+                    && limite.rlim_cur < limite.rlim_max
+                {
+                    limite.rlim_cur = limite.rlim_max.min(65_536);
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &limite);
+                }
+            }
+        });
+    }
+}
+
 /// Um servidor (ou outro programa) em execução, com a saída padrão coletada
 /// linha a linha. Ao sair de escopo, o processo é encerrado.
 pub struct Processo {
@@ -57,6 +80,7 @@ impl Processo {
 
     /// Inicia `nome` com `args`, coletando a saída padrão.
     pub fn iniciar(nome: &str, args: &[&str]) -> Processo {
+        subir_limite_de_arquivos();
         let mut filho = Command::new(binario(nome))
             .args(args)
             .stdin(Stdio::piped())
@@ -217,6 +241,7 @@ pub struct Conectado {
 
 impl Conectado {
     pub fn novo(porta: u16) -> Conectado {
+        subir_limite_de_arquivos();
         let socket = TcpStream::connect(("127.0.0.1", porta)).expect("conectar ao servidor");
         socket.set_read_timeout(Some(PRAZO)).expect("set_read_timeout");
         let leitor = BufReader::new(socket.try_clone().expect("try_clone"));

@@ -58,7 +58,7 @@ fn carga_percebe_resposta_errada() {
 
 #[test]
 fn bancada_em_miniatura_escreve_tabela_e_grafico() {
-    for nome in ["parte2", "parte3", "parte4", "carga"] {
+    for nome in ["parte2", "parte3", "parte3-poll", "parte3-async", "parte4", "carga"] {
         binario(nome);
     }
     let pasta = std::env::temp_dir().join(format!("bancada-teste-{}", std::process::id()));

@@ -73,6 +73,13 @@ const VARIANTES: &[Variante] = &[
         max_clientes: 10,
     },
     Variante { rotulo: "parte3", programa: "parte3", args: &[], max_clientes: u32::MAX },
+    Variante { rotulo: "parte3-poll", programa: "parte3-poll", args: &[], max_clientes: u32::MAX },
+    Variante {
+        rotulo: "parte3-async",
+        programa: "parte3-async",
+        args: &[],
+        max_clientes: u32::MAX,
+    },
     Variante {
         rotulo: "parte4",
         programa: "parte4",
@@ -153,7 +160,10 @@ fn executar(args: Args) -> Result<()> {
         }
     };
     let pasta = binarios::pasta()?;
-    binarios::compilar(&pasta, &["parte2", "parte3", "parte4", "carga"])?;
+    binarios::compilar(
+        &pasta,
+        &["parte2", "parte3", "parte3-poll", "parte3-async", "parte4", "carga"],
+    )?;
     let inicio = Instant::now();
     // (rótulo, clientes) -> medidas das rodadas
     let mut medidas: BTreeMap<(usize, u32), Vec<Medida>> = BTreeMap::new();
@@ -479,7 +489,7 @@ fn grafico(medidas: &BTreeMap<(usize, u32), Vec<Medida>>, arquivo: &Path) -> Res
     let raiz = SVGBackend::new(arquivo, (1000, 420)).into_drawing_area();
     raiz.fill(&WHITE).map_err(|e| anyhow!("desenhar: {e}"))?;
     let (esquerda, direita) = raiz.split_horizontally(500);
-    let cores = [RED, BLUE, GREEN, MAGENTA, CYAN, BLACK];
+    let cores = [RED, BLUE, RGBColor(230, 140, 0), RGBColor(120, 60, 160), GREEN, BLACK];
     let max_clientes = medidas.keys().map(|(_, c)| *c).max().unwrap_or(1).max(2) as f64;
     // Por variante: (clientes, msg/s, p99 µs) de cada ponto.
     type Serie = (usize, Vec<(f64, f64, f64)>);

@@ -1,0 +1,364 @@
+//! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
+//!
+//! O mesmo protocolo e o mesmo log da Parte 3, com o segundo modelo de
+//! concorrência da atividade (o `select`/`selectors` do Python): uma única
+//! thread pergunta ao kernel quais sockets estão prontos e atende só esses.
+//! Nenhuma chamada bloqueia: ler de um socket sem dados devolve `WouldBlock`
+//! na hora, e a thread vai atender outro.
+//!
+//! Por que `mio`: é a camada de `poll` padrão do ecossistema (o tokio é
+//! construído sobre ela) e dá a mesma interface sobre epoll (Linux), kqueue
+//! (macOS) e IOCP (Windows). O crate `polling` seria uma alternativa menor;
+//! `mio` foi escolhido por ser o que um leitor encontra por baixo de quase
+//! todo servidor Rust, e porque o `carga` usa o mesmo modelo.
+//!
+//! O que fica difícil (e está aqui, comentado onde acontece):
+//! - cada conexão vira uma máquina de estados, com buffer de entrada e de
+//!   saída próprios: a pilha de uma thread não guarda mais "onde paramos";
+//! - escrita parcial: `write` pode aceitar só parte das respostas; o resto
+//!   espera o socket ficar gravável de novo;
+//! - contrapressão: um cliente que envia sem ler faria a saída crescer sem
+//!   limite; acima de [`LIMITE_DE_SAIDA`] o servidor para de ler dele;
+//! - `--atraso`: um `sleep` aqui pararia todos os clientes. O atraso vira um
+//!   relógio: a resposta é agendada e o laço segue atendendo os outros;
+//! - o log: escrever no terminal pode bloquear a thread única; as linhas
+//!   vão para um buffer escrito uma vez por volta do laço.
+//!
+//! ## Como observar
+//! 1. Terminal 1: `cargo run --bin parte3-poll -- --atraso 2000`.
+//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; envie uma
+//!    mensagem em cada, quase juntos: as duas respostas chegam juntas, cerca
+//!    de 2 s depois, com uma thread só (`ps -T` mostra uma).
+
+use common::erros::descrever;
+use common::protocolo::{
+    codificar_eco, erro_mensagem_grande, LeitorDeMensagens, Recebido, DESCARTE_MAXIMO,
+    ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM,
+};
+use common::tempo::{agora, duracao_legivel};
+use common::texto::texto_seguro;
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use slab::Slab;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::fmt;
+use std::io::{self, BufWriter, ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// O token do socket de escuta (os das conexões são as chaves do `Slab`).
+const ESCUTA: Token = Token(usize::MAX);
+
+/// Respostas pendentes acima das quais o servidor para de ler do cliente
+/// (contrapressão): quem não lê as respostas não faz a memória crescer.
+const LIMITE_DE_SAIDA: usize = 256 * 1024;
+
+/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
+#[derive(Clone, Copy)]
+struct Cliente {
+    /// Ordem de chegada, a partir de 1.
+    numero: u64,
+    endereco: SocketAddr,
+}
+
+impl fmt::Display for Cliente {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[cliente {} {}]", self.numero, self.endereco)
+    }
+}
+
+/// Tudo o que a thread de um cliente guardaria na pilha, agora explícito.
+struct Conexao {
+    cliente: Cliente,
+    /// O socket, dentro do leitor de mensagens (que o usa sem bloquear).
+    leitor: LeitorDeMensagens<TcpStream>,
+    inicio: Instant,
+    mensagens: u64,
+    /// Respostas ainda não escritas; `enviados` é quanto delas já foi.
+    saida: Vec<u8>,
+    enviados: usize,
+    /// `--atraso`: a mensagem cuja resposta espera a hora marcada.
+    adiada: Option<(Instant, Vec<u8>)>,
+    /// O cliente terminou (ou errou): fecha depois de enviar o que falta.
+    desfecho: Option<String>,
+    /// Depois de um `Erro:`: até quando descartar o que ainda chegar, e quanto
+    /// já foi descartado (ver `common::protocolo::Conexao::encerrar`).
+    descartando: Option<(Instant, usize)>,
+}
+
+impl Conexao {
+    fn pendente(&self) -> usize {
+        self.saida.len() - self.enviados
+    }
+}
+
+/// O estado do servidor: as conexões e os relógios.
+struct Servidor {
+    poll: Poll,
+    conexoes: Slab<Conexao>,
+    /// (quando, conexão): respostas adiadas e prazos de fechamento, o mais
+    /// próximo primeiro. Entradas de conexões já fechadas são ignoradas.
+    relogios: BinaryHeap<Reverse<(Instant, usize)>>,
+    atraso: Duration,
+    /// O log, escrito no terminal uma vez por volta do laço.
+    log: BufWriter<io::Stdout>,
+    numero: u64,
+}
+
+/// Aceita e atende clientes para sempre, numa thread só.
+pub fn servir(servidor: std::net::TcpListener, atraso: Duration) {
+    if let Err(e) = laco(servidor, atraso) {
+        println!("{} Erro no laço do poll(): {}", agora(), descrever(&e));
+    }
+}
+
+fn laco(servidor: std::net::TcpListener, atraso: Duration) -> io::Result<()> {
+    servidor.set_nonblocking(true)?;
+    let mut escuta = TcpListener::from_std(servidor);
+    let mut estado = Servidor {
+        poll: Poll::new()?,
+        conexoes: Slab::new(),
+        relogios: BinaryHeap::new(),
+        atraso,
+        log: BufWriter::with_capacity(64 * 1024, io::stdout()),
+        numero: 0,
+    };
+    estado.poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
+    let _ = writeln!(estado.log, "{} Aguardando conexões...", agora());
+    let mut eventos = Events::with_capacity(1024);
+    loop {
+        let _ = estado.log.flush();
+        // Dorme até o próximo evento ou o próximo relógio, o que vier antes.
+        let espera = estado
+            .relogios
+            .peek()
+            .map(|Reverse((t, _))| t.saturating_duration_since(Instant::now()));
+        if let Err(e) = estado.poll.poll(&mut eventos, espera) {
+            if e.kind() == ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(e);
+        }
+        for evento in eventos.iter() {
+            match evento.token() {
+                ESCUTA => estado.aceitar(&escuta),
+                Token(chave) => estado.atender(chave),
+            }
+        }
+        estado.disparar_relogios();
+    }
+}
+
+impl Servidor {
+    /// Aceita todas as conexões que esperam (o evento avisa uma vez só).
+    fn aceitar(&mut self, escuta: &TcpListener) {
+        loop {
+            let (mut socket, endereco) = match escuta.accept() {
+                Ok(par) => par,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    // Ex.: limite de arquivos abertos. Não dá para pausar uma
+                    // thread única; a próxima conexão traz um novo evento.
+                    let _ = writeln!(self.log, "{} Erro no accept(): {}", agora(), descrever(&e));
+                    return;
+                }
+            };
+            self.numero += 1;
+            let cliente = Cliente { numero: self.numero, endereco };
+            let vaga = self.conexoes.vacant_entry();
+            let registro = self.poll.registry().register(
+                &mut socket,
+                Token(vaga.key()),
+                Interest::READABLE | Interest::WRITABLE,
+            );
+            if let Err(e) = registro {
+                let _ = writeln!(
+                    self.log,
+                    "{} {cliente} Sem registro no poll(): {}",
+                    agora(),
+                    descrever(&e)
+                );
+                continue;
+            }
+            let _ = socket.set_nodelay(true);
+            let _ = writeln!(self.log, "{} {cliente} Conectado", agora());
+            vaga.insert(Conexao {
+                cliente,
+                leitor: LeitorDeMensagens::novo(socket),
+                inicio: Instant::now(),
+                mensagens: 0,
+                saida: Vec::new(),
+                enviados: 0,
+                adiada: None,
+                desfecho: None,
+                descartando: None,
+            });
+        }
+    }
+
+    /// O socket de `chave` ficou pronto (ou um relógio dele venceu): lê e
+    /// escreve o quanto der sem bloquear, e fecha se a conversa acabou.
+    fn atender(&mut self, chave: usize) {
+        let Some(c) = self.conexoes.get_mut(chave) else { return };
+        loop {
+            let antes = (c.pendente(), c.mensagens, c.desfecho.is_some());
+            ler(c, self.atraso, &mut self.log, &mut self.relogios, chave);
+            if let Err(e) = escrever(c) {
+                c.desfecho
+                    .get_or_insert(format!("Conexão com o cliente falhou: {}", descrever(&e)));
+                c.saida.clear();
+                c.enviados = 0;
+                c.descartando = None;
+                break;
+            }
+            // Repete enquanto houver progresso: escrever pode ter liberado a
+            // contrapressão, e o evento (de borda) não se repetirá sozinho.
+            if (c.pendente(), c.mensagens, c.desfecho.is_some()) == antes {
+                break;
+            }
+        }
+        let c = &self.conexoes[chave];
+        let terminou = c.desfecho.is_some() && c.pendente() == 0 && c.descartando.is_none();
+        if terminou {
+            self.fechar(chave);
+        }
+    }
+
+    fn fechar(&mut self, chave: usize) {
+        let mut c = self.conexoes.remove(chave);
+        let _ = self.poll.registry().deregister(c.leitor.fonte_mut());
+        let duracao = duracao_legivel(c.inicio.elapsed());
+        let desfecho = c.desfecho.take().unwrap_or_default();
+        let _ = writeln!(
+            self.log,
+            "{} {} {desfecho} (ficou {duracao}, {} mensagens)",
+            agora(),
+            c.cliente,
+            c.mensagens
+        );
+        // `c` sai de escopo: o socket é fechado.
+    }
+
+    /// Respostas adiadas que chegaram à hora, e prazos de fechamento vencidos.
+    fn disparar_relogios(&mut self) {
+        let agora = Instant::now();
+        while let Some(&Reverse((quando, chave))) = self.relogios.peek() {
+            if quando > agora {
+                break;
+            }
+            self.relogios.pop();
+            let Some(c) = self.conexoes.get_mut(chave) else { continue };
+            if let Some((_, mensagem)) = c.adiada.take_if(|(hora, _)| *hora <= agora) {
+                codificar_eco(&mut c.saida, &mensagem);
+            }
+            if c.descartando.is_some_and(|(prazo, _)| prazo <= agora) {
+                c.descartando = None; // o cliente não fechou a tempo: fecha assim mesmo
+            }
+            self.atender(chave);
+        }
+    }
+}
+
+/// Lê e processa mensagens até o socket não ter mais dados, a conversa
+/// acabar ou algo pedir uma pausa (resposta adiada, contrapressão).
+fn ler(
+    c: &mut Conexao,
+    atraso: Duration,
+    log: &mut impl Write,
+    relogios: &mut BinaryHeap<Reverse<(Instant, usize)>>,
+    chave: usize,
+) {
+    if let Some((prazo, descartados)) = &mut c.descartando {
+        if descartar(c.leitor.fonte_mut(), descartados, *prazo) {
+            c.descartando = None;
+        }
+        return;
+    }
+    while c.desfecho.is_none() && c.adiada.is_none() && c.pendente() < LIMITE_DE_SAIDA {
+        let recebido = match c.leitor.proxima() {
+            Ok(recebido) => recebido,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            Err(e) => {
+                c.desfecho = Some(format!("Conexão com o cliente falhou: {}", descrever(&e)));
+                return;
+            }
+        };
+        match recebido {
+            Recebido::Mensagem(mensagem) => {
+                let _ = writeln!(
+                    log,
+                    "{} {} Recebido: {}",
+                    agora(),
+                    c.cliente,
+                    texto_seguro(&mensagem)
+                );
+                c.mensagens += 1;
+                if atraso.is_zero() {
+                    codificar_eco(&mut c.saida, &mensagem);
+                } else {
+                    // NOVO: em vez de dormir (e parar todos), agenda a resposta.
+                    let hora = Instant::now() + atraso;
+                    relogios.push(Reverse((hora, chave)));
+                    c.adiada = Some((hora, mensagem));
+                }
+            }
+            Recebido::Fim => c.desfecho = Some("Cliente desconectou".to_string()),
+            Recebido::Incompleta(bytes) => {
+                c.desfecho = Some(format!(
+                    "Cliente saiu no meio de uma mensagem ({bytes} bytes descartados)"
+                ));
+            }
+            Recebido::GrandeDemais => {
+                c.saida.extend_from_slice(erro_mensagem_grande().as_bytes());
+                c.saida.push(b'\n');
+                c.desfecho = Some(format!(
+                    "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
+                ));
+                let prazo = Instant::now() + ESPERA_AO_ENCERRAR;
+                relogios.push(Reverse((prazo, chave)));
+                c.descartando = Some((prazo, 0));
+            }
+        }
+    }
+}
+
+/// Escreve o que o socket aceitar agora; o resto espera o próximo evento de
+/// "gravável". Depois de um `Erro:` enviado por inteiro, fecha a escrita.
+fn escrever(c: &mut Conexao) -> io::Result<()> {
+    while c.pendente() > 0 {
+        match c.leitor.fonte_mut().write(&c.saida[c.enviados..]) {
+            Ok(n) => c.enviados += n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    c.saida.clear();
+    c.enviados = 0;
+    if c.descartando.is_some() {
+        // O cliente recebe a linha de erro e depois o fim do fluxo.
+        let _ = c.leitor.fonte_mut().shutdown(Shutdown::Write);
+    }
+    Ok(())
+}
+
+/// Descarta o que chegar depois de um `Erro:`, para o fechamento não virar
+/// um RST que apague a linha de erro. Devolve `true` quando pode fechar.
+fn descartar(socket: &mut TcpStream, descartados: &mut usize, prazo: Instant) -> bool {
+    let mut lixo = [0u8; 8192];
+    loop {
+        match socket.read(&mut lixo) {
+            Ok(0) => return true,
+            Ok(n) => {
+                *descartados += n;
+                if *descartados >= DESCARTE_MAXIMO {
+                    return true;
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Instant::now() >= prazo,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(_) => return true,
+        }
+    }
+}
