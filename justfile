@@ -58,7 +58,7 @@ relato:
 
 # Mede os servidores (vazão e latência) e escreve figuras/bancada.md e .svg; --rapido: < 2 min
 bench *args:
-    cargo run --release --quiet --bin bancada -- {{args}}
+    cargo run --release --quiet --bin bancada -- --relato RELATO.md {{args}}
 
 # Gerador de carga contra um servidor já rodando (ex.: just carga --porta 5000 --clientes 100)
 carga *args:

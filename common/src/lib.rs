@@ -10,6 +10,7 @@ pub mod cliente;
 pub mod erros;
 pub mod protocolo;
 pub mod rede;
+pub mod relato;
 pub mod tempo;
 pub mod texto;
 

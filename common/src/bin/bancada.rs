@@ -45,6 +45,9 @@ struct Args {
     /// Pasta dos resultados (padrão: figuras)
     #[arg(long, default_value = "figuras", hide_default_value = true)]
     saida: PathBuf,
+    /// Também atualiza a tabela deste relato (bloco `bancada:tabela`)
+    #[arg(long, value_name = "ARQUIVO")]
+    relato: Option<PathBuf>,
     /// Só para os testes: meio segundo por ponto, sem as medidas extras
     #[arg(long, hide = true)]
     fumaca: bool,
@@ -116,6 +119,8 @@ struct Medida {
     cpu_servidor_s: Option<f64>,
     /// Pico de memória residente do servidor, em KiB (Linux).
     memoria_kib: Option<u64>,
+    /// Threads do servidor ao fim da medição (Linux).
+    threads: Option<u64>,
     /// Segundos de relógio da execução do carga.
     relogio_s: f64,
 }
@@ -174,7 +179,8 @@ fn executar(args: Args) -> Result<()> {
                     continue;
                 }
                 let extra: Vec<&str> = variante.args.to_vec();
-                let medida = medir(&pasta, variante.programa, &extra, clientes, 1, &plano)?;
+                let carga = CargaPedida { clientes, pipeline: 1, ociosos: 0 };
+                let medida = medir(&pasta, variante.programa, &extra, carga, &plano)?;
                 eprintln!(
                     "bancada: rodada {rodada}/{}, {:<10} {:>5} clientes: {:>9.0} msg/s, p99 {:>7} µs, erros {}",
                     plano.rodadas,
@@ -189,17 +195,25 @@ fn executar(args: Args) -> Result<()> {
         }
     }
     let mut extras = Vec::new();
+    let mut ociosos = Vec::new();
     if plano.extras {
         extras = medir_extras(&pasta, &plano)?;
+        ociosos = medir_ociosos(&pasta, &plano)?;
     }
     std::fs::create_dir_all(&args.saida)
         .with_context(|| format!("criar {}", args.saida.display()))?;
-    let tabela = tabela(&medidas, &extras, &plano, &args, inicio.elapsed());
+    let tabela = tabela(&medidas, &extras, &ociosos, &plano, &args, inicio.elapsed());
     let arquivo_md = args.saida.join("bancada.md");
     std::fs::write(&arquivo_md, &tabela)
         .with_context(|| format!("escrever {}", arquivo_md.display()))?;
     let arquivo_svg = args.saida.join("bancada.svg");
     grafico(&medidas, &arquivo_svg)?;
+    if let Some(relato) = &args.relato {
+        // No relato, sem o título do arquivo próprio (o relato tem os seus).
+        let corpo = tabela.split_once('\n').map(|(_, resto)| resto.trim_start()).unwrap_or(&tabela);
+        common::relato::atualizar(relato, &[("bancada:tabela".to_string(), corpo.to_string())])?;
+        eprintln!("bancada: tabela atualizada em {}", relato.display());
+    }
     println!("{tabela}");
     eprintln!(
         "bancada: escrevi {} e {} em {:.0} s",
@@ -219,9 +233,11 @@ struct Extra {
 fn medir_extras(pasta: &Path, plano: &Plano) -> Result<Vec<Extra>> {
     let mut extras = Vec::new();
     for _ in 0..plano.rodadas {
-        let pipeline = medir(pasta, "parte4", &["-q"], 10, 16, plano)?;
+        let carga = CargaPedida { clientes: 10, pipeline: 16, ociosos: 0 };
+        let pipeline = medir(pasta, "parte4", &["-q"], carga, plano)?;
         extras.push(Extra { descricao: "parte4 -q, 10 clientes, pipeline 16", medida: pipeline });
-        let trivial = medir(pasta, "bancada", &["--eco-trivial"], 10, 1, plano)?;
+        let carga = CargaPedida { clientes: 10, pipeline: 1, ociosos: 0 };
+        let trivial = medir(pasta, "bancada", &["--eco-trivial"], carga, plano)?;
         extras.push(Extra {
             descricao: "eco trivial (1 thread, epoll), 10 clientes",
             medida: trivial,
@@ -229,6 +245,20 @@ fn medir_extras(pasta: &Path, plano: &Plano) -> Result<Vec<Extra>> {
     }
     Ok(extras)
 }
+
+/// Clientes parados: cada servidor com 1.000 conexões abertas e ociosas (e
+/// uma ativa), para medir o custo de memória e de threads de cada modelo.
+fn medir_ociosos(pasta: &Path, plano: &Plano) -> Result<Vec<(usize, Medida)>> {
+    let mut medidas = Vec::new();
+    for (i, variante) in VARIANTES.iter().enumerate().filter(|(_, v)| v.max_clientes > 1000) {
+        let carga = CargaPedida { clientes: 1, pipeline: 1, ociosos: OCIOSOS };
+        medidas.push((i, medir(pasta, variante.programa, variante.args, carga, plano)?));
+    }
+    Ok(medidas)
+}
+
+/// Quantas conexões paradas na medida de memória.
+const OCIOSOS: u32 = 1000;
 
 /// Uma porta livre agora (o sistema escolhe; a porta é solta em seguida).
 fn porta_livre() -> Result<u16> {
@@ -245,14 +275,17 @@ impl Drop for Filho {
     }
 }
 
-fn medir(
-    pasta: &Path,
-    programa: &str,
-    args: &[&str],
+/// Uma carga: conexões ativas, mensagens em voo por conexão e conexões
+/// paradas abertas ao mesmo tempo.
+#[derive(Clone, Copy)]
+struct CargaPedida {
     clientes: u32,
     pipeline: u32,
-    plano: &Plano,
-) -> Result<Medida> {
+    ociosos: u32,
+}
+
+fn medir(pasta: &Path, programa: &str, args: &[&str], carga: CargaPedida, plano: &Plano) -> Result<Medida> {
+    let CargaPedida { clientes, pipeline, ociosos } = carga;
     let porta = porta_livre()?;
     let mut comando = Command::new(binarios::caminho(pasta, programa)?);
     if args.first() == Some(&"--eco-trivial") {
@@ -278,26 +311,31 @@ fn medir(
     let pid = servidor.0.id();
     let cpu_antes = cpu_de(pid);
     let relogio = Instant::now();
-    let saida = Command::new(binarios::caminho(pasta, "carga")?)
+    let mut carga = Command::new(binarios::caminho(pasta, "carga")?)
         .args(["--host", "127.0.0.1", "--porta", &porta.to_string(), "--json"])
         .args(["--clientes", &clientes.to_string(), "--pipeline", &pipeline.to_string()])
-        .args([
-            "--duracao",
-            &plano.duracao.to_string(),
-            "--aquecimento",
-            &plano.aquecimento.to_string(),
-        ])
+        .args(["--ociosos", &ociosos.to_string()])
+        .args(["--duracao", &plano.duracao.to_string(), "--aquecimento", &plano.aquecimento.to_string()])
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
+        .spawn()
         .context("executar o carga")?;
+    // Enquanto o carga roda, o maior número de threads do servidor (depois
+    // que ele termina, as conexões fecham e as threads vão embora).
+    let mut threads = None;
+    while carga.try_wait()?.is_none() {
+        threads = threads.max(campo_de_status(pid, "Threads:"));
+        thread::sleep(Duration::from_millis(50));
+    }
+    let saida = carga.wait_with_output().context("esperar o carga")?;
     let relogio_s = relogio.elapsed().as_secs_f64();
     let cpu_servidor_s = cpu_antes.zip(cpu_de(pid)).map(|(a, b)| b - a);
-    let memoria_kib = memoria_pico_kib(pid);
+    let memoria_kib = campo_de_status(pid, "VmHWM:");
     let linha = String::from_utf8_lossy(&saida.stdout);
     let carga: Carga = serde_json::from_str(linha.trim())
         .with_context(|| format!("ler o resultado do carga: {:?}", linha.trim()))?;
     drop(servidor);
-    Ok(Medida { carga, cpu_servidor_s, memoria_kib, relogio_s })
+    Ok(Medida { carga, cpu_servidor_s, memoria_kib, threads, relogio_s })
 }
 
 /// Tempo de CPU (usuário + sistema) do processo `pid`, em segundos (Linux).
@@ -307,9 +345,10 @@ fn cpu_de(pid: u32) -> Option<f64> {
     Some((campos.get(11)?.parse::<f64>().ok()? + campos.get(12)?.parse::<f64>().ok()?) / 100.0)
 }
 
-fn memoria_pico_kib(pid: u32) -> Option<u64> {
+/// Um campo numérico de `/proc/<pid>/status` (ex.: `VmHWM:` em KiB, `Threads:`).
+fn campo_de_status(pid: u32, campo: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()
+    status.lines().find(|l| l.starts_with(campo))?.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn mediana(mut valores: Vec<f64>) -> f64 {
@@ -376,6 +415,7 @@ fn opcional(v: Option<f64>, casas: usize) -> String {
 fn tabela(
     medidas: &BTreeMap<(usize, u32), Vec<Medida>>,
     extras: &[Extra],
+    ociosos: &[(usize, Medida)],
     plano: &Plano,
     args: &Args,
     tempo: Duration,
@@ -421,8 +461,12 @@ fn tabela(
             "\n| medida extra | msg/s | p99 (µs) | erros | CPU servidor | CPU carga |"
         );
         let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|");
-        let mut descricoes: Vec<&str> = extras.iter().map(|e| e.descricao).collect();
-        descricoes.dedup();
+        let mut descricoes: Vec<&str> = Vec::new();
+        for e in extras {
+            if !descricoes.contains(&e.descricao) {
+                descricoes.push(e.descricao);
+            }
+        }
         for descricao in descricoes {
             let lista: Vec<Medida> = extras
                 .iter()
@@ -439,6 +483,15 @@ fn tabela(
                 opcional(r.cpu_servidor, 0),
                 opcional(r.cpu_carga, 0)
             );
+        }
+    }
+    if !ociosos.is_empty() {
+        let _ = writeln!(md, "\n| com {OCIOSOS} clientes parados e 1 ativo | threads do servidor | memória pico (MiB) |");
+        let _ = writeln!(md, "|---|---:|---:|");
+        for (i, m) in ociosos {
+            let threads = m.threads.map(|t| t.to_string()).unwrap_or_else(|| "—".into());
+            let memoria = opcional(m.memoria_kib.map(|k| k as f64 / 1024.0), 1);
+            let _ = writeln!(md, "| {} | {threads} | {memoria} |", VARIANTES[*i].rotulo);
         }
     }
     let _ = write!(md, "{}", metas(medidas, extras));

@@ -14,7 +14,7 @@ mod analise;
 mod desenho;
 mod execucao;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use clap::Parser;
 use common::rede::{ArgsAjuda, MODELO_AJUDA};
 use execucao::{Plano, PlanoCliente};
@@ -243,27 +243,13 @@ fn bloco(cenario: &Cenario, relatorio: &Relatorio) -> String {
     texto
 }
 
-/// Troca o conteúdo entre `<!-- cenario:ID -->` e `<!-- /cenario:ID -->`.
-fn substituir(documento: &str, id: &str, conteudo: &str) -> Result<String> {
-    let abre = format!("<!-- cenario:{id} -->");
-    let fecha = format!("<!-- /cenario:{id} -->");
-    let (Some(i), Some(f)) = (documento.find(&abre), documento.find(&fecha)) else {
-        bail!("o relato não tem os marcadores {abre} e {fecha}");
-    };
-    if f < i {
-        bail!("marcadores de {id} fora de ordem");
-    }
-    Ok(format!("{}{abre}\n{conteudo}{}", &documento[..i], &documento[f..]))
-}
-
 fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Result<()> {
-    let mut documento =
-        std::fs::read_to_string(arquivo).with_context(|| format!("ler {}", arquivo.display()))?;
+    let mut blocos = Vec::new();
     let mut mermaids = Vec::new();
     for (id, cenario) in cenarios_do_relato() {
         eprintln!("cenario: rodando {} ({})...", id, cenario.comando());
         let relatorio = rodar(&cenario, parar)?;
-        documento = substituir(&documento, id, &bloco(&cenario, &relatorio))?;
+        blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio)));
         if id == "parte2" || id == "parte4" {
             mermaids.push(relatorio.mermaid);
         }
@@ -273,9 +259,8 @@ fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Resul
         "<table>\n<tr><th>Parte 2 (serial)</th><th>Parte 4 (concorrente)</th></tr>\n<tr>\n<td>\n\n{}\n</td>\n<td>\n\n{}\n</td>\n</tr>\n</table>\n",
         mermaids[0], mermaids[1]
     );
-    documento = substituir(&documento, "linhas-do-tempo", &lado_a_lado)?;
-    std::fs::write(arquivo, documento)
-        .with_context(|| format!("escrever {}", arquivo.display()))?;
+    blocos.push(("cenario:linhas-do-tempo".to_string(), lado_a_lado));
+    common::relato::atualizar(arquivo, &blocos)?;
     eprintln!("cenario: {} atualizado", arquivo.display());
     Ok(())
 }
