@@ -572,15 +572,22 @@ fn grafico(medidas: &BTreeMap<(usize, u32), Vec<Medida>>, arquivo: &Path) -> Res
         .y_label_area_size(70)
         .build_cartesian_2d((0.8..max_clientes * 1.25).log_scale(), 0.0..max_vazao)
         .map_err(erro)?;
-    vazao.configure_mesh().x_desc("clientes").draw().map_err(erro)?;
+    let inteiro = |v: &f64| format!("{v:.0}");
+    vazao
+        .configure_mesh()
+        .x_desc("clientes")
+        .x_label_formatter(&inteiro)
+        .y_label_formatter(&inteiro)
+        .draw()
+        .map_err(erro)?;
     let mut p99 = ChartBuilder::on(&direita)
-        .caption("latência p99 (µs) × clientes", ("sans-serif", 18))
+        .caption("latência p99 (µs) × clientes (parte2: só o atendido)", ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(32)
         .y_label_area_size(70)
         .build_cartesian_2d((0.8..max_clientes * 1.25).log_scale(), (1.0..max_p99).log_scale())
         .map_err(erro)?;
-    p99.configure_mesh().x_desc("clientes").draw().map_err(erro)?;
+    p99.configure_mesh().x_desc("clientes").x_label_formatter(&inteiro).y_label_formatter(&inteiro).draw().map_err(erro)?;
     for (i, pontos) in &series {
         let cor = cores[*i % cores.len()];
         vazao
@@ -595,7 +602,7 @@ fn grafico(medidas: &BTreeMap<(usize, u32), Vec<Medida>>, arquivo: &Path) -> Res
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .draw()
         .map_err(erro)?;
     raiz.present().map_err(|e| anyhow!("escrever o SVG: {e}"))?;
