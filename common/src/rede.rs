@@ -70,7 +70,15 @@ pub fn escutar(args: &ArgsServidor, backlog: i32) -> Result<TcpListener> {
     socket
         .bind(&endereco.into())
         .map_err(|e| anyhow!(motivo_do_bind(&e, args.porta)))
-        .with_context(|| format!("bind em {onde} ({endereco})"))?;
+        .with_context(|| {
+            // Com um nome (localhost), diz também o endereço que ele virou.
+            let ip = endereco.ip().to_string();
+            if args.host.trim_matches(['[', ']']) == ip {
+                format!("bind em {onde}")
+            } else {
+                format!("bind em {onde} ({endereco})")
+            }
+        })?;
     socket.listen(backlog).map_err(|e| anyhow!("listen(): {}", descrever(&e)))?;
     Ok(socket.into())
 }
@@ -123,4 +131,19 @@ pub struct ArgsAjuda {
     /// Mostra esta ajuda
     #[arg(short = 'h', long = "help", action = clap::ArgAction::Help)]
     ajuda: Option<bool>,
+}
+
+/// [`escutar`] e [`anunciar`]; se algo falhar, imprime uma linha com o
+/// motivo (`parte1: bind em localhost:5000: a porta 5000 já está em uso...`)
+/// e encerra o processo com código 1. É o começo de todo `main` de servidor.
+pub fn escutar_ou_sair(programa: &str, args: &ArgsServidor, backlog: i32) -> TcpListener {
+    let resultado =
+        escutar(args, backlog).and_then(|servidor| anunciar(&servidor, args).map(|_| servidor));
+    match resultado {
+        Ok(servidor) => servidor,
+        Err(e) => {
+            eprintln!("{programa}: {e:#}");
+            std::process::exit(1);
+        }
+    }
 }

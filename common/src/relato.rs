@@ -19,7 +19,8 @@ pub fn substituir_bloco(documento: &str, nome: &str, conteudo: &str) -> Result<S
 
 /// Lê `arquivo`, troca os blocos `(nome, conteúdo)` e grava.
 pub fn atualizar(arquivo: &Path, blocos: &[(String, String)]) -> Result<()> {
-    let mut documento = std::fs::read_to_string(arquivo).with_context(|| format!("ler {}", arquivo.display()))?;
+    let mut documento =
+        std::fs::read_to_string(arquivo).with_context(|| format!("ler {}", arquivo.display()))?;
     for (nome, conteudo) in blocos {
         documento = substituir_bloco(&documento, nome, conteudo)?;
     }

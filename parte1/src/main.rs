@@ -4,7 +4,7 @@
 mod servidor;
 
 use clap::Parser;
-use common::rede::{anunciar, escutar, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
 
 /// Tamanho da fila de conexões completas que o kernel guarda enquanto o
 /// servidor não chama `accept()`: 1, como o `listen(1)` da disciplina.
@@ -23,16 +23,6 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let servidor = match escutar(&args.servidor, BACKLOG) {
-        Ok(servidor) => servidor,
-        Err(e) => {
-            eprintln!("parte1: {e:#}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = anunciar(&servidor, &args.servidor) {
-        eprintln!("parte1: {e:#}");
-        std::process::exit(1);
-    }
+    let servidor = escutar_ou_sair("parte1", &args.servidor, BACKLOG);
     servidor::servir(servidor);
 }

@@ -4,7 +4,7 @@
 mod servidor;
 
 use clap::Parser;
-use common::rede::{anunciar, escutar, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
 use std::time::Duration;
 
 /// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
@@ -33,16 +33,6 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let servidor = match escutar(&args.servidor, args.backlog) {
-        Ok(servidor) => servidor,
-        Err(e) => {
-            eprintln!("parte2: {e:#}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = anunciar(&servidor, &args.servidor) {
-        eprintln!("parte2: {e:#}");
-        std::process::exit(1);
-    }
+    let servidor = escutar_ou_sair("parte2", &args.servidor, args.backlog);
     servidor::servir(servidor, Duration::from_millis(args.atraso));
 }

@@ -7,7 +7,7 @@ mod registro;
 mod servidor;
 
 use clap::Parser;
-use common::rede::{anunciar, escutar, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
 use std::time::Duration;
 
 /// Tamanho da fila de conexões completas que o kernel guarda enquanto o
@@ -48,17 +48,7 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let servidor = match escutar(&args.servidor, BACKLOG) {
-        Ok(servidor) => servidor,
-        Err(e) => {
-            eprintln!("parte4: {e:#}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = anunciar(&servidor, &args.servidor) {
-        eprintln!("parte4: {e:#}");
-        std::process::exit(1);
-    }
+    let servidor = escutar_ou_sair("parte4", &args.servidor, BACKLOG);
     let desligando = match desligamento::instalar(&servidor) {
         Ok(bandeira) => bandeira,
         Err(e) => {

@@ -284,7 +284,13 @@ struct CargaPedida {
     ociosos: u32,
 }
 
-fn medir(pasta: &Path, programa: &str, args: &[&str], carga: CargaPedida, plano: &Plano) -> Result<Medida> {
+fn medir(
+    pasta: &Path,
+    programa: &str,
+    args: &[&str],
+    carga: CargaPedida,
+    plano: &Plano,
+) -> Result<Medida> {
     let CargaPedida { clientes, pipeline, ociosos } = carga;
     let porta = porta_livre()?;
     let mut comando = Command::new(binarios::caminho(pasta, programa)?);
@@ -315,7 +321,12 @@ fn medir(pasta: &Path, programa: &str, args: &[&str], carga: CargaPedida, plano:
         .args(["--host", "127.0.0.1", "--porta", &porta.to_string(), "--json"])
         .args(["--clientes", &clientes.to_string(), "--pipeline", &pipeline.to_string()])
         .args(["--ociosos", &ociosos.to_string()])
-        .args(["--duracao", &plano.duracao.to_string(), "--aquecimento", &plano.aquecimento.to_string()])
+        .args([
+            "--duracao",
+            &plano.duracao.to_string(),
+            "--aquecimento",
+            &plano.aquecimento.to_string(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -587,7 +598,12 @@ fn grafico(medidas: &BTreeMap<(usize, u32), Vec<Medida>>, arquivo: &Path) -> Res
         .y_label_area_size(70)
         .build_cartesian_2d((0.8..max_clientes * 1.25).log_scale(), (1.0..max_p99).log_scale())
         .map_err(erro)?;
-    p99.configure_mesh().x_desc("clientes").x_label_formatter(&inteiro).y_label_formatter(&inteiro).draw().map_err(erro)?;
+    p99.configure_mesh()
+        .x_desc("clientes")
+        .x_label_formatter(&inteiro)
+        .y_label_formatter(&inteiro)
+        .draw()
+        .map_err(erro)?;
     for (i, pontos) in &series {
         let cor = cores[*i % cores.len()];
         vazao

@@ -4,7 +4,7 @@
 mod servidor;
 
 use clap::Parser;
-use common::rede::{anunciar, escutar, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
 use std::time::Duration;
 
 /// Tamanho da fila de conexões completas que o kernel guarda enquanto o
@@ -30,17 +30,7 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    let servidor = match escutar(&args.servidor, BACKLOG) {
-        Ok(servidor) => servidor,
-        Err(e) => {
-            eprintln!("parte3-async: {e:#}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = anunciar(&servidor, &args.servidor) {
-        eprintln!("parte3-async: {e:#}");
-        std::process::exit(1);
-    }
+    let servidor = escutar_ou_sair("parte3-async", &args.servidor, BACKLOG);
     // O socket de escuta é criado como nas outras partes (socket2, bloqueante)
     // e entregue ao tokio, que o quer não bloqueante.
     let servidor = match servidor

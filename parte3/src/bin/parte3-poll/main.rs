@@ -4,7 +4,7 @@
 mod servidor;
 
 use clap::Parser;
-use common::rede::{anunciar, escutar, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
 use std::time::Duration;
 
 /// Tamanho da fila de conexões completas que o kernel guarda enquanto o
@@ -29,16 +29,6 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let servidor = match escutar(&args.servidor, BACKLOG) {
-        Ok(servidor) => servidor,
-        Err(e) => {
-            eprintln!("parte3-poll: {e:#}");
-            std::process::exit(1);
-        }
-    };
-    if let Err(e) = anunciar(&servidor, &args.servidor) {
-        eprintln!("parte3-poll: {e:#}");
-        std::process::exit(1);
-    }
+    let servidor = escutar_ou_sair("parte3-poll", &args.servidor, BACKLOG);
     servidor::servir(servidor, Duration::from_millis(args.atraso));
 }
