@@ -210,8 +210,11 @@ fn executar(args: Args) -> Result<()> {
     grafico(&medidas, &arquivo_svg)?;
     if let Some(relato) = &args.relato {
         // No relato, sem o título do arquivo próprio (o relato tem os seus).
+        // No relato a tabela fica dentro de "### Medidas": "## Metas" desce
+        // dois níveis.
         let corpo = tabela.split_once('\n').map(|(_, resto)| resto.trim_start()).unwrap_or(&tabela);
-        common::relato::atualizar(relato, &[("bancada:tabela".to_string(), corpo.to_string())])?;
+        let corpo = corpo.replace("\n## Metas", "\n#### Metas");
+        common::relato::atualizar(relato, &[("bancada:tabela".to_string(), corpo)])?;
         eprintln!("bancada: tabela atualizada em {}", relato.display());
     }
     println!("{tabela}");
