@@ -674,6 +674,9 @@ fn eco_trivial(porta: u16) -> ! {
                             inicio += p + 1;
                         }
                         pendente.drain(..inicio);
+                        if n < buf.len() {
+                            break; // leitura curta: nada mais por ora (ver carga.rs)
+                        }
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(_) => {

@@ -188,7 +188,16 @@ impl Gerador<'_> {
                     self.contas.respostas_faltando += c.em_voo.len() as u64;
                     return false;
                 }
-                Ok(n) => c.entrada.extend_from_slice(&self.buffer[..n]),
+                Ok(n) => {
+                    c.entrada.extend_from_slice(&self.buffer[..n]);
+                    // Leitura curta: o buffer do kernel ficou vazio. Não é
+                    // preciso outra leitura só para ouvir `WouldBlock` (uma
+                    // chamada de sistema a mais por mensagem); se chegar mais,
+                    // o poll avisa de novo. É o que o nginx faz com epoll.
+                    if n < self.buffer.len() {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => {
