@@ -188,6 +188,12 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
     let mut ultima_mensagem = Instant::now();
     let mut conexao = Conexao::nova(socket);
     let desfecho = loop {
+        // NOVO: o servidor está encerrando? Conferido antes de cada leitura,
+        // ou seja, a cada mensagem e a cada intervalo sem dados.
+        if desligando.load(Ordering::SeqCst) {
+            let _ = conexao.encerrar(&format!("{PREFIXO_AVISO}servidor encerrando"));
+            break "Desconectado: servidor encerrando".to_string();
+        }
         match conexao.receber() {
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !config.silencioso {
@@ -198,12 +204,8 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
                 thread::sleep(config.atraso);
                 conexao.responder(&mensagem);
             }
-            // NOVO: nada chegou neste intervalo.
+            // NOVO: nada chegou neste intervalo; o cliente passou do limite?
             Err(e) if passou_o_intervalo(&e) => {
-                if desligando.load(Ordering::SeqCst) {
-                    let _ = conexao.encerrar(&format!("{PREFIXO_AVISO}servidor encerrando"));
-                    break "Desconectado: servidor encerrando".to_string();
-                }
                 if ultima_mensagem.elapsed() >= config.tempo_ocioso {
                     let _ = conexao
                         .encerrar(&format!("{PREFIXO_AVISO}conexão encerrada por inatividade"));

@@ -110,6 +110,33 @@ fn sigterm_avisa_os_clientes_e_sai_com_resumo() {
     desligamento_gracioso("TERM");
 }
 
+#[cfg(unix)]
+#[test]
+fn ctrl_c_alcanca_tambem_o_cliente_que_nao_para_de_enviar() {
+    // Um cliente ocupado nunca deixa a leitura esgotar o tempo: o aviso tem
+    // de chegar a ele mesmo assim (a thread confere a cada mensagem).
+    let mut servidor = Processo::servidor("parte4", &["-q"]);
+    let porta = servidor.porta;
+    let ocupado = std::thread::spawn(move || {
+        let mut c = Conectado::novo(porta);
+        for i in 0..10_000_000u64 {
+            if c.enviar(format!("mensagem {i}\n").as_bytes()).is_err() {
+                return None;
+            }
+            match c.ler_linha() {
+                Ok(Some(linha)) if linha.starts_with(b"Echo: ") => continue,
+                Ok(Some(linha)) => return Some(linha),
+                _ => return None,
+            }
+        }
+        None
+    });
+    servidor.esperar_texto("Conectado (conexões ativas: 1)", 1);
+    servidor.sinal("INT");
+    assert_eq!(ocupado.join().unwrap(), Some(b"Aviso: servidor encerrando".to_vec()));
+    assert!(servidor.esperar_saida().success());
+}
+
 #[test]
 fn quinhentos_clientes_simultaneos_vinte_ecos_cada() {
     let mut servidor = Processo::servidor("parte4", &["-q", "--max-clientes", "1000"]);

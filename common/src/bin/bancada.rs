@@ -28,8 +28,8 @@ struct Args {
     /// Versão curta (uma rodada, 1 s por ponto): termina em menos de 2 minutos
     #[arg(long)]
     rapido: bool,
-    /// Rodadas; cada ponto é a mediana delas (padrão: 3)
-    #[arg(long, default_value_t = 3, hide_default_value = true)]
+    /// Rodadas; cada ponto é a mediana delas (padrão: 5)
+    #[arg(long, default_value_t = 5, hide_default_value = true)]
     rodadas: usize,
     /// Segundos medidos por ponto (padrão: 3)
     #[arg(long, value_name = "S", default_value_t = 3.0, hide_default_value = true)]
@@ -174,7 +174,11 @@ fn executar(args: Args) -> Result<()> {
     let mut medidas: BTreeMap<(usize, u32), Vec<Medida>> = BTreeMap::new();
     for rodada in 1..=plano.rodadas {
         for &clientes in &args.clientes {
-            for (i, variante) in VARIANTES.iter().enumerate() {
+            // A ordem dos servidores gira a cada rodada: quem mede primeiro
+            // ou por último numa rodada muda, e a posição não favorece ninguém.
+            let n = VARIANTES.len();
+            for i in (0..n).map(|k| (k + rodada) % n) {
+                let variante = &VARIANTES[i];
                 if clientes > variante.max_clientes {
                     continue;
                 }
