@@ -56,9 +56,13 @@ demo n *args:
 relato:
     cargo run --quiet --bin cenario -- --relato RELATO.md
 
-# Mede os servidores (vazão e latência) e escreve figuras/bancada.md e .svg; --rapido: < 2 min
+# Mede os servidores (vazão e latência) e escreve em target/bancada/; --rapido: uns 3 min
 bench *args:
-    cargo run --release --quiet --bin bancada -- --relato RELATO.md {{args}}
+    cargo run --release --quiet --bin bancada -- {{args}}
+
+# Execução completa da bancada, gravada em figuras/ e na tabela do RELATO.md
+figuras:
+    cargo run --release --quiet --bin bancada -- --gravar
 
 # Gerador de carga contra um servidor já rodando (ex.: just carga --porta 5000 --clientes 100)
 carga *args:

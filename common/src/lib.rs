@@ -1,18 +1,17 @@
-//! O que as quatro partes compartilham sem mudança: o protocolo de linhas,
-//! os argumentos `--host`/`--porta`, o socket de escuta, o carimbo de hora
-//! dos logs, o saneamento do texto vindo da rede e o cliente interativo.
+//! O que as partes e o cliente compartilham sem mudança: o protocolo de
+//! linhas, os argumentos `--host`/`--porta` e o socket de escuta, o carimbo
+//! de hora dos logs, o saneamento do texto vindo da rede, as frases de erro
+//! em português e o cliente interativo (binário `cliente`).
 //!
 //! Fica aqui para não aparecer nos `diff` entre as partes: cada parte mostra
-//! só a ideia que ela introduz.
+//! só a ideia que ela introduz. As ferramentas do professor (`cenario`,
+//! `carga`, `bancada`) e o apoio aos testes ficam no pacote `ferramentas`
+//! (pasta `common/ferramentas/`), que nenhuma parte compila.
 
-pub mod binarios;
 pub mod cliente;
 pub mod erros;
+pub mod linha_de_comando;
 pub mod protocolo;
 pub mod rede;
-pub mod relato;
 pub mod tempo;
 pub mod texto;
-
-#[doc(hidden)]
-pub mod teste;

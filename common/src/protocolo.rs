@@ -190,14 +190,16 @@ pub const DESCARTE_MAXIMO: usize = 1024 * 1024;
 
 /// Uma conexão do ponto de vista do servidor: lê mensagens e devolve ecos.
 ///
-/// As respostas ficam num buffer e saem numa só escrita, logo antes de o
-/// servidor voltar a esperar dados: no vai-e-volta é uma leitura e uma
-/// escrita por mensagem; com mensagens em sequência num mesmo pacote
-/// (pipeline), todas as respostas saem juntas. Cada resposta sai inteira
-/// numa escrita, então nenhuma espera o algoritmo de Nagle.
+/// O eco de uma mensagem não é escrito na hora: [`Conexao::preparar_eco`]
+/// o guarda, e a escrita (`write` no socket) acontece no começo do próximo
+/// [`Conexao::enviar_e_receber`], logo antes de o servidor voltar a esperar
+/// dados. No vai e volta isso dá uma leitura e uma escrita por mensagem; com
+/// várias mensagens chegando juntas num pacote (pipeline), todos os ecos
+/// saem numa escrita só. Cada eco sai inteiro numa escrita, então nenhum
+/// espera o algoritmo de Nagle.
 pub struct Conexao<S: Read + Write = TcpStream> {
     leitor: LeitorDeMensagens<S>,
-    /// Respostas prontas que ainda não foram escritas no socket.
+    /// Ecos preparados que ainda não foram escritos no socket.
     pendente: Vec<u8>,
 }
 
@@ -206,22 +208,26 @@ impl<S: Read + Write> Conexao<S> {
         Conexao { leitor: LeitorDeMensagens::novo(socket), pendente: Vec::new() }
     }
 
-    /// Espera a próxima mensagem. Antes de bloquear numa leitura, envia as
-    /// respostas pendentes (senão o cliente esperaria por elas para sempre).
-    pub fn receber(&mut self) -> io::Result<Recebido> {
+    /// Escreve no socket os ecos preparados e espera a próxima mensagem.
+    ///
+    /// A escrita só acontece quando a leitura vai bloquear (nenhuma outra
+    /// mensagem completa já está no buffer): senão o cliente esperaria para
+    /// sempre pelos ecos, e nós pela próxima mensagem dele.
+    pub fn enviar_e_receber(&mut self) -> io::Result<Recebido> {
         if !self.leitor.tem_mensagem_pronta() {
             self.enviar_pendentes()?;
         }
         self.leitor.proxima()
     }
 
-    /// Prepara o eco de `mensagem`; ele sai no próximo [`Self::receber`].
-    pub fn responder(&mut self, mensagem: &[u8]) {
+    /// Prepara o eco de `mensagem`, sem escrever: ele sai no próximo
+    /// [`Self::enviar_e_receber`] (ou em [`Conexao::encerrar`]).
+    pub fn preparar_eco(&mut self, mensagem: &[u8]) {
         codificar_eco(&mut self.pendente, mensagem);
     }
 
-    /// Escreve de uma vez todas as respostas preparadas.
-    pub fn enviar_pendentes(&mut self) -> io::Result<()> {
+    /// Escreve de uma vez todos os ecos preparados.
+    fn enviar_pendentes(&mut self) -> io::Result<()> {
         if !self.pendente.is_empty() {
             if let Err(e) = self.leitor.fonte_mut().write_all(&self.pendente) {
                 return Err(match e.kind() {
@@ -247,7 +253,7 @@ impl<S: Read + Write> Conexao<S> {
 }
 
 impl Conexao<TcpStream> {
-    /// Envia as respostas pendentes e a linha `aviso` (um `Erro: ...` ou
+    /// Escreve os ecos preparados e a linha `aviso` (um `Erro: ...` ou
     /// `Aviso: ...`), e fecha a conexão sem perder essa linha.
     ///
     /// Se o servidor fechasse o socket com dados do cliente ainda não lidos

@@ -2,13 +2,19 @@
 //! em todas as partes.
 
 use crate::erros::descrever;
+use crate::linha_de_comando::faixa;
 use anyhow::{anyhow, Context, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Porta padrão da disciplina.
 pub const PORTA_PADRAO: u16 = 5000;
+
+/// O começo da primeira linha de todo servidor, seguido de `host:porta`.
+/// Testes e ferramentas tiram dela a porta real (com `--porta 0`).
+pub const PREFIXO_DO_BANNER: &str = "Servidor Echo escutando em ";
 
 /// `--host` e `--porta`, comuns a todos os servidores (`#[command(flatten)]`).
 #[derive(clap::Args, Debug, Clone)]
@@ -18,8 +24,22 @@ pub struct ArgsServidor {
     pub host: String,
 
     /// Porta TCP (padrão: 5000); 0 pede ao sistema uma porta livre, mostrada ao iniciar
-    #[arg(long, default_value_t = PORTA_PADRAO, hide_default_value = true)]
+    #[arg(long, default_value_t = PORTA_PADRAO, hide_default_value = true,
+          value_parser = faixa(0u16, 65_535))]
     pub porta: u16,
+
+    /// Silencioso: sem uma linha de log por mensagem (conexões, desconexões e erros continuam)
+    #[arg(short = 'q', long)]
+    pub silencioso: bool,
+}
+
+/// `-q` de quem chamou [`escutar_ou_sair`]: guardado uma vez, na partida,
+/// e só lido depois. `Relaxed` basta: nenhum outro dado depende dele.
+static SILENCIOSO: AtomicBool = AtomicBool::new(false);
+
+/// O servidor foi iniciado com `-q`? Então não registra cada mensagem.
+pub fn silencioso() -> bool {
+    SILENCIOSO.load(Ordering::Relaxed)
 }
 
 /// Os endereços de `host:porta`, os IPv4 primeiro.
@@ -103,10 +123,10 @@ fn motivo_do_bind(e: &io::Error, porta: u16) -> String {
 ///
 /// Com `--porta 0` o banner mostra a porta que o sistema escolheu: é dele
 /// que os testes e o `cenario` tiram a porta.
-pub fn anunciar(listener: &TcpListener, args: &ArgsServidor) -> Result<u16> {
+pub fn anunciar(escuta: &TcpListener, args: &ArgsServidor) -> Result<u16> {
     let porta =
-        listener.local_addr().map_err(|e| anyhow!("getsockname(): {}", descrever(&e)))?.port();
-    println!("Servidor Echo escutando em {}", host_porta(&args.host, porta));
+        escuta.local_addr().map_err(|e| anyhow!("getsockname(): {}", descrever(&e)))?.port();
+    println!("{PREFIXO_DO_BANNER}{}", host_porta(&args.host, porta));
     println!();
     let mut opcoes = String::new();
     if args.host != "localhost" {
@@ -120,27 +140,16 @@ pub fn anunciar(listener: &TcpListener, args: &ArgsServidor) -> Result<u16> {
     Ok(porta)
 }
 
-/// Modelo da ajuda (`--help`) em português; o clap escreve os títulos em
-/// inglês ("Usage", "Options") se não lhe damos um.
-pub const MODELO_AJUDA: &str = "{about}\n\nUso: {bin} [OPÇÕES]\n\nOpções:\n{options}{after-help}";
-
-/// `-h/--help` com a descrição em português (`#[command(flatten)]`, junto com
-/// `#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]`).
-#[derive(clap::Args, Debug, Clone)]
-pub struct ArgsAjuda {
-    /// Mostra esta ajuda
-    #[arg(short = 'h', long = "help", action = clap::ArgAction::Help)]
-    ajuda: Option<bool>,
-}
-
 /// [`escutar`] e [`anunciar`]; se algo falhar, imprime uma linha com o
 /// motivo (`parte1: bind em localhost:5000: a porta 5000 já está em uso...`)
 /// e encerra o processo com código 1. É o começo de todo `main` de servidor.
+/// Guarda também o `-q` de `args` (ver [`silencioso`]).
 pub fn escutar_ou_sair(programa: &str, args: &ArgsServidor, backlog: i32) -> TcpListener {
+    SILENCIOSO.store(args.silencioso, Ordering::Relaxed);
     let resultado =
-        escutar(args, backlog).and_then(|servidor| anunciar(&servidor, args).map(|_| servidor));
+        escutar(args, backlog).and_then(|escuta| anunciar(&escuta, args).map(|_| escuta));
     match resultado {
-        Ok(servidor) => servidor,
+        Ok(escuta) => escuta,
         Err(e) => {
             eprintln!("{programa}: {e:#}");
             std::process::exit(1);

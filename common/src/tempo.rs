@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 /// Guarda o instante cru e só o converte para a hora local ao imprimir:
 /// assim uma thread registra a hora do evento e outra (o logger da Parte 4)
 /// faz a conversão e a formatação, que consultam o fuso horário.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Carimbo(SystemTime);
 
 /// O carimbo deste instante.

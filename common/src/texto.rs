@@ -1,4 +1,5 @@
-//! Como mostrar no terminal os bytes que vieram de um cliente.
+//! Texto para o terminal: os bytes que vieram de um cliente, mostrados sem
+//! perigo, e contagens com o plural certo.
 //!
 //! Um cliente pode mandar qualquer byte: sequências ANSI (`ESC [2J` apaga a
 //! tela do operador), `\r` (reescreve a linha do log), NUL, UTF-8 inválido.
@@ -34,6 +35,15 @@ pub fn texto_seguro(bytes: &[u8]) -> Cow<'_, str> {
     Cow::Owned(saida)
 }
 
+/// `1 mensagem`, `2 mensagens`, `0 mensagens`.
+pub fn quantidade(n: u64, singular: &str, plural: &str) -> String {
+    if n == 1 {
+        format!("1 {singular}")
+    } else {
+        format!("{n} {plural}")
+    }
+}
+
 /// Caracteres de controle (C0, DEL, C1) e os de formatação bidirecional, que
 /// reordenam visualmente o texto ao redor ("Trojan Source").
 fn precisa_escapar(c: char) -> bool {
@@ -43,7 +53,14 @@ fn precisa_escapar(c: char) -> bool {
 
 #[cfg(test)]
 mod testes {
-    use super::texto_seguro;
+    use super::{quantidade, texto_seguro};
+
+    #[test]
+    fn plural_so_quando_nao_e_um() {
+        assert_eq!(quantidade(1, "mensagem", "mensagens"), "1 mensagem");
+        assert_eq!(quantidade(0, "mensagem", "mensagens"), "0 mensagens");
+        assert_eq!(quantidade(2, "conexão", "conexões"), "2 conexões");
+    }
 
     #[test]
     fn texto_comum_passa_sem_copia() {

@@ -1,6 +1,6 @@
 //! O cliente de verdade, com a entrada por pipe, em cada desfecho.
 
-use common::teste::{executar_cliente, Processo};
+use ferramentas::teste::{executar_cliente, iniciar_servidor};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::thread;
@@ -26,7 +26,7 @@ fn conexao_recusada_explica_e_sai_com_1() {
 fn host_desconhecido_explica_e_sai_com_1() {
     let execucao = executar_cliente(5000, b"", &["--host", "nao-existe.invalid"]);
     assert_eq!(execucao.codigo, Some(1));
-    assert!(execucao.erros.contains("nome de host desconhecido"), "{}", execucao.erros);
+    assert!(execucao.erros.contains("não foi encontrado (DNS)"), "{}", execucao.erros);
 }
 
 /// Um servidor mínimo, feito no próprio teste, que se comporta mal de
@@ -71,7 +71,7 @@ fn linha_de_erro_do_servidor_e_mostrada_e_sai_com_1() {
 
 #[test]
 fn sair_em_qualquer_caixa_e_fim_da_entrada_saem_com_0() {
-    let servidor = Processo::servidor("parte1", &[]);
+    let servidor = iniciar_servidor("parte1", &[]);
     for entrada in [&b"oi\nsair\n"[..], b"oi\n  SAIR \r\n", b"oi\n", b""] {
         let execucao = executar_cliente(servidor.porta, entrada, &[]);
         assert_eq!(execucao.codigo, Some(0), "entrada {entrada:?}: {}", execucao.saida);
@@ -81,7 +81,7 @@ fn sair_em_qualquer_caixa_e_fim_da_entrada_saem_com_0() {
 
 #[test]
 fn linha_vazia_nao_envia_nada_e_pergunta_de_novo() {
-    let servidor = Processo::servidor("parte1", &[]);
+    let servidor = iniciar_servidor("parte1", &[]);
     let execucao = executar_cliente(servidor.porta, b"\n   \nsair\n", &[]);
     assert_eq!(execucao.codigo, Some(0));
     assert_eq!(execucao.saida.matches("Digite uma mensagem:").count(), 3);

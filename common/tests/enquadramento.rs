@@ -150,8 +150,8 @@ impl Write for Duplex {
 fn respostas_de_mensagens_em_pipeline_saem_numa_escrita() {
     let entrada = Fatiado { dados: b"a\nb\nc\nd".to_vec(), posicao: 0, cortes: vec![7], vez: 0 };
     let mut conexao = Conexao::nova(Duplex { entrada, escritas: vec![] });
-    while let Recebido::Mensagem(m) = conexao.receber().unwrap() {
-        conexao.responder(&m);
+    while let Recebido::Mensagem(m) = conexao.enviar_e_receber().unwrap() {
+        conexao.preparar_eco(&m);
     }
     assert_eq!(conexao.socket().escritas, vec![b"Echo: a\nEcho: b\nEcho: c\n".to_vec()]);
 }

@@ -4,7 +4,8 @@
 mod servidor;
 
 use clap::Parser;
-use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::linha_de_comando::{ler, ArgsAjuda, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsServidor};
 
 /// Tamanho da fila de conexões completas que o kernel guarda enquanto o
 /// servidor não chama `accept()`: 1, como o `listen(1)` da disciplina.
@@ -12,7 +13,7 @@ const BACKLOG: i32 = 1;
 
 /// Servidor Echo iterativo e bloqueante (Parte 1): atende um cliente por vez.
 #[derive(Parser)]
-#[command(name = "parte1", about, disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]
     servidor: ArgsServidor,
@@ -22,7 +23,7 @@ struct Args {
 }
 
 fn main() {
-    let args = Args::parse();
-    let servidor = escutar_ou_sair("parte1", &args.servidor, BACKLOG);
-    servidor::servir(servidor);
+    let args: Args = ler();
+    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, BACKLOG);
+    servidor::servir(escuta);
 }

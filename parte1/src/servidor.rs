@@ -8,6 +8,11 @@
 //! (TCP não tem fronteiras de mensagem; ver `common::protocolo`), e nenhum
 //! erro de um cliente derruba o servidor.
 //!
+//! As chamadas de sistema, na ordem em que acontecem: `socket()`, `bind()`
+//! e `listen()` em `common::rede::escutar`; `accept()` em [`servir`];
+//! `read()` e `write()` dentro de `conexao.enviar_e_receber()`; `close()`
+//! quando a conexão sai de escopo, no fim de [`atender_cliente`].
+//!
 //! Limitação que a Parte 2 mostra e a Parte 3 resolve: enquanto um cliente
 //! está conectado, qualquer outro espera.
 //!
@@ -20,6 +25,7 @@
 
 use common::erros::descrever;
 use common::protocolo::{erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM};
+use common::rede::silencioso;
 use common::texto::texto_seguro;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
@@ -30,10 +36,10 @@ use std::time::Duration;
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
 /// Atende clientes, um de cada vez, para sempre.
-pub fn servir(servidor: TcpListener) {
+pub fn servir(escuta: TcpListener) {
     loop {
         println!("Aguardando conexão...");
-        let (socket, endereco) = match servidor.accept() {
+        let (socket, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
                 println!("Erro no accept(): {}", descrever(&e));
@@ -52,10 +58,14 @@ fn atender_cliente(socket: TcpStream, endereco: SocketAddr) {
     println!("Conectado com {endereco}");
     let mut conexao = Conexao::nova(socket);
     let desfecho = loop {
-        match conexao.receber() {
+        // A escrita (`write`) dos ecos preparados acontece aqui, logo antes
+        // de a leitura (`read`) bloquear esperando a próxima mensagem.
+        match conexao.enviar_e_receber() {
             Ok(Recebido::Mensagem(mensagem)) => {
-                println!("Recebido: {}", texto_seguro(&mensagem));
-                conexao.responder(&mensagem);
+                if !silencioso() {
+                    println!("Recebido: {}", texto_seguro(&mensagem));
+                }
+                conexao.preparar_eco(&mensagem);
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {

@@ -1,10 +1,10 @@
 //! Testes da Parte 1 contra o binário de verdade, em TCP de verdade.
 
-use common::teste::{executar_cliente, provas, Processo};
+use ferramentas::teste::{executar_cliente, iniciar_servidor, provas};
 
 #[test]
 fn sessao_com_o_cliente_real_reproduz_a_transcricao_da_disciplina() {
-    let servidor = Processo::servidor("parte1", &[]);
+    let servidor = iniciar_servidor("parte1", &[]);
     let execucao = executar_cliente(servidor.porta, b"oi\nsair\n", &[]);
     assert_eq!(execucao.codigo, Some(0), "{}", execucao.erros);
     assert_eq!(

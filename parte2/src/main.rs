@@ -4,7 +4,8 @@
 mod servidor;
 
 use clap::Parser;
-use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsServidor};
 use std::time::Duration;
 
 /// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
@@ -14,17 +15,19 @@ const BACKLOG_PADRAO: i32 = 1;
 /// Servidor Echo iterativo e bloqueante, instrumentado (Parte 2): horários,
 /// tamanho da fila de conexões e atraso artificial por resposta.
 #[derive(Parser)]
-#[command(name = "parte2", about, disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]
     servidor: ArgsServidor,
 
     /// Tamanho da fila do listen() (padrão: 1); o kernel completa até cerca de N+1 conexões sem accept()
-    #[arg(long, default_value_t = BACKLOG_PADRAO, hide_default_value = true)]
+    #[arg(long, value_name = "N", default_value_t = BACKLOG_PADRAO, hide_default_value = true,
+          value_parser = faixa(0i32, 65_535))]
     backlog: i32,
 
     /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
-    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true,
+          value_parser = faixa(0u64, 3_600_000))]
     atraso: u64,
 
     #[command(flatten)]
@@ -32,7 +35,7 @@ struct Args {
 }
 
 fn main() {
-    let args = Args::parse();
-    let servidor = escutar_ou_sair("parte2", &args.servidor, args.backlog);
-    servidor::servir(servidor, Duration::from_millis(args.atraso));
+    let args: Args = ler();
+    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, args.backlog);
+    servidor::servir(escuta, Duration::from_millis(args.atraso));
 }

@@ -3,7 +3,8 @@
 //! O servidor da Parte 1, sem mudar o modo de atender: um cliente de cada
 //! vez. O que muda é só o que ele mostra e deixa ajustar, para provar a
 //! serialização com dois clientes:
-//! - cada linha do log tem a hora com milissegundos;
+//! - cada linha do log tem a hora com milissegundos e diz de quem fala: o
+//!   número de chegada do cliente e o seu endereço, `[cliente 2 127.0.0.1:60257]`;
 //! - a linha de desconexão diz quanto tempo o cliente ficou e quantas
 //!   mensagens enviou;
 //! - `--backlog` escolhe o tamanho da fila do `listen()`;
@@ -22,8 +23,10 @@
 
 use common::erros::descrever;
 use common::protocolo::{erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM};
+use common::rede::silencioso;
 use common::tempo::{agora, duracao_legivel};
-use common::texto::texto_seguro;
+use common::texto::{quantidade, texto_seguro};
+use std::fmt;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -32,11 +35,26 @@ use std::time::{Duration, Instant};
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
+/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
+#[derive(Clone, Copy)]
+struct Cliente {
+    /// Ordem de chegada, a partir de 1.
+    numero: u64,
+    endereco: SocketAddr,
+}
+
+impl fmt::Display for Cliente {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[cliente {} {}]", self.numero, self.endereco)
+    }
+}
+
 /// Atende clientes, um de cada vez, para sempre.
-pub fn servir(servidor: TcpListener, atraso: Duration) {
+pub fn servir(escuta: TcpListener, atraso: Duration) {
+    let mut numero = 0;
     loop {
         println!("{} Aguardando conexão...", agora());
-        let (socket, endereco) = match servidor.accept() {
+        let (socket, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
                 println!("{} Erro no accept(): {}", agora(), descrever(&e));
@@ -44,25 +62,31 @@ pub fn servir(servidor: TcpListener, atraso: Duration) {
                 continue;
             }
         };
-        atender_cliente(socket, endereco, atraso);
+        numero += 1;
+        let cliente = Cliente { numero, endereco };
+        atender_cliente(socket, cliente, atraso);
         println!();
     }
 }
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(socket: TcpStream, endereco: SocketAddr, atraso: Duration) {
-    println!("{} Conectado com {endereco}", agora());
+fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
+    println!("{} {cliente} Conectado", agora());
     let inicio = Instant::now();
     let mut mensagens = 0;
     let mut conexao = Conexao::nova(socket);
     let desfecho = loop {
-        match conexao.receber() {
+        // A escrita (`write`) dos ecos preparados acontece aqui, logo antes
+        // de a leitura (`read`) bloquear esperando a próxima mensagem.
+        match conexao.enviar_e_receber() {
             Ok(Recebido::Mensagem(mensagem)) => {
-                println!("{} Recebido: {}", agora(), texto_seguro(&mensagem));
+                if !silencioso() {
+                    println!("{} {cliente} Recebido: {}", agora(), texto_seguro(&mensagem));
+                }
                 mensagens += 1;
                 thread::sleep(atraso);
-                conexao.responder(&mensagem);
+                conexao.preparar_eco(&mensagem);
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
@@ -78,6 +102,7 @@ fn atender_cliente(socket: TcpStream, endereco: SocketAddr, atraso: Duration) {
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
-    println!("{} {desfecho} (ficou {duracao}, {mensagens} mensagens)", agora());
+    let mensagens = quantidade(mensagens, "mensagem", "mensagens");
+    println!("{} {cliente} {desfecho} (ficou {duracao}, {mensagens})", agora());
     // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
 }

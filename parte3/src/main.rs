@@ -4,23 +4,30 @@
 mod servidor;
 
 use clap::Parser;
-use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsServidor};
 use std::time::Duration;
 
-/// Tamanho da fila de conexões completas que o kernel guarda enquanto o
-/// servidor não chama `accept()`. Com uma thread por cliente o `accept()`
-/// volta logo; a fila só absorve rajadas (128 é o que a biblioteca padrão usa).
-const BACKLOG: i32 = 128;
+/// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
+/// o servidor não chama `accept()`. Com uma thread por cliente o `accept()`
+/// volta logo, e a fila só absorve rajadas: 128, o que a biblioteca padrão pede.
+const BACKLOG_PADRAO: i32 = 128;
 
 /// Servidor Echo concorrente, uma thread por cliente (Parte 3).
 #[derive(Parser)]
-#[command(name = "parte3", about, disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]
     servidor: ArgsServidor,
 
+    /// Tamanho da fila do listen() (padrão: 128); o kernel completa até cerca de N+1 conexões sem accept()
+    #[arg(long, value_name = "N", default_value_t = BACKLOG_PADRAO, hide_default_value = true,
+          value_parser = faixa(0i32, 65_535))]
+    backlog: i32,
+
     /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
-    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true,
+          value_parser = faixa(0u64, 3_600_000))]
     atraso: u64,
 
     #[command(flatten)]
@@ -28,7 +35,7 @@ struct Args {
 }
 
 fn main() {
-    let args = Args::parse();
-    let servidor = escutar_ou_sair("parte3", &args.servidor, BACKLOG);
-    servidor::servir(servidor, Duration::from_millis(args.atraso));
+    let args: Args = ler();
+    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, args.backlog);
+    servidor::servir(escuta, Duration::from_millis(args.atraso));
 }

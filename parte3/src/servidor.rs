@@ -6,15 +6,13 @@
 //! outros: o kernel escalona as threads, e cada uma bloqueia só na sua
 //! própria leitura.
 //!
-//! O que mudou em relação à Parte 2, e por quê:
-//! - `thread::spawn` em volta de `atender_cliente` (marcado `NOVO`);
-//! - cada linha do log diz de qual cliente fala (número de chegada e
-//!   endereço), porque agora as linhas de clientes diferentes se intercalam;
-//! - o log é o recurso compartilhado entre as threads: cada `println!` toma
-//!   a trava interna de `Stdout`, então as linhas saem inteiras, nunca
-//!   misturadas;
-//! - sem `--backlog`: como o `accept()` não espera mais ninguém, a fila do
-//!   `listen()` só precisa absorver rajadas (128, como a biblioteca padrão).
+//! O que mudou em relação à Parte 2: o `thread::spawn` em volta de
+//! `atender_cliente` (marcado `NOVO`), e mais nada no atendimento, que
+//! continua o mesmo código sequencial. O log é o recurso compartilhado entre
+//! as threads: cada `println!` toma a trava interna de `Stdout`, então as
+//! linhas saem inteiras, nunca misturadas, e cada uma diz de qual cliente
+//! fala. A fila do `listen()` passa a 128 por padrão (`main.rs`): com o
+//! `accept()` sempre pronto, ela só absorve rajadas de conexões.
 //!
 //! Limitações que a Parte 4 resolve: não há limite de clientes (cada um
 //! custa uma thread), um cliente parado ocupa a sua thread para sempre, e
@@ -31,8 +29,9 @@
 
 use common::erros::descrever;
 use common::protocolo::{erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM};
+use common::rede::silencioso;
 use common::tempo::{agora, duracao_legivel};
-use common::texto::texto_seguro;
+use common::texto::{quantidade, texto_seguro};
 use std::fmt;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
@@ -57,11 +56,11 @@ impl fmt::Display for Cliente {
 }
 
 /// Aceita clientes para sempre; cada um é atendido na sua thread.
-pub fn servir(servidor: TcpListener, atraso: Duration) {
+pub fn servir(escuta: TcpListener, atraso: Duration) {
     let mut numero = 0;
     loop {
         println!("{} Aguardando conexão...", agora());
-        let (socket, endereco) = match servidor.accept() {
+        let (socket, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
                 println!("{} Erro no accept(): {}", agora(), descrever(&e));
@@ -91,12 +90,16 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
     let mut mensagens = 0;
     let mut conexao = Conexao::nova(socket);
     let desfecho = loop {
-        match conexao.receber() {
+        // A escrita (`write`) dos ecos preparados acontece aqui, logo antes
+        // de a leitura (`read`) bloquear esperando a próxima mensagem.
+        match conexao.enviar_e_receber() {
             Ok(Recebido::Mensagem(mensagem)) => {
-                println!("{} {cliente} Recebido: {}", agora(), texto_seguro(&mensagem));
+                if !silencioso() {
+                    println!("{} {cliente} Recebido: {}", agora(), texto_seguro(&mensagem));
+                }
                 mensagens += 1;
                 thread::sleep(atraso);
-                conexao.responder(&mensagem);
+                conexao.preparar_eco(&mensagem);
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
@@ -112,6 +115,7 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
-    println!("{} {cliente} {desfecho} (ficou {duracao}, {mensagens} mensagens)", agora());
+    let mensagens = quantidade(mensagens, "mensagem", "mensagens");
+    println!("{} {cliente} {desfecho} (ficou {duracao}, {mensagens})", agora());
     // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
 }

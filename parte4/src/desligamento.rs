@@ -2,43 +2,45 @@
 //! deixar clientes no vácuo.
 //!
 //! Sequência:
-//! 1. o tratador do sinal só liga a bandeira `desligando` e acorda o
-//!    `accept()` (a biblioteca padrão não tem como cancelá-lo: o tratador
-//!    se conecta ao próprio servidor, e o `accept()` volta com essa conexão);
-//! 2. o laço principal vê a bandeira e para de aceitar;
+//! 1. o tratador do sinal só marca `desligando` e acorda o `accept()` (a
+//!    biblioteca padrão não tem como cancelá-lo: o tratador se conecta ao
+//!    próprio servidor, e o `accept()` volta com essa conexão);
+//! 2. o laço principal vê a marca e para de aceitar;
 //! 3. cada thread de atendimento, no seu próximo intervalo de verificação,
 //!    envia `Aviso: servidor encerrando` ao seu cliente e fecha;
 //! 4. o laço principal espera as threads por um tempo limitado, fecha à
-//!    força as que restarem, imprime o resumo e o processo sai com 0.
+//!    força as conexões que restarem (cada uma ganha a sua linha no log),
+//!    imprime o resumo e o processo sai com 0.
 //!
-//! É igual no Windows: o crate ctrlc traduz Ctrl-C e Ctrl-Break, e nada
-//! aqui depende de sinais Unix.
+//! O crate ctrlc traduz Ctrl-C e Ctrl-Break no Windows e SIGINT/SIGTERM no
+//! Unix; o resto não depende de sinais.
 
 use crate::logger::Log;
 use crate::registro::Registro;
 use anyhow::{Context, Result};
 use common::tempo::duracao_legivel;
+use common::texto::quantidade;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Quanto esperar que os clientes recebam o aviso e as threads terminem.
 const ESPERA_PELAS_THREADS: Duration = Duration::from_secs(3);
 /// Depois de fechar à força as conexões restantes, quanto mais esperar.
 const ESPERA_APOS_DERRUBAR: Duration = Duration::from_secs(1);
-/// Quanto esperar o logger escrever as últimas linhas.
-const ESPERA_PELO_LOGGER: Duration = Duration::from_secs(2);
 
-/// Instala o tratador de Ctrl-C/SIGTERM. Devolve a bandeira que ele liga.
+/// Instala o tratador de Ctrl-C/SIGTERM. Devolve a marca que ele liga.
 /// Um segundo Ctrl-C encerra na hora, para quem não quer esperar.
-pub fn instalar(servidor: &TcpListener) -> Result<Arc<AtomicBool>> {
+///
+/// A marca é lida com `Ordering::Relaxed`: ela não protege nenhum outro
+/// dado, só precisa ficar visível, e cada thread a relê a cada volta.
+pub fn instalar(escuta: &TcpListener) -> Result<Arc<AtomicBool>> {
     let desligando = Arc::new(AtomicBool::new(false));
-    let bandeira = Arc::clone(&desligando);
-    let alvo = endereco_para_acordar(servidor.local_addr().context("getsockname()")?);
+    let marca = Arc::clone(&desligando);
+    let alvo = endereco_para_acordar(escuta.local_addr().context("getsockname()")?);
     ctrlc::set_handler(move || {
-        if bandeira.swap(true, Ordering::SeqCst) {
+        if marca.swap(true, Ordering::Relaxed) {
             eprintln!("Segundo pedido de encerramento: saindo sem esperar.");
             std::process::exit(130);
         }
@@ -62,28 +64,25 @@ fn endereco_para_acordar(local: SocketAddr) -> SocketAddr {
 
 /// Passo 4: espera as threads, fecha o que restar e registra o resumo.
 pub fn encerrar(registro: &Registro, log: &Log, inicio: Instant) {
-    log.linha(format!("Encerrando: sem novas conexões; avisando {} cliente(s)", registro.ativas()));
+    let ativas = quantidade(registro.ativas() as u64, "cliente", "clientes");
+    log.linha(format!("Encerrando: sem novas conexões; avisando {ativas}"));
     let restantes = registro.esperar_esvaziar(ESPERA_PELAS_THREADS);
     if restantes > 0 {
-        log.linha(format!("{restantes} conexão(ões) não terminaram a tempo: fechadas à força"));
+        let restantes = quantidade(restantes as u64, "conexão", "conexões");
+        log.linha(format!("{restantes} sem resposta ao aviso: fechando à força"));
         registro.derrubar_restantes();
         registro.esperar_esvaziar(ESPERA_APOS_DERRUBAR);
+        // As threads que nem assim terminaram (ex.: dormindo num --atraso
+        // longo) não registrarão o próprio desfecho: registra-se aqui.
+        for cliente in registro.restantes() {
+            log.linha(format!("{cliente} Fechada à força no desligamento"));
+        }
     }
     let (atendidas, mensagens) = registro.totais();
     log.linha(format!(
-        "Servidor encerrado: {atendidas} conexões atendidas, {mensagens} mensagens ecoadas, em {}",
+        "Servidor encerrado: {}, {}, em {}",
+        quantidade(atendidas, "conexão atendida", "conexões atendidas"),
+        quantidade(mensagens, "mensagem ecoada", "mensagens ecoadas"),
         duracao_legivel(inicio.elapsed())
     ));
-}
-
-/// Espera o logger escrever as últimas linhas e terminar.
-///
-/// O logger termina quando a última ponta do canal some. Se alguma thread
-/// ficou presa (e ainda tem a sua), a espera é limitada; o que já estava na
-/// fila foi escrito, porque o logger esvazia a fila antes de dormir.
-pub fn esperar_logger(logger: JoinHandle<()>) {
-    let limite = Instant::now() + ESPERA_PELO_LOGGER;
-    while !logger.is_finished() && Instant::now() < limite {
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }

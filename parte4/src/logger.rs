@@ -1,16 +1,17 @@
 //! O logger: a única thread que escreve na saída padrão.
 //!
-//! Na Parte 3 cada thread chamava `println!`, que toma a trava de `Stdout`
-//! e faz uma chamada de sistema por linha; com muitos clientes, as threads
-//! fazem fila nessa trava. Aqui as threads de atendimento só põem a linha
-//! num canal (a "fila" que a disciplina sugere para proteger um recurso
-//! compartilhado) e voltam ao trabalho; o logger escreve em lote: tudo o
-//! que estiver na fila vai para o terminal numa escrita só.
+//! Na Parte 3 cada thread chamava `println!`: as linhas saíam inteiras (a
+//! trava de `Stdout`), mas cada thread esperava o terminal na sua vez. Aqui
+//! o log segue o que a disciplina pede para um recurso compartilhado: as
+//! threads de atendimento só põem a linha numa fila (um canal) e voltam ao
+//! trabalho, e uma única thread, dona do terminal, as escreve na ordem em
+//! que chegaram, em lote (tudo o que estiver na fila vai numa escrita só).
 
 use common::tempo::{agora, Carimbo};
-use crossbeam_channel::{bounded, Receiver, Sender};
+use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
 use std::io::{self, BufWriter, Write};
-use std::thread::{self, JoinHandle};
+use std::thread;
+use std::time::Duration;
 
 /// Linhas que podem esperar na fila. O canal é limitado para a memória ser
 /// limitada: se o terminal for mais lento que os clientes, quem registra
@@ -34,11 +35,28 @@ impl Log {
     }
 }
 
-/// Inicia a thread do logger; devolve a ponta de envio e o handle da thread.
-pub fn iniciar() -> io::Result<(Log, JoinHandle<()>)> {
+/// Avisa quando o logger terminou: a thread do logger é dona da ponta de
+/// envio deste canal e nunca envia nada; quando ela termina, a ponta é
+/// destruída e quem espera acorda na hora.
+pub struct Fim(Receiver<()>);
+
+impl Fim {
+    /// Espera o logger terminar, por no máximo `prazo`. Devolve `false` se
+    /// o prazo passou antes (alguma thread presa ainda tem uma ponta do log).
+    pub fn esperar(self, prazo: Duration) -> bool {
+        self.0.recv_timeout(prazo) == Err(RecvTimeoutError::Disconnected)
+    }
+}
+
+/// Inicia a thread do logger; devolve a ponta de envio e o aviso de fim.
+pub fn iniciar() -> io::Result<(Log, Fim)> {
     let (fila, recebe) = bounded(CAPACIDADE_DA_FILA);
-    let logger = thread::Builder::new().name("logger".into()).spawn(move || escrever(recebe))?;
-    Ok((Log { fila }, logger))
+    let (terminou, fim) = bounded::<()>(0);
+    thread::Builder::new().name("logger".into()).spawn(move || {
+        escrever(recebe);
+        drop(terminou);
+    })?;
+    Ok((Log { fila }, Fim(fim)))
 }
 
 fn escrever(fila: Receiver<(Carimbo, String)>) {

@@ -7,52 +7,64 @@ mod registro;
 mod servidor;
 
 use clap::Parser;
-use common::rede::{escutar_ou_sair, ArgsAjuda, ArgsServidor, MODELO_AJUDA};
+use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsServidor};
 use std::time::Duration;
 
-/// Tamanho da fila de conexões completas que o kernel guarda enquanto o
-/// servidor não chama `accept()`. Com uma thread por cliente o `accept()`
-/// volta logo; a fila só absorve rajadas (128 é o que a biblioteca padrão usa).
-const BACKLOG: i32 = 128;
+/// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
+/// o servidor não chama `accept()`. Com uma thread por cliente o `accept()`
+/// volta logo, e a fila só absorve rajadas: 128, o que a biblioteca padrão pede.
+const BACKLOG_PADRAO: i32 = 128;
+
+/// Clientes atendidos ao mesmo tempo, no máximo: cada um custa uma thread
+/// (uma pilha, uma entrada na tabela do escalonador) e um descritor.
+const MAX_CLIENTES_PADRAO: u32 = 256;
+
+/// Segundos sem nenhuma mensagem até o servidor encerrar a conexão: um
+/// cliente esquecido não ocupa uma thread para sempre.
+const TEMPO_OCIOSO_PADRAO: u64 = 300;
 
 /// Servidor Echo concorrente e robusto (Parte 4): uma thread por cliente,
 /// logger dedicado, limite de clientes, tempo de inatividade e desligamento
 /// gracioso com Ctrl-C.
 #[derive(Parser)]
-#[command(name = "parte4", about, disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]
     servidor: ArgsServidor,
 
+    /// Tamanho da fila do listen() (padrão: 128); o kernel completa até cerca de N+1 conexões sem accept()
+    #[arg(long, value_name = "N", default_value_t = BACKLOG_PADRAO, hide_default_value = true,
+          value_parser = faixa(0i32, 65_535))]
+    backlog: i32,
+
     /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
-    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true)]
+    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true,
+          value_parser = faixa(0u64, 3_600_000))]
     atraso: u64,
 
     /// Máximo de clientes conectados ao mesmo tempo (padrão: 256); os demais recebem "Erro: servidor lotado"
-    #[arg(long, value_name = "N", default_value_t = 256, hide_default_value = true,
-          value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = MAX_CLIENTES_PADRAO, hide_default_value = true,
+          value_parser = faixa(1u32, 100_000))]
     max_clientes: u32,
 
     /// Segundos sem mensagem até o servidor encerrar a conexão (padrão: 300)
-    #[arg(long, value_name = "SEG", default_value_t = 300, hide_default_value = true,
-          value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "SEG", default_value_t = TEMPO_OCIOSO_PADRAO, hide_default_value = true,
+          value_parser = faixa(1u64, 86_400))]
     tempo_ocioso: u64,
-
-    /// Não registra uma linha por mensagem (só conexões e desconexões)
-    #[arg(short = 'q', long)]
-    silencioso: bool,
 
     #[command(flatten)]
     ajuda: ArgsAjuda,
 }
 
 fn main() {
-    let args = Args::parse();
-    let servidor = escutar_ou_sair("parte4", &args.servidor, BACKLOG);
-    let desligando = match desligamento::instalar(&servidor) {
-        Ok(bandeira) => bandeira,
+    let args: Args = ler();
+    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, args.backlog);
+    // NOVO: Ctrl-C (e SIGTERM) viram um pedido de desligamento gracioso.
+    let desligando = match desligamento::instalar(&escuta) {
+        Ok(marca) => marca,
         Err(e) => {
-            eprintln!("parte4: {e:#}");
+            eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
             std::process::exit(1);
         }
     };
@@ -60,10 +72,9 @@ fn main() {
         atraso: Duration::from_millis(args.atraso),
         max_clientes: args.max_clientes as usize,
         tempo_ocioso: Duration::from_secs(args.tempo_ocioso),
-        silencioso: args.silencioso,
     };
-    if let Err(e) = servidor::servir(servidor, config, desligando) {
-        eprintln!("parte4: {e:#}");
+    if let Err(e) = servidor::servir(escuta, config, desligando) {
+        eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
         std::process::exit(1);
     }
 }

@@ -1,63 +1,83 @@
-//! O registro das conexões ativas: contagem para o log, limite de admissão
-//! e os sockets que o desligamento precisa alcançar.
+//! O registro das conexões ativas: a contagem para o log, o limite de
+//! admissão, os totais do resumo e os sockets que o desligamento precisa
+//! alcançar.
 
+use crate::servidor::Cliente;
 use std::collections::HashMap;
+use std::io;
 use std::net::{Shutdown, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub struct Registro {
     /// `--max-clientes`: acima disso a conexão é recusada com `Erro:`.
     maximo: usize,
-    /// Conexões ativas: número do cliente → cópia do seu socket (`try_clone`,
-    /// o mesmo socket do kernel). A trava guarda o mapa e os totais; cada
-    /// operação a segura só por alguns instantes, nunca durante E/S de rede.
-    ativas: Mutex<Ativas>,
+    /// Conexões ativas: número do cliente → quem é e uma cópia do seu socket
+    /// (`try_clone`: o mesmo socket do kernel, outro descritor). A trava
+    /// guarda só o mapa; cada operação a segura por instantes, nunca durante
+    /// E/S de rede.
+    ativas: Mutex<HashMap<u64, (Cliente, TcpStream)>>,
     /// Sinalizado a cada saída, para quem espera o registro esvaziar.
     saiu_alguem: Condvar,
+    /// Totais do resumo final, contando também as conexões que ainda não
+    /// terminaram. `Relaxed` basta: são só contadores, lidos no fim.
+    admitidas: AtomicU64,
+    mensagens: AtomicU64,
 }
 
-#[derive(Default)]
-struct Ativas {
-    sockets: HashMap<u64, TcpStream>,
-    /// Totais das conexões já encerradas, para o resumo final.
-    atendidas: u64,
-    mensagens: u64,
+/// Por que uma conexão não foi admitida.
+pub enum Recusa {
+    /// Já há `maximo` conexões ativas.
+    Lotado,
+    /// Não deu para copiar o socket: faltam descritores de arquivo.
+    SemDescritor(io::Error),
 }
-
-/// O servidor está cheio: já há `maximo` conexões ativas.
-pub struct Lotado;
 
 /// A vaga de uma conexão admitida. Liberada no `Drop`: nenhum caminho de
 /// saída da thread (inclusive um erro no meio) deixa a vaga ocupada.
 pub struct Vaga<'a> {
     registro: &'a Registro,
     numero: u64,
-    /// Mensagens desta conexão, somadas aos totais na saída.
-    pub mensagens: u64,
 }
 
 impl Registro {
     pub fn novo(maximo: usize) -> Self {
-        Registro { maximo, ativas: Mutex::default(), saiu_alguem: Condvar::new() }
+        Registro {
+            maximo,
+            ativas: Mutex::default(),
+            saiu_alguem: Condvar::new(),
+            admitidas: AtomicU64::new(0),
+            mensagens: AtomicU64::new(0),
+        }
     }
 
-    fn travar(&self) -> MutexGuard<'_, Ativas> {
+    fn travar(&self) -> MutexGuard<'_, HashMap<u64, (Cliente, TcpStream)>> {
         // Uma thread que entrou em pânico com a trava não corrompe o mapa
         // (as operações são de uma linha); segue com os dados como estão.
         self.ativas.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Ocupa uma vaga para o cliente `numero`, se houver.
-    /// Devolve a vaga e quantas conexões ficam ativas com ela.
-    pub fn admitir(&self, numero: u64, socket: &TcpStream) -> Result<(Vaga<'_>, usize), Lotado> {
-        let copia = socket.try_clone().map_err(|_| Lotado)?;
+    /// Ocupa uma vaga para `cliente`, se houver. Devolve a vaga e quantas
+    /// conexões ficam ativas com ela.
+    pub fn admitir(
+        &self,
+        cliente: Cliente,
+        socket: &TcpStream,
+    ) -> Result<(Vaga<'_>, usize), Recusa> {
+        let copia = socket.try_clone().map_err(Recusa::SemDescritor)?;
         let mut ativas = self.travar();
-        if ativas.sockets.len() >= self.maximo {
-            return Err(Lotado);
+        if ativas.len() >= self.maximo {
+            return Err(Recusa::Lotado);
         }
-        ativas.sockets.insert(numero, copia);
-        Ok((Vaga { registro: self, numero, mensagens: 0 }, ativas.sockets.len()))
+        ativas.insert(cliente.numero, (cliente, copia));
+        self.admitidas.fetch_add(1, Ordering::Relaxed);
+        Ok((Vaga { registro: self, numero: cliente.numero }, ativas.len()))
+    }
+
+    /// Uma mensagem foi ecoada (para o resumo final).
+    pub fn contar_mensagem(&self) {
+        self.mensagens.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn maximo(&self) -> usize {
@@ -65,7 +85,7 @@ impl Registro {
     }
 
     pub fn ativas(&self) -> usize {
-        self.travar().sockets.len()
+        self.travar().len()
     }
 
     /// Espera até não haver conexões ativas ou o `prazo` passar.
@@ -73,7 +93,7 @@ impl Registro {
     pub fn esperar_esvaziar(&self, prazo: Duration) -> usize {
         let limite = Instant::now() + prazo;
         let mut ativas = self.travar();
-        while !ativas.sockets.is_empty() {
+        while !ativas.is_empty() {
             let resta = limite.saturating_duration_since(Instant::now());
             if resta.is_zero() {
                 break;
@@ -81,31 +101,34 @@ impl Registro {
             ativas =
                 self.saiu_alguem.wait_timeout(ativas, resta).unwrap_or_else(|e| e.into_inner()).0;
         }
-        ativas.sockets.len()
+        ativas.len()
     }
 
     /// Fecha à força (`shutdown` nos dois sentidos) as conexões que restam:
     /// uma thread presa numa escrita para um cliente que não lê é acordada
     /// com erro e termina.
     pub fn derrubar_restantes(&self) {
-        for socket in self.travar().sockets.values() {
+        for (_, socket) in self.travar().values() {
             let _ = socket.shutdown(Shutdown::Both);
         }
     }
 
-    /// (conexões atendidas, mensagens ecoadas) das que já terminaram.
+    /// Os clientes cujas threads ainda não terminaram.
+    pub fn restantes(&self) -> Vec<Cliente> {
+        let mut clientes: Vec<Cliente> = self.travar().values().map(|(c, _)| *c).collect();
+        clientes.sort_by_key(|c| c.numero);
+        clientes
+    }
+
+    /// (conexões admitidas, mensagens ecoadas), terminadas ou não.
     pub fn totais(&self) -> (u64, u64) {
-        let ativas = self.travar();
-        (ativas.atendidas, ativas.mensagens)
+        (self.admitidas.load(Ordering::Relaxed), self.mensagens.load(Ordering::Relaxed))
     }
 }
 
 impl Drop for Vaga<'_> {
     fn drop(&mut self) {
-        let mut ativas = self.registro.travar();
-        ativas.sockets.remove(&self.numero);
-        ativas.atendidas += 1;
-        ativas.mensagens += self.mensagens;
+        self.registro.travar().remove(&self.numero);
         self.registro.saiu_alguem.notify_all();
     }
 }

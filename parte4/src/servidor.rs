@@ -5,24 +5,25 @@
 //! - `logger.rs`: uma thread é a única que escreve no terminal; as outras
 //!   lhe mandam as linhas por um canal (a fila da disciplina), em lote;
 //! - `registro.rs`: as conexões ativas (a contagem aparece no log a cada
-//!   entrada e saída) e o limite `--max-clientes`: o cliente N+1 recebe
-//!   `Erro: servidor lotado ...` em vez de mais uma thread;
+//!   entrada e saída) e o limite `--max-clientes`: o cliente N+1 não é
+//!   atendido; a thread criada para ele só lhe envia `Erro: servidor lotado
+//!   ...` e fecha a conexão (em no máximo 2 s, ver `Conexao::encerrar`);
 //! - tempo de inatividade (`--tempo-ocioso`): quem fica calado demais recebe
 //!   `Aviso: conexão encerrada por inatividade`; e tempo limite de escrita:
-//!   um cliente que não lê as respostas prende só a própria thread, e por
-//!   pouco tempo;
+//!   um `send()` que fica [`ESCRITA_MAXIMA`] sem nenhum progresso (o cliente
+//!   não lê as respostas) encerra a conexão;
 //! - `desligamento.rs`: Ctrl-C (ou SIGTERM) para de aceitar, avisa cada
 //!   cliente, espera as threads (com prazo) e imprime um resumo;
-//! - threads com pilha pequena: milhares de clientes parados custam pouca
-//!   memória; `-q` desliga as linhas por mensagem.
+//! - threads com pilha pequena: milhares de clientes parados ocupam menos
+//!   espaço de endereços.
 //!
 //! Como as threads percebem o desligamento e a inatividade: a leitura do
 //! socket tem um tempo limite curto ([`INTERVALO_DE_VERIFICACAO`]); quando ele
-//! passa sem dados, a thread confere a bandeira de desligamento e há quanto
-//! tempo o cliente está calado, e volta a ler. Funciona igual no Windows.
+//! passa sem dados, a thread confere a marca de desligamento e há quanto
+//! tempo o cliente está calado, e volta a ler.
 //!
 //! Limitação que continua: uma thread por cliente. Dezenas de milhares de
-//! conexões pedem `poll`/`epoll` ou async (ver o relato, conclusões).
+//! conexões pedem `epoll`/IOCP ou async (ver o relato, conclusões).
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte4 -- --atraso 2000 --max-clientes 2`
@@ -36,13 +37,14 @@
 
 use crate::desligamento;
 use crate::logger::{self, Log};
-use crate::registro::Registro;
+use crate::registro::{Recusa, Registro};
 use common::erros::descrever;
 use common::protocolo::{
     erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ERRO,
 };
+use common::rede::silencioso;
 use common::tempo::duracao_legivel;
-use common::texto::texto_seguro;
+use common::texto::{quantidade, texto_seguro};
 use std::fmt;
 use std::io::{self, ErrorKind};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -55,18 +57,20 @@ use std::time::{Duration, Instant};
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
-/// Pilha de cada thread de atendimento. O padrão do Rust é 2 MiB (memória
-/// virtual: só o que é tocado vira memória residente); o atendimento usa
-/// poucos KiB de pilha, porque os buffers ficam no heap. Pilha pequena
-/// deixa milhares de threads caberem com folga no espaço de endereços.
+/// Pilha de cada thread de atendimento. O padrão do Rust é 2 MiB de espaço
+/// de endereços (memória virtual: só as páginas tocadas viram memória
+/// residente); o atendimento usa poucos KiB de pilha, porque os buffers
+/// ficam no heap. Pilha pequena encolhe o espaço de endereços, não a
+/// memória residente.
 const PILHA_DA_THREAD: usize = 128 * 1024;
 
 /// Tempo limite de cada leitura: de quanto em quanto tempo uma thread
 /// parada confere o desligamento e a inatividade do seu cliente.
 const INTERVALO_DE_VERIFICACAO: Duration = Duration::from_millis(500);
 
-/// Tempo limite de cada escrita: um cliente que não lê as respostas enche o
-/// buffer de envio do kernel; passado esse tempo a conexão é encerrada.
+/// Tempo limite de cada escrita (`send()`): se o buffer de envio do kernel
+/// fica cheio (o cliente não lê) e nada anda por esse tempo, a conexão é
+/// encerrada.
 const ESCRITA_MAXIMA: Duration = Duration::from_secs(10);
 
 /// As opções da linha de comando que o atendimento usa.
@@ -74,8 +78,6 @@ pub struct Config {
     pub atraso: Duration,
     pub max_clientes: usize,
     pub tempo_ocioso: Duration,
-    /// `-q`: sem uma linha de log por mensagem.
-    pub silencioso: bool,
 }
 
 /// O que todas as threads de atendimento compartilham (por `Arc`).
@@ -85,15 +87,15 @@ struct Estado {
     registro: Registro,
     /// Ponta de envio do log; o logger termina quando a última some.
     log: Log,
-    /// Ligada pelo tratador de Ctrl-C; lida por todas as threads.
+    /// Marcada pelo tratador de Ctrl-C; lida por todas as threads.
     desligando: Arc<AtomicBool>,
 }
 
 /// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
 #[derive(Clone, Copy)]
-struct Cliente {
+pub struct Cliente {
     /// Ordem de chegada, a partir de 1.
-    numero: u64,
+    pub numero: u64,
     endereco: SocketAddr,
 }
 
@@ -104,11 +106,7 @@ impl fmt::Display for Cliente {
 }
 
 /// Aceita clientes até o desligamento; cada um é atendido na sua thread.
-pub fn servir(
-    servidor: TcpListener,
-    config: Config,
-    desligando: Arc<AtomicBool>,
-) -> io::Result<()> {
+pub fn servir(escuta: TcpListener, config: Config, desligando: Arc<AtomicBool>) -> io::Result<()> {
     let inicio = Instant::now();
     let (log, logger) = logger::iniciar()?; // NOVO
     let registro = Registro::novo(config.max_clientes); // NOVO
@@ -116,7 +114,7 @@ pub fn servir(
     let mut numero = 0;
     loop {
         estado.log.linha("Aguardando conexão...".to_string());
-        let (socket, endereco) = match servidor.accept() {
+        let (socket, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
                 estado.log.linha(format!("Erro no accept(): {}", descrever(&e)));
@@ -125,7 +123,7 @@ pub fn servir(
             }
         };
         // NOVO: o accept() foi acordado pelo tratador de Ctrl-C?
-        if estado.desligando.load(Ordering::SeqCst) {
+        if estado.desligando.load(Ordering::Relaxed) {
             break;
         }
         numero += 1;
@@ -142,14 +140,20 @@ pub fn servir(
             estado.log.linha(format!("{cliente} Sem thread para atender: {}", descrever(&e)));
         }
     }
-    drop(servidor); // NOVO: para de aceitar; novos clientes são recusados pelo kernel
+    drop(escuta); // NOVO: para de aceitar; novos clientes são recusados pelo kernel
     desligamento::encerrar(&estado.registro, &estado.log, inicio);
     // Solta a nossa referência ao estado (e a ponta do log que ele tem):
     // com as threads já encerradas, era a última, e o logger termina.
     drop(estado);
-    desligamento::esperar_logger(logger);
+    logger.esperar(ESPERA_PELO_LOGGER);
     Ok(())
 }
+
+/// Quanto esperar o logger escrever as últimas linhas e terminar. Se alguma
+/// thread ficou presa (e ainda tem uma ponta do log), o processo sai assim
+/// mesmo: o que já estava na fila foi escrito, porque o logger esvazia a
+/// fila antes de dormir.
+const ESPERA_PELO_LOGGER: Duration = Duration::from_secs(2);
 
 /// A leitura voltou vazia porque passou o [`INTERVALO_DE_VERIFICACAO`]: não é
 /// erro, é a hora de conferir desligamento e inatividade. (Unix devolve
@@ -163,17 +167,9 @@ fn passou_o_intervalo(e: &io::Error) -> bool {
 fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
     let Estado { config, registro, log, desligando } = estado;
     // NOVO: admissão. A vaga é devolvida quando `vaga` sai de escopo.
-    let Ok((mut vaga, ativas)) = registro.admitir(cliente.numero, &socket) else {
-        log.linha(format!(
-            "{cliente} Recusado: servidor lotado ({} conexões ativas)",
-            registro.maximo()
-        ));
-        let aviso = format!(
-            "{PREFIXO_ERRO}servidor lotado (máximo de {} clientes); tente mais tarde",
-            registro.maximo()
-        );
-        let _ = Conexao::nova(socket).encerrar(&aviso);
-        return;
+    let (vaga, ativas) = match registro.admitir(cliente, &socket) {
+        Ok(admitida) => admitida,
+        Err(recusa) => return recusar(socket, cliente, recusa, estado),
     };
     log.linha(format!("{cliente} Conectado (conexões ativas: {ativas})"));
     // NOVO: tempos limite de leitura (relógio de verificação) e de escrita.
@@ -185,24 +181,28 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
         return;
     }
     let inicio = Instant::now();
+    let mut mensagens = 0;
     let mut ultima_mensagem = Instant::now();
     let mut conexao = Conexao::nova(socket);
     let desfecho = loop {
         // NOVO: o servidor está encerrando? Conferido antes de cada leitura,
         // ou seja, a cada mensagem e a cada intervalo sem dados.
-        if desligando.load(Ordering::SeqCst) {
+        if desligando.load(Ordering::Relaxed) {
             let _ = conexao.encerrar(&format!("{PREFIXO_AVISO}servidor encerrando"));
             break "Desconectado: servidor encerrando".to_string();
         }
-        match conexao.receber() {
+        // A escrita (`write`) dos ecos preparados acontece aqui, logo antes
+        // de a leitura (`read`) bloquear esperando a próxima mensagem.
+        match conexao.enviar_e_receber() {
             Ok(Recebido::Mensagem(mensagem)) => {
-                if !config.silencioso {
+                if !silencioso() {
                     log.linha(format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
                 }
-                vaga.mensagens += 1;
+                mensagens += 1;
+                registro.contar_mensagem(); // NOVO
                 ultima_mensagem = Instant::now();
                 thread::sleep(config.atraso);
-                conexao.responder(&mensagem);
+                conexao.preparar_eco(&mensagem);
             }
             // NOVO: nada chegou neste intervalo; o cliente passou do limite?
             Err(e) if passou_o_intervalo(&e) => {
@@ -227,10 +227,30 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
-    let mensagens = vaga.mensagens;
-    drop(vaga); // NOVO: libera a vaga e soma os totais
+    let mensagens = quantidade(mensagens, "mensagem", "mensagens");
+    drop(vaga); // NOVO: libera a vaga antes de contar as ativas
     let ativas = registro.ativas();
     log.linha(format!(
-        "{cliente} {desfecho} (ficou {duracao}, {mensagens} mensagens; conexões ativas: {ativas})"
+        "{cliente} {desfecho} (ficou {duracao}, {mensagens}; conexões ativas: {ativas})"
     ));
+}
+
+/// NOVO: a conexão não foi admitida. O cliente recebe uma linha `Erro:` que
+/// diz por quê, e a conexão é fechada sem ser atendida.
+fn recusar(socket: TcpStream, cliente: Cliente, recusa: Recusa, estado: &Estado) {
+    let (motivo, aviso) = match recusa {
+        Recusa::Lotado => {
+            let maximo = quantidade(estado.registro.maximo() as u64, "cliente", "clientes");
+            (
+                format!("servidor lotado ({maximo} ao mesmo tempo)"),
+                format!("{PREFIXO_ERRO}servidor lotado (máximo de {maximo}); tente mais tarde"),
+            )
+        }
+        Recusa::SemDescritor(e) => (
+            format!("sem descritores de arquivo livres ({})", descrever(&e)),
+            format!("{PREFIXO_ERRO}servidor sem recursos no momento; tente mais tarde"),
+        ),
+    };
+    estado.log.linha(format!("{cliente} Recusado: {motivo}"));
+    let _ = Conexao::nova(socket).encerrar(&aviso);
 }

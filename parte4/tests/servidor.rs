@@ -1,16 +1,16 @@
 //! Testes da Parte 4 contra o binário de verdade, em TCP de verdade.
 
-use common::teste::{concorrencia, executar_cliente, provas, Conectado, Processo};
+use ferramentas::teste::{concorrencia, executar_cliente, iniciar_servidor, provas, Conectado};
 
 #[test]
 fn clientes_progridem_juntos_com_threads() {
-    let servidor = Processo::servidor("parte4", &["--atraso", "1500"]);
+    let servidor = iniciar_servidor("parte4", &["--atraso", "1500"]);
     assert!(concorrencia::atendimento_se_sobrepoe(&servidor), "parte4 atendeu em série");
 }
 
 #[test]
 fn log_mostra_duas_conexoes_ativas_ao_mesmo_tempo() {
-    let servidor = Processo::servidor("parte4", &[]);
+    let servidor = iniciar_servidor("parte4", &[]);
     let mut a = Conectado::novo(servidor.porta);
     a.eco(b"a");
     let mut b = Conectado::novo(servidor.porta);
@@ -24,7 +24,7 @@ fn log_mostra_duas_conexoes_ativas_ao_mesmo_tempo() {
 
 #[test]
 fn cliente_acima_do_limite_recebe_erro_e_o_seguinte_entra_quando_alguem_sai() {
-    let servidor = Processo::servidor("parte4", &["--max-clientes", "2"]);
+    let servidor = iniciar_servidor("parte4", &["--max-clientes", "2"]);
     let mut a = Conectado::novo(servidor.porta);
     a.eco(b"a");
     let mut b = Conectado::novo(servidor.porta);
@@ -43,13 +43,13 @@ fn cliente_acima_do_limite_recebe_erro_e_o_seguinte_entra_quando_alguem_sai() {
 
 #[test]
 fn cliente_real_mostra_o_erro_de_servidor_lotado() {
-    let servidor = Processo::servidor("parte4", &["--max-clientes", "1"]);
+    let servidor = iniciar_servidor("parte4", &["--max-clientes", "1"]);
     let mut a = Conectado::novo(servidor.porta);
     a.eco(b"ocupando");
     let execucao = executar_cliente(servidor.porta, b"oi\n", &[]);
     assert_eq!(execucao.codigo, Some(1));
     assert!(
-        execucao.saida.contains("Servidor: Erro: servidor lotado (máximo de 1 clientes)"),
+        execucao.saida.contains("Servidor: Erro: servidor lotado (máximo de 1 cliente)"),
         "{}",
         execucao.saida
     );
@@ -57,7 +57,7 @@ fn cliente_real_mostra_o_erro_de_servidor_lotado() {
 
 #[test]
 fn cliente_calado_recebe_aviso_de_inatividade() {
-    let servidor = Processo::servidor("parte4", &["--tempo-ocioso", "1"]);
+    let servidor = iniciar_servidor("parte4", &["--tempo-ocioso", "1"]);
     let mut calado = Conectado::novo(servidor.porta);
     calado.eco(b"depois fico quieto");
     assert_eq!(
@@ -69,25 +69,25 @@ fn cliente_calado_recebe_aviso_de_inatividade() {
 
 #[test]
 fn silencioso_omite_as_linhas_por_mensagem() {
-    let servidor = Processo::servidor("parte4", &["-q"]);
+    let servidor = iniciar_servidor("parte4", &["-q"]);
     let mut a = Conectado::novo(servidor.porta);
     a.eco(b"segredo");
     drop(a);
-    servidor.esperar_texto("1 mensagens;", 1);
+    servidor.esperar_texto("1 mensagem;", 1);
     assert!(!servidor.saida().iter().any(|l| l.contains("segredo")));
 }
 
 #[cfg(unix)]
 fn desligamento_gracioso(sinal: &str) {
     use std::time::{Duration, Instant};
-    let mut servidor = Processo::servidor("parte4", &[]);
+    let mut servidor = iniciar_servidor("parte4", &[]);
     let mut clientes: Vec<Conectado> = (0..3).map(|_| Conectado::novo(servidor.porta)).collect();
     for (i, c) in clientes.iter_mut().enumerate() {
         c.eco(format!("cliente {i}").as_bytes());
     }
     servidor.esperar_texto("conexões ativas: 3)", 1);
     let inicio = Instant::now();
-    servidor.sinal(sinal);
+    servidor.sinal(sinal).expect("enviar o sinal");
     for c in &mut clientes {
         assert_eq!(c.ler_ate_o_fim().unwrap(), vec![b"Aviso: servidor encerrando".to_vec()]);
     }
@@ -115,7 +115,7 @@ fn sigterm_avisa_os_clientes_e_sai_com_resumo() {
 fn ctrl_c_alcanca_tambem_o_cliente_que_nao_para_de_enviar() {
     // Um cliente ocupado nunca deixa a leitura esgotar o tempo: o aviso tem
     // de chegar a ele mesmo assim (a thread confere a cada mensagem).
-    let mut servidor = Processo::servidor("parte4", &["-q"]);
+    let mut servidor = iniciar_servidor("parte4", &["-q"]);
     let porta = servidor.porta;
     let ocupado = std::thread::spawn(move || {
         let mut c = Conectado::novo(porta);
@@ -132,21 +132,21 @@ fn ctrl_c_alcanca_tambem_o_cliente_que_nao_para_de_enviar() {
         None
     });
     servidor.esperar_texto("Conectado (conexões ativas: 1)", 1);
-    servidor.sinal("INT");
+    servidor.sinal("INT").expect("enviar o sinal");
     assert_eq!(ocupado.join().unwrap(), Some(b"Aviso: servidor encerrando".to_vec()));
     assert!(servidor.esperar_saida().success());
 }
 
 #[test]
 fn quinhentos_clientes_simultaneos_vinte_ecos_cada() {
-    let mut servidor = Processo::servidor("parte4", &["-q", "--max-clientes", "1000"]);
+    let mut servidor = iniciar_servidor("parte4", &["-q", "--max-clientes", "1000"]);
     concorrencia::muitos_clientes(servidor.porta, 500, 20);
     provas::continua_atendendo(&mut servidor);
 }
 
 #[test]
 fn clientes_hostis_nao_afetam_os_outros() {
-    let servidor = Processo::servidor("parte4", &[]);
+    let servidor = iniciar_servidor("parte4", &[]);
     concorrencia::hostis_nao_afetam_os_outros(&servidor);
 }
 

@@ -1,17 +1,17 @@
 //! Apoio aos testes de integração: iniciar os binários de verdade (porta 0,
 //! porta lida do banner), esperar linhas do log e falar TCP com eles.
 //!
-//! Não faz parte do material didático; fica na biblioteca para que os testes
-//! de cada parte possam usar os binários das outras (o `cliente`, o servidor
-//! da parte anterior).
+//! Não faz parte do material didático: é uma dependência só dos testes
+//! (`[dev-dependencies]`) de cada parte.
 
+use crate::processo::{Processo, Saida};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use wait_timeout::ChildExt;
 
 /// Prazo generoso para qualquer evento esperado: a máquina de CI é pequena
 /// e compartilhada; um teste só espera tudo isso quando já falhou.
@@ -21,13 +21,7 @@ pub const PRAZO: Duration = Duration::from_secs(30);
 /// compilando-o se ainda não existir (ex.: `cargo test -p parte1` não
 /// compila o `cliente`).
 pub fn binario(nome: &str) -> PathBuf {
-    static COMPILANDO: Mutex<()> = Mutex::new(());
-    let pasta = crate::binarios::pasta().expect("pasta dos executáveis");
-    let _vez = COMPILANDO.lock().unwrap_or_else(|e| e.into_inner());
-    if crate::binarios::caminho(&pasta, nome).is_err() {
-        crate::binarios::compilar(&pasta, &[nome]).expect("compilar o programa");
-    }
-    crate::binarios::caminho(&pasta, nome).expect("o programa existe depois de compilado")
+    crate::binarios::compilado(nome).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// Os testes abrem mil conexões de uma vez (e o servidor, filho deste
@@ -53,133 +47,43 @@ pub fn subir_limite_de_arquivos() {
     }
 }
 
-/// Um servidor (ou outro programa) em execução, com a saída padrão coletada
-/// linha a linha. Ao sair de escopo, o processo é encerrado.
-pub struct Processo {
-    filho: Child,
-    linhas: Arc<(Mutex<Vec<String>>, Condvar)>,
-    /// Porta lida do banner (0 se o programa não é um servidor).
-    pub porta: u16,
+/// Inicia o servidor `nome` com `--porta 0` e os `args`, e espera o banner.
+pub fn iniciar_servidor(nome: &str, args: &[&str]) -> Processo {
+    subir_limite_de_arquivos();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    Processo::servidor(&binario(nome), &args, Saida::Guardar).unwrap_or_else(|e| panic!("{e:#}"))
 }
 
+/// Os atalhos dos testes: esperam com o [`PRAZO`] e falham o teste, com
+/// tudo o que o programa escreveu, em vez de devolver erro.
 impl Processo {
-    /// Inicia o servidor `nome` com `--porta 0` e os `args`, e espera o
-    /// banner `Servidor Echo escutando em host:porta`.
-    pub fn servidor(nome: &str, args: &[&str]) -> Processo {
-        let mut todos = vec!["--porta", "0"];
-        todos.extend_from_slice(args);
-        let mut processo = Processo::iniciar(nome, &todos);
-        let banner = processo.esperar(|l| l.starts_with("Servidor Echo escutando em "), 1);
-        processo.porta = banner
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("banner sem porta: {banner:?}"));
-        processo
-    }
-
-    /// Inicia `nome` com `args`, coletando a saída padrão.
-    pub fn iniciar(nome: &str, args: &[&str]) -> Processo {
-        subir_limite_de_arquivos();
-        let mut filho = Command::new(binario(nome))
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("iniciar {nome}: {e}"));
-        let saida = filho.stdout.take().expect("stdout foi pedido como pipe");
-        let linhas = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
-        let coletor = Arc::clone(&linhas);
-        thread::spawn(move || {
-            let mut leitor = BufReader::new(saida);
-            let mut linha = Vec::new();
-            while leitor.read_until(b'\n', &mut linha).unwrap_or(0) > 0 {
-                let texto =
-                    String::from_utf8_lossy(&linha).trim_end_matches(['\n', '\r']).to_string();
-                let (lista, sinal) = &*coletor;
-                lista.lock().unwrap_or_else(|e| e.into_inner()).push(texto);
-                sinal.notify_all();
-                linha.clear();
-            }
-        });
-        Processo { filho, linhas, porta: 0 }
-    }
-
-    /// Espera até haver `n` linhas que satisfazem `predicado`; devolve a
-    /// n-ésima. Falha o teste (mostrando tudo o que foi impresso) se o
-    /// [`PRAZO`] passar.
-    pub fn esperar(&self, predicado: impl Fn(&str) -> bool, n: usize) -> String {
-        let (lista, sinal) = &*self.linhas;
-        let limite = Instant::now() + PRAZO;
-        let mut linhas = lista.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(linha) = linhas.iter().filter(|l| predicado(l)).nth(n - 1) {
-                return linha.clone();
-            }
-            let resta = limite.saturating_duration_since(Instant::now());
-            assert!(
-                !resta.is_zero(),
-                "linha esperada não apareceu em {PRAZO:?}; saída:\n{}",
-                linhas.join("\n")
-            );
-            linhas = sinal.wait_timeout(linhas, resta).unwrap_or_else(|e| e.into_inner()).0;
-        }
+    /// Espera até haver `n` linhas que satisfazem `predicado`; devolve a n-ésima.
+    pub fn esperar_linha(&self, predicado: impl Fn(&str) -> bool, n: usize) -> String {
+        self.esperar(predicado, n, PRAZO).unwrap_or_else(|e| panic!("{e:#}"))
     }
 
     /// Espera uma linha que contém `trecho` (a n-ésima).
     pub fn esperar_texto(&self, trecho: &str, n: usize) -> String {
-        self.esperar(|l| l.contains(trecho), n)
+        self.esperar_linha(|l| l.contains(trecho), n)
     }
 
-    /// Tudo o que o processo imprimiu até agora.
+    /// Tudo o que o processo escreveu até agora, sem a dica "(para
+    /// conectar...)" que os servidores escrevem na saída de erros.
     pub fn saida(&self) -> Vec<String> {
-        self.linhas.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.filho.id()
-    }
-
-    /// O processo ainda está rodando?
-    pub fn vivo(&mut self) -> bool {
-        matches!(self.filho.try_wait(), Ok(None))
+        self.textos().into_iter().filter(|l| !l.starts_with("(para conectar")).collect()
     }
 
     /// Espera o processo terminar (até o [`PRAZO`]).
     pub fn esperar_saida(&mut self) -> ExitStatus {
-        let limite = Instant::now() + PRAZO;
-        while Instant::now() < limite {
-            if let Ok(Some(status)) = self.filho.try_wait() {
-                return status;
-            }
-            thread::sleep(Duration::from_millis(20));
+        match self.esperar_fim(PRAZO) {
+            Ok(Some(status)) => status,
+            outro => panic!("o processo {} não terminou em {PRAZO:?}: {outro:?}", self.pid()),
         }
-        panic!("o processo {} não terminou em {PRAZO:?}", self.filho.id());
     }
 
     /// Pico de memória residente (VmHWM), em KiB; só no Linux.
     pub fn memoria_pico_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.filho.id())).ok()?;
-        let linha = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-        linha.split_whitespace().nth(1)?.parse().ok()
-    }
-
-    /// Envia um sinal ao processo (Unix).
-    #[cfg(unix)]
-    pub fn sinal(&self, sinal: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{sinal}"), &self.filho.id().to_string()])
-            .status()
-            .expect("executar kill");
-        assert!(status.success());
-    }
-}
-
-impl Drop for Processo {
-    fn drop(&mut self) {
-        let _ = self.filho.kill();
-        let _ = self.filho.wait();
+        self.campo_de_status("VmHWM:")
     }
 }
 
@@ -214,16 +118,13 @@ pub fn executar_cliente(porta: u16, entrada: &[u8], extra: &[&str]) -> Execucao 
         let _ = stdout.read_to_string(&mut saida);
         saida
     });
-    let limite = Instant::now() + PRAZO;
-    let status = loop {
-        if let Ok(Some(status)) = filho.try_wait() {
-            break status;
-        }
-        if Instant::now() > limite {
+    let status = match filho.wait_timeout(PRAZO) {
+        Ok(Some(status)) => status,
+        _ => {
             let _ = filho.kill();
+            let _ = filho.wait();
             panic!("o cliente não terminou em {PRAZO:?}");
         }
-        thread::sleep(Duration::from_millis(10));
     };
     let mut erros = String::new();
     if let Some(mut stderr) = filho.stderr.take() {
@@ -316,7 +217,7 @@ pub mod provas {
     /// Uma linha acima do limite recebe `Erro: ...` e o fechamento; o
     /// próximo cliente é atendido normalmente.
     pub fn mensagem_grande_recebe_erro(nome: &str, args: &[&str]) {
-        let mut servidor = Processo::servidor(nome, args);
+        let mut servidor = iniciar_servidor(nome, args);
         let mut cliente = Conectado::novo(servidor.porta);
         let mut linha = vec![b'x'; 65_537];
         linha.push(b'\n');
@@ -330,7 +231,7 @@ pub mod provas {
 
     /// 100 MB sem `\n`: o servidor não guarda a linha (memória limitada).
     pub fn linha_de_100_mb_nao_ocupa_memoria(nome: &str, args: &[&str]) {
-        let mut servidor = Processo::servidor(nome, args);
+        let mut servidor = iniciar_servidor(nome, args);
         let mut cliente = Conectado::novo(servidor.porta);
         let bloco = vec![b'y'; 1 << 20];
         let mut enviados = 0;
@@ -352,19 +253,22 @@ pub mod provas {
 
     /// Um cliente cai (RST) no meio de uma linha; o servidor registra e segue.
     pub fn reset_no_meio_da_linha(nome: &str, args: &[&str]) {
-        let mut servidor = Processo::servidor(nome, args);
+        let mut servidor = iniciar_servidor(nome, args);
         let mut cliente = Conectado::novo(servidor.porta);
         cliente.eco(b"antes");
         cliente.enviar(b"meia linha sem fim").expect("enviar");
         cliente.resetar();
-        servidor.esperar(|l| l.contains("falhou") || l.contains("saiu no meio de uma mensagem"), 1);
+        servidor.esperar_linha(
+            |l| l.contains("falhou") || l.contains("saiu no meio de uma mensagem"),
+            1,
+        );
         continua_atendendo(&mut servidor);
     }
 
     /// Sequências de controle chegam escapadas ao log; UTF-8 inválido volta
     /// intacto no eco; mensagens num mesmo pacote são todas respondidas.
     pub fn bytes_hostis_e_pipeline(nome: &str, args: &[&str]) {
-        let mut servidor = Processo::servidor(nome, args);
+        let mut servidor = iniciar_servidor(nome, args);
         let mut cliente = Conectado::novo(servidor.porta);
         cliente.enviar(b"\x1b[2Jlimpa\r\n\xff\xfeinvalido\nterceira\n").expect("enviar");
         let respostas: Vec<Vec<u8>> =
@@ -504,4 +408,86 @@ pub mod concorrencia {
         // Um cliente novo também é atendido.
         Conectado::novo(porta).eco(b"novo");
     }
+}
+
+/// As mesmas provas para cada servidor da Parte 3 (threads, `poll` e
+/// async): um protocolo, três modelos de concorrência. Cada pacote chama
+/// `ferramentas::provas_da_parte3!("nome-do-binario");` nos seus testes.
+#[macro_export]
+macro_rules! provas_da_parte3 {
+    ($binario:literal) => {
+        use $crate::teste::{concorrencia, iniciar_servidor, provas};
+
+        #[test]
+        fn clientes_progridem_juntos() {
+            let servidor = iniciar_servidor($binario, &["--atraso", "1500"]);
+            assert!(
+                concorrencia::atendimento_se_sobrepoe(&servidor),
+                "{} atendeu em série",
+                $binario
+            );
+        }
+
+        #[test]
+        fn linhas_do_log_nomeiam_o_cliente() {
+            let servidor = iniciar_servidor($binario, &[]);
+            concorrencia::muitos_clientes(servidor.porta, 3, 2);
+            servidor.esperar_texto("(ficou", 3);
+            for linha in servidor
+                .saida()
+                .iter()
+                .filter(|l| l.contains("Recebido") || l.contains("Conectado"))
+            {
+                assert!(linha.starts_with('[') && linha[15..].starts_with("[cliente "), "{linha}");
+            }
+        }
+
+        #[test]
+        fn silencioso_omite_as_linhas_por_mensagem() {
+            let servidor = iniciar_servidor($binario, &["-q"]);
+            concorrencia::muitos_clientes(servidor.porta, 1, 3);
+            servidor.esperar_texto("3 mensagens)", 1);
+            assert!(servidor.saida().iter().all(|l| !l.contains("Recebido")));
+        }
+
+        #[test]
+        fn quinhentos_clientes_simultaneos_vinte_ecos_cada() {
+            let mut servidor = iniciar_servidor($binario, &[]);
+            concorrencia::muitos_clientes(servidor.porta, 500, 20);
+            provas::continua_atendendo(&mut servidor);
+        }
+
+        #[test]
+        fn mil_clientes_simultaneos_nada_se_perde() {
+            let mut servidor = iniciar_servidor($binario, &[]);
+            concorrencia::muitos_clientes(servidor.porta, 1000, 3);
+            provas::continua_atendendo(&mut servidor);
+        }
+
+        #[test]
+        fn clientes_hostis_nao_afetam_os_outros() {
+            let servidor = iniciar_servidor($binario, &[]);
+            concorrencia::hostis_nao_afetam_os_outros(&servidor);
+        }
+
+        #[test]
+        fn mensagem_grande_recebe_erro_e_o_proximo_cliente_e_atendido() {
+            provas::mensagem_grande_recebe_erro($binario, &[]);
+        }
+
+        #[test]
+        fn linha_de_100_mb_sem_fim_nao_ocupa_memoria() {
+            provas::linha_de_100_mb_nao_ocupa_memoria($binario, &[]);
+        }
+
+        #[test]
+        fn reset_no_meio_da_linha_nao_derruba_o_servidor() {
+            provas::reset_no_meio_da_linha($binario, &[]);
+        }
+
+        #[test]
+        fn controles_escapados_no_log_bytes_invalidos_intactos_e_pipeline() {
+            provas::bytes_hostis_e_pipeline($binario, &[]);
+        }
+    };
 }

@@ -1,6 +1,6 @@
 //! O `cenario` de verdade: roda servidor e clientes e mede o que aconteceu.
 
-use common::teste::binario;
+use ferramentas::teste::binario;
 use std::process::Command;
 
 /// Roda o cenário e devolve (código de saída, saída padrão, saída de erros).
@@ -100,5 +100,5 @@ fn servidor_que_morre_antes_do_banner_da_erro_claro() {
     // O cliente, chamado como se fosse servidor, falha ao conectar e sai.
     let (codigo, _, erros) = cenario(&["--parte", "2", "--servidor", "cliente"]);
     assert_eq!(codigo, Some(1));
-    assert!(erros.contains("o servidor cliente terminou antes de começar"), "{erros}");
+    assert!(erros.contains("o servidor cliente não começou"), "{erros}");
 }

@@ -1,7 +1,7 @@
 //! O relato está completo e os blocos gerados pelo `cenario` estão lá.
 
 fn relato() -> String {
-    let caminho = concat!(env!("CARGO_MANIFEST_DIR"), "/../RELATO.md");
+    let caminho = concat!(env!("CARGO_MANIFEST_DIR"), "/../../RELATO.md");
     std::fs::read_to_string(caminho).expect("ler RELATO.md")
 }
 

@@ -49,3 +49,16 @@ pub fn caminho(pasta: &Path, nome: &str) -> Result<PathBuf> {
     }
     Ok(caminho)
 }
+
+/// O caminho do programa `nome`, compilando-o antes se ele ainda não existir
+/// (ex.: `cargo test -p parte1` não compila o `cliente`). Duas threads que
+/// pedem ao mesmo tempo não compilam duas vezes.
+pub fn compilado(nome: &str) -> Result<PathBuf> {
+    static COMPILANDO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let pasta = pasta()?;
+    let _vez = COMPILANDO.lock().unwrap_or_else(|e| e.into_inner());
+    if caminho(&pasta, nome).is_err() {
+        compilar(&pasta, &[nome])?;
+    }
+    caminho(&pasta, nome)
+}

@@ -13,10 +13,12 @@
 mod analise;
 mod desenho;
 mod execucao;
+mod ordem;
 
 use anyhow::{bail, Result};
 use clap::Parser;
-use common::rede::{ArgsAjuda, MODELO_AJUDA};
+use common::linha_de_comando::{faixa, ArgsAjuda, MODELO_AJUDA};
+use common::texto::quantidade;
 use execucao::{Plano, PlanoCliente};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -27,22 +29,22 @@ const INTERVALO_ENTRE_CLIENTES: Duration = Duration::from_millis(200);
 
 /// Roda o experimento da atividade (servidor + clientes, processos de verdade) e mostra o que aconteceu
 #[derive(Parser, Debug)]
-#[command(name = "cenario", about, disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     /// Parte cujo servidor será usado (1 a 4)
-    #[arg(long, value_parser = clap::value_parser!(u8).range(1..=4), required_unless_present = "relato")]
+    #[arg(long, value_parser = faixa(1u8, 4), required_unless_present = "relato")]
     parte: Option<u8>,
 
     /// Quantos clientes (padrão: 1 na Parte 1, 2 nas outras)
-    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u16).range(1..=200))]
+    #[arg(long, value_name = "K", value_parser = faixa(1u16, 200))]
     clientes: Option<u16>,
 
-    /// Repassado ao servidor da Parte 2: tamanho da fila do listen()
-    #[arg(long, value_name = "N")]
+    /// Repassado ao servidor (Partes 2 a 4): tamanho da fila do listen()
+    #[arg(long, value_name = "N", value_parser = faixa(0u32, 65_535))]
     backlog: Option<u32>,
 
     /// Repassado ao servidor (Partes 2 a 4): espera antes de cada resposta
-    #[arg(long, value_name = "MS")]
+    #[arg(long, value_name = "MS", value_parser = faixa(0u64, 60_000))]
     atraso: Option<u64>,
 
     /// Também imprime a linha do tempo como um bloco Mermaid (gantt)
@@ -140,14 +142,19 @@ struct Relatorio {
 
 fn rodar(cenario: &Cenario, parar: &Arc<AtomicBool>) -> Result<Relatorio> {
     let resultado = execucao::executar(&cenario.plano(), Arc::clone(parar))?;
-    let analise = analise::analisar(&resultado.eventos, cenario.clientes)?;
+    let eventos = ordem::ordenar(&resultado);
+    let analise = analise::analisar(&resultado)?;
     let pids = std::iter::once(format!("servidor {}", analise.servidor.pid))
         .chain(analise.clientes.iter().map(|c| format!("cliente {} {}", c.numero, c.pid)))
         .collect::<Vec<_>>()
         .join(", ");
-    let titulo = format!("{}: {} cliente(s)", cenario.servidor, cenario.clientes);
+    let titulo = format!(
+        "{}: {}",
+        cenario.servidor,
+        quantidade(cenario.clientes as u64, "cliente", "clientes")
+    );
     Ok(Relatorio {
-        transcricao: desenho::transcricao(&resultado.eventos),
+        transcricao: desenho::transcricao(&eventos),
         linha_do_tempo: desenho::linha_do_tempo(&analise),
         respostas: desenho::respostas(&analise),
         mermaid: desenho::mermaid(&analise, &titulo),
@@ -156,7 +163,7 @@ fn rodar(cenario: &Cenario, parar: &Arc<AtomicBool>) -> Result<Relatorio> {
 }
 
 fn main() {
-    let args = Args::parse();
+    let args: Args = common::linha_de_comando::ler();
     let parar = Arc::new(AtomicBool::new(false));
     let bandeira = Arc::clone(&parar);
     // Ctrl-C: os filhos também o recebem do terminal; aqui só se avisa o
@@ -183,22 +190,22 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
         backlog: args.backlog,
         atraso: args.atraso,
     };
-    if cenario.backlog.is_some() && cenario.servidor != "parte2" {
-        bail!("--backlog só existe no servidor da Parte 2");
+    if cenario.backlog.is_some() && parte == 1 {
+        bail!("--backlog não existe no servidor da Parte 1 (a fila dele é fixa: listen(1))");
     }
     if cenario.atraso.is_some() && parte == 1 {
         bail!("--atraso não existe no servidor da Parte 1");
     }
     println!(
-        "== Cenário: {} ({} cliente(s)) — {}",
+        "== Cenário: {} ({}) — {}",
         cenario.servidor,
-        cenario.clientes,
+        quantidade(cenario.clientes as u64, "cliente", "clientes"),
         cenario.comando()
     );
     println!("   rodando... (o cliente 1 fica cerca de 3 s)");
     let relatorio = rodar(&cenario, parar)?;
     println!();
-    println!("== Transcrição (todos os processos, na ordem em que as linhas chegaram)");
+    println!("== Transcrição (todos os processos, em ordem causal: ver ordem.rs)");
     print!("{}", relatorio.transcricao);
     println!();
     println!("== {}", relatorio.linha_do_tempo);
@@ -260,7 +267,7 @@ fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Resul
         mermaids[0], mermaids[1]
     );
     blocos.push(("cenario:linhas-do-tempo".to_string(), lado_a_lado));
-    common::relato::atualizar(arquivo, &blocos)?;
+    ferramentas::relato::atualizar(arquivo, &blocos)?;
     eprintln!("cenario: {} atualizado", arquivo.display());
     Ok(())
 }

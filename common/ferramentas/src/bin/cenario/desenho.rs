@@ -2,8 +2,9 @@
 //! texto (e em Mermaid) e as respostas às perguntas da atividade.
 
 use crate::analise::{sobreposicao, Analise, Cliente};
-use crate::execucao::{Evento, Origem, Tipo};
+use crate::ordem::{Evento, Origem};
 use common::tempo::duracao_legivel;
+use common::texto::quantidade;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -20,20 +21,16 @@ fn rotulo(origem: Origem) -> String {
     }
 }
 
-/// Todas as linhas de todos os processos, na ordem em que chegaram, cada
-/// uma com o rótulo de quem a imprimiu. Linhas vazias ficam de fora.
+/// Todas as linhas de todos os processos, em ordem causal (ver `ordem.rs`),
+/// cada uma com o rótulo de quem a imprimiu. Linhas vazias ficam de fora.
 pub fn transcricao(eventos: &[Evento]) -> String {
     let mut saida = String::new();
     for evento in eventos {
-        let texto = match &evento.tipo {
-            Tipo::Saida(l) | Tipo::Erro(l) if !l.trim().is_empty() => l.as_str(),
-            _ => continue,
-        };
         // A dica "(para conectar...)" do servidor é para humanos; aqui, ruído.
-        if texto.starts_with("(para conectar") {
+        if evento.texto.starts_with("(para conectar") {
             continue;
         }
-        let _ = writeln!(saida, "{} {texto}", rotulo(evento.origem));
+        let _ = writeln!(saida, "{} {}", rotulo(evento.origem), evento.texto);
     }
     saida
 }
@@ -207,10 +204,10 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
         }
         let _ = write!(
             frase,
-            "; ficou de +{} s a +{} s; {} mensagem(ns) respondida(s); saiu com código {}",
+            "; ficou de +{} s a +{} s; {}; saiu com código {}",
             segundos(c.inicio),
             segundos(c.saida()),
-            c.respostas.len(),
+            quantidade(c.respostas.len() as u64, "mensagem respondida", "mensagens respondidas"),
             c.codigo.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
         );
         if let Some(problema) = &c.problema {
@@ -222,13 +219,13 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
 
     let recusados: Vec<String> =
         clientes.iter().filter(|c| c.problema.is_some()).map(|c| c.numero.to_string()).collect();
-    linhas.push(if recusados.is_empty() {
-        "Recusa: nenhum cliente foi recusado nem recebeu erro.".to_string()
-    } else {
-        format!(
-            "Recusa: cliente(s) {} não foi(ram) atendido(s) normalmente (ver acima).",
-            recusados.join(", ")
-        )
+    linhas.push(match recusados.as_slice() {
+        [] => "Recusa: nenhum cliente foi recusado nem recebeu erro.".to_string(),
+        [um] => format!("Recusa: o cliente {um} não foi atendido normalmente (ver acima)."),
+        varios => format!(
+            "Recusa: os clientes {} não foram atendidos normalmente (ver acima).",
+            varios.join(", ")
+        ),
     });
 
     let lentos: Vec<String> = clientes
@@ -236,7 +233,7 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
         .filter(|c| c.tempo_de_conexao().is_some_and(|t| t > Duration::from_millis(500)))
         .map(|c| {
             format!(
-                "cliente {} ({})",
+                "do cliente {} ({})",
                 c.numero,
                 duracao_legivel(c.tempo_de_conexao().unwrap_or_default())
             )
@@ -244,9 +241,9 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
         .collect();
     if !lentos.is_empty() {
         linhas.push(format!(
-            "Conexão lenta: o connect() de {} demorou: a fila do listen() estava cheia, o kernel do servidor \
-             descartou o SYN e o cliente o retransmitiu até haver lugar.",
-            lentos.join(", ")
+            "Conexão lenta: o connect() {} demorou: a fila do listen() estava cheia, e o connect() \
+             só voltou quando uma nova tentativa do cliente encontrou lugar nela.",
+            lentos.join(" e o ")
         ));
     }
 
@@ -254,15 +251,17 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
     linhas.push(match sobreposicao(clientes) {
         Some((a, b)) => format!(
             "Atendimento: sobreposto — o cliente {b} recebeu resposta enquanto o cliente {a}, já atendido, \
-             continuava conectado; o servidor chegou a atender {max_ativas} conexões ao mesmo tempo."
+             continuava conectado; o servidor chegou a atender {} ao mesmo tempo.",
+            quantidade(max_ativas as u64, "conexão", "conexões")
         ),
         None if clientes.len() > 1 && max_ativas <= 1 => "Atendimento: serial — nenhum cliente recebeu resposta \
              enquanto outro já atendido continuava conectado, e o servidor nunca atendeu mais de uma conexão \
              ao mesmo tempo: cada cliente esperou o anterior sair."
             .to_string(),
         None if clientes.len() > 1 => format!(
-            "Atendimento: o servidor chegou a atender {max_ativas} conexões ao mesmo tempo, mas nenhum cliente \
-             recebeu resposta enquanto outro continuava conectado (roteiro curto demais para sobrepor)."
+            "Atendimento: o servidor chegou a atender {} ao mesmo tempo, mas nenhum cliente \
+             recebeu resposta enquanto outro continuava conectado (roteiro curto demais para sobrepor).",
+            quantidade(max_ativas as u64, "conexão", "conexões")
         ),
         None => "Atendimento: um cliente só, nada a sobrepor.".to_string(),
     });

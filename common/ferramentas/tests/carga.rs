@@ -1,6 +1,6 @@
 //! O gerador de carga e a bancada, contra servidores de verdade.
 
-use common::teste::{binario, Processo};
+use ferramentas::teste::{binario, iniciar_servidor};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -21,7 +21,7 @@ fn carga(porta: u16, extra: &[&str]) -> (Option<i32>, serde_json::Value) {
 
 #[test]
 fn carga_sem_erros_contra_a_parte4_em_vai_e_volta_e_em_pipeline() {
-    let servidor = Processo::servidor("parte4", &["-q"]);
+    let servidor = iniciar_servidor("parte4", &["-q"]);
     for pipeline in ["1", "8"] {
         let (codigo, r) = carga(servidor.porta, &["--clientes", "5", "--pipeline", pipeline]);
         assert_eq!(codigo, Some(0), "{r}");
@@ -58,24 +58,77 @@ fn carga_percebe_resposta_errada() {
 
 #[test]
 fn bancada_em_miniatura_escreve_tabela_e_grafico() {
-    for nome in ["parte2", "parte3", "parte3-poll", "parte3-async", "parte4", "carga"] {
+    for nome in [
+        "parte2",
+        "parte3",
+        "parte3-poll",
+        "parte3-async",
+        "parte4",
+        "eco-mio",
+        "eco-tokio",
+        "carga",
+    ] {
         binario(nome);
     }
     let pasta = std::env::temp_dir().join(format!("bancada-teste-{}", std::process::id()));
     let status = Command::new(env!("CARGO_BIN_EXE_bancada"))
-        .args(["--fumaca", "--clientes", "1,2", "--saida"])
+        .args(["--fumaca", "--saida"])
         .arg(&pasta)
         .env_remove("CARGO")
         .output()
         .expect("executar a bancada");
     assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
     let tabela = std::fs::read_to_string(pasta.join("bancada.md")).unwrap();
-    for linha in
-        ["| parte2 | 2 | 1 |", "| parte3 | 2 | 2 |", "| parte4 | 2 | 2 |", "| parte4 -q | 2 | 2 |"]
-    {
+    for linha in [
+        "| parte2 -q | 2 | 1 |",
+        "| parte3 -q | 2 | 2 |",
+        "| parte3-poll -q | 2 | 2 |",
+        "| parte3-async -q | 2 | 2 |",
+        "| parte4 -q | 2 | 2 |",
+        "| eco-mio | 2 | 2 |",
+        "| eco-tokio | 2 | 2 |",
+    ] {
         assert!(tabela.contains(linha), "falta {linha:?} em\n{tabela}");
     }
     let svg = std::fs::read_to_string(pasta.join("bancada.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("parte4 -q"));
     let _ = std::fs::remove_dir_all(&pasta);
+}
+
+#[test]
+fn carga_diz_claramente_quando_nao_conectou_nenhuma_vez() {
+    // Ninguém escuta nessa porta: o listener foi fechado logo depois de aberto.
+    let porta = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let saida = Command::new(env!("CARGO_BIN_EXE_carga"))
+        .args(["--host", "127.0.0.1", "--porta", &porta.to_string(), "--duracao", "0,2"])
+        .output()
+        .expect("executar o carga");
+    assert_eq!(saida.status.code(), Some(1));
+    let erros = String::from_utf8_lossy(&saida.stderr);
+    assert!(erros.contains("não foi possível conectar a 127.0.0.1:"), "{erros}");
+    assert!(erros.contains("conexão recusada") && erros.contains("nada foi medido"), "{erros}");
+    assert!(saida.stdout.is_empty(), "{}", String::from_utf8_lossy(&saida.stdout));
+}
+
+#[test]
+fn carga_se_despede_sem_que_o_servidor_registre_falha() {
+    let servidor = iniciar_servidor("parte4", &["-q"]);
+    let (codigo, r) = carga(servidor.porta, &["--clientes", "20", "--pipeline", "4"]);
+    assert_eq!(codigo, Some(0), "{r}");
+    servidor.esperar_texto("conexões ativas: 0)", 1);
+    let falhas: Vec<String> =
+        servidor.saida().into_iter().filter(|l| l.contains("falhou")).collect();
+    assert!(falhas.is_empty(), "o servidor registrou falhas: {falhas:#?}");
+}
+
+#[test]
+fn bancada_so_grava_numa_execucao_completa() {
+    let saida = Command::new(env!("CARGO_BIN_EXE_bancada"))
+        .args(["--rapido", "--gravar"])
+        .env_remove("CARGO")
+        .output()
+        .expect("executar a bancada");
+    assert_eq!(saida.status.code(), Some(1));
+    let erros = String::from_utf8_lossy(&saida.stderr);
+    assert!(erros.contains("--gravar só vale numa execução completa"), "{erros}");
 }

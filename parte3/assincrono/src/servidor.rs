@@ -29,8 +29,9 @@ use common::protocolo::{
     codificar_eco, erro_mensagem_grande, Enquadrador, Recebido, DESCARTE_MAXIMO,
     ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM, TAMANHO_BUFFER,
 };
+use common::rede::silencioso;
 use common::tempo::{agora, duracao_legivel};
-use common::texto::texto_seguro;
+use common::texto::{quantidade, texto_seguro};
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -57,11 +58,11 @@ impl fmt::Display for Cliente {
 }
 
 /// Aceita clientes para sempre; cada um é atendido na sua tarefa.
-pub async fn servir(servidor: TcpListener, atraso: Duration) {
+pub async fn servir(escuta: TcpListener, atraso: Duration) {
     let mut numero = 0;
     loop {
         println!("{} Aguardando conexão...", agora());
-        let (socket, endereco) = match servidor.accept().await {
+        let (socket, endereco) = match escuta.accept().await {
             Ok(par) => par,
             Err(e) => {
                 println!("{} Erro no accept(): {}", agora(), descrever(&e));
@@ -85,15 +86,19 @@ async fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) 
     let _ = socket.set_nodelay(true);
     let mut conexao = Conexao::nova(socket);
     let desfecho = loop {
-        match conexao.receber().await {
+        // A escrita dos ecos preparados acontece aqui, logo antes de a
+        // leitura esperar (`.await`) a próxima mensagem.
+        match conexao.enviar_e_receber().await {
             Ok(Recebido::Mensagem(mensagem)) => {
-                println!("{} {cliente} Recebido: {}", agora(), texto_seguro(&mensagem));
+                if !silencioso() {
+                    println!("{} {cliente} Recebido: {}", agora(), texto_seguro(&mensagem));
+                }
                 mensagens += 1;
                 if !atraso.is_zero() {
                     // NOVO: espera sem bloquear a thread (nunca thread::sleep aqui).
                     tokio::time::sleep(atraso).await;
                 }
-                conexao.responder(&mensagem);
+                conexao.preparar_eco(&mensagem);
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
@@ -109,7 +114,8 @@ async fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) 
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
-    println!("{} {cliente} {desfecho} (ficou {duracao}, {mensagens} mensagens)", agora());
+    let mensagens = quantidade(mensagens, "mensagem", "mensagens");
+    println!("{} {cliente} {desfecho} (ficou {duracao}, {mensagens})", agora());
     // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
 }
 
@@ -131,7 +137,7 @@ impl Conexao {
         }
     }
 
-    async fn receber(&mut self) -> io::Result<Recebido> {
+    async fn enviar_e_receber(&mut self) -> io::Result<Recebido> {
         // Antes de esperar dados (se nenhuma mensagem completa já chegou),
         // envia as respostas prontas, todas numa escrita.
         if !self.entrada.buffer().contains(&b'\n') {
@@ -150,7 +156,7 @@ impl Conexao {
         }
     }
 
-    fn responder(&mut self, mensagem: &[u8]) {
+    fn preparar_eco(&mut self, mensagem: &[u8]) {
         codificar_eco(&mut self.pendente, mensagem);
     }
 

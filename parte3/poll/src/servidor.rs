@@ -35,8 +35,9 @@ use common::protocolo::{
     codificar_eco, erro_mensagem_grande, LeitorDeMensagens, Recebido, DESCARTE_MAXIMO,
     ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM,
 };
+use common::rede::silencioso;
 use common::tempo::{agora, duracao_legivel};
-use common::texto::texto_seguro;
+use common::texto::{quantidade, texto_seguro};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
@@ -93,8 +94,8 @@ impl Conexao {
     }
 }
 
-/// O estado do servidor: as conexões e os relógios.
-struct Servidor {
+/// O estado do laço: as conexões e os relógios.
+struct Estado {
     poll: Poll,
     conexoes: Slab<Conexao>,
     /// (quando, conexão): respostas adiadas e prazos de fechamento, o mais
@@ -107,16 +108,16 @@ struct Servidor {
 }
 
 /// Aceita e atende clientes para sempre, numa thread só.
-pub fn servir(servidor: std::net::TcpListener, atraso: Duration) {
-    if let Err(e) = laco(servidor, atraso) {
+pub fn servir(escuta: std::net::TcpListener, atraso: Duration) {
+    if let Err(e) = laco(escuta, atraso) {
         println!("{} Erro no laço do poll(): {}", agora(), descrever(&e));
     }
 }
 
-fn laco(servidor: std::net::TcpListener, atraso: Duration) -> io::Result<()> {
-    servidor.set_nonblocking(true)?;
-    let mut escuta = TcpListener::from_std(servidor);
-    let mut estado = Servidor {
+fn laco(escuta: std::net::TcpListener, atraso: Duration) -> io::Result<()> {
+    escuta.set_nonblocking(true)?;
+    let mut escuta = TcpListener::from_std(escuta);
+    let mut estado = Estado {
         poll: Poll::new()?,
         conexoes: Slab::new(),
         relogios: BinaryHeap::new(),
@@ -150,7 +151,7 @@ fn laco(servidor: std::net::TcpListener, atraso: Duration) -> io::Result<()> {
     }
 }
 
-impl Servidor {
+impl Estado {
     /// Aceita todas as conexões que esperam (o evento avisa uma vez só).
     fn aceitar(&mut self, escuta: &TcpListener) {
         loop {
@@ -230,12 +231,12 @@ impl Servidor {
         let _ = self.poll.registry().deregister(c.leitor.fonte_mut());
         let duracao = duracao_legivel(c.inicio.elapsed());
         let desfecho = c.desfecho.take().unwrap_or_default();
+        let mensagens = quantidade(c.mensagens, "mensagem", "mensagens");
         let _ = writeln!(
             self.log,
-            "{} {} {desfecho} (ficou {duracao}, {} mensagens)",
+            "{} {} {desfecho} (ficou {duracao}, {mensagens})",
             agora(),
-            c.cliente,
-            c.mensagens
+            c.cliente
         );
         // `c` sai de escopo: o socket é fechado.
     }
@@ -286,13 +287,15 @@ fn ler(
         };
         match recebido {
             Recebido::Mensagem(mensagem) => {
-                let _ = writeln!(
-                    log,
-                    "{} {} Recebido: {}",
-                    agora(),
-                    c.cliente,
-                    texto_seguro(&mensagem)
-                );
+                if !silencioso() {
+                    let _ = writeln!(
+                        log,
+                        "{} {} Recebido: {}",
+                        agora(),
+                        c.cliente,
+                        texto_seguro(&mensagem)
+                    );
+                }
                 c.mensagens += 1;
                 if atraso.is_zero() {
                     codificar_eco(&mut c.saida, &mensagem);

@@ -1,0 +1,194 @@
+//! Das linhas impressas pelos processos às respostas da atividade: quando
+//! cada cliente conectou, enviou, recebeu e saiu; quanto esperou; se o
+//! atendimento foi serial ou sobreposto. Todos os instantes de um cliente
+//! vêm do relógio dele (`--tempo`).
+
+use crate::execucao::{Executado, Resultado};
+use crate::ordem::{desfecho, enviada, horario, ms_do_dia};
+use anyhow::{bail, Result};
+use std::time::Duration;
+
+/// O que um cliente viveu, em tempos relativos ao início do cenário.
+#[derive(Debug, Default)]
+pub struct Cliente {
+    pub numero: usize,
+    pub pid: u32,
+    /// Quando imprimiu `Conectando a ...`, logo antes do `connect()`.
+    pub inicio: Duration,
+    /// Quando o `connect()` voltou (`Conectado ao servidor Echo`).
+    pub conectado: Option<Duration>,
+    /// (instante, mensagem) de cada envio.
+    pub envios: Vec<(Duration, String)>,
+    /// (instante, linha depois de "Resposta: ") de cada resposta.
+    pub respostas: Vec<(Duration, String)>,
+    /// Quando a conexão foi fechada (`Conexão encerrada`, impresso depois do
+    /// fechamento) ou perdida; sem isso, o fim do processo.
+    pub desconectado: Option<Duration>,
+    /// Quando o processo terminou.
+    pub fim: Duration,
+    pub codigo: Option<i32>,
+    /// Uma recusa ou erro relatado pelo cliente.
+    pub problema: Option<String>,
+}
+
+impl Cliente {
+    /// Espera pela primeira resposta: do primeiro envio à primeira resposta.
+    pub fn primeira_espera(&self) -> Option<Duration> {
+        Some(self.respostas.first()?.0.saturating_sub(self.envios.first()?.0))
+    }
+
+    /// Quanto o `connect()` levou: do `Conectando` ao `Conectado`.
+    pub fn tempo_de_conexao(&self) -> Option<Duration> {
+        Some(self.conectado?.saturating_sub(self.inicio))
+    }
+
+    /// Fim da conexão (ou do processo, se não houve conexão).
+    pub fn saida(&self) -> Duration {
+        self.desconectado.unwrap_or(self.fim)
+    }
+
+    /// Intervalos em que o cliente esperava uma resposta.
+    pub fn esperas(&self) -> impl Iterator<Item = (Duration, Duration)> + '_ {
+        self.envios.iter().enumerate().map(|(k, (envio, _))| {
+            let resposta = self.respostas.get(k).map(|r| r.0).unwrap_or(self.saida());
+            (*envio, resposta)
+        })
+    }
+}
+
+/// O que o servidor mostrou.
+#[derive(Debug, Default)]
+pub struct Servidor {
+    pub pid: u32,
+    /// Maior número de conexões que o programa servidor atendia ao mesmo
+    /// tempo (aceitas e ainda não encerradas), segundo o log dele.
+    pub max_ativas: usize,
+}
+
+pub struct Analise {
+    pub clientes: Vec<Cliente>,
+    pub servidor: Servidor,
+}
+
+/// Tira o `[hh:mm:ss.mmm] ` do começo, se houver.
+pub fn sem_horario(linha: &str) -> &str {
+    if horario(linha).is_some() && linha.as_bytes().get(14) == Some(&b' ') {
+        &linha[15..]
+    } else {
+        linha
+    }
+}
+
+/// Os instantes do cenário contam a partir do `Conectando` do primeiro cliente.
+pub fn analisar(resultado: &Resultado) -> Result<Analise> {
+    let zero = resultado
+        .clientes
+        .iter()
+        .filter_map(|c| c.linhas.first().and_then(|l| horario(&l.texto)))
+        .fold(f64::INFINITY, f64::min);
+    let zero = if zero.is_finite() { zero } else { ms_do_dia(resultado.servidor.inicio) };
+    let relativo = |t: f64| Duration::from_secs_f64(((t - zero).max(0.0)) / 1000.0);
+    let clientes = resultado
+        .clientes
+        .iter()
+        .enumerate()
+        .map(|(k, c)| cliente(k + 1, c, &relativo))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Analise {
+        clientes,
+        servidor: Servidor {
+            pid: resultado.servidor.pid,
+            max_ativas: max_ativas(&resultado.servidor),
+        },
+    })
+}
+
+fn cliente(numero: usize, c: &Executado, relativo: &dyn Fn(f64) -> Duration) -> Result<Cliente> {
+    let fim = relativo(ms_do_dia(c.fim));
+    let mut cliente = Cliente {
+        numero,
+        pid: c.pid,
+        inicio: relativo(ms_do_dia(c.inicio)),
+        fim,
+        codigo: c.codigo,
+        ..Default::default()
+    };
+    for linha in &c.linhas {
+        let t = horario(&linha.texto).map(relativo).unwrap_or(fim);
+        let texto = sem_horario(&linha.texto);
+        if texto.starts_with("Conectando a ") {
+            cliente.inicio = t;
+        } else if texto == "Conectado ao servidor Echo" {
+            cliente.conectado = Some(t);
+        } else if let Some(m) = enviada(&linha.texto) {
+            cliente.envios.push((t, m.to_string()));
+        } else if let Some(r) = texto.strip_prefix("Resposta: ") {
+            cliente.respostas.push((t, r.to_string()));
+        } else if texto.starts_with("Conexão encerrada") || texto.starts_with("O servidor encerrou")
+        {
+            cliente.desconectado.get_or_insert(t);
+            if texto.starts_with("O servidor") {
+                cliente.problema = Some(texto.to_string());
+            }
+        } else if texto.starts_with("Servidor: ")
+            || texto.starts_with("Erro na conexão")
+            || texto.starts_with("Não foi possível conectar")
+        {
+            cliente.problema = Some(texto.to_string());
+        }
+    }
+    for (k, (_, resposta)) in cliente.respostas.iter().enumerate() {
+        match cliente.envios.get(k) {
+            Some((_, enviada)) if *resposta == format!("Echo: {enviada}") => {}
+            _ => bail!("eco errado para o cliente {numero}: recebeu {resposta:?}"),
+        }
+    }
+    Ok(cliente)
+}
+
+/// O maior número de conexões abertas ao mesmo tempo, segundo o log.
+fn max_ativas(servidor: &Executado) -> usize {
+    let mut ativas: i64 = 0;
+    let mut maximo = 0;
+    for linha in &servidor.linhas {
+        let texto = sem_horario(&linha.texto);
+        let resto = texto
+            .find("] ")
+            .filter(|_| texto.starts_with("[cliente "))
+            .map_or(texto, |i| &texto[i + 2..]);
+        if let Some(n) = texto.split("conexões ativas: ").nth(1) {
+            // Parte 4: o próprio servidor conta.
+            let n: usize = n.trim_end_matches(')').parse().unwrap_or(0);
+            maximo = maximo.max(n);
+        } else if resto.starts_with("Conectado") {
+            ativas += 1;
+            maximo = maximo.max(ativas as usize);
+        } else if desfecho(resto) {
+            ativas -= 1;
+        }
+    }
+    maximo
+}
+
+/// Margem para comparar instantes de processos diferentes (cada um lê o
+/// relógio com 1 ms de resolução, e o escalonador atrasa um pouco cada um).
+const MARGEM: Duration = Duration::from_millis(100);
+
+/// Houve atendimento sobreposto, visto pelos clientes? Um cliente recebeu
+/// uma resposta enquanto outro, já atendido antes, continuava conectado (com
+/// folga de [`MARGEM`] antes de ele sair). Num servidor serial isso não
+/// acontece: o segundo só é aceito quando o primeiro sai.
+pub fn sobreposicao(clientes: &[Cliente]) -> Option<(usize, usize)> {
+    for a in clientes {
+        for b in clientes {
+            if a.numero == b.numero {
+                continue;
+            }
+            let Some((primeira_a, _)) = a.respostas.first() else { continue };
+            if b.respostas.iter().any(|(t, _)| *t > *primeira_a && *t + MARGEM < a.saida()) {
+                return Some((a.numero, b.numero));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,248 @@
+//! A transcrição intercalada em ordem causal.
+//!
+//! Cada processo escreve as suas linhas num pipe próprio, e a ordem em que
+//! elas chegam ao `cenario` depende do escalonador: a resposta do cliente
+//! pode chegar antes da linha `Recebido` do servidor que a causou. Por isso
+//! a ordem não é a de chegada. As regras:
+//!
+//! 1. as linhas de um processo ficam na ordem em que ele as escreveu (a
+//!    saída padrão e a de erros vêm do mesmo pipe);
+//! 2. entre processos, vale o relógio de cada um: a hora que ele imprimiu
+//!    (`[hh:mm:ss.mmm]`), tomada no momento do evento, ou, numa linha sem
+//!    hora (o servidor da Parte 1), a hora em que ela chegou aqui, que é
+//!    sempre depois de o processo escrevê-la;
+//! 3. o que o protocolo torna causal é respeitado mesmo dentro do mesmo
+//!    milissegundo: o envio de uma mensagem vem antes do `Recebido` dela no
+//!    servidor, que vem antes da resposta no cliente; o `Conectando` do
+//!    cliente vem antes do `Conectado` no servidor; o `sair` do cliente vem
+//!    antes do `Cliente desconectou`.
+
+use crate::analise::sem_horario;
+use crate::execucao::{Executado, Resultado};
+use chrono::{DateTime, Local, Timelike};
+use std::collections::HashMap;
+use std::time::SystemTime;
+
+/// Quem escreveu a linha.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Origem {
+    Servidor,
+    /// Número do cliente no cenário, a partir de 1.
+    Cliente(usize),
+}
+
+/// Uma linha da transcrição, já no seu lugar.
+#[derive(Clone, Debug)]
+pub struct Evento {
+    pub origem: Origem,
+    /// A linha como o processo a escreveu.
+    pub texto: String,
+}
+
+const DIA_MS: f64 = 86_400_000.0;
+
+/// Milissegundos desde a meia-noite local de um instante.
+pub fn ms_do_dia(instante: SystemTime) -> f64 {
+    let local: DateTime<Local> = instante.into();
+    f64::from(local.num_seconds_from_midnight()) * 1000.0
+        + f64::from(local.nanosecond() % 1_000_000_000) / 1e6
+}
+
+/// A hora `[hh:mm:ss.mmm]` do começo da linha, em milissegundos do dia.
+pub fn horario(linha: &str) -> Option<f64> {
+    let b = linha.as_bytes();
+    if b.len() < 14 || b[0] != b'[' || b[13] != b']' || b[9] != b'.' {
+        return None;
+    }
+    let numero = |de: usize, ate: usize| linha.get(de..ate)?.parse::<u32>().ok();
+    let (h, m, s, ms) = (numero(1, 3)?, numero(4, 6)?, numero(7, 9)?, numero(10, 13)?);
+    Some(f64::from(((h * 60 + m) * 60 + s) * 1000 + ms))
+}
+
+/// Uma linha, com a sua hora já escolhida.
+struct Item {
+    texto: String,
+    t: f64,
+    chegada: f64,
+}
+
+fn itens(executado: &Executado, referencia: f64) -> Vec<Item> {
+    // Um cenário dura segundos; se passar da meia-noite, as horas são
+    // trazidas para perto da referência.
+    let perto = |t: f64| {
+        if t < referencia - DIA_MS / 2.0 {
+            t + DIA_MS
+        } else if t > referencia + DIA_MS / 2.0 {
+            t - DIA_MS
+        } else {
+            t
+        }
+    };
+    executado
+        .linhas
+        .iter()
+        .filter(|l| !l.texto.trim().is_empty())
+        .map(|l| {
+            let chegada = perto(ms_do_dia(l.chegada));
+            let t = horario(&l.texto).map(perto).unwrap_or(chegada);
+            Item { texto: l.texto.clone(), t, chegada }
+        })
+        .collect()
+}
+
+/// O que uma linha do servidor diz, sem a hora: de qual cliente (o número
+/// que o servidor deu, a partir da Parte 2) e o resto.
+fn do_servidor(linha: &str) -> (Option<u64>, &str) {
+    let linha = sem_horario(linha);
+    if let Some(resto) = linha.strip_prefix("[cliente ") {
+        let numero = resto.split(' ').next().and_then(|n| n.parse().ok());
+        if let Some(fim) = resto.find("] ") {
+            return (numero, &resto[fim + 2..]);
+        }
+    }
+    (None, linha)
+}
+
+/// Linhas do servidor que dizem que um cliente saiu por conta própria.
+fn saida_do_cliente(resto: &str) -> bool {
+    resto.starts_with("Cliente desconectou") || resto.starts_with("Cliente saiu no meio")
+}
+
+/// Linhas do servidor que encerram uma conexão (todas as partes).
+pub fn desfecho(resto: &str) -> bool {
+    resto.contains("(ficou ")
+        || resto.starts_with("Cliente desconectou")
+        || resto.starts_with("Cliente saiu no meio")
+        || resto.starts_with("Conexão com o cliente falhou")
+        || resto.starts_with("Mensagem maior que")
+        || resto.starts_with("Recusado")
+        || resto.starts_with("Fechada à força")
+}
+
+/// A mensagem de uma linha `Digite uma mensagem: ...` de um cliente, se
+/// ela foi de fato enviada (não vazia, não `sair`).
+pub fn enviada(linha_do_cliente: &str) -> Option<&str> {
+    let m = sem_horario(linha_do_cliente).strip_prefix("Digite uma mensagem: ")?.trim();
+    (!m.is_empty() && !m.eq_ignore_ascii_case("sair")).then_some(m)
+}
+
+/// Junta as linhas de todos os processos em ordem causal.
+pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
+    let referencia = ms_do_dia(resultado.servidor.inicio);
+    let mut fluxos: Vec<(Origem, Vec<Item>)> =
+        vec![(Origem::Servidor, itens(&resultado.servidor, referencia))];
+    for (k, cliente) in resultado.clientes.iter().enumerate() {
+        fluxos.push((Origem::Cliente(k + 1), itens(cliente, referencia)));
+    }
+    let antes = dependencias(&fluxos);
+
+    // Junta os fluxos: a cada passo, entre as próximas linhas de cada
+    // processo cujas causas já saíram, a de hora menor.
+    let mut proxima = vec![0usize; fluxos.len()];
+    let mut saida = Vec::new();
+    loop {
+        let pronta = |f: usize| {
+            let i = proxima[f];
+            i < fluxos[f].1.len()
+                && antes
+                    .get(&(f, i))
+                    .is_none_or(|causas| causas.iter().all(|&(g, j)| proxima[g] > j))
+        };
+        let chave = |f: usize| {
+            let item = &fluxos[f].1[proxima[f]];
+            (item.t, item.chegada)
+        };
+        let menor = |candidatas: &mut dyn Iterator<Item = usize>| {
+            candidatas.min_by(|&a, &b| chave(a).partial_cmp(&chave(b)).expect("horas finitas"))
+        };
+        let escolhida = menor(&mut (0..fluxos.len()).filter(|&f| pronta(f)))
+            // Nenhuma pronta: só se as regras se contradissessem (um
+            // roteiro estranho); segue pela hora.
+            .or_else(|| menor(&mut (0..fluxos.len()).filter(|&f| proxima[f] < fluxos[f].1.len())));
+        let Some(f) = escolhida else { break };
+        let item = &fluxos[f].1[proxima[f]];
+        saida.push(Evento { origem: fluxos[f].0, texto: item.texto.clone() });
+        proxima[f] += 1;
+    }
+    saida
+}
+
+/// As regras causais do protocolo: para cada linha (fluxo, índice), as
+/// linhas de outros processos que têm de vir antes dela.
+fn dependencias(fluxos: &[(Origem, Vec<Item>)]) -> HashMap<(usize, usize), Vec<(usize, usize)>> {
+    let mut antes: HashMap<(usize, usize), Vec<(usize, usize)>> = HashMap::new();
+    let servidor = &fluxos[0].1;
+
+    // As conexões do servidor: pelo número que ele dá ao cliente (Parte 2
+    // em diante) ou, sem número (Parte 1), uma depois da outra.
+    let mut conexao_de_cada_linha: Vec<Option<u64>> = Vec::with_capacity(servidor.len());
+    let mut atual: Option<u64> = None;
+    let mut seguinte = 0;
+    for item in servidor {
+        let (numero, resto) = do_servidor(&item.texto);
+        let conexao = match numero {
+            Some(n) => Some(n),
+            None if resto.starts_with("Conectado com") => {
+                seguinte += 1;
+                atual = Some(seguinte);
+                atual
+            }
+            None if desfecho(resto) => atual.take(),
+            None => atual,
+        };
+        conexao_de_cada_linha.push(conexao);
+    }
+
+    // Cada `Recebido` do servidor casa com o envio de um cliente (as
+    // mensagens do roteiro são únicas) e diz de quem é aquela conexão.
+    let mut usado: HashMap<(usize, usize), bool> = HashMap::new();
+    let mut cliente_da_conexao: HashMap<u64, usize> = HashMap::new();
+    for (j, item) in servidor.iter().enumerate() {
+        let (_, resto) = do_servidor(&item.texto);
+        let Some(mensagem) = resto.strip_prefix("Recebido: ") else { continue };
+        let envio = (1..fluxos.len()).find_map(|f| {
+            fluxos[f].1.iter().enumerate().find_map(|(i, l)| {
+                (enviada(&l.texto) == Some(mensagem) && !usado.contains_key(&(f, i)))
+                    .then_some((f, i))
+            })
+        });
+        let Some((f, i)) = envio else { continue };
+        usado.insert((f, i), true);
+        antes.entry((0, j)).or_default().push((f, i));
+        if let Some(conexao) = conexao_de_cada_linha[j] {
+            cliente_da_conexao.insert(conexao, f);
+        }
+        // A resposta a essa mensagem, no cliente, vem depois do `Recebido`.
+        let eco = format!("Resposta: Echo: {mensagem}");
+        if let Some(r) = fluxos[f].1.iter().position(|l| sem_horario(&l.texto) == eco) {
+            antes.entry((f, r)).or_default().push((0, j));
+        }
+    }
+
+    // Conexão e desconexão de cada cliente identificado.
+    for (j, item) in servidor.iter().enumerate() {
+        let (_, resto) = do_servidor(&item.texto);
+        let Some(f) = conexao_de_cada_linha[j].and_then(|c| cliente_da_conexao.get(&c)) else {
+            continue;
+        };
+        let cliente = &fluxos[*f].1;
+        if resto.starts_with("Conectado") {
+            if let Some(i) =
+                cliente.iter().position(|l| sem_horario(&l.texto).starts_with("Conectando a"))
+            {
+                antes.entry((0, j)).or_default().push((*f, i));
+            }
+        } else if saida_do_cliente(resto) {
+            let saiu = cliente.iter().position(|l| {
+                let l = sem_horario(&l.texto);
+                l.trim_start_matches("Digite uma mensagem: ").trim().eq_ignore_ascii_case("sair")
+                    || l.trim_end() == "Digite uma mensagem:"
+                    || l.starts_with("Conexão encerrada")
+            });
+            if let Some(i) = saiu {
+                antes.entry((0, j)).or_default().push((*f, i));
+            }
+        }
+    }
+    antes
+}

@@ -1,0 +1,19 @@
+//! As ferramentas do professor e o apoio aos testes: nada aqui é compilado
+//! pelas partes (que só o usam nos testes, como `[dev-dependencies]`).
+//!
+//! - [`processo`]: o único jeito de iniciar um programa do workspace (porta
+//!   0, porta lida do banner, saída coletada linha a linha);
+//! - [`teste`]: clientes TCP crus e as provas comuns a todos os servidores;
+//! - [`carga`]: o resultado do gerador de carga (a linha `--json` que a
+//!   `bancada` lê);
+//! - [`relato`]: os blocos gerados do `RELATO.md`;
+//! - [`binarios`]: onde estão os executáveis, e compilá-los quando faltam.
+//!
+//! Os programas: `cenario`, `carga`, `bancada` e os ecos de referência
+//! `eco-mio` e `eco-tokio` (em `src/bin/`).
+
+pub mod binarios;
+pub mod carga;
+pub mod processo;
+pub mod relato;
+pub mod teste;

@@ -1,0 +1,57 @@
+//! Parte 3 (async), ponto de entrada: lê a linha de comando, abre o socket de
+//! escuta e entrega-o ao servidor (`servidor.rs`), dentro do executor do tokio.
+
+mod servidor;
+
+use clap::Parser;
+use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsServidor};
+use std::time::Duration;
+
+/// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
+/// o servidor não chama `accept()`. Com uma tarefa por cliente o `accept()`
+/// volta logo, e a fila só absorve rajadas: 128, o que a biblioteca padrão pede.
+const BACKLOG_PADRAO: i32 = 128;
+
+/// Servidor Echo concorrente com async/await e tokio, uma tarefa por cliente (Parte 3, async).
+#[derive(Parser)]
+#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
+struct Args {
+    #[command(flatten)]
+    servidor: ArgsServidor,
+
+    /// Tamanho da fila do listen() (padrão: 128); o kernel completa até cerca de N+1 conexões sem accept()
+    #[arg(long, value_name = "N", default_value_t = BACKLOG_PADRAO, hide_default_value = true,
+          value_parser = faixa(0i32, 65_535))]
+    backlog: i32,
+
+    /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
+    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true,
+          value_parser = faixa(0u64, 3_600_000))]
+    atraso: u64,
+
+    #[command(flatten)]
+    ajuda: ArgsAjuda,
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Args = ler();
+    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, args.backlog);
+    // O socket de escuta é criado como nas outras partes (socket2, bloqueante)
+    // e entregue ao tokio, que o quer não bloqueante.
+    let escuta =
+        match escuta.set_nonblocking(true).and_then(|()| tokio::net::TcpListener::from_std(escuta))
+        {
+            Ok(escuta) => escuta,
+            Err(e) => {
+                eprintln!(
+                    "{}: registrar o socket no tokio: {}",
+                    env!("CARGO_BIN_NAME"),
+                    common::erros::descrever(&e)
+                );
+                std::process::exit(1);
+            }
+        };
+    servidor::servir(escuta, Duration::from_millis(args.atraso)).await;
+}

@@ -1,0 +1,42 @@
+//! Parte 3 (poll), ponto de entrada: lê a linha de comando, abre o socket de escuta
+//! e entrega-o ao servidor (`servidor.rs`).
+
+mod servidor;
+
+use clap::Parser;
+use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
+use common::rede::{escutar_ou_sair, ArgsServidor};
+use std::time::Duration;
+
+/// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
+/// o servidor não chama `accept()`. O laço aceita todas as conexões que
+/// esperam a cada volta; a fila só absorve rajadas: 128, o que a biblioteca
+/// padrão pede.
+const BACKLOG_PADRAO: i32 = 128;
+
+/// Servidor Echo concorrente com uma thread só e poll (Parte 3, multiplexação).
+#[derive(Parser)]
+#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
+struct Args {
+    #[command(flatten)]
+    servidor: ArgsServidor,
+
+    /// Tamanho da fila do listen() (padrão: 128); o kernel completa até cerca de N+1 conexões sem accept()
+    #[arg(long, value_name = "N", default_value_t = BACKLOG_PADRAO, hide_default_value = true,
+          value_parser = faixa(0i32, 65_535))]
+    backlog: i32,
+
+    /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
+    #[arg(long, value_name = "MS", default_value_t = 0, hide_default_value = true,
+          value_parser = faixa(0u64, 3_600_000))]
+    atraso: u64,
+
+    #[command(flatten)]
+    ajuda: ArgsAjuda,
+}
+
+fn main() {
+    let args: Args = ler();
+    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, args.backlog);
+    servidor::servir(escuta, Duration::from_millis(args.atraso));
+}
