@@ -80,6 +80,16 @@ pub fn trechos(cliente: &Cliente) -> Vec<(Estado, Duration, Duration)> {
     trechos
 }
 
+/// Uma duração medida com os relógios dos processos, que têm resolução de
+/// 1 ms: abaixo disso, só dá para dizer "menos de 1 ms".
+fn medida(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        "menos de 1 ms".to_string()
+    } else {
+        duracao_legivel(d)
+    }
+}
+
 fn segundos(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64()).replace('.', ",")
 }
@@ -187,7 +197,7 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
         let mut frase = format!("Cliente {}: ", c.numero);
         match c.tempo_de_conexao() {
             Some(t) => {
-                let _ = write!(frase, "connect() levou {}", duracao_legivel(t));
+                let _ = write!(frase, "connect() levou {}", medida(t));
             }
             None => frase.push_str("não conectou"),
         }
@@ -197,7 +207,7 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
             let _ = write!(
                 frase,
                 "; esperou {} pela primeira resposta (enviou em +{} s, recebeu em +{} s)",
-                duracao_legivel(espera),
+                medida(espera),
                 segundos(*envio),
                 segundos(*resposta)
             );
@@ -235,7 +245,7 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
             format!(
                 "do cliente {} ({})",
                 c.numero,
-                duracao_legivel(c.tempo_de_conexao().unwrap_or_default())
+                medida(c.tempo_de_conexao().unwrap_or_default())
             )
         })
         .collect();
