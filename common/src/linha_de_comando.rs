@@ -101,7 +101,7 @@ pub fn explicar(erro: &clap::Error) -> Explicacao {
                 // (ex.: [`faixa`]), já em português.
                 let motivo =
                     std::error::Error::source(erro).map(|e| format!(": {e}")).unwrap_or_default();
-                format!("valor inválido para {opcao}: {valor:?}{motivo}")
+                format!("valor inválido {valor:?} para {opcao}{motivo}")
             }
         }
         ErrorKind::MissingRequiredArgument => format!("falta a opção obrigatória {opcao}"),

@@ -6,7 +6,7 @@ use crate::linha_de_comando::faixa;
 use anyhow::{anyhow, Context, Result};
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io::{self, ErrorKind};
-use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Porta padrão da disciplina.
@@ -124,20 +124,60 @@ fn motivo_do_bind(e: &io::Error, porta: u16) -> String {
 /// Com `--porta 0` o banner mostra a porta que o sistema escolheu: é dele
 /// que os testes e o `cenario` tiram a porta.
 pub fn anunciar(escuta: &TcpListener, args: &ArgsServidor) -> Result<u16> {
-    let porta =
-        escuta.local_addr().map_err(|e| anyhow!("getsockname(): {}", descrever(&e)))?.port();
+    let local = escuta.local_addr().map_err(|e| anyhow!("getsockname(): {}", descrever(&e)))?;
+    let porta = local.port();
     println!("{PREFIXO_DO_BANNER}{}", host_porta(&args.host, porta));
     println!();
-    let mut opcoes = String::new();
-    if args.host != "localhost" {
-        opcoes.push_str(&format!(" --host {}", args.host));
+    let comando = |host: Option<&str>| {
+        let mut opcoes = String::new();
+        if let Some(host) = host {
+            opcoes.push_str(&format!(" --host {host}"));
+        }
+        if porta != PORTA_PADRAO {
+            opcoes.push_str(&format!(" --porta {porta}"));
+        }
+        let separador = if opcoes.is_empty() { "" } else { " --" };
+        format!("cargo run --bin cliente{separador}{opcoes}")
+    };
+    if !local.ip().is_unspecified() {
+        let host = (args.host != "localhost").then_some(args.host.as_str());
+        eprintln!("(para conectar, em outro terminal: {})", comando(host));
+        return Ok(porta);
     }
-    if porta != PORTA_PADRAO {
-        opcoes.push_str(&format!(" --porta {porta}"));
+    // 0.0.0.0 (ou ::) quer dizer "todas as interfaces": não é um endereço
+    // que outra máquina possa discar. Mostra os desta máquina.
+    eprintln!("(para conectar desta máquina, em outro terminal: {})", comando(None));
+    let enderecos = enderecos_na_rede(local.is_ipv6());
+    match enderecos.split_first() {
+        Some((primeiro, outros)) => {
+            let mut frase =
+                format!("(de outra máquina da rede: {}", comando(Some(&primeiro.to_string())));
+            if !outros.is_empty() {
+                let outros: Vec<String> = outros.iter().map(IpAddr::to_string).collect();
+                frase += &format!("; ou --host com {}", outros.join(", "));
+            }
+            eprintln!("{frase}; o firewall desta máquina precisa permitir a porta {porta})");
+        }
+        None => eprintln!(
+            "(de outra máquina da rede: use --host com o IP desta máquina; nenhum endereço de rede \
+             foi encontrado agora)"
+        ),
     }
-    let separador = if opcoes.is_empty() { "" } else { " --" };
-    eprintln!("(para conectar, em outro terminal: cargo run --bin cliente{separador}{opcoes})");
     Ok(porta)
+}
+
+/// Os endereços desta máquina que outra máquina da rede pode discar: sem o
+/// loopback e sem os de enlace local (`169.254.x.x`, `fe80::`).
+fn enderecos_na_rede(ipv6: bool) -> Vec<IpAddr> {
+    let mut enderecos: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .iter()
+        .filter(|i| !i.is_loopback() && !i.is_link_local() && i.ip().is_ipv6() == ipv6)
+        .map(|i| i.ip())
+        .collect();
+    enderecos.sort();
+    enderecos.dedup();
+    enderecos
 }
 
 /// [`escutar`] e [`anunciar`]; se algo falhar, imprime uma linha com o

@@ -89,3 +89,76 @@ fn linha_vazia_nao_envia_nada_e_pergunta_de_novo() {
     servidor.esperar_texto("Cliente desconectou", 1);
     assert!(!servidor.saida().iter().any(|l| l.starts_with("Recebido")));
 }
+
+/// O cliente num terminal de verdade (pseudoterminal), contra a Parte 3
+/// com `--atraso 2000`: o que alguém digitando veria.
+#[cfg(unix)]
+mod no_terminal {
+    use ferramentas::processo::{Processo, Saida};
+    use ferramentas::teste::terminal::Terminal;
+    use ferramentas::teste::{binario, iniciar_servidor, PRAZO};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    /// O cliente com a entrada num terminal; devolve o processo e o terminal.
+    fn cliente_no_terminal(porta: u16) -> (Processo, Terminal) {
+        let terminal = Terminal::abrir().expect("abrir um pseudoterminal");
+        let entrada = Stdio::from(terminal.escravo.try_clone().expect("duplicar o terminal"));
+        let args: Vec<String> =
+            ["--porta", &porta.to_string(), "--tempo"].iter().map(|a| a.to_string()).collect();
+        let cliente =
+            Processo::iniciar_com_entrada(&binario("cliente"), &args, entrada, Saida::Guardar)
+                .expect("iniciar o cliente");
+        cliente.esperar_texto("Digite \"sair\" para encerrar a conexão", 1);
+        (cliente, terminal)
+    }
+
+    /// O `[hh:mm:ss.mmm]` logo antes de `trecho` na linha, em segundos.
+    fn hora_de(linha: &str, trecho: &str) -> f64 {
+        let fim = linha.find(trecho).expect("trecho na linha");
+        let carimbo = &linha[..fim].trim_end();
+        let carimbo = &carimbo[carimbo.len() - 14..];
+        let numero = |de: usize, ate: usize| carimbo[de..ate].parse::<f64>().unwrap();
+        numero(1, 3) * 3600.0 + numero(4, 6) * 60.0 + numero(7, 13)
+    }
+
+    #[test]
+    fn com_tempo_a_espera_medida_e_a_do_servidor_nao_a_da_digitacao() {
+        let servidor = iniciar_servidor("parte3", &["--atraso", "2000"]);
+        let (cliente, mut terminal) = cliente_no_terminal(servidor.porta);
+        // Alguém lê o prompt e demora 3 s para digitar.
+        std::thread::sleep(Duration::from_secs(3));
+        terminal.digitar("demorei para digitar\n").unwrap();
+        let enviada = cliente.esperar_texto("Enviada: demorei para digitar", 1);
+        let resposta = cliente.esperar_texto("Resposta: Echo: demorei para digitar", 1);
+        let espera = hora_de(&resposta, "Resposta:") - hora_de(&enviada, "Enviada:");
+        // O servidor segura a resposta 2 s; contando do prompt seriam 5 s.
+        assert!((1.9..4.5).contains(&espera), "espera medida: {espera} s\n{enviada}\n{resposta}");
+        terminal.digitar("sair\n").unwrap();
+        cliente.esperar_texto("Conexão encerrada", 1);
+    }
+
+    #[test]
+    fn sair_com_resposta_pendente_encerra_na_hora() {
+        let servidor = iniciar_servidor("parte3", &["--atraso", "2000"]);
+        for tecla in ["sair\n", "\x04"] {
+            let (mut cliente, mut terminal) = cliente_no_terminal(servidor.porta);
+            terminal.digitar("fico esperando\n").unwrap();
+            cliente.esperar_texto("Enviada: fico esperando", 1);
+            let inicio = Instant::now();
+            terminal.digitar(tecla).unwrap();
+            let status = cliente.esperar_fim(Duration::from_secs(1)).expect("esperar o cliente");
+            assert!(
+                status.is_some_and(|s| s.success()),
+                "{tecla:?}: o cliente não saiu em 1 s ({:?}): {:?}",
+                inicio.elapsed(),
+                cliente.textos()
+            );
+            let textos = cliente.textos();
+            assert!(!textos.iter().any(|l| l.contains("Resposta")), "{textos:?}");
+            let ultima = textos.last().unwrap();
+            assert!(ultima.ends_with("] Conexão encerrada"), "saída truncada ou suja: {textos:?}");
+            assert!(inicio.elapsed() < PRAZO);
+        }
+    }
+}

@@ -23,7 +23,7 @@ pub struct Registro {
     /// Totais do resumo final, contando também as conexões que ainda não
     /// terminaram. `Relaxed` basta: são só contadores, lidos no fim.
     admitidas: AtomicU64,
-    mensagens: AtomicU64,
+    ecos: AtomicU64,
 }
 
 /// Por que uma conexão não foi admitida.
@@ -48,7 +48,7 @@ impl Registro {
             ativas: Mutex::default(),
             saiu_alguem: Condvar::new(),
             admitidas: AtomicU64::new(0),
-            mensagens: AtomicU64::new(0),
+            ecos: AtomicU64::new(0),
         }
     }
 
@@ -75,9 +75,9 @@ impl Registro {
         Ok((Vaga { registro: self, numero: cliente.numero }, ativas.len()))
     }
 
-    /// Uma mensagem foi ecoada (para o resumo final).
-    pub fn contar_mensagem(&self) {
-        self.mensagens.fetch_add(1, Ordering::Relaxed);
+    /// Um eco foi preparado; sai na próxima escrita (para o resumo final).
+    pub fn contar_eco(&self) {
+        self.ecos.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn maximo(&self) -> usize {
@@ -120,9 +120,9 @@ impl Registro {
         clientes
     }
 
-    /// (conexões admitidas, mensagens ecoadas), terminadas ou não.
+    /// (conexões admitidas, ecos preparados), terminadas ou não.
     pub fn totais(&self) -> (u64, u64) {
-        (self.admitidas.load(Ordering::Relaxed), self.mensagens.load(Ordering::Relaxed))
+        (self.admitidas.load(Ordering::Relaxed), self.ecos.load(Ordering::Relaxed))
     }
 }
 

@@ -199,10 +199,10 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
                     log.linha(format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
                 }
                 mensagens += 1;
-                registro.contar_mensagem(); // NOVO
                 ultima_mensagem = Instant::now();
                 thread::sleep(config.atraso);
                 conexao.preparar_eco(&mensagem);
+                registro.contar_eco(); // NOVO
             }
             // NOVO: nada chegou neste intervalo; o cliente passou do limite?
             Err(e) if passou_o_intervalo(&e) => {

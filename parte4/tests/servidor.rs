@@ -169,3 +169,30 @@ fn reset_no_meio_da_linha_nao_derruba_o_servidor() {
 fn controles_escapados_no_log_bytes_invalidos_intactos_e_pipeline() {
     provas::bytes_hostis_e_pipeline("parte4", &[]);
 }
+
+#[cfg(unix)]
+#[test]
+fn desligamento_que_fecha_a_forca_conta_tudo_e_registra_cada_conexao() {
+    // Com --atraso 6000, as threads dormem 6 s antes de cada eco: mais que
+    // os 3 s + 1 s que o desligamento espera. Cada cliente recebe um eco e
+    // manda uma segunda mensagem, e o Ctrl-C chega com as duas threads
+    // dormindo.
+    let mut servidor = iniciar_servidor("parte4", &["--atraso", "6000"]);
+    let mut clientes: Vec<Conectado> = (0..2).map(|_| Conectado::novo(servidor.porta)).collect();
+    for (i, c) in clientes.iter_mut().enumerate() {
+        c.enviar(format!("primeira {i}\n").as_bytes()).unwrap();
+    }
+    for (i, c) in clientes.iter_mut().enumerate() {
+        assert_eq!(c.ler_linha().unwrap().unwrap(), format!("Echo: primeira {i}").into_bytes());
+        c.enviar(format!("segunda {i}\n").as_bytes()).unwrap();
+    }
+    servidor.esperar_texto("Recebido: segunda 0", 1);
+    servidor.esperar_texto("Recebido: segunda 1", 1);
+    servidor.sinal("INT").expect("enviar o sinal");
+    let status = servidor.esperar_saida();
+    assert!(status.success(), "{status:?}");
+    let forcadas = servidor.saida().iter().filter(|l| l.contains("Fechada à força")).count();
+    assert_eq!(forcadas, 2, "{:#?}", servidor.saida());
+    let resumo = servidor.esperar_texto("Servidor encerrado:", 1);
+    assert!(resumo.contains("2 conexões atendidas, 2 mensagens ecoadas"), "{resumo}");
+}

@@ -24,7 +24,7 @@ pub fn compilar(pasta: &Path, nomes: &[&str]) -> Result<()> {
         return Ok(());
     };
     let mut comando = Command::new(cargo);
-    comando.args(["build", "--quiet"]);
+    comando.args(["build", "--quiet", "--workspace"]);
     for nome in nomes {
         comando.args(["--bin", nome]);
     }
@@ -50,15 +50,18 @@ pub fn caminho(pasta: &Path, nome: &str) -> Result<PathBuf> {
     Ok(caminho)
 }
 
-/// O caminho do programa `nome`, compilando-o antes se ele ainda não existir
-/// (ex.: `cargo test -p parte1` não compila o `cliente`). Duas threads que
-/// pedem ao mesmo tempo não compilam duas vezes.
+/// O caminho do programa `nome`, compilado: sob o `cargo` (`cargo test`),
+/// pede um `cargo build` dele uma vez por processo, para nunca usar uma
+/// versão velha (ex.: `cargo test -p parte1` não recompila o `cliente`); sem
+/// o `cargo`, só confere que ele existe. Duas threads que pedem ao mesmo
+/// tempo não compilam duas vezes.
 pub fn compilado(nome: &str) -> Result<PathBuf> {
-    static COMPILANDO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static COMPILADOS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let pasta = pasta()?;
-    let _vez = COMPILANDO.lock().unwrap_or_else(|e| e.into_inner());
-    if caminho(&pasta, nome).is_err() {
+    let mut compilados = COMPILADOS.lock().unwrap_or_else(|e| e.into_inner());
+    if !compilados.iter().any(|n| n == nome) {
         compilar(&pasta, &[nome])?;
+        compilados.push(nome.to_string());
     }
     caminho(&pasta, nome)
 }

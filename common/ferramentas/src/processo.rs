@@ -87,13 +87,24 @@ impl Processo {
     /// Inicia o programa em `caminho` com `args`; a entrada padrão fica
     /// aberta para [`Processo::escrever`].
     pub fn iniciar(caminho: &Path, args: &[String], saida: Saida) -> Result<Processo> {
+        Processo::iniciar_com_entrada(caminho, args, Stdio::piped(), saida)
+    }
+
+    /// Como [`Processo::iniciar`], com outra entrada padrão (ex.: o lado
+    /// escravo de um pseudoterminal, nos testes do cliente interativo).
+    pub fn iniciar_com_entrada(
+        caminho: &Path,
+        args: &[String],
+        entrada: Stdio,
+        saida: Saida,
+    ) -> Result<Processo> {
         let nome =
             caminho.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let (leitor, escritor) = std::io::pipe().context("criar o pipe da saída")?;
         let mut comando = Command::new(caminho);
         comando
             .args(args)
-            .stdin(Stdio::piped())
+            .stdin(entrada)
             .stdout(escritor.try_clone().context("duplicar o pipe")?)
             .stderr(escritor);
         let mut filho =

@@ -491,3 +491,53 @@ macro_rules! provas_da_parte3 {
         }
     };
 }
+
+/// Um pseudoterminal (Unix), para testar o cliente como se alguém digitasse
+/// nele: a entrada do programa é um terminal de verdade (`is_terminal()`).
+#[cfg(unix)]
+pub mod terminal {
+    use std::ffi::CStr;
+    use std::fs::File;
+    use std::io::{self, Write};
+    use std::os::fd::{AsRawFd, FromRawFd};
+
+    /// O lado mestre (onde o teste "digita") e o lado escravo (que vira a
+    /// entrada do programa).
+    pub struct Terminal {
+        mestre: File,
+        pub escravo: File,
+    }
+
+    impl Terminal {
+        pub fn abrir() -> io::Result<Terminal> {
+            // SAFETY: posix_openpt devolve um descritor novo ou -1; o
+            // descritor passa a ter um único dono (`File`), que o fecha.
+            let mestre = unsafe {
+                let fd = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY);
+                if fd < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                File::from_raw_fd(fd)
+            };
+            let mut nome = [0 as libc::c_char; 128];
+            // SAFETY: `mestre` é um pseudoterminal aberto; `nome` tem o
+            // tamanho passado, e ptsname_r termina a cadeia com NUL.
+            let caminho = unsafe {
+                if libc::grantpt(mestre.as_raw_fd()) != 0
+                    || libc::unlockpt(mestre.as_raw_fd()) != 0
+                    || libc::ptsname_r(mestre.as_raw_fd(), nome.as_mut_ptr(), nome.len()) != 0
+                {
+                    return Err(io::Error::last_os_error());
+                }
+                CStr::from_ptr(nome.as_ptr()).to_string_lossy().into_owned()
+            };
+            let escravo = std::fs::OpenOptions::new().read(true).write(true).open(caminho)?;
+            Ok(Terminal { mestre, escravo })
+        }
+
+        /// "Digita" `texto` (`\n` é o Enter; `\x04`, o Ctrl-D).
+        pub fn digitar(&mut self, texto: &str) -> io::Result<()> {
+            self.mestre.write_all(texto.as_bytes())
+        }
+    }
+}

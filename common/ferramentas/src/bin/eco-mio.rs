@@ -15,7 +15,7 @@ use std::io::{ErrorKind, Read, Write};
 
 /// Eco mínimo com mio, referência da bancada (não é material didático)
 #[derive(Parser)]
-#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(name = "eco-mio", disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]
     servidor: ArgsServidor,

@@ -13,7 +13,7 @@ use tokio::net::TcpStream;
 
 /// Eco mínimo com tokio, referência da bancada (não é material didático)
 #[derive(Parser)]
-#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(name = "eco-tokio", disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]
     servidor: ArgsServidor,

@@ -27,7 +27,7 @@ use std::time::Instant;
 
 /// Mede os servidores das partes e dois ecos de referência, e escreve tabela e gráfico
 #[derive(Parser, Debug)]
-#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(name = "bancada", disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     /// Versão curta (uma rodada, 1 s por ponto): uns 3 minutos, para conferir algo
     #[arg(long)]

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 /// Gera carga contra um servidor Echo já rodando e mede vazão e latência
 #[derive(Parser, Debug, Clone)]
-#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(name = "carga", disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     /// Servidor (padrão: localhost)
     #[arg(long, default_value = "localhost", hide_default_value = true)]

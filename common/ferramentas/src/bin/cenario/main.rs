@@ -29,7 +29,7 @@ const INTERVALO_ENTRE_CLIENTES: Duration = Duration::from_millis(200);
 
 /// Roda o experimento da atividade (servidor + clientes, processos de verdade) e mostra o que aconteceu
 #[derive(Parser, Debug)]
-#[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
+#[command(name = "cenario", disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     /// Parte cujo servidor será usado (1 a 4)
     #[arg(long, value_parser = faixa(1u8, 4), required_unless_present = "relato")]
