@@ -108,7 +108,9 @@ fn servidor_que_morre_antes_do_banner_da_erro_claro() {
 
 /// Uma linha da transcrição: quem (`None` = servidor, `Some(k)` = cliente k)
 /// e o texto como o processo o escreveu.
-fn transcricao(saida: &str) -> Vec<(Option<usize>, String)> {
+type LinhaDaTranscricao = (Option<usize>, String);
+
+fn transcricao(saida: &str) -> Vec<LinhaDaTranscricao> {
     let inicio = saida.find("== Transcrição").expect("seção da transcrição");
     saida[inicio..]
         .lines()
@@ -147,7 +149,7 @@ fn sem_horario(linha: &str) -> &str {
 /// As três regras da ordem causal, conferidas na transcrição impressa.
 fn confere_ordem_causal(saida: &str) {
     let linhas = transcricao(saida);
-    let posicao = |pred: &dyn Fn(&(Option<usize>, String)) -> bool| linhas.iter().position(pred);
+    let posicao = |pred: &dyn Fn(&LinhaDaTranscricao) -> bool| linhas.iter().position(pred);
     let mut numero_no_servidor = std::collections::HashMap::new();
     for (i, (quem, texto)) in linhas.iter().enumerate() {
         let Some(k) = quem else { continue };
