@@ -2,6 +2,7 @@
 //! texto (e em Mermaid) e as respostas às perguntas da atividade.
 
 use crate::analise::{sobreposicao, Analise, Cliente};
+use crate::execucao::Foto;
 use crate::ordem::{Evento, Origem};
 use common::tempo::duracao_legivel;
 use common::texto::quantidade;
@@ -18,6 +19,7 @@ fn rotulo(origem: Origem) -> String {
     match origem {
         Origem::Servidor => "[servidor] ".to_string(),
         Origem::Cliente(n) => format!("[cliente {n}]"),
+        Origem::Cenario => "[cenario]  ".to_string(),
     }
 }
 
@@ -31,6 +33,28 @@ pub fn transcricao(eventos: &[Evento]) -> String {
             continue;
         }
         let _ = writeln!(saida, "{} {}", rotulo(evento.origem), evento.texto);
+    }
+    saida
+}
+
+/// `1,5` ou `fim`, como se escreve em `--ss`.
+pub fn quando_da_foto(foto: &Foto) -> String {
+    match foto {
+        Foto::Em(d) => d.as_secs_f64().to_string().replace('.', ","),
+        Foto::Fim => "fim".to_string(),
+    }
+}
+
+/// As fotografias dos sockets (`ss`), cada uma com o seu instante.
+pub fn fotos(fotos: &[(Foto, String)]) -> String {
+    let mut saida = String::new();
+    for (foto, texto) in fotos {
+        let quando = match foto {
+            Foto::Em(d) => format!("{} s depois do início", segundos(*d)),
+            Foto::Fim => "no fim, com os clientes já fora".to_string(),
+        };
+        let _ = writeln!(saida, "$ ss -tan '( sport = :PORTA or dport = :PORTA )'   # {quando}");
+        saida.push_str(texto);
     }
     saida
 }
@@ -190,7 +214,7 @@ pub fn mermaid(analise: &Analise, titulo: &str) -> String {
 }
 
 /// As respostas às perguntas da atividade, medidas.
-pub fn respostas(analise: &Analise) -> Vec<String> {
+pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Vec<String> {
     let mut linhas = Vec::new();
     let clientes = &analise.clientes;
     for c in clientes {
@@ -227,9 +251,14 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
         linhas.push(frase);
     }
 
-    let recusados: Vec<String> =
-        clientes.iter().filter(|c| c.problema.is_some()).map(|c| c.numero.to_string()).collect();
-    linhas.push(match recusados.as_slice() {
+    let com_problema = |aviso: bool| -> Vec<String> {
+        clientes
+            .iter()
+            .filter(|c| c.problema.as_deref().is_some_and(|p| p.contains("Aviso:") == aviso))
+            .map(|c| c.numero.to_string())
+            .collect()
+    };
+    linhas.push(match com_problema(false).as_slice() {
         [] => "Recusa: nenhum cliente foi recusado nem recebeu erro.".to_string(),
         [um] => format!("Recusa: o cliente {um} não foi atendido normalmente (ver acima)."),
         varios => format!(
@@ -237,6 +266,16 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
             varios.join(", ")
         ),
     });
+    match com_problema(true).as_slice() {
+        [] => {}
+        [um] => linhas.push(format!(
+            "Aviso: o servidor encerrou a conexão do cliente {um} com uma linha de aviso (ver acima)."
+        )),
+        varios => linhas.push(format!(
+            "Aviso: o servidor encerrou as conexões dos clientes {} com uma linha de aviso (ver acima).",
+            varios.join(", ")
+        )),
+    }
 
     let lentos: Vec<String> = clientes
         .iter()
@@ -279,5 +318,8 @@ pub fn respostas(analise: &Analise) -> Vec<String> {
         "Conexões ativas no servidor ao mesmo tempo (aceitas pelo programa, segundo o log dele): no máximo {}.",
         analise.servidor.max_ativas
     ));
+    if let Some(codigo) = codigo_do_servidor {
+        linhas.push(format!("O servidor terminou sozinho, com código {codigo}."));
+    }
     linhas
 }

@@ -33,6 +33,22 @@ pub struct Plano {
     pub servidor: String,
     pub args_servidor: Vec<String>,
     pub clientes: Vec<PlanoCliente>,
+    /// Uma conexão crua, aberta pelo próprio cenário nesse instante, que
+    /// envia meia linha e fecha: um cliente que morre no meio de uma mensagem.
+    pub meia_linha: Option<Duration>,
+    /// Quando enviar Ctrl-C (SIGINT) ao servidor.
+    pub ctrl_c: Option<Duration>,
+    /// Quando fotografar os sockets da porta do servidor com `ss` (Linux).
+    pub fotos: Vec<Foto>,
+}
+
+/// Um instante para a fotografia dos sockets.
+#[derive(Clone, Copy, Debug)]
+pub enum Foto {
+    /// Tantos segundos depois do início.
+    Em(Duration),
+    /// Depois que todos os clientes saíram, antes de o servidor ser encerrado.
+    Fim,
 }
 
 /// O que um processo deixou: as linhas e quando começou e terminou.
@@ -49,6 +65,11 @@ pub struct Executado {
 pub struct Resultado {
     pub servidor: Executado,
     pub clientes: Vec<Executado>,
+    /// O que o próprio cenário fez (o Ctrl-C, a conexão crua), com a hora,
+    /// no mesmo formato das linhas dos processos.
+    pub notas: Vec<Linha>,
+    /// (quando, o que o `ss` mostrou).
+    pub fotos: Vec<(Foto, String)>,
 }
 
 /// Executa o plano. `parar` é ligado pelo Ctrl-C; todo processo iniciado é
@@ -65,6 +86,25 @@ pub fn executar(plano: &Plano, parar: Arc<AtomicBool>) -> Result<Resultado> {
     let porta = servidor.porta;
 
     let inicio = Instant::now();
+    let notas = Notas::default();
+    let cru = plano.meia_linha.map(|quando| {
+        let (parar, notas) = (Arc::clone(&parar), notas.clone());
+        thread::spawn(move || meia_linha(porta, inicio + quando, &parar, &notas))
+    });
+    let fotos_no_meio: Vec<JoinHandle<(Foto, String)>> = plano
+        .fotos
+        .iter()
+        .filter_map(|f| match f {
+            Foto::Em(quando) => {
+                let (quando, parar) = (*quando, Arc::clone(&parar));
+                Some(thread::spawn(move || {
+                    dormir_ate(inicio + quando, &parar);
+                    (Foto::Em(quando), fotografar(porta))
+                }))
+            }
+            Foto::Fim => None,
+        })
+        .collect();
     let clientes: Vec<JoinHandle<Result<Option<Executado>>>> = plano
         .clientes
         .iter()
@@ -78,7 +118,22 @@ pub fn executar(plano: &Plano, parar: Arc<AtomicBool>) -> Result<Resultado> {
 
     let mut erro = None;
     let limite = inicio + PRAZO_DO_CENARIO;
+    let mut ctrl_c = plano.ctrl_c;
+    let mut codigo_do_servidor = None;
     while clientes.iter().any(|c| !c.is_finished()) {
+        if let Some(quando) = ctrl_c.filter(|q| inicio.elapsed() >= *q) {
+            ctrl_c = None;
+            notas.anotar(format!(
+                "Ctrl-C no servidor (SIGINT), {} s depois do início",
+                format!("{:.1}", quando.as_secs_f64()).replace('.', ",")
+            ));
+            if let Err(e) = interromper(&servidor) {
+                erro = Some(e);
+                break;
+            }
+            // Daqui em diante o servidor sai sozinho: não é erro.
+            codigo_do_servidor = Some(None);
+        }
         if parar.load(Ordering::Relaxed) {
             erro = Some(anyhow!("interrompido (Ctrl-C)"));
             break;
@@ -90,7 +145,11 @@ pub fn executar(plano: &Plano, parar: Arc<AtomicBool>) -> Result<Resultado> {
             ));
             break;
         }
-        if let Ok(Some(status)) = servidor.esperar_fim(Duration::from_millis(50)) {
+        if codigo_do_servidor.is_some() {
+            if let Ok(Some(status)) = servidor.esperar_fim(Duration::from_millis(50)) {
+                codigo_do_servidor = Some(status.code());
+            }
+        } else if let Ok(Some(status)) = servidor.esperar_fim(Duration::from_millis(50)) {
             erro = Some(anyhow!(
                 "o servidor {} terminou no meio do cenário ({status})",
                 plano.servidor
@@ -100,9 +159,22 @@ pub fn executar(plano: &Plano, parar: Arc<AtomicBool>) -> Result<Resultado> {
     }
     if erro.is_some() {
         parar.store(true, Ordering::Relaxed);
-    } else {
+    } else if codigo_do_servidor == Some(None) {
+        // Depois do Ctrl-C, o servidor termina sozinho: espera (com prazo).
+        if let Ok(Some(status)) = servidor.esperar_fim(PRAZO_DO_DESLIGAMENTO) {
+            codigo_do_servidor = Some(status.code());
+        }
+    } else if codigo_do_servidor.is_none() {
         // Dá ao servidor um instante para registrar as últimas desconexões.
         servidor.esperar_silencio(SILENCIO_FINAL, ESPERA_FINAL_MAXIMA);
+    }
+    if let Some(cru) = cru {
+        let _ = cru.join();
+    }
+    let mut fotos: Vec<(Foto, String)> =
+        fotos_no_meio.into_iter().filter_map(|t| t.join().ok()).collect();
+    if plano.fotos.iter().any(|f| matches!(f, Foto::Fim)) && erro.is_none() {
+        fotos.push((Foto::Fim, fotografar(porta)));
     }
     let mut executados = Vec::new();
     for cliente in clientes {
@@ -123,10 +195,87 @@ pub fn executar(plano: &Plano, parar: Arc<AtomicBool>) -> Result<Resultado> {
     let linhas = servidor.linhas();
     let pid = servidor.pid();
     servidor.matar();
-    let servidor =
-        Executado { pid, linhas, inicio: inicio_servidor, fim: SystemTime::now(), codigo: None };
-    Ok(Resultado { servidor, clientes: executados })
+    let servidor = Executado {
+        pid,
+        linhas,
+        inicio: inicio_servidor,
+        fim: SystemTime::now(),
+        codigo: codigo_do_servidor.flatten(),
+    };
+    Ok(Resultado { servidor, clientes: executados, notas: notas.linhas(), fotos })
 }
+
+/// Quanto esperar o servidor terminar depois do Ctrl-C.
+const PRAZO_DO_DESLIGAMENTO: Duration = Duration::from_secs(15);
+
+/// Envia Ctrl-C (SIGINT) ao servidor, como o terminal faria.
+#[cfg(unix)]
+fn interromper(servidor: &Processo) -> Result<()> {
+    servidor.sinal("INT")
+}
+
+#[cfg(not(unix))]
+fn interromper(_servidor: &Processo) -> Result<()> {
+    bail!(
+        "--ctrl-c só funciona no Linux e no macOS: no Windows, um programa não consegue mandar \
+         Ctrl-C a outro sem dividir o console com ele (pressione Ctrl-C você mesmo no terminal do servidor)"
+    )
+}
+
+/// Os sockets TCP da porta do servidor, pelo `ss` (Linux): o de escuta,
+/// com a fila (Recv-Q) e o backlog (Send-Q), e cada conexão dos dois lados.
+fn fotografar(porta: u16) -> String {
+    let filtro = format!("( sport = :{porta} or dport = :{porta} )");
+    match std::process::Command::new("ss").args(["-tan", &filtro]).output() {
+        Ok(saida) if saida.status.success() => String::from_utf8_lossy(&saida.stdout).into_owned(),
+        _ => "(ss não está disponível nesta máquina: ele é do Linux, pacote iproute2)\n".into(),
+    }
+}
+
+/// As linhas que o próprio cenário escreve na transcrição.
+#[derive(Clone, Default)]
+struct Notas(Arc<std::sync::Mutex<Vec<Linha>>>);
+
+impl Notas {
+    /// Uma linha com a hora de agora, no formato dos processos.
+    fn anotar(&self, texto: String) {
+        let agora = SystemTime::now();
+        let hora = chrono::DateTime::<chrono::Local>::from(agora).format("[%H:%M:%S%.3f]");
+        let linha = Linha { texto: format!("{hora} {texto}"), chegada: agora };
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(linha);
+    }
+
+    fn linhas(&self) -> Vec<Linha> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// A conexão crua: conecta, envia meia linha, espera um pouco e fecha, como
+/// um cliente que morre no meio de uma mensagem (o kernel fecha os sockets
+/// de um processo que morre).
+fn meia_linha(porta: u16, quando: Instant, parar: &AtomicBool, notas: &Notas) {
+    use std::io::Write;
+    if !dormir_ate(quando, parar) {
+        return;
+    }
+    match std::net::TcpStream::connect(("127.0.0.1", porta)) {
+        Ok(mut socket) => {
+            notas.anotar(format!("conexão crua: conectou a 127.0.0.1:{porta}"));
+            let _ = socket.write_all(MEIA_LINHA.as_bytes());
+            notas.anotar(format!("conexão crua: enviou {MEIA_LINHA:?} sem o \\n"));
+            thread::sleep(Duration::from_millis(300));
+            drop(socket);
+            notas
+                .anotar("conexão crua: fechou no meio da linha (como um cliente que morre)".into());
+        }
+        Err(e) => {
+            notas.anotar(format!("conexão crua: não conectou: {}", common::erros::descrever(&e)))
+        }
+    }
+}
+
+/// O que a conexão crua envia, sem `\n`.
+const MEIA_LINHA: &str = "mensagem sem fim";
 
 /// A thread de um cliente: espera a hora de iniciar, inicia o processo,
 /// "digita" cada linha na hora marcada e espera o processo terminar.

@@ -17,9 +17,9 @@ mod ordem;
 
 use anyhow::{bail, Result};
 use clap::Parser;
-use common::linha_de_comando::{faixa, ArgsAjuda, MODELO_AJUDA};
+use common::linha_de_comando::{faixa, faixa_decimal, ArgsAjuda, MODELO_AJUDA};
 use common::texto::quantidade;
-use execucao::{Plano, PlanoCliente};
+use execucao::{Foto, Plano, PlanoCliente};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +47,18 @@ struct Args {
     #[arg(long, value_name = "MS", value_parser = faixa(0u64, 60_000))]
     atraso: Option<u64>,
 
+    /// Abre também uma conexão que envia meia linha e fecha (um cliente que morre no meio)
+    #[arg(long)]
+    meia_linha: bool,
+
+    /// Envia Ctrl-C ao servidor S segundos depois do início (Linux e macOS)
+    #[arg(long, value_name = "S", value_parser = faixa_decimal(0.0, 60.0))]
+    ctrl_c: Option<f64>,
+
+    /// Fotografa os sockets da porta com `ss` (Linux) nesses instantes, em segundos, ou "fim"
+    #[arg(long, value_name = "S,...", value_delimiter = ',', value_parser = foto)]
+    ss: Vec<Foto>,
+
     /// Também imprime a linha do tempo como um bloco Mermaid (gantt)
     #[arg(long)]
     mermaid: bool,
@@ -56,24 +68,47 @@ struct Args {
     servidor: Option<String>,
 
     /// Refaz os blocos gerados deste arquivo de relato e sai
-    #[arg(long, value_name = "ARQUIVO", conflicts_with_all = ["parte", "clientes", "backlog", "atraso", "servidor"])]
+    #[arg(long, value_name = "ARQUIVO", conflicts_with_all = ["parte", "clientes", "backlog", "atraso", "servidor", "meia_linha", "ctrl_c", "ss"])]
     relato: Option<std::path::PathBuf>,
 
     #[command(flatten)]
     ajuda: ArgsAjuda,
 }
 
+/// `--ss 1,5,fim`: segundos (com vírgula ou ponto) ou `fim`.
+fn foto(texto: &str) -> Result<Foto, String> {
+    if texto.trim() == "fim" {
+        return Ok(Foto::Fim);
+    }
+    faixa_decimal(0.0, 60.0)(texto)
+        .map(|s| Foto::Em(Duration::from_secs_f64(s)))
+        .map_err(|e| format!("{e}, ou fim"))
+}
+
 /// Um cenário a rodar.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Cenario {
     parte: u8,
     servidor: String,
     clientes: usize,
     backlog: Option<u32>,
     atraso: Option<u64>,
+    meia_linha: bool,
+    ctrl_c: Option<f64>,
+    fotos: Vec<Foto>,
 }
 
 impl Cenario {
+    /// O cenário padrão da parte: o servidor dela, 1 cliente na Parte 1 e 2 nas outras.
+    fn da_parte(parte: u8) -> Cenario {
+        Cenario {
+            parte,
+            servidor: format!("parte{parte}"),
+            clientes: if parte == 1 { 1 } else { 2 },
+            ..Default::default()
+        }
+    }
+
     fn plano(&self) -> Plano {
         let mut args_servidor = Vec::new();
         if let Some(b) = self.backlog {
@@ -98,8 +133,9 @@ impl Cenario {
                 } else {
                     PlanoCliente {
                         inicio: INTERVALO_ENTRE_CLIENTES * (i as u32 - 1),
-                        // Envia na hora e pede para sair 1 s depois; o cliente
-                        // só lê o `sair` depois de receber a resposta.
+                        // Envia na hora e pede para sair 1 s depois; com a
+                        // entrada vinda de um roteiro, o cliente só trata o
+                        // `sair` depois de receber a resposta.
                         linhas: vec![
                             (Duration::ZERO, format!("olá, sou o cliente {i}")),
                             (segundos(1.0), "sair".into()),
@@ -108,7 +144,15 @@ impl Cenario {
                 }
             })
             .collect();
-        Plano { servidor: self.servidor.clone(), args_servidor, clientes }
+        Plano {
+            servidor: self.servidor.clone(),
+            args_servidor,
+            clientes,
+            // A conexão crua chega depois do último cliente.
+            meia_linha: self.meia_linha.then(|| INTERVALO_ENTRE_CLIENTES * self.clientes as u32),
+            ctrl_c: self.ctrl_c.map(segundos),
+            fotos: self.fotos.clone(),
+        }
     }
 
     /// O comando que reproduz este cenário.
@@ -124,6 +168,16 @@ impl Cenario {
         if let Some(a) = self.atraso {
             c += &format!(" --atraso {a}");
         }
+        if self.meia_linha {
+            c += " --meia-linha";
+        }
+        if let Some(s) = self.ctrl_c {
+            c += &format!(" --ctrl-c {}", s.to_string().replace('.', ","));
+        }
+        if !self.fotos.is_empty() {
+            let fotos: Vec<String> = self.fotos.iter().map(desenho::quando_da_foto).collect();
+            c += &format!(" --ss {}", fotos.join(","));
+        }
         if self.servidor != format!("parte{}", self.parte) {
             c += &format!(" --servidor {}", self.servidor);
         }
@@ -134,6 +188,7 @@ impl Cenario {
 /// O que um cenário produziu, já formatado.
 struct Relatorio {
     transcricao: String,
+    fotos: String,
     linha_do_tempo: String,
     respostas: Vec<String>,
     mermaid: String,
@@ -155,8 +210,9 @@ fn rodar(cenario: &Cenario, parar: &Arc<AtomicBool>) -> Result<Relatorio> {
     );
     Ok(Relatorio {
         transcricao: desenho::transcricao(&eventos),
+        fotos: desenho::fotos(&resultado.fotos),
         linha_do_tempo: desenho::linha_do_tempo(&analise),
-        respostas: desenho::respostas(&analise),
+        respostas: desenho::respostas(&analise, resultado.servidor.codigo),
         mermaid: desenho::mermaid(&analise, &titulo),
         pids,
     })
@@ -165,10 +221,10 @@ fn rodar(cenario: &Cenario, parar: &Arc<AtomicBool>) -> Result<Relatorio> {
 fn main() {
     let args: Args = common::linha_de_comando::ler();
     let parar = Arc::new(AtomicBool::new(false));
-    let bandeira = Arc::clone(&parar);
+    let marca = Arc::clone(&parar);
     // Ctrl-C: os filhos também o recebem do terminal; aqui só se avisa o
     // cenário para parar, encerrar e esperar cada processo que iniciou.
-    if let Err(e) = ctrlc::set_handler(move || bandeira.store(true, Ordering::SeqCst)) {
+    if let Err(e) = ctrlc::set_handler(move || marca.store(true, Ordering::Relaxed)) {
         eprintln!("cenario: instalar o tratador de Ctrl-C: {e}");
     }
     let resultado = match &args.relato {
@@ -177,18 +233,22 @@ fn main() {
     };
     if let Err(e) = resultado {
         eprintln!("cenario: {e:#}");
-        std::process::exit(if parar.load(Ordering::SeqCst) { 130 } else { 1 });
+        std::process::exit(if parar.load(Ordering::Relaxed) { 130 } else { 1 });
     }
 }
 
 fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     let parte = args.parte.expect("clap exige --parte sem --relato");
+    let padrao = Cenario::da_parte(parte);
     let cenario = Cenario {
-        parte,
-        servidor: args.servidor.clone().unwrap_or_else(|| format!("parte{parte}")),
-        clientes: args.clientes.map(usize::from).unwrap_or(if parte == 1 { 1 } else { 2 }),
+        servidor: args.servidor.clone().unwrap_or(padrao.servidor),
+        clientes: args.clientes.map(usize::from).unwrap_or(padrao.clientes),
         backlog: args.backlog,
         atraso: args.atraso,
+        meia_linha: args.meia_linha,
+        ctrl_c: args.ctrl_c,
+        fotos: args.ss.clone(),
+        parte,
     };
     if cenario.backlog.is_some() && parte == 1 {
         bail!("--backlog não existe no servidor da Parte 1 (a fila dele é fixa: listen(1))");
@@ -207,6 +267,10 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     println!();
     println!("== Transcrição (todos os processos, em ordem causal: ver ordem.rs)");
     print!("{}", relatorio.transcricao);
+    if !relatorio.fotos.is_empty() {
+        println!();
+        print!("{}", relatorio.fotos);
+    }
     println!();
     println!("== {}", relatorio.linha_do_tempo);
     println!("== Respostas às perguntas da atividade (medidas)");
@@ -224,25 +288,31 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
 
 /// Os cenários do relato: identificador do bloco e o cenário.
 fn cenarios_do_relato() -> Vec<(&'static str, Cenario)> {
-    let cenario = |parte: u8, clientes: usize, backlog: Option<u32>| Cenario {
-        parte,
-        servidor: format!("parte{parte}"),
-        clientes,
-        backlog,
-        atraso: None,
-    };
+    let segundos = |s: f64| Foto::Em(Duration::from_secs_f64(s));
     vec![
-        ("parte1", cenario(1, 1, None)),
-        ("parte2", cenario(2, 2, None)),
-        ("fila", cenario(2, 4, Some(1))),
-        ("parte3", cenario(3, 2, None)),
-        ("parte4", cenario(4, 2, None)),
+        ("parte1", Cenario::da_parte(1)),
+        ("parte2", Cenario::da_parte(2)),
+        (
+            "fila",
+            Cenario {
+                clientes: 4,
+                backlog: Some(1),
+                fotos: vec![segundos(1.0)],
+                ..Cenario::da_parte(2)
+            },
+        ),
+        ("parte3", Cenario { atraso: Some(2000), ..Cenario::da_parte(3) }),
+        ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }),
+        ("desligamento", Cenario { meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) }),
     ]
 }
 
 fn bloco(cenario: &Cenario, relatorio: &Relatorio) -> String {
     let mut texto = format!("Gerado por `{}`:\n\n", cenario.comando());
     texto += &format!("```text\n{}```\n\n", relatorio.transcricao);
+    if !relatorio.fotos.is_empty() {
+        texto += &format!("```text\n{}```\n\n", relatorio.fotos);
+    }
     texto += &format!("```text\n{}```\n\n", relatorio.linha_do_tempo);
     for linha in &relatorio.respostas {
         texto += &format!("- {linha}\n");

@@ -29,6 +29,8 @@ pub enum Origem {
     Servidor,
     /// Número do cliente no cenário, a partir de 1.
     Cliente(usize),
+    /// O próprio cenário (o Ctrl-C que ele enviou, a conexão crua).
+    Cenario,
 }
 
 /// Uma linha da transcrição, já no seu lugar.
@@ -134,6 +136,8 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
     for (k, cliente) in resultado.clientes.iter().enumerate() {
         fluxos.push((Origem::Cliente(k + 1), itens(cliente, referencia)));
     }
+    let notas = Executado { linhas: resultado.notas.clone(), ..resultado.servidor.clone() };
+    fluxos.push((Origem::Cenario, itens(&notas, referencia)));
     let antes = dependencias(&fluxos);
 
     // Junta os fluxos: a cada passo, entre as próximas linhas de cada
@@ -200,7 +204,7 @@ fn dependencias(fluxos: &[(Origem, Vec<Item>)]) -> HashMap<(usize, usize), Vec<(
     for (j, item) in servidor.iter().enumerate() {
         let (_, resto) = do_servidor(&item.texto);
         let Some(mensagem) = resto.strip_prefix("Recebido: ") else { continue };
-        let envio = (1..fluxos.len()).find_map(|f| {
+        let envio = (1..fluxos.len()).filter(|&f| fluxos[f].0 != Origem::Cenario).find_map(|f| {
             fluxos[f].1.iter().enumerate().find_map(|(i, l)| {
                 (enviada(&l.texto) == Some(mensagem) && !usado.contains_key(&(f, i)))
                     .then_some((f, i))
