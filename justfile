@@ -73,3 +73,7 @@ figuras:
 # Gerador de carga contra um servidor já rodando (ex.: just carga --porta 5000 --clientes 100)
 carga *args:
     @-cargo run --release --bin carga -- {{args}}
+
+# O atraso de Nagle + ACK atrasado: uma resposta em duas escritas, com e sem TCP_NODELAY
+nagle *args:
+    @-cargo run --release --bin nagle -- {{args}}
