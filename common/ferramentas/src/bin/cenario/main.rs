@@ -286,12 +286,24 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     Ok(())
 }
 
-/// Os cenários do relato: identificador do bloco e o cenário.
-fn cenarios_do_relato() -> Vec<(&'static str, Cenario)> {
+/// O que um bloco do relato mostra de um cenário.
+#[derive(Clone, Copy)]
+struct Partes {
+    transcricao: bool,
+    linha_do_tempo: bool,
+}
+
+const TUDO: Partes = Partes { transcricao: true, linha_do_tempo: true };
+const SO_TRANSCRICAO: Partes = Partes { transcricao: true, linha_do_tempo: false };
+const SO_LINHA_DO_TEMPO: Partes = Partes { transcricao: false, linha_do_tempo: true };
+
+/// Os cenários do relato: identificador do bloco, o cenário e o que o bloco
+/// mostra (as respostas medidas e as fotografias do `ss` sempre entram).
+fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
     let segundos = |s: f64| Foto::Em(Duration::from_secs_f64(s));
     vec![
-        ("parte1", Cenario::da_parte(1)),
-        ("parte2", Cenario::da_parte(2)),
+        ("parte1", Cenario::da_parte(1), SO_TRANSCRICAO),
+        ("parte2", Cenario::da_parte(2), TUDO),
         (
             "fila",
             Cenario {
@@ -300,20 +312,29 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario)> {
                 fotos: vec![segundos(1.0)],
                 ..Cenario::da_parte(2)
             },
+            SO_LINHA_DO_TEMPO,
         ),
-        ("parte3", Cenario { atraso: Some(2000), ..Cenario::da_parte(3) }),
-        ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }),
-        ("desligamento", Cenario { meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) }),
+        ("parte3", Cenario { atraso: Some(2000), ..Cenario::da_parte(3) }, SO_LINHA_DO_TEMPO),
+        ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, TUDO),
+        (
+            "desligamento",
+            Cenario { meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) },
+            SO_TRANSCRICAO,
+        ),
     ]
 }
 
-fn bloco(cenario: &Cenario, relatorio: &Relatorio) -> String {
+fn bloco(cenario: &Cenario, relatorio: &Relatorio, partes: Partes) -> String {
     let mut texto = format!("Gerado por `{}`:\n\n", cenario.comando());
-    texto += &format!("```text\n{}```\n\n", relatorio.transcricao);
+    if partes.transcricao {
+        texto += &format!("```text\n{}```\n\n", relatorio.transcricao);
+    }
     if !relatorio.fotos.is_empty() {
         texto += &format!("```text\n{}```\n\n", relatorio.fotos);
     }
-    texto += &format!("```text\n{}```\n\n", relatorio.linha_do_tempo);
+    if partes.linha_do_tempo {
+        texto += &format!("```text\n{}```\n\n", relatorio.linha_do_tempo);
+    }
     for linha in &relatorio.respostas {
         texto += &format!("- {linha}\n");
     }
@@ -322,21 +343,11 @@ fn bloco(cenario: &Cenario, relatorio: &Relatorio) -> String {
 
 fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Result<()> {
     let mut blocos = Vec::new();
-    let mut mermaids = Vec::new();
-    for (id, cenario) in cenarios_do_relato() {
+    for (id, cenario, partes) in cenarios_do_relato() {
         eprintln!("cenario: rodando {} ({})...", id, cenario.comando());
         let relatorio = rodar(&cenario, parar)?;
-        blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio)));
-        if id == "parte2" || id == "parte4" {
-            mermaids.push(relatorio.mermaid);
-        }
+        blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio, partes)));
     }
-    // As linhas do tempo das Partes 2 e 4 lado a lado (tabela HTML).
-    let lado_a_lado = format!(
-        "<table>\n<tr><th>Parte 2 (serial)</th><th>Parte 4 (concorrente)</th></tr>\n<tr>\n<td>\n\n{}\n</td>\n<td>\n\n{}\n</td>\n</tr>\n</table>\n",
-        mermaids[0], mermaids[1]
-    );
-    blocos.push(("cenario:linhas-do-tempo".to_string(), lado_a_lado));
     ferramentas::relato::atualizar(arquivo, &blocos)?;
     eprintln!("cenario: {} atualizado", arquivo.display());
     Ok(())
