@@ -1,5 +1,7 @@
 //! O relato está completo e os blocos gerados pelo `cenario` estão lá.
 
+use ferramentas::teste::conferir_ordem_causal;
+
 fn relato() -> String {
     let caminho = concat!(env!("CARGO_MANIFEST_DIR"), "/../../RELATO.md");
     std::fs::read_to_string(caminho).expect("ler RELATO.md")
@@ -29,7 +31,7 @@ fn relato_sem_fixme_e_com_as_quatro_partes() {
         assert!(texto.contains(titulo), "falta a seção {titulo:?}");
     }
     for cabecalho in
-        ["**Disciplina**: Sistemas operacionais", "**Semestre letivo**: 2025.2", "**Aluno**:"]
+        ["**Disciplina**: Sistemas Operacionais", "**Semestre letivo**: 2025.2", "**Aluno**:"]
     {
         assert!(texto.contains(cabecalho), "falta {cabecalho:?}");
     }
@@ -37,33 +39,49 @@ fn relato_sem_fixme_e_com_as_quatro_partes() {
 }
 
 #[test]
-fn cada_bloco_gerado_esta_presente_e_bem_formado() {
+fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
     let texto = relato();
-    for (id, clientes) in [("parte1", 1), ("parte2", 2), ("fila", 4), ("parte3", 2), ("parte4", 2)]
-    {
+    // (bloco, clientes, tem transcrição, tem linha do tempo, tem respostas)
+    for (id, clientes, transcricao, tempo, respostas) in [
+        ("parte1", 1, true, false, true),
+        ("parte2", 2, true, true, true),
+        ("fila", 4, false, false, true),
+        ("parte3", 2, false, true, true),
+        ("parte4", 2, true, true, true),
+        ("desligamento", 1, true, false, false),
+    ] {
         let b = bloco(&texto, id);
         assert!(
             b.contains("Gerado por `cargo run --bin cenario -- --parte "),
             "{id}: sem o comando"
         );
-        assert_eq!(b.matches("```text\n").count(), 2, "{id}: transcrição e linha do tempo");
-        assert!(
-            b.contains("[servidor]  Servidor Echo escutando em localhost:"),
-            "{id}: sem o banner"
-        );
-        for n in 1..=clientes {
-            assert!(b.contains(&format!("[cliente {n}]")), "{id}: sem o cliente {n}");
+        if transcricao {
             assert!(
-                b.contains(&format!("- Cliente {n}: connect() levou")),
-                "{id}: sem a resposta do cliente {n}"
+                b.contains("[servidor]  Servidor Echo escutando em localhost:"),
+                "{id}: sem o banner"
             );
+            for n in 1..=clientes {
+                assert!(b.contains(&format!("[cliente {n}]")), "{id}: sem o cliente {n}");
+            }
+            let inicio = b.find("```text\n[servidor]").expect("transcrição") + 8;
+            let fim = inicio + b[inicio..].find("```").expect("fim da transcrição");
+            conferir_ordem_causal(&b[inicio..fim]);
         }
-        assert!(b.contains("Linha do tempo (cada coluna ="), "{id}: sem linha do tempo");
-        assert!(b.contains("- Atendimento: "), "{id}: sem a conclusão sobre o atendimento");
+        assert_eq!(b.contains("Linha do tempo (cada coluna ="), tempo, "{id}: linha do tempo");
+        if respostas && id != "fila" {
+            for n in 1..=clientes {
+                assert!(
+                    b.contains(&format!("- Cliente {n}: connect() em ")),
+                    "{id}: sem a resposta do cliente {n}"
+                );
+            }
+            assert!(b.contains("- Atendimento: "), "{id}: sem a conclusão sobre o atendimento");
+        }
     }
     assert!(bloco(&texto, "parte2").contains("Atendimento: serial"));
+    assert!(bloco(&texto, "parte3").contains("Atendimento: sobreposto"));
     assert!(bloco(&texto, "parte4").contains("Atendimento: sobreposto"));
-    let tempos = bloco(&texto, "linhas-do-tempo");
-    assert_eq!(tempos.matches("```mermaid\ngantt\n").count(), 2);
-    assert!(tempos.contains("title parte2") && tempos.contains("title parte4"));
+    assert!(bloco(&texto, "fila").contains("LISTEN"));
+    assert!(!bloco(&texto, "parte4").contains("CLOSE-WAIT"));
+    assert!(bloco(&texto, "desligamento").contains("Servidor encerrado:"));
 }

@@ -221,7 +221,7 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Vec<Stri
         let mut frase = format!("Cliente {}: ", c.numero);
         match c.tempo_de_conexao() {
             Some(t) => {
-                let _ = write!(frase, "connect() levou {}", medida(t));
+                let _ = write!(frase, "connect() em {}", medida(t));
             }
             None => frase.push_str("não conectou"),
         }
@@ -230,7 +230,7 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Vec<Stri
             let (resposta, _) = &c.respostas[0];
             let _ = write!(
                 frase,
-                "; esperou {} pela primeira resposta (enviou em +{} s, recebeu em +{} s)",
+                "; esperou {} pela primeira resposta (de +{} s a +{} s)",
                 medida(espera),
                 segundos(*envio),
                 segundos(*resposta)
@@ -238,10 +238,10 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Vec<Stri
         }
         let _ = write!(
             frase,
-            "; ficou de +{} s a +{} s; {}; saiu com código {}",
+            "; conectado de +{} s a +{} s; {}; código de saída {}",
             segundos(c.inicio),
             segundos(c.saida()),
-            quantidade(c.respostas.len() as u64, "mensagem respondida", "mensagens respondidas"),
+            quantidade(c.respostas.len() as u64, "resposta", "respostas"),
             c.codigo.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
         );
         if let Some(problema) = &c.problema {
@@ -314,10 +314,6 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Vec<Stri
         ),
         None => "Atendimento: um cliente só, nada a sobrepor.".to_string(),
     });
-    linhas.push(format!(
-        "Conexões ativas no servidor ao mesmo tempo (aceitas pelo programa, segundo o log dele): no máximo {}.",
-        analise.servidor.max_ativas
-    ));
     if let Some(codigo) = codigo_do_servidor {
         linhas.push(format!("O servidor terminou sozinho, com código {codigo}."));
     }

@@ -291,18 +291,23 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
 struct Partes {
     transcricao: bool,
     linha_do_tempo: bool,
+    respostas: bool,
+    /// Nas respostas, também a linha de cada cliente (senão, só as gerais).
+    cada_cliente: bool,
 }
 
-const TUDO: Partes = Partes { transcricao: true, linha_do_tempo: true };
-const SO_TRANSCRICAO: Partes = Partes { transcricao: true, linha_do_tempo: false };
-const SO_LINHA_DO_TEMPO: Partes = Partes { transcricao: false, linha_do_tempo: true };
+const TUDO: Partes =
+    Partes { transcricao: true, linha_do_tempo: true, respostas: true, cada_cliente: true };
+const SEM_LINHA_DO_TEMPO: Partes = Partes { linha_do_tempo: false, ..TUDO };
+const SEM_TRANSCRICAO: Partes = Partes { transcricao: false, ..TUDO };
+const SO_TRANSCRICAO: Partes = Partes { linha_do_tempo: false, respostas: false, ..TUDO };
 
 /// Os cenários do relato: identificador do bloco, o cenário e o que o bloco
-/// mostra (as respostas medidas e as fotografias do `ss` sempre entram).
+/// mostra (as fotografias do `ss` sempre entram).
 fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
     let segundos = |s: f64| Foto::Em(Duration::from_secs_f64(s));
     vec![
-        ("parte1", Cenario::da_parte(1), SO_TRANSCRICAO),
+        ("parte1", Cenario::da_parte(1), SEM_LINHA_DO_TEMPO),
         ("parte2", Cenario::da_parte(2), TUDO),
         (
             "fila",
@@ -312,13 +317,13 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
                 fotos: vec![segundos(1.0)],
                 ..Cenario::da_parte(2)
             },
-            SO_LINHA_DO_TEMPO,
+            Partes { linha_do_tempo: false, cada_cliente: false, ..SEM_TRANSCRICAO },
         ),
-        ("parte3", Cenario { atraso: Some(2000), ..Cenario::da_parte(3) }, SO_LINHA_DO_TEMPO),
+        ("parte3", Cenario { atraso: Some(2000), ..Cenario::da_parte(3) }, SEM_TRANSCRICAO),
         ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, TUDO),
         (
             "desligamento",
-            Cenario { meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) },
+            Cenario { clientes: 1, meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) },
             SO_TRANSCRICAO,
         ),
     ]
@@ -335,8 +340,12 @@ fn bloco(cenario: &Cenario, relatorio: &Relatorio, partes: Partes) -> String {
     if partes.linha_do_tempo {
         texto += &format!("```text\n{}```\n\n", relatorio.linha_do_tempo);
     }
-    for linha in &relatorio.respostas {
-        texto += &format!("- {linha}\n");
+    if partes.respostas {
+        for linha in &relatorio.respostas {
+            if partes.cada_cliente || !linha.starts_with("Cliente ") {
+                texto += &format!("- {linha}\n");
+            }
+        }
     }
     texto
 }
