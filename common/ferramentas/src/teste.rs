@@ -551,7 +551,8 @@ pub mod terminal {
 pub fn conferir_ordem_causal(transcricao: &str) {
     use std::collections::HashMap;
     // (quem: None = servidor, Some(k) = cliente k; texto como foi escrito)
-    let linhas: Vec<(Option<usize>, String)> = transcricao
+    type Linha = (Option<usize>, String);
+    let linhas: Vec<Linha> = transcricao
         .lines()
         .filter_map(|l| {
             if let Some(texto) = l.strip_prefix("[servidor]  ") {
@@ -578,7 +579,7 @@ pub fn conferir_ordem_causal(transcricao: &str) {
             linha.to_string()
         }
     };
-    let posicao = |pred: &dyn Fn(&(Option<usize>, String)) -> bool| linhas.iter().position(pred);
+    let posicao = |pred: &dyn Fn(&Linha) -> bool| linhas.iter().position(pred);
     let mut numero_no_servidor = HashMap::new();
     for (i, (quem, texto)) in linhas.iter().enumerate() {
         let Some(k) = quem else { continue };
