@@ -17,6 +17,7 @@
 //! - uma linha do servidor que não é eco começa com `Erro: ` ou `Aviso: ` e
 //!   é seguida do fechamento da conexão.
 
+use std::borrow::Borrow;
 use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
@@ -252,7 +253,7 @@ impl<S: Read + Write> Conexao<S> {
     }
 }
 
-impl Conexao<TcpStream> {
+impl<S: Read + Write + Borrow<TcpStream>> Conexao<S> {
     /// Escreve os ecos preparados e a linha `aviso` (um `Erro: ...` ou
     /// `Aviso: ...`), e fecha a conexão sem perder essa linha.
     ///
@@ -267,8 +268,7 @@ impl Conexao<TcpStream> {
         self.pendente.extend_from_slice(aviso.as_bytes());
         self.pendente.push(b'\n');
         self.enviar_pendentes()?;
-        let socket = self.leitor.fonte_mut();
-        socket.shutdown(Shutdown::Write)?;
+        self.leitor.fonte().borrow().shutdown(Shutdown::Write)?;
         let prazo = Instant::now() + ESPERA_AO_ENCERRAR;
         let mut descartados = 0;
         let mut lixo = [0u8; 8192];
@@ -277,11 +277,16 @@ impl Conexao<TcpStream> {
             if resta.is_zero() {
                 break;
             }
-            socket.set_read_timeout(Some(resta))?;
-            match socket.read(&mut lixo) {
+            self.leitor.fonte().borrow().set_read_timeout(Some(resta))?;
+            match self.leitor.fonte_mut().read(&mut lixo) {
                 Ok(0) => break,
                 Ok(n) => descartados += n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                // Tempo esgotado (de uma leitura com relógio, Parte 4): o
+                // prazo é que decide quando desistir.
+                Err(e) if matches!(
+                    e.kind(),
+                    ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                ) => {}
                 Err(_) => break,
             }
         }

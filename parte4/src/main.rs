@@ -4,6 +4,7 @@
 mod desligamento;
 mod logger;
 mod registro;
+mod relogio;
 mod servidor;
 
 use clap::Parser;

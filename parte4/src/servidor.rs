@@ -17,10 +17,11 @@
 //! - threads com pilha pequena: milhares de clientes parados ocupam menos
 //!   espaço de endereços.
 //!
-//! Como as threads percebem o desligamento e a inatividade: a leitura do
-//! socket tem um tempo limite curto ([`INTERVALO_DE_VERIFICACAO`]); quando ele
-//! passa sem dados, a thread confere a marca de desligamento e há quanto
-//! tempo o cliente está calado, e volta a ler.
+//! Como as threads percebem o desligamento e a inatividade: cada leitura
+//! volta depois de [`INTERVALO_DE_VERIFICACAO`] sem dados (`relogio.rs`: o
+//! tempo limite do socket no Unix, `WSAPoll` no Windows); a thread confere a
+//! marca de desligamento e há quanto tempo o cliente está calado, e volta a
+//! ler.
 //!
 //! Limitação que continua: uma thread por cliente. Dezenas de milhares de
 //! conexões pedem `epoll`/IOCP ou async (ver o relato, conclusões).
@@ -38,6 +39,7 @@
 use crate::desligamento;
 use crate::logger::{self, Log};
 use crate::registro::{Recusa, Registro};
+use crate::relogio::SocketComRelogio;
 use common::erros::descrever;
 use common::protocolo::{
     erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ERRO,
@@ -156,8 +158,8 @@ pub fn servir(escuta: TcpListener, config: Config, desligando: Arc<AtomicBool>) 
 const ESPERA_PELO_LOGGER: Duration = Duration::from_secs(2);
 
 /// A leitura voltou vazia porque passou o [`INTERVALO_DE_VERIFICACAO`]: não é
-/// erro, é a hora de conferir desligamento e inatividade. (Unix devolve
-/// `WouldBlock`; Windows, `TimedOut`.)
+/// erro, é a hora de conferir desligamento e inatividade. (O tempo limite do
+/// socket dá `WouldBlock` no Unix; o relógio do Windows dá `TimedOut`.)
 fn passou_o_intervalo(e: &io::Error) -> bool {
     matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
@@ -172,14 +174,18 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
         Err(recusa) => return recusar(socket, cliente, recusa, estado),
     };
     log.linha(format!("{cliente} Conectado (conexões ativas: {ativas})"));
-    // NOVO: tempos limite de leitura (relógio de verificação) e de escrita.
+    // NOVO: tempo limite de escrita e relógio de leitura.
     let intervalo = INTERVALO_DE_VERIFICACAO.min(config.tempo_ocioso);
-    if let Err(e) =
-        socket.set_read_timeout(Some(intervalo)).and(socket.set_write_timeout(Some(ESCRITA_MAXIMA)))
+    let socket = match socket
+        .set_write_timeout(Some(ESCRITA_MAXIMA))
+        .and_then(|()| SocketComRelogio::novo(socket, intervalo))
     {
-        log.linha(format!("{cliente} Conexão com o cliente falhou: {}", descrever(&e)));
-        return;
-    }
+        Ok(socket) => socket,
+        Err(e) => {
+            log.linha(format!("{cliente} Conexão com o cliente falhou: {}", descrever(&e)));
+            return;
+        }
+    };
     let inicio = Instant::now();
     let mut mensagens = 0;
     let mut ultima_mensagem = Instant::now();
