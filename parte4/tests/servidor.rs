@@ -17,7 +17,7 @@ fn log_mostra_duas_conexoes_ativas_ao_mesmo_tempo() {
     b.eco(b"b");
     servidor.esperar_texto("Conectado (conexões ativas: 2)", 1);
     drop(a);
-    servidor.esperar_texto("conexões ativas: 1)", 1);
+    servidor.esperar_texto("; conexões ativas: 1)", 1);
     drop(b);
     servidor.esperar_texto("conexões ativas: 0)", 1);
 }
@@ -36,7 +36,7 @@ fn cliente_acima_do_limite_recebe_erro_e_o_seguinte_entra_quando_alguem_sai() {
     );
     a.eco(b"a continua");
     drop(a);
-    servidor.esperar_texto("conexões ativas: 1)", 1);
+    servidor.esperar_texto("; conexões ativas: 1)", 1);
     Conectado::novo(servidor.porta).eco(b"quarto");
     b.eco(b"b continua");
 }
