@@ -139,7 +139,8 @@ fn ctrl_c_alcanca_tambem_o_cliente_que_nao_para_de_enviar() {
 
 #[test]
 fn quinhentos_clientes_simultaneos_vinte_ecos_cada() {
-    let mut servidor = iniciar_servidor("parte4", &["-q", "--max-clientes", "1000"]);
+    let mut servidor =
+        iniciar_servidor("parte4", &["-q", "--max-clientes", "1000", "--backlog", "1024"]);
     concorrencia::muitos_clientes(servidor.porta, 500, 20);
     provas::continua_atendendo(&mut servidor);
 }

@@ -450,16 +450,20 @@ macro_rules! provas_da_parte3 {
             assert!(servidor.saida().iter().all(|l| !l.contains("Recebido")));
         }
 
+        // Com centenas de connect() ao mesmo tempo, a fila do listen() de 128
+        // transbordaria: no Linux o SYN excedente espera 1 s para voltar, e
+        // no Windows a conexão é recusada. O teste é sobre atender muitos
+        // clientes, não sobre a fila: ela ganha espaço para todos.
         #[test]
         fn quinhentos_clientes_simultaneos_vinte_ecos_cada() {
-            let mut servidor = iniciar_servidor($binario, &[]);
+            let mut servidor = iniciar_servidor($binario, &["--backlog", "1024"]);
             concorrencia::muitos_clientes(servidor.porta, 500, 20);
             provas::continua_atendendo(&mut servidor);
         }
 
         #[test]
         fn mil_clientes_simultaneos_nada_se_perde() {
-            let mut servidor = iniciar_servidor($binario, &[]);
+            let mut servidor = iniciar_servidor($binario, &["--backlog", "1024"]);
             concorrencia::muitos_clientes(servidor.porta, 1000, 3);
             provas::continua_atendendo(&mut servidor);
         }
