@@ -283,10 +283,11 @@ impl<S: Read + Write + Borrow<TcpStream>> Conexao<S> {
                 Ok(n) => descartados += n,
                 // Tempo esgotado (de uma leitura com relógio, Parte 4): o
                 // prazo é que decide quando desistir.
-                Err(e) if matches!(
-                    e.kind(),
-                    ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
-                ) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                    ) => {}
                 Err(_) => break,
             }
         }

@@ -1,8 +1,9 @@
 //! O carimbo de hora dos logs, a partir da Parte 2: `[13:48:04.416]`.
 
 use chrono::{DateTime, Local};
+use std::cell::Cell;
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Um instante, impresso na hora local como `[hh:mm:ss.mmm]`.
 ///
@@ -17,10 +18,52 @@ pub fn agora() -> Carimbo {
     Carimbo(SystemTime::now())
 }
 
+thread_local! {
+    /// O último segundo convertido por esta thread: (segundos desde 1970,
+    /// `hh:mm:ss` na hora local).
+    ///
+    /// Por que existe: converter para a hora local (consultar o fuso) e
+    /// formatar custam bem mais que o resto de uma linha de log, e um servidor
+    /// ocupado imprime milhares de linhas no mesmo segundo. Assim a conversão
+    /// é feita no máximo uma vez por segundo por thread; os milissegundos
+    /// são só acrescentados. Refazer a cada segundo novo basta: o fuso (ou o
+    /// horário de verão) só muda numa virada de segundo.
+    static SEGUNDO_LOCAL: Cell<(u64, [u8; 8])> = const { Cell::new((u64::MAX, [0; 8])) };
+}
+
 impl fmt::Display for Carimbo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let local: DateTime<Local> = self.0.into();
-        write!(f, "[{}]", local.format("%H:%M:%S%.3f"))
+        let Ok(desde_1970) = self.0.duration_since(UNIX_EPOCH) else {
+            // Relógio antes de 1970: raro demais para ter atalho.
+            let local: DateTime<Local> = self.0.into();
+            return write!(f, "[{}]", local.format("%H:%M:%S%.3f"));
+        };
+        let segundo = desde_1970.as_secs();
+        let hms = SEGUNDO_LOCAL.with(|memoria| {
+            let (guardado, hms) = memoria.get();
+            if guardado == segundo {
+                return hms;
+            }
+            let local: DateTime<Local> = (UNIX_EPOCH + Duration::from_secs(segundo)).into();
+            let novo: [u8; 8] = local
+                .format("%H:%M:%S")
+                .to_string()
+                .into_bytes()
+                .try_into()
+                .expect("%H:%M:%S tem sempre 8 bytes");
+            memoria.set((segundo, novo));
+            novo
+        });
+        // `[hh:mm:ss.mmm]` montado num buffer e escrito de uma vez. Os fusos
+        // diferem do UTC em segundos inteiros, então os milissegundos do
+        // instante são os mesmos na hora local.
+        let ms = desde_1970.subsec_millis();
+        let mut linha = *b"[hh:mm:ss.mmm]";
+        linha[1..9].copy_from_slice(&hms);
+        linha[10] = b'0' + (ms / 100) as u8;
+        linha[11] = b'0' + (ms / 10 % 10) as u8;
+        linha[12] = b'0' + (ms % 10) as u8;
+        f.write_str(std::str::from_utf8(&linha).expect("só dígitos e pontuação ASCII"))
     }
 }
 
@@ -47,6 +90,24 @@ mod testes {
         let texto = agora().to_string();
         assert_eq!(texto.len(), "[13:48:04.416]".len(), "{texto}");
         assert!(texto.starts_with('[') && texto.ends_with(']') && texto.as_bytes()[9] == b'.');
+    }
+
+    /// O formato de antes da memória do segundo: o que deve continuar saindo.
+    fn como_o_chrono(t: SystemTime) -> String {
+        let local: DateTime<Local> = t.into();
+        format!("[{}]", local.format("%H:%M:%S%.3f"))
+    }
+
+    #[test]
+    fn memoria_do_segundo_nao_muda_o_que_e_impresso() {
+        let base = SystemTime::now();
+        let depois = |ms| base + Duration::from_millis(ms);
+        // Mesmo segundo (a memória acerta), o próximo, e de volta a um antigo.
+        for ms in [0, 1, 999, 1000, 1001, 0, 59_999, 3_600_000, 86_399_999, 5, 43_200_123] {
+            assert_eq!(Carimbo(depois(ms)).to_string(), como_o_chrono(depois(ms)), "+{ms} ms");
+        }
+        let antes_de_1970 = UNIX_EPOCH - Duration::from_millis(1500);
+        assert_eq!(Carimbo(antes_de_1970).to_string(), como_o_chrono(antes_de_1970));
     }
 
     #[test]

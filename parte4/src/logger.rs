@@ -6,6 +6,10 @@
 //! threads de atendimento só põem a linha numa fila (um canal) e voltam ao
 //! trabalho, e uma única thread, dona do terminal, as escreve na ordem em
 //! que chegaram, em lote (tudo o que estiver na fila vai numa escrita só).
+//!
+//! Cada linha leva a hora do evento, tomada pela thread de atendimento; a
+//! hora em que o logger a escreve não importa. Por isso o logger pode juntar
+//! linhas por um instante ([`PAUSA_PARA_JUNTAR`]) sem falsear nenhuma hora.
 
 use common::tempo::{agora, Carimbo};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};
@@ -18,6 +22,15 @@ use std::time::Duration;
 /// espera uma vaga (nenhuma linha é descartada). Com `-q` as linhas por
 /// mensagem nem são geradas.
 const CAPACIDADE_DA_FILA: usize = 4096;
+
+/// Quanto o logger dorme depois de cada escrita, deixando as linhas se
+/// juntarem na fila. Acordar uma thread custa uma troca de contexto, e cada
+/// escrita num pipe acorda quem o lê: com uma linha por mensagem, acordar a
+/// cada linha custaria mais que escrevê-la. Assim são no máximo umas mil
+/// escritas por segundo, e uma linha espera no máximo isso para aparecer
+/// (a primeira depois de um silêncio sai na hora). Dormindo, o logger não
+/// está esperando no canal, e quem envia não precisa acordá-lo.
+const PAUSA_PARA_JUNTAR: Duration = Duration::from_millis(1);
 
 /// A ponta de envio do log. Cada thread de atendimento usa a do estado
 /// compartilhado; o logger termina quando a última ponta é destruída.
@@ -53,22 +66,52 @@ pub fn iniciar() -> io::Result<(Log, Fim)> {
     let (fila, recebe) = bounded(CAPACIDADE_DA_FILA);
     let (terminou, fim) = bounded::<()>(0);
     thread::Builder::new().name("logger".into()).spawn(move || {
-        escrever(recebe);
+        escrever(recebe, io::stdout().lock());
         drop(terminou);
     })?;
     Ok((Log { fila }, Fim(fim)))
 }
 
-fn escrever(fila: Receiver<(Carimbo, String)>) {
-    let mut saida = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+/// O laço do logger: escreve em `destino` (a saída padrão) até a última
+/// ponta de envio sumir.
+fn escrever(fila: Receiver<(Carimbo, String)>, destino: impl Write) {
+    let mut saida = BufWriter::with_capacity(64 * 1024, destino);
+    // O maior carimbo já impresso.
+    let mut ultimo: Option<Carimbo> = None;
     // `recv` falha quando todas as pontas de envio foram destruídas.
-    while let Ok((carimbo, texto)) = fila.recv() {
-        let _ = writeln!(saida, "{carimbo} {texto}");
+    while let Ok(primeira) = fila.recv() {
         // O que já estiver na fila vai junto, sem esperar.
-        while let Ok((carimbo, texto)) = fila.try_recv() {
+        for (carimbo, texto) in std::iter::once(primeira).chain(fila.try_iter()) {
+            // Duas threads podem enfileirar fora da ordem dos carimbos. Imprimir
+            // max(carimbo, último) mantém a causalidade: o carimbo é tomado antes
+            // de a linha entrar na fila e antes de a resposta ser escrita.
+            let carimbo = ultimo.map_or(carimbo, |ultimo| ultimo.max(carimbo));
+            ultimo = Some(carimbo);
             let _ = writeln!(saida, "{carimbo} {texto}");
         }
         // Fila vazia: uma escrita (ou poucas) com tudo o que se juntou.
         let _ = saida.flush();
+        thread::sleep(PAUSA_PARA_JUNTAR);
+    }
+}
+
+#[cfg(test)]
+mod testes {
+    use super::*;
+
+    #[test]
+    fn log_nunca_volta_no_tempo() {
+        let antes = agora();
+        thread::sleep(Duration::from_millis(5)); // carimbos com milissegundos diferentes
+        let depois = agora();
+        let (fila, recebe) = bounded(4);
+        // Enfileiradas fora da ordem dos carimbos, como por duas threads.
+        fila.send((depois, "b".to_string())).expect("o receptor existe");
+        fila.send((antes, "a".to_string())).expect("o receptor existe");
+        drop(fila);
+        let mut saida = Vec::new();
+        escrever(recebe, &mut saida);
+        let texto = String::from_utf8(saida).expect("o log é UTF-8");
+        assert_eq!(texto, format!("{depois} b\n{depois} a\n"));
     }
 }

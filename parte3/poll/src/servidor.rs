@@ -21,8 +21,12 @@
 //!   limite; acima de [`LIMITE_DE_SAIDA`] o servidor para de ler dele;
 //! - `--atraso`: um `sleep` aqui pararia todos os clientes. O atraso vira um
 //!   relógio: a resposta é agendada e o laço segue atendendo os outros;
-//! - o log: escrever no terminal pode bloquear a thread única; as linhas
-//!   vão para um buffer escrito uma vez por volta do laço.
+//! - o log: escrever no terminal pode bloquear a thread única, e cada
+//!   escrita num pipe acorda quem o lê; as linhas vão para um buffer escrito
+//!   de uma vez, no máximo [`PAUSA_PARA_JUNTAR`] depois da primeira;
+//! - pedir ao kernel só o necessário: interesse em "gravável" só enquanto há
+//!   respostas presas, e nenhuma leitura a mais depois de uma leitura curta
+//!   (cada chamada de sistema poupada é vazão; ver [`Fonte`]).
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte3-poll -- --atraso 2000`.
@@ -55,6 +59,28 @@ const ESCUTA: Token = Token(usize::MAX);
 /// (contrapressão): quem não lê as respostas não faz a memória crescer.
 const LIMITE_DE_SAIDA: usize = 256 * 1024;
 
+/// Quanto uma linha de log espera no buffer, no máximo, antes de ser escrita
+/// com as que vierem depois: umas mil escritas por segundo, no máximo, em vez
+/// de uma por volta do laço (com poucos clientes, quase uma por mensagem).
+const PAUSA_PARA_JUNTAR: Duration = Duration::from_millis(1);
+
+/// Uma leitura curta (menos bytes do que cabiam no buffer) esvaziou o buffer
+/// de recepção do kernel, e o próximo dado que chegar gera um evento novo?
+/// Com epoll (Linux) e kqueue (macOS, BSDs), sim: o mio os usa "por borda"
+/// (edge-triggered), e cada chegada de dados rearma o aviso. No Windows o mio
+/// só volta a avisar depois de uma leitura que deu `WouldBlock`: lá é
+/// preciso ler até ouvi-lo. (O tokio e o nginx fazem a mesma distinção.)
+const LEITURA_CURTA_ESVAZIA: bool = cfg!(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "macos",
+    target_os = "ios",
+    target_os = "freebsd",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "dragonfly",
+));
+
 /// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
 #[derive(Clone, Copy)]
 struct Cliente {
@@ -69,11 +95,49 @@ impl fmt::Display for Cliente {
     }
 }
 
+/// O socket de uma conexão como o leitor de mensagens o vê: lembra se a
+/// última leitura esvaziou o buffer de recepção do kernel.
+///
+/// A decisão de não ler mais fica aqui, e não no laço, porque quem chama
+/// `read` é o `LeitorDeMensagens`: o `BufReader` dele só lê com o buffer
+/// vazio (pedindo o buffer inteiro) e, depois de guardar meia linha, leria
+/// de novo. O `WouldBlock` respondido aqui o faz parar guardando o que já
+/// chegou, como faria o do kernel.
+struct Fonte {
+    socket: TcpStream,
+    /// A última leitura foi curta e nenhum evento chegou desde então: ler de
+    /// novo agora só ouviria `WouldBlock`. Zerada a cada evento do socket.
+    esvaziado: bool,
+    /// O poll já avisou fim do fluxo (FIN) ou erro (RST). Esse aviso não se
+    /// repete, e ele pode vir junto com os últimos dados: depois dele uma
+    /// leitura curta não prova nada, e só a leitura que devolve 0 (ou o
+    /// erro) encerra a conversa. Como o `pending_eof` do nginx.
+    fim_avisado: bool,
+}
+
+impl Read for Fonte {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.esvaziado {
+            // Responde sem chamada de sistema o que o kernel responderia.
+            return Err(ErrorKind::WouldBlock.into());
+        }
+        let n = self.socket.read(buf)?;
+        // Leitura curta: o kernel entregou tudo o que tinha. Uma nova leitura
+        // custaria uma chamada de sistema por mensagem só para ouvir
+        // `WouldBlock`; se chegar mais, o poll avisa (ver LEITURA_CURTA_ESVAZIA).
+        // É o que o nginx faz com epoll.
+        self.esvaziado = LEITURA_CURTA_ESVAZIA && !self.fim_avisado && 0 < n && n < buf.len();
+        Ok(n)
+    }
+}
+
 /// Tudo o que a thread de um cliente guardaria na pilha, agora explícito.
 struct Conexao {
     cliente: Cliente,
     /// O socket, dentro do leitor de mensagens (que o usa sem bloquear).
-    leitor: LeitorDeMensagens<TcpStream>,
+    leitor: LeitorDeMensagens<Fonte>,
+    /// O socket está registrado também para "gravável" (ver `atender`).
+    quer_escrever: bool,
     inicio: Instant,
     mensagens: u64,
     /// Respostas ainda não escritas; `enviados` é quanto delas já foi.
@@ -92,6 +156,10 @@ impl Conexao {
     fn pendente(&self) -> usize {
         self.saida.len() - self.enviados
     }
+
+    fn socket(&mut self) -> &mut TcpStream {
+        &mut self.leitor.fonte_mut().socket
+    }
 }
 
 /// O estado do laço: as conexões e os relógios.
@@ -102,7 +170,7 @@ struct Estado {
     /// próximo primeiro. Entradas de conexões já fechadas são ignoradas.
     relogios: BinaryHeap<Reverse<(Instant, usize)>>,
     atraso: Duration,
-    /// O log, escrito no terminal uma vez por volta do laço.
+    /// O log, escrito no terminal em lotes (ver [`PAUSA_PARA_JUNTAR`]).
     log: BufWriter<io::Stdout>,
     numero: u64,
 }
@@ -128,13 +196,24 @@ fn laco(escuta: std::net::TcpListener, atraso: Duration) -> io::Result<()> {
     estado.poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let _ = writeln!(estado.log, "{} Aguardando conexões...", agora());
     let mut eventos = Events::with_capacity(1024);
+    // Quando escrever o que está no buffer do log (`None`: nada esperando).
+    let mut escrever_log_em: Option<Instant> = None;
     loop {
-        let _ = estado.log.flush();
-        // Dorme até o próximo evento ou o próximo relógio, o que vier antes.
-        let espera = estado
-            .relogios
-            .peek()
-            .map(|Reverse((t, _))| t.saturating_duration_since(Instant::now()));
+        let instante = Instant::now();
+        if estado.log.buffer().is_empty() {
+            escrever_log_em = None;
+        } else if *escrever_log_em.get_or_insert(instante + PAUSA_PARA_JUNTAR) <= instante {
+            let _ = estado.log.flush();
+            escrever_log_em = None;
+        }
+        // Dorme até o próximo evento, o próximo relógio ou a hora de escrever
+        // o log, o que vier antes.
+        let relogio = estado.relogios.peek().map(|Reverse((t, _))| *t);
+        let espera = relogio
+            .into_iter()
+            .chain(escrever_log_em)
+            .min()
+            .map(|t| t.saturating_duration_since(instante));
         if let Err(e) = estado.poll.poll(&mut eventos, espera) {
             if e.kind() == ErrorKind::Interrupted {
                 continue;
@@ -144,7 +223,16 @@ fn laco(escuta: std::net::TcpListener, atraso: Duration) -> io::Result<()> {
         for evento in eventos.iter() {
             match evento.token() {
                 ESCUTA => estado.aceitar(&escuta),
-                Token(chave) => estado.atender(chave),
+                Token(chave) => {
+                    // Um evento novo: pode ter chegado dado depois da última
+                    // leitura curta, então a próxima leitura vai ao kernel.
+                    if let Some(c) = estado.conexoes.get_mut(chave) {
+                        let fonte = c.leitor.fonte_mut();
+                        fonte.esvaziado = false;
+                        fonte.fim_avisado |= evento.is_read_closed() || evento.is_error();
+                    }
+                    estado.atender(chave);
+                }
             }
         }
         estado.disparar_relogios();
@@ -168,11 +256,12 @@ impl Estado {
             self.numero += 1;
             let cliente = Cliente { numero: self.numero, endereco };
             let vaga = self.conexoes.vacant_entry();
-            let registro = self.poll.registry().register(
-                &mut socket,
-                Token(vaga.key()),
-                Interest::READABLE | Interest::WRITABLE,
-            );
+            // Só "legível": quase toda resposta cabe no buffer de envio do
+            // kernel e sai na hora; "gravável" só é pedido quando uma escrita
+            // fica pela metade (ver `atender`). Com os dois, cada resposta
+            // enviada poderia acordar o laço por nada.
+            let registro =
+                self.poll.registry().register(&mut socket, Token(vaga.key()), Interest::READABLE);
             if let Err(e) = registro {
                 let _ = writeln!(
                     self.log,
@@ -186,7 +275,12 @@ impl Estado {
             let _ = writeln!(self.log, "{} {cliente} Conectado", agora());
             vaga.insert(Conexao {
                 cliente,
-                leitor: LeitorDeMensagens::novo(socket),
+                leitor: LeitorDeMensagens::novo(Fonte {
+                    socket,
+                    esvaziado: false,
+                    fim_avisado: false,
+                }),
+                quer_escrever: false,
                 inicio: Instant::now(),
                 mensagens: 0,
                 saida: Vec::new(),
@@ -219,16 +313,35 @@ impl Estado {
                 break;
             }
         }
-        let c = &self.conexoes[chave];
         let terminou = c.desfecho.is_some() && c.pendente() == 0 && c.descartando.is_none();
         if terminou {
             self.fechar(chave);
+            return;
+        }
+        // Escrita pela metade (buffer de envio do kernel cheio): pede o aviso
+        // de "gravável" enquanto sobrar resposta, e o tira quando ela sair.
+        let quer_escrever = c.pendente() > 0;
+        if quer_escrever != c.quer_escrever {
+            let interesse = if quer_escrever {
+                Interest::READABLE | Interest::WRITABLE
+            } else {
+                Interest::READABLE
+            };
+            let registro = self.poll.registry().reregister(c.socket(), Token(chave), interesse);
+            match registro {
+                Ok(()) => c.quer_escrever = quer_escrever,
+                Err(e) => {
+                    let falha = format!("Sem registro no poll(): {}", descrever(&e));
+                    c.desfecho = Some(falha);
+                    self.fechar(chave);
+                }
+            }
         }
     }
 
     fn fechar(&mut self, chave: usize) {
         let mut c = self.conexoes.remove(chave);
-        let _ = self.poll.registry().deregister(c.leitor.fonte_mut());
+        let _ = self.poll.registry().deregister(c.socket());
         let duracao = duracao_legivel(c.inicio.elapsed());
         let desfecho = c.desfecho.take().unwrap_or_default();
         let mensagens = quantidade(c.mensagens, "mensagem", "mensagens");
@@ -271,7 +384,7 @@ fn ler(
     chave: usize,
 ) {
     if let Some((prazo, descartados)) = &mut c.descartando {
-        if descartar(c.leitor.fonte_mut(), descartados, *prazo) {
+        if descartar(&mut c.leitor.fonte_mut().socket, descartados, *prazo) {
             c.descartando = None;
         }
         return;
@@ -330,7 +443,7 @@ fn ler(
 /// "gravável". Depois de um `Erro:` enviado por inteiro, fecha a escrita.
 fn escrever(c: &mut Conexao) -> io::Result<()> {
     while c.pendente() > 0 {
-        match c.leitor.fonte_mut().write(&c.saida[c.enviados..]) {
+        match c.leitor.fonte_mut().socket.write(&c.saida[c.enviados..]) {
             Ok(n) => c.enviados += n,
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -341,7 +454,7 @@ fn escrever(c: &mut Conexao) -> io::Result<()> {
     c.enviados = 0;
     if c.descartando.is_some() {
         // O cliente recebe a linha de erro e depois o fim do fluxo.
-        let _ = c.leitor.fonte_mut().shutdown(Shutdown::Write);
+        let _ = c.socket().shutdown(Shutdown::Write);
     }
     Ok(())
 }

@@ -82,8 +82,11 @@ fn laco(escuta: std::net::TcpListener) -> std::io::Result<()> {
                             inicio += p + 1;
                         }
                         pendente.drain(..inicio);
-                        if n < buf.len() {
-                            break; // leitura curta: nada mais por ora
+                        // Leitura curta: nada mais por ora, a não ser que o
+                        // evento já tenha avisado o fim do fluxo (ele não se
+                        // repete, e só a próxima leitura devolve o 0).
+                        if n < buf.len() && !evento.is_read_closed() {
+                            break;
                         }
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
