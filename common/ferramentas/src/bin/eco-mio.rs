@@ -82,8 +82,12 @@ fn laco(escuta: std::net::TcpListener) -> std::io::Result<()> {
                             inicio += p + 1;
                         }
                         pendente.drain(..inicio);
-                        if n < buf.len() {
-                            break; // leitura curta: nada mais por ora
+                        // Leitura curta: nada mais por ora. O atalho só vale no
+                        // Unix (epoll/kqueue avisam de novo quando chegar mais);
+                        // no Windows o mio só volta a avisar depois de uma
+                        // operação devolver WouldBlock (ver carga/gerador.rs).
+                        if n < buf.len() && cfg!(unix) {
+                            break;
                         }
                     }
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
