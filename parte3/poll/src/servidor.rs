@@ -158,9 +158,20 @@ impl Estado {
             let (mut socket, endereco) = match escuta.accept() {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if perdeu_so_esta_conexao(&e) => {
+                    // O cliente desistiu (RST) antes do accept(): só essa
+                    // conexão se perdeu, e as outras da fila continuam lá.
+                    // Parar aqui seria um erro no Windows: lá o mio só volta a
+                    // avisar sobre o socket de escuta depois de um accept()
+                    // devolver WouldBlock, e o servidor nunca mais aceitaria
+                    // ninguém.
+                    let _ = writeln!(self.log, "{} Erro no accept(): {}", agora(), descrever(&e));
+                    continue;
+                }
                 Err(e) => {
                     // Ex.: limite de arquivos abertos. Não dá para pausar uma
-                    // thread única; a próxima conexão traz um novo evento.
+                    // thread única; no Linux a próxima conexão traz um novo
+                    // evento (no Windows, só um accept() com WouldBlock).
                     let _ = writeln!(self.log, "{} Erro no accept(): {}", agora(), descrever(&e));
                     return;
                 }
@@ -259,6 +270,19 @@ impl Estado {
             self.atender(chave);
         }
     }
+}
+
+/// Um `accept()` que falhou por causa da própria conexão (desfeita antes de
+/// ser aceita), não do servidor: vale tentar o próximo da fila. O Windows
+/// devolve `WSAECONNRESET` nesse caso; o Wine, `WSAENOTCONN`.
+fn perdeu_so_esta_conexao(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionAborted
+            | ErrorKind::ConnectionReset
+            | ErrorKind::NotConnected
+            | ErrorKind::Interrupted
+    )
 }
 
 /// Lê e processa mensagens até o socket não ter mais dados, a conversa

@@ -52,7 +52,27 @@ fn laco(escuta: std::net::TcpListener) -> std::io::Result<()> {
         }
         for evento in eventos.iter() {
             if evento.token() == ESCUTA {
-                while let Ok((mut s, _)) = escuta.accept() {
+                loop {
+                    let mut s = match escuta.accept() {
+                        Ok((s, _)) => s,
+                        // Uma conexão desfeita antes do accept() (no Windows,
+                        // WSAECONNRESET; no Wine, WSAENOTCONN): tenta a próxima.
+                        // Parar aqui deixaria o socket de escuta sem avisos no
+                        // Windows, onde o mio só o vigia de novo depois de um
+                        // WouldBlock.
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                ErrorKind::ConnectionAborted
+                                    | ErrorKind::ConnectionReset
+                                    | ErrorKind::NotConnected
+                                    | ErrorKind::Interrupted
+                            ) =>
+                        {
+                            continue
+                        }
+                        Err(_) => break,
+                    };
                     let _ = s.set_nodelay(true);
                     let chave = conexoes.iter().position(Option::is_none).unwrap_or(conexoes.len());
                     poll.registry().register(&mut s, Token(chave), Interest::READABLE)?;
