@@ -136,8 +136,8 @@ struct Conexao {
     cliente: Cliente,
     /// O socket, dentro do leitor de mensagens (que o usa sem bloquear).
     leitor: LeitorDeMensagens<Fonte>,
-    /// O socket está registrado também para "gravável" (ver `atender`).
-    quer_escrever: bool,
+    /// Os avisos pedidos ao poll para este socket agora (ver `atender`).
+    interesse: Interest,
     inicio: Instant,
     mensagens: u64,
     /// Respostas ainda não escritas; `enviados` é quanto delas já foi.
@@ -246,9 +246,20 @@ impl Estado {
             let (mut socket, endereco) = match escuta.accept() {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if perdeu_so_esta_conexao(&e) => {
+                    // O cliente desistiu (RST) antes do accept(): só essa
+                    // conexão se perdeu, e as outras da fila continuam lá.
+                    // Parar aqui seria um erro no Windows: lá o mio só volta a
+                    // avisar sobre o socket de escuta depois de um accept()
+                    // devolver WouldBlock, e o servidor nunca mais aceitaria
+                    // ninguém.
+                    let _ = writeln!(self.log, "{} Erro no accept(): {}", agora(), descrever(&e));
+                    continue;
+                }
                 Err(e) => {
                     // Ex.: limite de arquivos abertos. Não dá para pausar uma
-                    // thread única; a próxima conexão traz um novo evento.
+                    // thread única; no Linux a próxima conexão traz um novo
+                    // evento (no Windows, só um accept() com WouldBlock).
                     let _ = writeln!(self.log, "{} Erro no accept(): {}", agora(), descrever(&e));
                     return;
                 }
@@ -280,7 +291,7 @@ impl Estado {
                     esvaziado: false,
                     fim_avisado: false,
                 }),
-                quer_escrever: false,
+                interesse: Interest::READABLE,
                 inicio: Instant::now(),
                 mensagens: 0,
                 saida: Vec::new(),
@@ -320,16 +331,19 @@ impl Estado {
         }
         // Escrita pela metade (buffer de envio do kernel cheio): pede o aviso
         // de "gravável" enquanto sobrar resposta, e o tira quando ela sair.
-        let quer_escrever = c.pendente() > 0;
-        if quer_escrever != c.quer_escrever {
-            let interesse = if quer_escrever {
-                Interest::READABLE | Interest::WRITABLE
-            } else {
-                Interest::READABLE
-            };
+        // Na contrapressão, nem "legível": a conexão não vai ler mesmo, e o
+        // aviso só acordaria o laço à toa (no Windows, sem parar).
+        let interesse = if c.pendente() >= LIMITE_DE_SAIDA {
+            Interest::WRITABLE
+        } else if c.pendente() > 0 {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if interesse != c.interesse {
             let registro = self.poll.registry().reregister(c.socket(), Token(chave), interesse);
             match registro {
-                Ok(()) => c.quer_escrever = quer_escrever,
+                Ok(()) => c.interesse = interesse,
                 Err(e) => {
                     let falha = format!("Sem registro no poll(): {}", descrever(&e));
                     c.desfecho = Some(falha);
@@ -372,6 +386,19 @@ impl Estado {
             self.atender(chave);
         }
     }
+}
+
+/// Um `accept()` que falhou por causa da própria conexão (desfeita antes de
+/// ser aceita), não do servidor: vale tentar o próximo da fila. O Windows
+/// devolve `WSAECONNRESET` nesse caso; o Wine, `WSAENOTCONN`.
+fn perdeu_so_esta_conexao(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionAborted
+            | ErrorKind::ConnectionReset
+            | ErrorKind::NotConnected
+            | ErrorKind::Interrupted
+    )
 }
 
 /// Lê e processa mensagens até o socket não ter mais dados, a conversa

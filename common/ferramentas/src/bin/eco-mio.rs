@@ -52,7 +52,27 @@ fn laco(escuta: std::net::TcpListener) -> std::io::Result<()> {
         }
         for evento in eventos.iter() {
             if evento.token() == ESCUTA {
-                while let Ok((mut s, _)) = escuta.accept() {
+                loop {
+                    let mut s = match escuta.accept() {
+                        Ok((s, _)) => s,
+                        // Uma conexão desfeita antes do accept() (no Windows,
+                        // WSAECONNRESET; no Wine, WSAENOTCONN): tenta a próxima.
+                        // Parar aqui deixaria o socket de escuta sem avisos no
+                        // Windows, onde o mio só o vigia de novo depois de um
+                        // WouldBlock.
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                ErrorKind::ConnectionAborted
+                                    | ErrorKind::ConnectionReset
+                                    | ErrorKind::NotConnected
+                                    | ErrorKind::Interrupted
+                            ) =>
+                        {
+                            continue
+                        }
+                        Err(_) => break,
+                    };
                     let _ = s.set_nodelay(true);
                     let chave = conexoes.iter().position(Option::is_none).unwrap_or(conexoes.len());
                     poll.registry().register(&mut s, Token(chave), Interest::READABLE)?;
@@ -82,10 +102,13 @@ fn laco(escuta: std::net::TcpListener) -> std::io::Result<()> {
                             inicio += p + 1;
                         }
                         pendente.drain(..inicio);
-                        // Leitura curta: nada mais por ora, a não ser que o
-                        // evento já tenha avisado o fim do fluxo (ele não se
-                        // repete, e só a próxima leitura devolve o 0).
-                        if n < buf.len() && !evento.is_read_closed() {
+                        // Leitura curta: nada mais por ora. O atalho só vale no
+                        // Unix (epoll/kqueue avisam de novo quando chegar mais;
+                        // no Windows o mio só volta a avisar depois de uma
+                        // operação devolver WouldBlock) e se o evento não
+                        // avisou já o fim do fluxo (ele não se repete, e só a
+                        // próxima leitura devolve o 0).
+                        if n < buf.len() && cfg!(unix) && !evento.is_read_closed() {
                             break;
                         }
                     }

@@ -127,11 +127,16 @@ impl Gerador<'_> {
                 Ok(0) => return Lido::Fim,
                 Ok(n) => {
                     c.entrada.extend_from_slice(&self.buffer[..n]);
-                    // Leitura curta: o buffer do kernel ficou vazio. Não é
-                    // preciso outra leitura só para ouvir `WouldBlock` (uma
-                    // chamada de sistema a mais por mensagem); se chegar mais,
-                    // o poll avisa de novo. É o que o nginx faz com epoll.
-                    if n < self.buffer.len() {
+                    // Leitura curta: o buffer do kernel ficou vazio. No Unix
+                    // não é preciso outra leitura só para ouvir `WouldBlock`
+                    // (uma chamada de sistema a mais por mensagem); se chegar
+                    // mais, o epoll/kqueue avisa de novo. É o que o nginx faz
+                    // com epoll. No Windows não: o mio simula o modo "borda"
+                    // sobre o AFD e só volta a vigiar o socket depois de uma
+                    // operação devolver `WouldBlock` (a documentação do mio
+                    // exige ler até lá); parar antes deixaria a conexão sem
+                    // nenhum aviso novo, para sempre.
+                    if n < self.buffer.len() && cfg!(unix) {
                         return Lido::Dados;
                     }
                 }
