@@ -33,10 +33,11 @@ const CAPACIDADE_DA_FILA: usize = 4096;
 const PAUSA_PARA_JUNTAR: Duration = Duration::from_millis(1);
 
 /// A ponta de envio do log. Cada thread de atendimento usa a do estado
-/// compartilhado; o logger termina quando a última ponta é destruída.
+/// compartilhado; o logger termina com [`Log::encerrar`] (depois do resumo).
 #[derive(Clone)]
 pub struct Log {
-    fila: Sender<(Carimbo, String)>,
+    /// `None` é a última mensagem: ver [`Log::encerrar`].
+    fila: Sender<Option<(Carimbo, String)>>,
 }
 
 impl Log {
@@ -44,7 +45,15 @@ impl Log {
     /// escrita no terminal).
     pub fn linha(&self, texto: String) {
         // Só falha se o logger já terminou (fim do programa): nada a fazer.
-        let _ = self.fila.send((agora(), texto));
+        let _ = self.fila.send(Some((agora(), texto)));
+    }
+
+    /// A última linha já foi enviada (o resumo): o logger escreve o que está
+    /// na fila e termina. O que chegar depois, de uma thread que ficou presa
+    /// e só acordou depois do resumo, é descartado: o resumo já a contou, e a
+    /// sua conexão já tem a linha "Fechada à força".
+    pub fn encerrar(&self) {
+        let _ = self.fila.send(None);
     }
 }
 
@@ -74,14 +83,18 @@ pub fn iniciar() -> io::Result<(Log, Fim)> {
 
 /// O laço do logger: escreve em `destino` (a saída padrão) até a última
 /// ponta de envio sumir.
-fn escrever(fila: Receiver<(Carimbo, String)>, destino: impl Write) {
+fn escrever(fila: Receiver<Option<(Carimbo, String)>>, destino: impl Write) {
     let mut saida = BufWriter::with_capacity(64 * 1024, destino);
     // O maior carimbo já impresso.
     let mut ultimo: Option<Carimbo> = None;
     // `recv` falha quando todas as pontas de envio foram destruídas.
     while let Ok(primeira) = fila.recv() {
         // O que já estiver na fila vai junto, sem esperar.
-        for (carimbo, texto) in std::iter::once(primeira).chain(fila.try_iter()) {
+        for linha in std::iter::once(primeira).chain(fila.try_iter()) {
+            let Some((carimbo, texto)) = linha else {
+                let _ = saida.flush();
+                return; // Log::encerrar
+            };
             // Duas threads podem enfileirar fora da ordem dos carimbos. Imprimir
             // max(carimbo, último) mantém a causalidade: o carimbo é tomado antes
             // de a linha entrar na fila e antes de a resposta ser escrita.
@@ -106,8 +119,8 @@ mod testes {
         let depois = agora();
         let (fila, recebe) = bounded(4);
         // Enfileiradas fora da ordem dos carimbos, como por duas threads.
-        fila.send((depois, "b".to_string())).expect("o receptor existe");
-        fila.send((antes, "a".to_string())).expect("o receptor existe");
+        fila.send(Some((depois, "b".to_string()))).expect("o receptor existe");
+        fila.send(Some((antes, "a".to_string()))).expect("o receptor existe");
         drop(fila);
         let mut saida = Vec::new();
         escrever(recebe, &mut saida);

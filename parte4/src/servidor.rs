@@ -87,7 +87,7 @@ struct Estado {
     config: Config,
     /// Conexões ativas; travas internas (ver `registro.rs`).
     registro: Registro,
-    /// Ponta de envio do log; o logger termina quando a última some.
+    /// Ponta de envio do log (o logger termina com `Log::encerrar`).
     log: Log,
     /// Marcada pelo tratador de Ctrl-C; lida por todas as threads.
     desligando: Arc<AtomicBool>,
@@ -144,17 +144,14 @@ pub fn servir(escuta: TcpListener, config: Config, desligando: Arc<AtomicBool>) 
     }
     drop(escuta); // NOVO: para de aceitar; novos clientes são recusados pelo kernel
     desligamento::encerrar(&estado.registro, &estado.log, inicio);
-    // Solta a nossa referência ao estado (e a ponta do log que ele tem):
-    // com as threads já encerradas, era a última, e o logger termina.
-    drop(estado);
+    // O resumo foi a última linha: o logger escreve a fila e termina.
+    estado.log.encerrar();
     logger.esperar(ESPERA_PELO_LOGGER);
     Ok(())
 }
 
-/// Quanto esperar o logger escrever as últimas linhas e terminar. Se alguma
-/// thread ficou presa (e ainda tem uma ponta do log), o processo sai assim
-/// mesmo: o que já estava na fila foi escrito, porque o logger esvazia a
-/// fila antes de dormir.
+/// Quanto esperar o logger escrever as últimas linhas (com um terminal
+/// travado, o processo sai assim mesmo).
 const ESPERA_PELO_LOGGER: Duration = Duration::from_secs(2);
 
 /// A leitura voltou vazia porque passou o [`INTERVALO_DE_VERIFICACAO`]: não é
@@ -234,11 +231,13 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
-    drop(vaga); // NOVO: libera a vaga antes de contar as ativas
-    let ativas = registro.ativas();
+    // NOVO: a vaga só é devolvida depois desta linha, porque o desligamento
+    // espera as vagas: assim a linha de cada conexão sai antes do resumo.
+    let ativas = registro.ativas().saturating_sub(1); // sem esta
     log.linha(format!(
         "{cliente} {desfecho} (ficou {duracao}, {mensagens}; conexões ativas: {ativas})"
     ));
+    drop(vaga);
 }
 
 /// NOVO: a conexão não foi admitida. O cliente recebe uma linha `Erro:` que
