@@ -9,8 +9,8 @@
 //! - [`relato`]: os blocos gerados do `RELATO.md`;
 //! - [`binarios`]: onde estão os executáveis, e compilá-los quando faltam.
 //!
-//! Os programas: `cenario`, `carga`, `bancada` e os ecos de referência
-//! `eco-mio` e `eco-tokio` (em `src/bin/`).
+//! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `nagle` e os
+//! ecos de referência `eco-mio` e `eco-tokio`.
 
 pub mod binarios;
 pub mod carga;
