@@ -109,8 +109,11 @@ pub fn trechos(cliente: &Cliente) -> Vec<(Estado, Duration, Duration)> {
 fn medida(d: Duration) -> String {
     if d < Duration::from_millis(1) {
         "menos de 1 ms".to_string()
-    } else {
+    } else if d < Duration::from_secs(1) {
         duracao_legivel(d)
+    } else {
+        // Arredondada como os instantes (+0,20 s), para a conta fechar.
+        format!("{} s", segundos(d))
     }
 }
 
@@ -137,7 +140,8 @@ pub fn linha_do_tempo(analise: &Analise) -> String {
     // Régua: uma marca a cada segundo inteiro.
     let mut regua = vec![' '; COLUNAS + 8];
     let mut s = 0;
-    while (s as f64) <= total.as_secs_f64() {
+    // (+1 ms: um fim em 2,9996 s ainda ganha a marca dos 3 s)
+    while (s as f64) <= total.as_secs_f64() + 0.001 {
         let coluna = (s as f64 / passo).round() as usize;
         for (k, c) in format!("{s}s").chars().enumerate() {
             if let Some(lugar) = regua.get_mut(coluna + k) {
@@ -228,13 +232,10 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Vec<Stri
         if let Some(espera) = c.primeira_espera() {
             let (envio, _) = &c.envios[0];
             let (resposta, _) = &c.respostas[0];
-            let _ = write!(
-                frase,
-                "; esperou {} pela primeira resposta (de +{} s a +{} s)",
-                medida(espera),
-                segundos(*envio),
-                segundos(*resposta)
-            );
+            let _ = write!(frase, "; esperou {} pela primeira resposta", medida(espera));
+            if espera >= Duration::from_millis(10) {
+                let _ = write!(frase, " (de +{} s a +{} s)", segundos(*envio), segundos(*resposta));
+            }
         }
         let _ = write!(
             frase,

@@ -33,7 +33,7 @@ pub struct Plano {
     pub servidor: String,
     pub args_servidor: Vec<String>,
     pub clientes: Vec<PlanoCliente>,
-    /// Uma conexão crua, aberta pelo próprio cenário nesse instante, que
+    /// Uma conexão de teste, aberta pelo próprio cenário nesse instante, que
     /// envia meia linha e fecha: um cliente que morre no meio de uma mensagem.
     pub meia_linha: Option<Duration>,
     /// Quando enviar Ctrl-C (SIGINT) ao servidor.
@@ -65,7 +65,7 @@ pub struct Executado {
 pub struct Resultado {
     pub servidor: Executado,
     pub clientes: Vec<Executado>,
-    /// O que o próprio cenário fez (o Ctrl-C, a conexão crua), com a hora,
+    /// O que o próprio cenário fez (o Ctrl-C, a conexão de teste), com a hora,
     /// no mesmo formato das linhas dos processos.
     pub notas: Vec<Linha>,
     /// (quando, o que o `ss` mostrou).
@@ -250,7 +250,7 @@ impl Notas {
     }
 }
 
-/// A conexão crua: conecta, envia meia linha, espera um pouco e fecha, como
+/// A conexão de teste: conecta, envia meia linha, espera um pouco e fecha, como
 /// um cliente que morre no meio de uma mensagem (o kernel fecha os sockets
 /// de um processo que morre).
 fn meia_linha(porta: u16, quando: Instant, parar: &AtomicBool, notas: &Notas) {
@@ -260,21 +260,21 @@ fn meia_linha(porta: u16, quando: Instant, parar: &AtomicBool, notas: &Notas) {
     }
     match std::net::TcpStream::connect(("127.0.0.1", porta)) {
         Ok(mut socket) => {
-            notas.anotar(format!("conexão crua: conectou a 127.0.0.1:{porta}"));
+            notas.anotar(format!("conexão de teste: conectou a 127.0.0.1:{porta}"));
             let _ = socket.write_all(MEIA_LINHA.as_bytes());
-            notas.anotar(format!("conexão crua: enviou {MEIA_LINHA:?} sem o \\n"));
+            notas.anotar(format!("conexão de teste: enviou {MEIA_LINHA:?} sem o \\n"));
             thread::sleep(Duration::from_millis(300));
             drop(socket);
-            notas
-                .anotar("conexão crua: fechou no meio da linha (como um cliente que morre)".into());
+            notas.anotar(
+                "conexão de teste: fechou no meio da linha (como um cliente que morre)".into(),
+            );
         }
-        Err(e) => {
-            notas.anotar(format!("conexão crua: não conectou: {}", common::erros::descrever(&e)))
-        }
+        Err(e) => notas
+            .anotar(format!("conexão de teste: não conectou: {}", common::erros::descrever(&e))),
     }
 }
 
-/// O que a conexão crua envia, sem `\n`.
+/// O que a conexão de teste envia, sem `\n`.
 const MEIA_LINHA: &str = "mensagem sem fim";
 
 /// A thread de um cliente: espera a hora de iniciar, inicia o processo,

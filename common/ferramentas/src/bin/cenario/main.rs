@@ -148,7 +148,7 @@ impl Cenario {
             servidor: self.servidor.clone(),
             args_servidor,
             clientes,
-            // A conexão crua chega depois do último cliente.
+            // A conexão de teste chega depois do último cliente.
             meia_linha: self.meia_linha.then(|| INTERVALO_ENTRE_CLIENTES * self.clientes as u32),
             ctrl_c: self.ctrl_c.map(segundos),
             fotos: self.fotos.clone(),
@@ -300,7 +300,6 @@ const TUDO: Partes =
     Partes { transcricao: true, linha_do_tempo: true, respostas: true, cada_cliente: true };
 const SEM_LINHA_DO_TEMPO: Partes = Partes { linha_do_tempo: false, ..TUDO };
 const SEM_TRANSCRICAO: Partes = Partes { transcricao: false, ..TUDO };
-const SO_TRANSCRICAO: Partes = Partes { linha_do_tempo: false, respostas: false, ..TUDO };
 
 /// Os cenários do relato: identificador do bloco, o cenário e o que o bloco
 /// mostra (as fotografias do `ss` sempre entram).
@@ -317,14 +316,14 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
                 fotos: vec![segundos(1.0)],
                 ..Cenario::da_parte(2)
             },
-            Partes { linha_do_tempo: false, cada_cliente: false, ..SEM_TRANSCRICAO },
+            Partes { cada_cliente: false, ..SEM_TRANSCRICAO },
         ),
         ("parte3", Cenario { atraso: Some(2000), ..Cenario::da_parte(3) }, SEM_TRANSCRICAO),
         ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, TUDO),
         (
             "desligamento",
             Cenario { clientes: 1, meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) },
-            SO_TRANSCRICAO,
+            Partes { linha_do_tempo: false, cada_cliente: false, ..TUDO },
         ),
     ]
 }

@@ -29,7 +29,7 @@ pub enum Origem {
     Servidor,
     /// Número do cliente no cenário, a partir de 1.
     Cliente(usize),
-    /// O próprio cenário (o Ctrl-C que ele enviou, a conexão crua).
+    /// O próprio cenário (o Ctrl-C que ele enviou, a conexão de teste).
     Cenario,
 }
 
