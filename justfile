@@ -66,7 +66,7 @@ relato:
 bench *args:
     cargo run --release --bin bancada -- {{args}}
 
-# Execução completa da bancada, gravada em figuras/ e na tabela do RELATO.md (uns 15 min)
+# Execução completa da bancada, gravada em figuras/ e nas metas do RELATO.md (uns 10 min)
 figuras:
     cargo run --release --bin bancada -- --gravar
 

@@ -45,9 +45,9 @@ fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
     for (id, clientes, transcricao, tempo, respostas) in [
         ("parte1", 1, true, false, true),
         ("parte2", 2, true, true, true),
-        ("fila", 4, false, true, true),
+        ("fila", 4, false, false, true),
         ("parte3", 2, false, true, true),
-        ("parte4", 2, true, true, true),
+        ("parte4", 2, true, false, true),
         ("desligamento", 1, true, false, true),
     ] {
         let b = bloco(&texto, id);
@@ -84,4 +84,17 @@ fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
     assert!(bloco(&texto, "fila").contains("LISTEN"));
     assert!(!bloco(&texto, "parte4").contains("CLOSE-WAIT"));
     assert!(bloco(&texto, "desligamento").contains("Servidor encerrado:"));
+}
+
+#[test]
+fn a_bancada_do_relato_vem_de_uma_execucao_completa() {
+    let texto = relato();
+    let abre = "<!-- bancada:tabela -->";
+    let inicio = texto.find(abre).expect("falta o bloco da bancada") + abre.len();
+    let fim = texto.find("<!-- /bancada:tabela -->").expect("falta o fim do bloco da bancada");
+    let b = &texto[inicio..fim];
+    // Só `--gravar` escreve aqui, e ele recusa uma execução curta.
+    assert!(b.contains("Gerado por `cargo run --release --bin bancada -- --gravar`"), "{b}");
+    assert!(b.contains("### Metas") && b.contains("| meta | medido | ok? |"), "{b}");
+    assert!(b.contains("figuras/bancada.md"), "{b}");
 }

@@ -191,7 +191,7 @@ fn executar(args: Args) -> Result<()> {
             }
         }
     }
-    // Memória e threads com 1.000 clientes parados e 1 ativo: uma vez só
+    // Memória e threads com 1.000 clientes ociosos e 1 ativo: uma vez só
     // (não depende do barulho da máquina como a vazão).
     if !args.fumaca {
         let carga = Carga { clientes: 1, pipeline: 1, ociosos: OCIOSOS };
@@ -227,12 +227,11 @@ fn executar(args: Args) -> Result<()> {
     let arquivo_svg = saida.join("bancada.svg");
     grafico::desenhar(&medidas, &descricao, &arquivo_svg)?;
     if args.gravar {
-        // No relato, sem o título do arquivo próprio (o relato tem os seus).
-        let corpo = texto.split_once('\n').map(|(_, resto)| resto.trim_start()).unwrap_or(&texto);
+        // No relato, só a descrição e as metas; o resto fica em figuras/.
         let relato = PathBuf::from("RELATO.md");
         ferramentas::relato::atualizar(
             &relato,
-            &[("bancada:tabela".to_string(), corpo.to_string())],
+            &[("bancada:tabela".to_string(), tabela::para_o_relato(&texto))],
         )?;
         eprintln!("bancada: tabela atualizada em {}", relato.display());
     }

@@ -220,7 +220,7 @@ pub fn tabela(medidas: &Medidas, d: &Descricao) -> String {
     if medidas.keys().any(|(_, c)| *c == parados) {
         let _ = writeln!(
             md,
-            "\n## Com {} clientes parados e 1 ativo (totais do processo servidor)\n",
+            "\n## Com {} clientes ociosos e 1 ativo (totais do processo servidor)\n",
             inteiro(f64::from(OCIOSOS))
         );
         let _ = writeln!(
@@ -253,6 +253,19 @@ fn formatar_razao(r: Option<(f64, f64, f64)>) -> String {
         }
         None => "não medido".into(),
     }
+}
+
+/// O trecho da tabela que vai ao relato: a descrição da execução e as
+/// metas (uma linha por meta, com a dispersão entre as rodadas). As tabelas
+/// completas ficam em `figuras/bancada.md`, para o apêndice caber no relato.
+pub fn para_o_relato(texto: &str) -> String {
+    let descricao = texto.split("\n\n").nth(1).unwrap_or_default();
+    let metas = texto.split_once("\n## Metas\n").map_or("", |(_, resto)| resto).trim_end();
+    format!(
+        "{descricao}\n\n### Metas\n{metas}\n\nAs tabelas completas (cada servidor com 1, 2, 10, \
+         100 e 1.000 clientes, o custo do log, o pipeline e a memória) estão em \
+         `figuras/bancada.md`.\n"
+    )
 }
 
 /// As metas de desempenho, com a razão medida e se foi atingida.

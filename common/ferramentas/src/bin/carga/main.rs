@@ -57,7 +57,7 @@ struct Args {
     /// Bytes por mensagem, sem o \n (padrão: 32)
     #[arg(long, value_name = "B", default_value_t = 32, hide_default_value = true, value_parser = faixa(24u32, 65_536))]
     tamanho: u32,
-    /// Conexões extras abertas e paradas durante a medição (padrão: 0)
+    /// Conexões extras abertas e ociosas durante a medição (padrão: 0)
     #[arg(long, value_name = "K", default_value_t = 0, hide_default_value = true, value_parser = faixa(0u32, 20_000))]
     ociosos: u32,
     /// Threads do gerador (padrão: 1)

@@ -316,10 +316,10 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
                 fotos: vec![segundos(1.0)],
                 ..Cenario::da_parte(2)
             },
-            Partes { cada_cliente: false, ..SEM_TRANSCRICAO },
+            Partes { linha_do_tempo: false, cada_cliente: false, ..SEM_TRANSCRICAO },
         ),
         ("parte3", Cenario { atraso: Some(2000), ..Cenario::da_parte(3) }, SEM_TRANSCRICAO),
-        ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, TUDO),
+        ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, SEM_LINHA_DO_TEMPO),
         (
             "desligamento",
             Cenario { clientes: 1, meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) },
