@@ -313,6 +313,11 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Vec<Stri
              recebeu resposta enquanto outro continuava conectado (roteiro curto demais para sobrepor).",
             quantidade(max_ativas as u64, "conexão", "conexões")
         ),
+        None if max_ativas > 1 => format!(
+            "Atendimento: um cliente do roteiro; com a conexão de teste, o servidor chegou a \
+             atender {} ao mesmo tempo.",
+            quantidade(max_ativas as u64, "conexão", "conexões")
+        ),
         None => "Atendimento: um cliente só, nada a sobrepor.".to_string(),
     });
     if let Some(codigo) = codigo_do_servidor {

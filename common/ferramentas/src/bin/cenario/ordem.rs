@@ -15,7 +15,10 @@
 //!    milissegundo: o envio de uma mensagem vem antes do `Recebido` dela no
 //!    servidor, que vem antes da resposta no cliente; o `Conectando` do
 //!    cliente vem antes do `Conectado` no servidor; o `sair` do cliente vem
-//!    antes do `Cliente desconectou`.
+//!    antes do `Cliente desconectou`;
+//! 4. no mesmo milissegundo, sem regra que decida, o `Conectando` de um
+//!    cliente vem antes das linhas do servidor que se seguem ao seu começo
+//!    (ver [`posto`]).
 
 use crate::analise::sem_horario;
 use crate::execucao::{Executado, Resultado};
@@ -139,6 +142,12 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
     let notas = Executado { linhas: resultado.notas.clone(), ..resultado.servidor.clone() };
     fluxos.push((Origem::Cenario, itens(&notas, referencia)));
     let antes = dependencias(&fluxos);
+    // O começo do servidor: até o primeiro `Aguardando conexão...`.
+    let inicio_do_servidor = fluxos[0]
+        .1
+        .iter()
+        .position(|l| sem_horario(&l.texto).starts_with("Aguardando conexão"))
+        .unwrap_or(0);
 
     // Junta os fluxos: a cada passo, entre as próximas linhas de cada
     // processo cujas causas já saíram, a de hora menor.
@@ -154,7 +163,11 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
         };
         let chave = |f: usize| {
             let item = &fluxos[f].1[proxima[f]];
-            (item.t, item.chegada)
+            (
+                item.t,
+                posto(fluxos[f].0, proxima[f] <= inicio_do_servidor, &item.texto),
+                item.chegada,
+            )
         };
         let menor = |candidatas: &mut dyn Iterator<Item = usize>| {
             candidatas.min_by(|&a, &b| chave(a).partial_cmp(&chave(b)).expect("horas finitas"))
@@ -169,6 +182,20 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
         proxima[f] += 1;
     }
     saida
+}
+
+/// O desempate entre linhas do mesmo milissegundo: primeiro o começo do
+/// servidor (o banner e o primeiro `Aguardando conexão...`), depois o
+/// `Conectando a` de um cliente, depois o resto. Nenhuma linha do servidor
+/// com hora causa o `Conectando` de um cliente, mas um `Aguardando
+/// conexão...` impresso logo depois de um `accept()` (Partes 3 e 4) é
+/// consequência dele: no mesmo milissegundo, o `Conectando` vem antes.
+fn posto(origem: Origem, comeco_do_servidor: bool, texto: &str) -> u8 {
+    match origem {
+        Origem::Servidor if comeco_do_servidor => 0,
+        Origem::Cliente(_) if sem_horario(texto).starts_with("Conectando a") => 1,
+        _ => 2,
+    }
 }
 
 /// As regras causais do protocolo: para cada linha (fluxo, índice), as
