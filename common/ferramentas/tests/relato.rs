@@ -98,3 +98,14 @@ fn a_bancada_do_relato_vem_de_uma_execucao_completa() {
     assert!(b.contains("### Metas") && b.contains("| meta | medido | ok? |"), "{b}");
     assert!(b.contains("figuras/bancada.md"), "{b}");
 }
+
+#[test]
+fn relato_curto_o_bastante_para_ser_lido() {
+    // O relato propriamente dito (do título às conclusões) e os apêndices.
+    let texto = relato();
+    let (proprio, apendices) = texto.split_once("## Apêndice A").expect("falta o apêndice A");
+    let palavras = |s: &str| s.split_whitespace().count();
+    assert!(palavras(proprio) <= 3500, "relato com {} palavras", palavras(proprio));
+    assert!(palavras(apendices) <= 2500, "apêndices com {} palavras", palavras(apendices));
+    assert!(texto.lines().count() <= 600, "relato com {} linhas", texto.lines().count());
+}
