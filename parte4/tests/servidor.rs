@@ -161,6 +161,12 @@ fn linha_de_100_mb_sem_fim_nao_ocupa_memoria() {
     provas::linha_de_100_mb_nao_ocupa_memoria("parte4", &[]);
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn terminal_travado_nao_faz_a_memoria_crescer() {
+    provas::terminal_travado_nao_faz_a_memoria_crescer("parte4");
+}
+
 #[test]
 fn reset_no_meio_da_linha_nao_derruba_o_servidor() {
     provas::reset_no_meio_da_linha("parte4", &[]);

@@ -251,6 +251,56 @@ pub mod provas {
         }
     }
 
+    /// Um terminal travado (no Windows, basta clicar na janela do console:
+    /// a saída para até soltar): ninguém lê o log do servidor, e um cliente
+    /// envia mensagens sem parar. O log é um recurso compartilhado e
+    /// limitado: quem registra espera, e a memória do servidor não cresce.
+    #[cfg(target_os = "linux")]
+    pub fn terminal_travado_nao_faz_a_memoria_crescer(nome: &str) {
+        let mut filho = Command::new(binario(nome))
+            .args(["--porta", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("iniciar o servidor");
+        // Lê só o banner; depois, a saída do servidor fica sem leitor.
+        let mut saida = BufReader::new(filho.stdout.take().expect("stdout"));
+        let mut banner = String::new();
+        saida.read_line(&mut banner).expect("ler o banner");
+        let porta: u16 =
+            banner.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect(&banner);
+        let pico = || {
+            let status = std::fs::read_to_string(format!("/proc/{}/status", filho.id()))
+                .expect("ler /proc/PID/status");
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .expect("VmHWM")
+        };
+        let mut socket = TcpStream::connect(("127.0.0.1", porta)).expect("conectar");
+        socket.set_write_timeout(Some(Duration::from_millis(200))).expect("prazo de escrita");
+        let mut leitor = socket.try_clone().expect("clonar o socket");
+        // As respostas são lidas e descartadas, para o eco nunca ser o gargalo.
+        let descarte = thread::spawn(move || {
+            let mut lixo = [0u8; 64 * 1024];
+            while matches!(leitor.read(&mut lixo), Ok(n) if n > 0) {}
+        });
+        let lote = "mensagem para um log que ninguém lê\n".repeat(1000);
+        let fim = std::time::Instant::now() + Duration::from_secs(2);
+        while std::time::Instant::now() < fim {
+            // Com o log cheio o servidor para de ler, e a escrita esgota o prazo.
+            let _ = socket.write_all(lote.as_bytes());
+        }
+        let kib = pico();
+        let _ = filho.kill();
+        let _ = filho.wait();
+        drop(socket);
+        let _ = descarte.join();
+        drop(saida);
+        assert!(kib < 64 * 1024, "{nome}: pico de memória de {kib} KiB com o terminal travado");
+    }
+
     /// Um cliente cai (RST) no meio de uma linha; o servidor registra e segue.
     pub fn reset_no_meio_da_linha(nome: &str, args: &[&str]) {
         let mut servidor = iniciar_servidor(nome, args);
@@ -482,6 +532,12 @@ macro_rules! provas_da_parte3 {
         #[test]
         fn linha_de_100_mb_sem_fim_nao_ocupa_memoria() {
             provas::linha_de_100_mb_nao_ocupa_memoria($binario, &[]);
+        }
+
+        #[cfg(target_os = "linux")]
+        #[test]
+        fn terminal_travado_nao_faz_a_memoria_crescer() {
+            provas::terminal_travado_nao_faz_a_memoria_crescer($binario);
         }
 
         #[test]

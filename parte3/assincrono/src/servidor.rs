@@ -17,9 +17,10 @@
 //!   sem E/S (`Enquadrador`) é reaproveitado, com leituras `.await`;
 //! - o log: escrever no terminal bloqueia, e uma escrita por linha (cada
 //!   uma acordando quem lê o pipe) custaria mais que o próprio eco. As
-//!   tarefas só acrescentam a linha a um buffer comum; uma thread fora do
-//!   executor o escreve de uma vez (ver [`registrar`]). Com um terminal
-//!   lento, quem espera é ela, não as tarefas.
+//!   tarefas põem a linha numa fila limitada, e uma thread fora do executor
+//!   a escreve em lotes, como o logger da Parte 4 (ver [`registrar`]). Com
+//!   um terminal lento e a fila cheia, a tarefa espera uma vaga com
+//!   `.await`, sem prender a thread do executor.
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte3-async -- --atraso 2000`.
@@ -32,76 +33,87 @@ use common::protocolo::{
     ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM, TAMANHO_BUFFER,
 };
 use common::rede::silencioso;
-use common::tempo::{agora, duracao_legivel};
+use common::tempo::{agora, duracao_legivel, Carimbo};
 use common::texto::{quantidade, texto_seguro};
 use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::{Mutex, OnceLock, PoisonError};
-use std::thread::{self, Thread};
+use std::sync::OnceLock;
+use std::thread;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 
 /// Pausa depois de um `accept()` que falhou (ex.: limite de arquivos
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
-/// Quanto uma linha de log espera no buffer, no máximo, antes de ser escrita
-/// com as que chegarem nesse meio-tempo: umas mil escritas por segundo, no
-/// máximo, em vez de uma por mensagem.
+/// Quanto o escritor do log dorme depois de cada escrita, deixando as linhas
+/// se juntarem na fila: umas mil escritas por segundo, no máximo, em vez de
+/// uma por mensagem.
 const PAUSA_PARA_JUNTAR: Duration = Duration::from_millis(1);
 
-/// As linhas de log ainda não escritas, de todas as tarefas. A trava só é
-/// segura pelo tempo de acrescentar uma linha (ou de levar o buffer todo),
-/// nunca durante a escrita no terminal.
-static LOG: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// Linhas de log que podem esperar na fila. A fila é limitada para a memória
+/// ser limitada: se o terminal for mais lento que os clientes, a tarefa que
+/// registra espera uma vaga com `.await` (devolvendo a thread ao executor,
+/// que segue atendendo as outras), e nenhuma linha se perde.
+const CAPACIDADE_DO_LOG: usize = 4096;
 
-/// A thread que escreve o log no terminal, criada na primeira linha (`None`
-/// se o sistema não deu uma thread: aí cada linha é escrita na hora).
+/// Uma linha de log: a hora do evento e o texto.
+type Linha = (Carimbo, String);
+
+/// A fila do log, criada na primeira linha junto com a thread que a escreve
+/// (`None` se o sistema não deu uma thread: aí cada linha é escrita na hora).
 ///
-/// Por que uma thread, e não uma tarefa que dorme com `tokio::time::sleep`:
-/// o terminal pode bloquear, e nada no executor deve bloquear; e cada relógio
-/// novo do tokio acorda uma thread do executor. Medido com o `carga` (10
-/// clientes, 2 núcleos), o log custava uns 18% da vazão com a tarefa, e uns
-/// 3% com a thread.
-static ESCRITOR: OnceLock<Option<Thread>> = OnceLock::new();
+/// Por que uma thread, e não uma tarefa: escrever no terminal bloqueia, e
+/// nada no executor deve bloquear. É a forma do logger da Parte 4
+/// (produtor–consumidor com buffer limitado), com a espera por vaga
+/// assíncrona (`tokio::sync::mpsc`) no lugar da bloqueante.
+static LOG: OnceLock<Option<mpsc::Sender<Linha>>> = OnceLock::new();
 
-/// Registra uma linha com a hora de agora. Quem encontra o buffer vazio
-/// acorda o escritor: enquanto ele espera [`PAUSA_PARA_JUNTAR`], as outras
-/// linhas só se juntam ao buffer. A hora é tomada com a trava, então o log
-/// sai em ordem.
+/// Registra uma linha com a hora de agora (a do evento, não a da escrita).
 ///
 /// Num servidor de produção o log teria um desligamento que o esvazia; aqui,
 /// como o processo não tem desligamento gracioso (Ctrl-C o encerra), as
 /// linhas do último milissegundo podem não chegar a sair.
-fn registrar(linha: fmt::Arguments<'_>) {
-    let mut log = LOG.lock().unwrap_or_else(PoisonError::into_inner);
-    let acordar = log.is_empty();
-    let _ = writeln!(log, "{} {linha}", agora());
-    drop(log);
-    if acordar {
-        match ESCRITOR.get_or_init(iniciar_escritor) {
-            Some(escritor) => escritor.unpark(),
-            None => escrever_o_log(),
+async fn registrar(texto: String) {
+    let carimbo = agora();
+    match LOG.get_or_init(iniciar_escritor) {
+        // Só falha se a thread do log morreu: não há mais onde escrever.
+        Some(fila) => {
+            let _ = fila.send((carimbo, texto)).await;
         }
+        None => println!("{carimbo} {texto}"),
     }
 }
 
-/// O escritor dorme (`park`) até uma linha chegar ao buffer vazio, espera
-/// as que vierem logo depois e escreve tudo numa escrita só.
-fn iniciar_escritor() -> Option<Thread> {
-    let criada = thread::Builder::new().name("log".into()).spawn(|| loop {
-        thread::park();
-        thread::sleep(PAUSA_PARA_JUNTAR);
-        escrever_o_log();
+/// O escritor: espera a primeira linha, junta as que já estão na fila,
+/// escreve tudo numa escrita só e dorme [`PAUSA_PARA_JUNTAR`].
+fn iniciar_escritor() -> Option<mpsc::Sender<Linha>> {
+    let (fila, mut recebe) = mpsc::channel::<Linha>(CAPACIDADE_DO_LOG);
+    let criada = thread::Builder::new().name("log".into()).spawn(move || {
+        let mut lote = Vec::with_capacity(64 * 1024);
+        // O maior carimbo já impresso.
+        let mut ultimo: Option<Carimbo> = None;
+        while let Some(primeira) = recebe.blocking_recv() {
+            let mut proxima = Some(primeira);
+            while let Some((carimbo, texto)) = proxima {
+                // Duas tarefas podem enfileirar fora da ordem dos carimbos;
+                // max(carimbo, último) mantém o log sem voltar no tempo.
+                let carimbo = ultimo.map_or(carimbo, |ultimo| ultimo.max(carimbo));
+                ultimo = Some(carimbo);
+                let _ = writeln!(lote, "{carimbo} {texto}");
+                // Um lote de até 64 KiB: sob carga contínua a fila nunca
+                // esvazia, e o lote não pode crescer sem fim.
+                proxima = if lote.len() < 64 * 1024 { recebe.try_recv().ok() } else { None };
+            }
+            let _ = io::stdout().lock().write_all(&lote);
+            lote.clear();
+            thread::sleep(PAUSA_PARA_JUNTAR);
+        }
     });
-    criada.ok().map(|escritor| escritor.thread().clone())
-}
-
-fn escrever_o_log() {
-    let linhas = std::mem::take(&mut *LOG.lock().unwrap_or_else(PoisonError::into_inner));
-    let _ = io::stdout().lock().write_all(&linhas);
+    criada.ok().map(|_| fila)
 }
 
 /// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
@@ -122,11 +134,11 @@ impl fmt::Display for Cliente {
 pub async fn servir(escuta: TcpListener, atraso: Duration) {
     let mut numero = 0;
     loop {
-        registrar(format_args!("Aguardando conexão..."));
+        registrar("Aguardando conexão...".to_string()).await;
         let (socket, endereco) = match escuta.accept().await {
             Ok(par) => par,
             Err(e) => {
-                registrar(format_args!("Erro no accept(): {}", descrever(&e)));
+                registrar(format!("Erro no accept(): {}", descrever(&e))).await;
                 tokio::time::sleep(PAUSA_APOS_ERRO_NO_ACCEPT).await;
                 continue;
             }
@@ -144,7 +156,7 @@ async fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) 
     // O nome do cliente nos logs, formatado uma vez: formatar o endereço a
     // cada linha custaria mais que todo o resto da linha.
     let cliente = cliente.to_string();
-    registrar(format_args!("{cliente} Conectado"));
+    registrar(format!("{cliente} Conectado")).await;
     let inicio = Instant::now();
     let mut mensagens = 0;
     let _ = socket.set_nodelay(true);
@@ -155,7 +167,7 @@ async fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) 
         match conexao.enviar_e_receber().await {
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
-                    registrar(format_args!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
+                    registrar(format!("{cliente} Recebido: {}", texto_seguro(&mensagem))).await;
                 }
                 mensagens += 1;
                 if !atraso.is_zero() {
@@ -179,7 +191,7 @@ async fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) 
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
-    registrar(format_args!("{cliente} {desfecho} (ficou {duracao}, {mensagens})"));
+    registrar(format!("{cliente} {desfecho} (ficou {duracao}, {mensagens})")).await;
     // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
 }
 
