@@ -2,6 +2,7 @@
 //! admissão, os totais do resumo e os sockets que o desligamento precisa
 //! alcançar.
 
+use crate::logger::Log;
 use crate::servidor::Cliente;
 use std::collections::HashMap;
 use std::io;
@@ -123,6 +124,20 @@ impl Registro {
     /// (conexões admitidas, ecos preparados), terminadas ou não.
     pub fn totais(&self) -> (u64, u64) {
         (self.admitidas.load(Ordering::Relaxed), self.ecos.load(Ordering::Relaxed))
+    }
+}
+
+impl Vaga<'_> {
+    /// Devolve a vaga e registra a última linha da conexão, feita por
+    /// `linha` com quantas conexões ficam ativas, tudo sob a trava do mapa:
+    /// duas saídas ao mesmo tempo não leem a mesma contagem, e a linha entra
+    /// no log antes de a vaga ficar livre (o desligamento espera as vagas;
+    /// assim nenhuma linha sai depois do resumo).
+    pub fn liberar(self, log: &Log, linha: impl FnOnce(usize) -> String) {
+        let mut ativas = self.registro.travar();
+        ativas.remove(&self.numero);
+        log.linha(linha(ativas.len()));
+        // O `Drop` (abaixo) acorda quem espera, já sem a trava.
     }
 }
 

@@ -165,7 +165,8 @@ fn passou_o_intervalo(e: &io::Error) -> bool {
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
 fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
     let Estado { config, registro, log, desligando } = estado;
-    // NOVO: admissão. A vaga é devolvida quando `vaga` sai de escopo.
+    // NOVO: admissão. A vaga é devolvida em `Vaga::liberar`, no fim (ou no
+    // `Drop`, se a thread sair por outro caminho).
     let (vaga, ativas) = match registro.admitir(cliente, &socket) {
         Ok(admitida) => admitida,
         Err(recusa) => return recusar(socket, cliente, recusa, estado),
@@ -231,13 +232,12 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
-    // NOVO: a vaga só é devolvida depois desta linha, porque o desligamento
-    // espera as vagas: assim a linha de cada conexão sai antes do resumo.
-    let ativas = registro.ativas().saturating_sub(1); // sem esta
-    log.linha(format!(
-        "{cliente} {desfecho} (ficou {duracao}, {mensagens}; conexões ativas: {ativas})"
-    ));
-    drop(vaga);
+    // NOVO: a última linha e a devolução da vaga acontecem juntas, sob a
+    // trava do registro (ver `Vaga::liberar`): a contagem é exata mesmo com
+    // saídas simultâneas, e a linha sai antes do resumo do desligamento.
+    vaga.liberar(log, |ativas| {
+        format!("{cliente} {desfecho} (ficou {duracao}, {mensagens}; conexões ativas: {ativas})")
+    });
 }
 
 /// NOVO: a conexão não foi admitida. O cliente recebe uma linha `Erro:` que

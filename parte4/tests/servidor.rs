@@ -23,6 +23,27 @@ fn log_mostra_duas_conexoes_ativas_ao_mesmo_tempo() {
 }
 
 #[test]
+fn saidas_simultaneas_contam_as_conexoes_ativas_sem_repetir() {
+    // Vinte clientes saem juntos: cada linha de desfecho traz uma contagem
+    // diferente, de 19 a 0 (contada sob a trava do registro).
+    let servidor = iniciar_servidor("parte4", &[]);
+    let mut clientes: Vec<Conectado> = (0..20).map(|_| Conectado::novo(servidor.porta)).collect();
+    for c in &mut clientes {
+        c.eco(b"oi");
+    }
+    drop(clientes);
+    servidor.esperar_texto("Cliente desconectou", 20);
+    let mut contagens: Vec<u32> = servidor
+        .saida()
+        .iter()
+        .filter(|l| l.contains("Cliente desconectou"))
+        .filter_map(|l| l.rsplit("conexões ativas: ").next()?.trim_end_matches(')').parse().ok())
+        .collect();
+    contagens.sort_unstable();
+    assert_eq!(contagens, (0..20).collect::<Vec<u32>>(), "{:#?}", servidor.saida());
+}
+
+#[test]
 fn cliente_acima_do_limite_recebe_erro_e_o_seguinte_entra_quando_alguem_sai() {
     let servidor = iniciar_servidor("parte4", &["--max-clientes", "2"]);
     let mut a = Conectado::novo(servidor.porta);
