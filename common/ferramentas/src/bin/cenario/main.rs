@@ -265,7 +265,10 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     println!("   rodando... (o cliente 1 fica cerca de 3 s)");
     let relatorio = rodar(&cenario, parar)?;
     println!();
-    println!("== Transcrição (todos os processos, em ordem causal: ver ordem.rs)");
+    println!(
+        "== Transcrição (todos os processos, em ordem causal: ver \
+         common/ferramentas/src/bin/cenario/ordem.rs)"
+    );
     print!("{}", relatorio.transcricao);
     if !relatorio.fotos.is_empty() {
         println!();
