@@ -58,7 +58,7 @@ lint:
 demo n *args:
     @-cargo run --bin cenario -- --parte {{n}} {{args}}
 
-# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas)
+# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e as metas de figuras/bancada.md)
 relato:
     cargo run --bin cenario -- --relato RELATO.md
 

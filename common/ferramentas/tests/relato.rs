@@ -97,6 +97,11 @@ fn a_bancada_do_relato_vem_de_uma_execucao_completa() {
     assert!(b.contains("Gerado por `cargo run --release --bin bancada -- --gravar`"), "{b}");
     assert!(b.contains("### Metas") && b.contains("| meta | medido | ok? |"), "{b}");
     assert!(b.contains("figuras/bancada.md"), "{b}");
+    // E é a mesma execução cujas tabelas completas estão em figuras/.
+    let tabela =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../figuras/bancada.md"))
+            .expect("ler figuras/bancada.md");
+    assert_eq!(b.trim_start_matches('\n'), ferramentas::relato::metas_da_bancada(&tabela));
 }
 
 #[test]

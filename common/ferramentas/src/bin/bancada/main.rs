@@ -231,7 +231,7 @@ fn executar(args: Args) -> Result<()> {
         let relato = PathBuf::from("RELATO.md");
         ferramentas::relato::atualizar(
             &relato,
-            &[("bancada:tabela".to_string(), tabela::para_o_relato(&texto))],
+            &[("bancada:tabela".to_string(), ferramentas::relato::metas_da_bancada(&texto))],
         )?;
         eprintln!("bancada: tabela atualizada em {}", relato.display());
     }

@@ -255,19 +255,6 @@ fn formatar_razao(r: Option<(f64, f64, f64)>) -> String {
     }
 }
 
-/// O trecho da tabela que vai ao relato: a descrição da execução e as
-/// metas (uma linha por meta, com a dispersão entre as rodadas). As tabelas
-/// completas ficam em `figuras/bancada.md`, para o apêndice caber no relato.
-pub fn para_o_relato(texto: &str) -> String {
-    let descricao = texto.split("\n\n").nth(1).unwrap_or_default();
-    let metas = texto.split_once("\n## Metas\n").map_or("", |(_, resto)| resto).trim_end();
-    format!(
-        "{descricao}\n\n### Metas\n{metas}\n\nAs tabelas completas (cada servidor com 1, 2, 10, \
-         100 e 1.000 clientes, o custo do log, o pipeline e a memória) estão em \
-         `figuras/bancada.md`.\n"
-    )
-}
-
 /// As metas de desempenho, com a razão medida e se foi atingida.
 fn metas(medidas: &Medidas) -> String {
     let mut md = String::from("\n## Metas\n\n| meta | medido | ok? |\n|---|---|---|\n");

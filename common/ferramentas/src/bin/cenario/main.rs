@@ -8,7 +8,8 @@
 //! de 0,2 em 0,2 s, fazem o mesmo.
 //!
 //! `cenario --relato RELATO.md` refaz os blocos gerados do relato (entre os
-//! marcadores `<!-- cenario:ID -->` e `<!-- /cenario:ID -->`).
+//! marcadores `<!-- cenario:ID -->` e `<!-- /cenario:ID -->`), e o das metas
+//! da bancada a partir de `figuras/bancada.md`, a última execução completa.
 
 mod analise;
 mod desenho;
@@ -358,6 +359,19 @@ fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Resul
         eprintln!("cenario: rodando {} ({})...", id, cenario.comando());
         let relatorio = rodar(&cenario, parar)?;
         blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio, partes)));
+    }
+    // As metas da bancada vêm da última execução completa gravada (medir de
+    // novo leva uns 10 min: é o `just figuras`).
+    let tabela = arquivo
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join(ferramentas::relato::TABELA_DA_BANCADA);
+    match std::fs::read_to_string(&tabela) {
+        Ok(texto) => blocos
+            .push(("bancada:tabela".to_string(), ferramentas::relato::metas_da_bancada(&texto))),
+        Err(e) => {
+            eprintln!("cenario: sem {} ({e}): o bloco da bancada fica como está", tabela.display())
+        }
     }
     ferramentas::relato::atualizar(arquivo, &blocos)?;
     eprintln!("cenario: {} atualizado", arquivo.display());
