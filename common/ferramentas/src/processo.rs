@@ -40,6 +40,10 @@ pub enum Saida {
     /// linhas de log; o pipe é esvaziado para ele nunca bloquear, sem
     /// guardar nada.
     Descartar,
+    /// Parar de ler depois do banner, com o pipe ainda aberto: um terminal
+    /// travado (no Windows, basta clicar na janela do console). O que o
+    /// programa escrever depois fica no pipe até ele encher.
+    Travada,
 }
 
 /// As linhas recebidas até agora, e quem espera por elas.
@@ -55,6 +59,9 @@ struct Coletado {
     linhas: Vec<Linha>,
     /// A leitura terminou (o programa fechou a saída ou morreu).
     fim: bool,
+    /// Com [`Saida::Travada`]: a ponta de leitura do pipe, guardada sem ser
+    /// lida até o `Processo` ser destruído.
+    pipe_sem_leitor: Option<Box<dyn Send>>,
 }
 
 impl Coletor {
@@ -293,11 +300,15 @@ impl Drop for Processo {
 }
 
 /// A thread leitora: separa a saída em linhas e as entrega ao coletor.
-fn coletar(fluxo: impl Read, coletor: &Coletor, saida: Saida) {
+fn coletar(fluxo: impl Read + Send + 'static, coletor: &Coletor, saida: Saida) {
     let mut leitor = BufReader::with_capacity(64 * 1024, fluxo);
     let mut linha = Vec::new();
     let mut viu_o_banner = false;
     loop {
+        if saida == Saida::Travada && viu_o_banner {
+            coletor.travar().pipe_sem_leitor = Some(Box::new(leitor));
+            return;
+        }
         if saida == Saida::Descartar && viu_o_banner {
             // Só esvazia o pipe, sem separar linhas.
             let tamanho = match leitor.fill_buf() {

@@ -257,28 +257,10 @@ pub mod provas {
     /// limitado: quem registra espera, e a memória do servidor não cresce.
     #[cfg(target_os = "linux")]
     pub fn terminal_travado_nao_faz_a_memoria_crescer(nome: &str) {
-        let mut filho = Command::new(binario(nome))
-            .args(["--porta", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("iniciar o servidor");
-        // Lê só o banner; depois, a saída do servidor fica sem leitor.
-        let mut saida = BufReader::new(filho.stdout.take().expect("stdout"));
-        let mut banner = String::new();
-        saida.read_line(&mut banner).expect("ler o banner");
-        let porta: u16 =
-            banner.trim().rsplit(':').next().and_then(|p| p.parse().ok()).expect(&banner);
-        let pico = || {
-            let status = std::fs::read_to_string(format!("/proc/{}/status", filho.id()))
-                .expect("ler /proc/PID/status");
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-                .expect("VmHWM")
-        };
-        let mut socket = TcpStream::connect(("127.0.0.1", porta)).expect("conectar");
+        subir_limite_de_arquivos();
+        let servidor = Processo::servidor(&binario(nome), &[], Saida::Travada)
+            .unwrap_or_else(|e| panic!("{e:#}"));
+        let mut socket = TcpStream::connect(("127.0.0.1", servidor.porta)).expect("conectar");
         socket.set_write_timeout(Some(Duration::from_millis(200))).expect("prazo de escrita");
         let mut leitor = socket.try_clone().expect("clonar o socket");
         // As respostas são lidas e descartadas, para o eco nunca ser o gargalo.
@@ -292,12 +274,9 @@ pub mod provas {
             // Com o log cheio o servidor para de ler, e a escrita esgota o prazo.
             let _ = socket.write_all(lote.as_bytes());
         }
-        let kib = pico();
-        let _ = filho.kill();
-        let _ = filho.wait();
-        drop(socket);
+        let kib = servidor.memoria_pico_kib().expect("VmHWM em /proc");
+        drop(servidor); // mata o servidor: a conexão cai e o descarte termina
         let _ = descarte.join();
-        drop(saida);
         assert!(kib < 64 * 1024, "{nome}: pico de memória de {kib} KiB com o terminal travado");
     }
 
