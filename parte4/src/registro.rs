@@ -136,6 +136,8 @@ impl Vaga<'_> {
     pub fn liberar(self, log: &Log, linha: impl FnOnce(usize) -> String) {
         let mut ativas = self.registro.travar();
         ativas.remove(&self.numero);
+        // Com a fila do log cheia, esperamos aqui o logger, que nunca pega
+        // esta trava: a espera é curta e não há como travar em círculo.
         log.linha(linha(ativas.len()));
         // O `Drop` (abaixo) acorda quem espera, já sem a trava.
     }
