@@ -18,7 +18,7 @@
 use crate::erros::descrever;
 use crate::linha_de_comando::{faixa, ArgsAjuda, MODELO_AJUDA};
 use crate::protocolo::{
-    LeitorDeMensagens, Recebido, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ECO, PREFIXO_ERRO,
+    LeitorDeLinhas, Recebido, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ECO, PREFIXO_ERRO,
 };
 use crate::rede::{host_porta, resolver, PORTA_PADRAO};
 use crate::tempo::{agora, Carimbo};
@@ -280,9 +280,10 @@ fn ler_servidor(socket: TcpStream) -> Receiver<(Carimbo, io::Result<Recebido>)> 
     let (envia, recebe) = bounded(16);
     thread::spawn(move || {
         // Uma resposta tem o prefixo `Echo: ` além da mensagem.
-        let mut leitor = LeitorDeMensagens::com_limite(socket, LIMITE_MENSAGEM + PREFIXO_ECO.len());
+        let mut linhas = LeitorDeLinhas::com_limite(LIMITE_MENSAGEM + PREFIXO_ECO.len());
+        let mut socket = socket;
         loop {
-            let evento = leitor.proxima();
+            let evento = linhas.proxima(&mut socket);
             let ultimo = !matches!(evento, Ok(Recebido::Mensagem(_)));
             if envia.send((agora(), evento)).is_err() || ultimo {
                 return;

@@ -28,3 +28,10 @@ pub fn descrever(e: &io::Error) -> String {
         None => frase.to_string(),
     }
 }
+
+/// O erro de uma chamada de sistema, com o nome dela e a frase em
+/// português: `escuta.listen(1).map_err(falhou("listen()"))?` vira
+/// `listen(): permissão negada (erro do sistema 13)`.
+pub fn falhou(chamada: &'static str) -> impl FnOnce(io::Error) -> anyhow::Error {
+    move |e| anyhow::anyhow!("{chamada}: {}", descrever(&e))
+}

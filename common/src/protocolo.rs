@@ -1,24 +1,23 @@
 //! O protocolo "linha-eco": mensagens delimitadas por `\n` sobre TCP.
 //!
-//! TCP entrega um fluxo de bytes, não mensagens: um `read` pode trazer meia
-//! mensagem, ou três mensagens de uma vez. O cliente Python da disciplina
-//! envia o texto sem terminador e lê a resposta com um único `recv(1024)`;
-//! isso só funciona por sorte, num loopback tranquilo. Aqui cada mensagem
-//! termina em `\n` (um `\r` logo antes dele é descartado, para aceitar
-//! clientes Windows, telnet e `nc -C`), e quem lê junta os pedaços até achar
-//! o terminador.
+//! TCP entrega um fluxo de bytes, não mensagens: uma leitura pode trazer meia
+//! mensagem, ou três mensagens de uma vez. O `servidor.py` da disciplina
+//! trata cada `recv(1024)` como uma mensagem, e o cliente envia o texto sem
+//! terminador; isso só funciona por sorte, num loopback tranquilo. Aqui cada
+//! mensagem termina em `\n` (um `\r` logo antes dele é descartado, para
+//! aceitar clientes Windows, telnet e `nc -C`), e quem lê junta os pedaços
+//! até achar o terminador: é o [`LeitorDeLinhas`].
 //!
 //! Regras (SPEC §2):
 //! - para cada mensagem o servidor envia exatamente uma linha
-//!   `Echo: <mensagem>\n`, na ordem, sem alterar nenhum byte (nem os que não
-//!   são UTF-8 válido);
+//!   `Echo: <mensagem>\n` ([`eco`]), na ordem, sem alterar nenhum byte (nem
+//!   os que não são UTF-8 válido);
 //! - uma mensagem com mais de [`LIMITE_MENSAGEM`] bytes não é guardada
 //!   inteira: o servidor responde [`erro_mensagem_grande`] e fecha;
 //! - uma linha do servidor que não é eco começa com `Erro: ` ou `Aviso: ` e
-//!   é seguida do fechamento da conexão.
+//!   é seguida do fechamento da conexão ([`fechar_com_aviso`]).
 
-use std::borrow::Borrow;
-use std::io::{self, BufRead, BufReader, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -26,10 +25,9 @@ use std::time::{Duration, Instant};
 /// Limita a memória que um cliente pode ocupar no servidor.
 pub const LIMITE_MENSAGEM: usize = 65_536;
 
-/// Tamanho do buffer de leitura de cada conexão. Uma leitura (uma chamada de
-/// sistema) traz até isso do buffer de recepção do kernel; mensagens maiores
-/// são montadas em várias leituras.
-pub const TAMANHO_BUFFER: usize = 16 * 1024;
+/// Quanto uma leitura (uma chamada de sistema) pede ao kernel, no máximo.
+/// Mensagens maiores são montadas em várias leituras.
+pub const TAMANHO_DA_LEITURA: usize = 8 * 1024;
 
 /// Prefixo de toda resposta de eco.
 pub const PREFIXO_ECO: &str = "Echo: ";
@@ -42,12 +40,28 @@ pub fn erro_mensagem_grande() -> String {
     format!("{PREFIXO_ERRO}mensagem maior que {LIMITE_MENSAGEM} bytes")
 }
 
-/// O que [`LeitorDeMensagens::proxima`] encontrou no fluxo.
+/// A resposta a `mensagem`, inteira: `Echo: ` + os mesmos bytes + `\n`.
+pub fn eco(mensagem: &[u8]) -> Vec<u8> {
+    let mut resposta = Vec::with_capacity(PREFIXO_ECO.len() + mensagem.len() + 1);
+    acrescentar_eco(&mut resposta, mensagem);
+    resposta
+}
+
+/// Acrescenta a resposta a `mensagem` ao fim de `saida` (os laços de eventos
+/// juntam várias respostas num buffer de saída).
+pub fn acrescentar_eco(saida: &mut Vec<u8>, mensagem: &[u8]) {
+    saida.extend_from_slice(PREFIXO_ECO.as_bytes());
+    saida.extend_from_slice(mensagem);
+    saida.push(b'\n');
+}
+
+/// O que o leitor encontrou no fluxo.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Recebido {
     /// Uma mensagem completa, já sem `\n` (e sem o `\r` que o precedia).
     Mensagem(Vec<u8>),
-    /// O outro lado fechou a conexão (fim do fluxo) entre duas mensagens.
+    /// O outro lado fechou a conexão (fim do fluxo) entre duas mensagens:
+    /// o `if not dados` do `servidor.py`.
     Fim,
     /// O outro lado fechou no meio de uma linha: estes bytes não tinham `\n`
     /// e foram descartados.
@@ -56,11 +70,84 @@ pub enum Recebido {
     GrandeDemais,
 }
 
+/// Lê mensagens de um socket: o `recv` do `servidor.py`, com as fronteiras
+/// de mensagem que o TCP não tem.
+///
+/// Não é dono do socket: cada chamada de [`LeitorDeLinhas::proxima`] o
+/// recebe emprestado, e quem chamou continua escrevendo nele. Guarda só os
+/// bytes já lidos e ainda não entregues.
+pub struct LeitorDeLinhas {
+    /// `lidos[inicio..fim]`: o que a última leitura trouxe depois do `\n` da
+    /// mensagem entregue (o começo da próxima, ou mensagens inteiras).
+    lidos: Box<[u8]>,
+    inicio: usize,
+    fim: usize,
+    enquadrador: Enquadrador,
+}
+
+impl LeitorDeLinhas {
+    /// Um leitor com o limite do protocolo, [`LIMITE_MENSAGEM`].
+    pub fn novo() -> Self {
+        Self::com_limite(LIMITE_MENSAGEM)
+    }
+
+    /// Um leitor com outro limite (o cliente lê respostas, que têm o
+    /// prefixo `Echo: ` a mais).
+    pub fn com_limite(limite: usize) -> Self {
+        let lidos = vec![0; TAMANHO_DA_LEITURA].into_boxed_slice();
+        LeitorDeLinhas { lidos, inicio: 0, fim: 0, enquadrador: Enquadrador::novo(limite) }
+    }
+
+    /// Devolve a próxima mensagem, lendo de `socket` quantas vezes precisar.
+    /// Se a leitura falhar (ou esgotar um tempo limite), o que já chegou fica
+    /// guardado, e a próxima chamada continua de onde esta parou.
+    pub fn proxima(&mut self, socket: &mut impl Read) -> io::Result<Recebido> {
+        loop {
+            // Uma mensagem completa já chegou numa leitura anterior?
+            while self.inicio < self.fim {
+                let pedaco = &self.lidos[self.inicio..self.fim];
+                let (usados, recebido) = self.enquadrador.avancar(pedaco);
+                self.inicio += usados;
+                if let Some(recebido) = recebido {
+                    return Ok(recebido);
+                }
+            }
+            // Não: pede mais bytes ao kernel. O `read` (o `recv` do Python)
+            // devolve o que já chegou, de 1 byte até o tamanho pedido: meia
+            // mensagem, ou três. Por isso tratar cada `recv(1024)` como uma
+            // mensagem, como faz o `servidor.py`, só funciona por sorte.
+            self.fim = match socket.read(&mut self.lidos) {
+                Ok(0) => return Ok(self.enquadrador.fim()),
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.inicio = 0;
+        }
+    }
+}
+
+impl LeitorDeLinhas {
+    /// Quantos bytes de uma linha ainda sem `\n` estão guardados. Exato
+    /// depois de uma leitura que falhou ou esgotou o tempo (aí tudo o que
+    /// foi lido já passou pelo enquadrador).
+    pub fn meia_linha(&self) -> usize {
+        self.enquadrador.meia_linha()
+    }
+}
+
+impl Default for LeitorDeLinhas {
+    fn default() -> Self {
+        Self::novo()
+    }
+}
+
 /// O núcleo do enquadramento, sem nenhuma E/S: recebe os bytes que já
 /// chegaram e diz quanto consumiu e se uma mensagem ficou completa.
 ///
-/// Separado da leitura para servir aos três modelos de concorrência da
-/// Parte 3 (leitura bloqueante, `poll` e async) com as mesmas regras.
+/// Separado da leitura para servir a todos os modelos da Parte 3 (leitura
+/// bloqueante, `poll` e async) com as mesmas regras. Só guarda memória
+/// enquanto há uma linha pela metade; sem ela, não ocupa nada.
 pub struct Enquadrador {
     /// A mensagem em montagem, quando ela chega em mais de uma leitura.
     linha: Vec<u8>,
@@ -100,6 +187,11 @@ impl Enquadrador {
         }
     }
 
+    /// Quantos bytes de uma linha sem `\n` estão guardados.
+    pub fn meia_linha(&self) -> usize {
+        self.linha.len()
+    }
+
     /// O fluxo terminou: `Fim`, ou `Incompleta` se havia meia linha.
     pub fn fim(&mut self) -> Recebido {
         match std::mem::take(&mut self.linha).len() {
@@ -109,188 +201,63 @@ impl Enquadrador {
     }
 }
 
-/// Separa um fluxo de bytes em mensagens terminadas por `\n`.
-///
-/// Guarda no máximo [`TAMANHO_BUFFER`] + limite + 1 bytes, por maior que
-/// seja a linha que o outro lado envie.
-pub struct LeitorDeMensagens<R> {
-    entrada: BufReader<R>,
-    enquadrador: Enquadrador,
-}
-
-impl<R: Read> LeitorDeMensagens<R> {
-    /// Um leitor com o limite do protocolo, [`LIMITE_MENSAGEM`].
-    pub fn novo(fonte: R) -> Self {
-        Self::com_limite(fonte, LIMITE_MENSAGEM)
-    }
-
-    /// Um leitor com outro limite (o cliente lê respostas, que têm o
-    /// prefixo `Echo: ` a mais).
-    pub fn com_limite(fonte: R, limite: usize) -> Self {
-        LeitorDeMensagens {
-            entrada: BufReader::with_capacity(TAMANHO_BUFFER, fonte),
-            enquadrador: Enquadrador::novo(limite),
-        }
-    }
-
-    /// Lê até completar a próxima mensagem (ou até o fim do fluxo).
-    ///
-    /// Se a leitura falhar (erro, tempo esgotado ou, num socket não
-    /// bloqueante, `WouldBlock`), o que já chegou fica guardado e uma nova
-    /// chamada continua de onde parou.
-    pub fn proxima(&mut self) -> io::Result<Recebido> {
-        loop {
-            let disponivel = match self.entrada.fill_buf() {
-                Ok(bytes) => bytes,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if disponivel.is_empty() {
-                // Fim do fluxo: o outro lado fechou (ou fez shutdown de escrita).
-                return Ok(self.enquadrador.fim());
-            }
-            let (consumidos, recebido) = self.enquadrador.avancar(disponivel);
-            self.entrada.consume(consumidos);
-            if let Some(recebido) = recebido {
-                return Ok(recebido);
-            }
-        }
-    }
-
-    /// Já há uma mensagem completa no buffer, que [`Self::proxima`] entrega
-    /// sem nenhuma chamada de sistema?
-    pub fn tem_mensagem_pronta(&self) -> bool {
-        memchr::memchr(b'\n', self.entrada.buffer()).is_some()
-    }
-
-    /// A fonte (o socket), para escrever nela ou ajustar opções.
-    /// Ler diretamente dela perderia o que já está no buffer.
-    pub fn fonte(&self) -> &R {
-        self.entrada.get_ref()
-    }
-
-    pub fn fonte_mut(&mut self) -> &mut R {
-        self.entrada.get_mut()
-    }
-}
-
-/// Acrescenta a `saida` a resposta de eco de `mensagem`: `Echo: ` + bytes + `\n`.
-pub fn codificar_eco(saida: &mut Vec<u8>, mensagem: &[u8]) {
-    saida.reserve(PREFIXO_ECO.len() + mensagem.len() + 1);
-    saida.extend_from_slice(PREFIXO_ECO.as_bytes());
-    saida.extend_from_slice(mensagem);
-    saida.push(b'\n');
-}
-
 /// Tempo máximo que o servidor espera, depois de um `Erro:`/`Aviso:`, o
-/// cliente fechar o lado dele (ver [`Conexao::encerrar`]).
+/// cliente fechar o lado dele (ver [`fechar_com_aviso`]).
 pub const ESPERA_AO_ENCERRAR: Duration = Duration::from_secs(2);
 
 /// Quanto o servidor aceita descartar nesse intervalo antes de desistir.
 pub const DESCARTE_MAXIMO: usize = 1024 * 1024;
 
-/// Uma conexão do ponto de vista do servidor: lê mensagens e devolve ecos.
+/// Envia a linha `aviso` (um `Erro: ...` ou `Aviso: ...`) e fecha a conexão
+/// sem perder essa linha.
 ///
-/// O eco de uma mensagem não é escrito na hora: [`Conexao::preparar_eco`]
-/// o guarda, e a escrita (`write` no socket) acontece no começo do próximo
-/// [`Conexao::enviar_e_receber`], logo antes de o servidor voltar a esperar
-/// dados. No vai e volta isso dá uma leitura e uma escrita por mensagem; com
-/// várias mensagens chegando juntas num pacote (pipeline), todos os ecos
-/// saem numa escrita só. Cada eco sai inteiro numa escrita, então nenhum
-/// espera o algoritmo de Nagle.
-pub struct Conexao<S: Read + Write = TcpStream> {
-    leitor: LeitorDeMensagens<S>,
-    /// Ecos preparados que ainda não foram escritos no socket.
-    pendente: Vec<u8>,
+/// Se o servidor fechasse o socket com dados do cliente ainda não lidos no
+/// buffer, o kernel responderia com RST, e o RST pode apagar do lado do
+/// cliente a linha de aviso antes que ele a leia. Por isso: envia a linha,
+/// fecha só o lado de escrita (o cliente recebe a linha e depois o fim do
+/// fluxo) e descarta o que ainda chegar, por no máximo [`ESPERA_AO_ENCERRAR`]
+/// ou [`DESCARTE_MAXIMO`] bytes. É o "fechamento demorado" (lingering close)
+/// dos servidores HTTP. O socket em si é fechado por quem é dono dele.
+pub fn fechar_com_aviso(socket: &TcpStream, aviso: &str) -> io::Result<()> {
+    let mut socket = socket;
+    socket.write_all(format!("{aviso}\n").as_bytes())?;
+    socket.shutdown(Shutdown::Write)?;
+    let prazo = Instant::now() + ESPERA_AO_ENCERRAR;
+    let mut descartados = 0;
+    let mut lixo = [0u8; 8192];
+    while descartados < DESCARTE_MAXIMO {
+        let resta = prazo.saturating_duration_since(Instant::now());
+        if resta.is_zero() {
+            break;
+        }
+        socket.set_read_timeout(Some(resta))?;
+        match socket.read(&mut lixo) {
+            Ok(0) => break,
+            Ok(n) => descartados += n,
+            // Tempo esgotado (ou um sinal): o prazo é que decide quando desistir.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                ) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(())
 }
 
-impl<S: Read + Write> Conexao<S> {
-    pub fn nova(socket: S) -> Self {
-        Conexao { leitor: LeitorDeMensagens::novo(socket), pendente: Vec::new() }
-    }
+/// Quanto tempo uma linha sem `\n` fica parada até o servidor explicar, no
+/// log, o que provavelmente está acontecendo ([`dica_sem_fim_de_linha`]).
+pub const ESPERA_PELA_DICA: Duration = Duration::from_secs(1);
 
-    /// Escreve no socket os ecos preparados e espera a próxima mensagem.
-    ///
-    /// A escrita só acontece quando a leitura vai bloquear (nenhuma outra
-    /// mensagem completa já está no buffer): senão o cliente esperaria para
-    /// sempre pelos ecos, e nós pela próxima mensagem dele.
-    pub fn enviar_e_receber(&mut self) -> io::Result<Recebido> {
-        if !self.leitor.tem_mensagem_pronta() {
-            self.enviar_pendentes()?;
-        }
-        self.leitor.proxima()
-    }
-
-    /// Prepara o eco de `mensagem`, sem escrever: ele sai no próximo
-    /// [`Self::enviar_e_receber`] (ou em [`Conexao::encerrar`]).
-    pub fn preparar_eco(&mut self, mensagem: &[u8]) {
-        codificar_eco(&mut self.pendente, mensagem);
-    }
-
-    /// Escreve de uma vez todos os ecos preparados.
-    fn enviar_pendentes(&mut self) -> io::Result<()> {
-        if !self.pendente.is_empty() {
-            if let Err(e) = self.leitor.fonte_mut().write_all(&self.pendente) {
-                return Err(match e.kind() {
-                    // Com tempo limite de escrita (Parte 4), escrita esgotada
-                    // quer dizer que o cliente não lê as respostas. Vira um
-                    // erro próprio, para não ser confundido com a leitura
-                    // esgotada, que a Parte 4 usa como relógio e não é fatal.
-                    ErrorKind::WouldBlock | ErrorKind::TimedOut => io::Error::other(
-                        "o cliente não está lendo as respostas (tempo de escrita esgotado)",
-                    ),
-                    _ => e,
-                });
-            }
-            self.pendente.clear();
-        }
-        Ok(())
-    }
-
-    /// O socket, para ajustar opções (tempo limite) ou clonar.
-    pub fn socket(&self) -> &S {
-        self.leitor.fonte()
-    }
-}
-
-impl<S: Read + Write + Borrow<TcpStream>> Conexao<S> {
-    /// Escreve os ecos preparados e a linha `aviso` (um `Erro: ...` ou
-    /// `Aviso: ...`), e fecha a conexão sem perder essa linha.
-    ///
-    /// Se o servidor fechasse o socket com dados do cliente ainda não lidos
-    /// no buffer, o kernel responderia com RST, e o RST pode apagar do lado
-    /// do cliente a linha de aviso antes que ele a leia. Por isso: envia a
-    /// linha, fecha só o lado de escrita (o cliente recebe a linha e depois o
-    /// fim do fluxo) e descarta o que ainda chegar, por no máximo
-    /// [`ESPERA_AO_ENCERRAR`] ou [`DESCARTE_MAXIMO`] bytes. É o "fechamento
-    /// demorado" (lingering close) dos servidores HTTP.
-    pub fn encerrar(mut self, aviso: &str) -> io::Result<()> {
-        self.pendente.extend_from_slice(aviso.as_bytes());
-        self.pendente.push(b'\n');
-        self.enviar_pendentes()?;
-        self.leitor.fonte().borrow().shutdown(Shutdown::Write)?;
-        let prazo = Instant::now() + ESPERA_AO_ENCERRAR;
-        let mut descartados = 0;
-        let mut lixo = [0u8; 8192];
-        while descartados < DESCARTE_MAXIMO {
-            let resta = prazo.saturating_duration_since(Instant::now());
-            if resta.is_zero() {
-                break;
-            }
-            self.leitor.fonte().borrow().set_read_timeout(Some(resta))?;
-            match self.leitor.fonte_mut().read(&mut lixo) {
-                Ok(0) => break,
-                Ok(n) => descartados += n,
-                // Tempo esgotado (de uma leitura com relógio, Parte 4): o
-                // prazo é que decide quando desistir.
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
-                    ) => {}
-                Err(_) => break,
-            }
-        }
-        Ok(())
-    }
+/// A linha de log (sem o cliente) para quem enviou `bytes` bytes sem `\n` e
+/// parou: quase sempre o `cliente.py` da disciplina, que envia sem
+/// terminador e fica esperando uma resposta que este protocolo só dá ao fim
+/// da linha. Dita uma vez por conexão; o protocolo não muda.
+pub fn dica_sem_fim_de_linha(bytes: usize) -> String {
+    format!(
+        "Dica: chegaram {bytes} bytes sem fim de linha (\\n) e nada mais em 1 s; a resposta só \
+         sai quando a linha termina. O cliente.py da disciplina envia sem \\n: troque \
+         sendall(mensagem.encode()) por sendall((mensagem + \"\\n\").encode())"
+    )
 }

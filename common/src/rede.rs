@@ -1,10 +1,10 @@
-//! Endereços, argumentos de linha de comando e o socket de escuta, iguais
-//! em todas as partes.
+//! Endereços e argumentos de linha de comando, iguais em todas as partes: o
+//! que cada servidor usa em volta do seu `socket()`, `bind()` e `listen()`
+//! (que ficam no `servidor.rs` de cada parte, à vista).
 
 use crate::erros::descrever;
 use crate::linha_de_comando::faixa;
-use anyhow::{anyhow, Context, Result};
-use socket2::{Domain, Protocol, Socket, Type};
+use anyhow::{anyhow, Result};
 use std::io::{self, ErrorKind};
 use std::net::{IpAddr, SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,8 +33,8 @@ pub struct ArgsServidor {
     pub silencioso: bool,
 }
 
-/// `-q` de quem chamou [`escutar_ou_sair`]: guardado uma vez, na partida,
-/// e só lido depois. `Relaxed` basta: nenhum outro dado depende dele.
+/// O `-q` da linha de comando: guardado uma vez, na partida
+/// ([`definir_silencioso`]), e só lido depois. `Relaxed` basta: nenhum outro dado depende dele.
 static SILENCIOSO: AtomicBool = AtomicBool::new(false);
 
 /// O servidor foi iniciado com `-q`? Então não registra cada mensagem.
@@ -66,41 +66,32 @@ pub fn host_porta(host: &str, porta: u16) -> String {
     }
 }
 
-/// Cria o socket de escuta: `socket()`, `bind()` e `listen(backlog)`.
-///
-/// `backlog` é o tamanho da fila de conexões completas que o kernel guarda
-/// enquanto o programa não chama `accept()`. `TcpListener::bind` da
-/// biblioteca padrão sempre pede 128; para reproduzir o `listen(1)` da
-/// disciplina é preciso o crate socket2, que expõe as chamadas uma a uma.
-pub fn escutar(args: &ArgsServidor, backlog: i32) -> Result<TcpListener> {
+/// O endereço em que o servidor vai escutar: `--host` resolvido (IPv4
+/// primeiro, ver [`resolver`]) com `--porta`. É o `(HOST, PORT)` que o
+/// `servidor.py` passa ao `bind`.
+pub fn endereco_de_escuta(args: &ArgsServidor) -> Result<SocketAddr> {
+    let enderecos = resolver(&args.host, args.porta).map_err(|_| {
+        anyhow!(
+            "bind em {}: não foi possível resolver o nome {:?}",
+            host_porta(&args.host, args.porta),
+            args.host
+        )
+    })?;
+    Ok(enderecos[0])
+}
+
+/// O erro de um `bind()` que falhou, numa linha em português que diz o quê e
+/// por quê: `bind em localhost:5000 (127.0.0.1:5000): a porta 5000 já está
+/// em uso (outro servidor rodando? ...)`.
+pub fn erro_no_bind(e: io::Error, args: &ArgsServidor, endereco: SocketAddr) -> anyhow::Error {
     let onde = host_porta(&args.host, args.porta);
-    let endereco = resolver(&args.host, args.porta)
-        .map_err(|_| anyhow!("não foi possível resolver o nome {:?}", args.host))
-        .with_context(|| format!("bind em {onde}"))?[0];
-    let socket = Socket::new(Domain::for_address(endereco), Type::STREAM, Some(Protocol::TCP))
-        .map_err(|e| anyhow!("socket(): {}", descrever(&e)))?;
-    // No Unix, SO_REUSEADDR deixa reabrir a porta logo após reiniciar o
-    // servidor (sem ele, conexões em TIME_WAIT bloqueiam o bind por até
-    // 1 minuto). No Windows a mesma opção deixaria outro programa roubar a
-    // porta em uso; por isso a biblioteca padrão, e nós, só a usamos no Unix.
-    #[cfg(unix)]
-    socket
-        .set_reuse_address(true)
-        .map_err(|e| anyhow!("setsockopt(SO_REUSEADDR): {}", descrever(&e)))?;
-    socket
-        .bind(&endereco.into())
-        .map_err(|e| anyhow!(motivo_do_bind(&e, args.porta)))
-        .with_context(|| {
-            // Com um nome (localhost), diz também o endereço que ele virou.
-            let ip = endereco.ip().to_string();
-            if args.host.trim_matches(['[', ']']) == ip {
-                format!("bind em {onde}")
-            } else {
-                format!("bind em {onde} ({endereco})")
-            }
-        })?;
-    socket.listen(backlog).map_err(|e| anyhow!("listen(): {}", descrever(&e)))?;
-    Ok(socket.into())
+    // Com um nome (localhost), diz também o endereço que ele virou.
+    let onde = if args.host.trim_matches(['[', ']']) == endereco.ip().to_string() {
+        onde
+    } else {
+        format!("{onde} ({endereco})")
+    };
+    anyhow!("bind em {onde}: {}", motivo_do_bind(&e, args.porta))
 }
 
 fn motivo_do_bind(e: &io::Error, porta: u16) -> String {
@@ -180,19 +171,8 @@ fn enderecos_na_rede(ipv6: bool) -> Vec<IpAddr> {
     enderecos
 }
 
-/// [`escutar`] e [`anunciar`]; se algo falhar, imprime uma linha com o
-/// motivo (`parte1: bind em localhost:5000: a porta 5000 já está em uso...`)
-/// e encerra o processo com código 1. É o começo de todo `main` de servidor.
-/// Guarda também o `-q` de `args` (ver [`silencioso`]).
-pub fn escutar_ou_sair(programa: &str, args: &ArgsServidor, backlog: i32) -> TcpListener {
+/// Guarda o `-q` da linha de comando (ver [`silencioso`]). Chamada uma vez,
+/// no `main`, antes de qualquer linha de log.
+pub fn definir_silencioso(args: &ArgsServidor) {
     SILENCIOSO.store(args.silencioso, Ordering::Relaxed);
-    let resultado =
-        escutar(args, backlog).and_then(|escuta| anunciar(&escuta, args).map(|_| escuta));
-    match resultado {
-        Ok(escuta) => escuta,
-        Err(e) => {
-            eprintln!("{programa}: {e:#}");
-            std::process::exit(1);
-        }
-    }
 }

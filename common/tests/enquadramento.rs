@@ -1,9 +1,9 @@
 //! Propriedades do enquadramento por linhas: o resultado não depende de como
 //! o TCP fatiou o fluxo em leituras.
 
-use common::protocolo::{codificar_eco, Conexao, LeitorDeMensagens, Recebido, LIMITE_MENSAGEM};
+use common::protocolo::{eco, LeitorDeLinhas, Recebido, LIMITE_MENSAGEM};
 use proptest::prelude::*;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 /// Uma fonte que entrega o fluxo em pedaços dos tamanhos dados, como um
 /// socket entrega o que chegou em cada segmento.
@@ -27,10 +27,11 @@ impl Read for Fatiado {
 }
 
 fn ler_tudo(dados: Vec<u8>, cortes: Vec<usize>) -> Vec<Recebido> {
-    let mut leitor = LeitorDeMensagens::novo(Fatiado { dados, posicao: 0, cortes, vez: 0 });
+    let mut fonte = Fatiado { dados, posicao: 0, cortes, vez: 0 };
+    let mut leitor = LeitorDeLinhas::novo();
     let mut saida = Vec::new();
     loop {
-        let evento = leitor.proxima().expect("fonte em memória não falha");
+        let evento = leitor.proxima(&mut fonte).expect("fonte em memória não falha");
         let ultimo = matches!(evento, Recebido::Fim | Recebido::Incompleta(_));
         saida.push(evento);
         if ultimo {
@@ -79,8 +80,7 @@ proptest! {
 
     #[test]
     fn eco_preserva_cada_byte(m in mensagem()) {
-        let mut saida = Vec::new();
-        codificar_eco(&mut saida, &m);
+        let saida = eco(&m);
         prop_assert_eq!(&saida[..6], b"Echo: ");
         prop_assert_eq!(&saida[6..saida.len() - 1], &m[..]);
         prop_assert_eq!(saida.last(), Some(&b'\n'));
@@ -118,40 +118,36 @@ fn um_byte_acima_do_limite_e_recusado() {
 #[test]
 fn linha_enorme_nao_e_guardada_inteira() {
     // 10 MB sem `\n`: o leitor desiste logo depois do limite.
-    let fonte = Fatiado { dados: vec![b'x'; 10_000_000], posicao: 0, cortes: vec![], vez: 0 };
-    let mut leitor = LeitorDeMensagens::novo(fonte);
-    assert_eq!(leitor.proxima().unwrap(), Recebido::GrandeDemais);
-    assert!(leitor.fonte().posicao < 2 * LIMITE_MENSAGEM, "leu {} bytes", leitor.fonte().posicao);
+    let mut fonte = Fatiado { dados: vec![b'x'; 10_000_000], posicao: 0, cortes: vec![], vez: 0 };
+    let mut leitor = LeitorDeLinhas::novo();
+    assert_eq!(leitor.proxima(&mut fonte).unwrap(), Recebido::GrandeDemais);
+    assert!(fonte.posicao < 2 * LIMITE_MENSAGEM, "leu {} bytes", fonte.posicao);
 }
 
-/// Um "socket" em memória: entrada fatiada, saída registrando cada write.
-struct Duplex {
-    entrada: Fatiado,
-    escritas: Vec<Vec<u8>>,
+/// Uma fonte que conta as leituras e, depois dos dados, trava: uma leitura a
+/// mais falharia o teste (como um socket sem dados bloquearia o servidor).
+struct ContaLeituras {
+    dados: Option<Vec<u8>>,
+    leituras: usize,
 }
 
-impl Read for Duplex {
+impl Read for ContaLeituras {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.entrada.read(buf)
-    }
-}
-
-impl Write for Duplex {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.escritas.push(buf.to_vec());
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        self.leituras += 1;
+        let dados = self.dados.take().expect("leu de novo com mensagens já guardadas");
+        buf[..dados.len()].copy_from_slice(&dados);
+        Ok(dados.len())
     }
 }
 
 #[test]
-fn respostas_de_mensagens_em_pipeline_saem_numa_escrita() {
-    let entrada = Fatiado { dados: b"a\nb\nc\nd".to_vec(), posicao: 0, cortes: vec![7], vez: 0 };
-    let mut conexao = Conexao::nova(Duplex { entrada, escritas: vec![] });
-    while let Recebido::Mensagem(m) = conexao.enviar_e_receber().unwrap() {
-        conexao.preparar_eco(&m);
-    }
-    assert_eq!(conexao.socket().escritas, vec![b"Echo: a\nEcho: b\nEcho: c\n".to_vec()]);
+fn mensagens_que_chegam_juntas_sao_entregues_sem_nova_leitura() {
+    // `a\nb\n` numa leitura só: a segunda mensagem sai do que já foi lido,
+    // sem esperar mais nada do socket. A resposta de `a` pode ser escrita
+    // antes de `b` ser processada, e a de `b` não espera uma terceira.
+    let mut fonte = ContaLeituras { dados: Some(b"a\nb\n".to_vec()), leituras: 0 };
+    let mut leitor = LeitorDeLinhas::novo();
+    assert_eq!(leitor.proxima(&mut fonte).unwrap(), Recebido::Mensagem(b"a".to_vec()));
+    assert_eq!(leitor.proxima(&mut fonte).unwrap(), Recebido::Mensagem(b"b".to_vec()));
+    assert_eq!(fonte.leituras, 1);
 }

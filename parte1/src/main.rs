@@ -1,15 +1,11 @@
-//! Parte 1, ponto de entrada: lê a linha de comando, abre o socket de escuta
-//! e entrega-o ao servidor (`servidor.rs`).
+//! Parte 1, ponto de entrada: lê a linha de comando e chama o servidor
+//! (`servidor.rs`), onde está tudo o que o `servidor.py` faz.
 
 mod servidor;
 
 use clap::Parser;
 use common::linha_de_comando::{ler, ArgsAjuda, MODELO_AJUDA};
-use common::rede::{escutar_ou_sair, ArgsServidor};
-
-/// Tamanho da fila de conexões completas que o kernel guarda enquanto o
-/// servidor não chama `accept()`: 1, como o `listen(1)` da disciplina.
-const BACKLOG: i32 = 1;
+use common::rede::{definir_silencioso, ArgsServidor};
 
 /// Servidor Echo iterativo e bloqueante (Parte 1): atende um cliente por vez.
 #[derive(Parser)]
@@ -24,6 +20,10 @@ struct Args {
 
 fn main() {
     let args: Args = ler();
-    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, BACKLOG);
-    servidor::servir(escuta);
+    definir_silencioso(&args.servidor);
+    // Só volta se não conseguiu abrir o socket de escuta (porta em uso...).
+    if let Err(e) = servidor::servir(&args.servidor) {
+        eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
+        std::process::exit(1);
+    }
 }

@@ -36,7 +36,7 @@ fn segundo_cliente_espera_no_servidor_iterativo() {
 
     // O log prova a ordem: o segundo só é aceito depois que o primeiro sai,
     // e nenhuma mensagem se perdeu (4 + 2).
-    servidor.esperar_texto("(ficou", 2);
+    servidor.esperar_texto("(atendido por", 2);
     let log = servidor.saida();
     let posicao = |trecho: &str| log.iter().position(|l| l.contains(trecho)).unwrap();
     assert!(posicao("primeiro 4") < posicao("4 mensagens)"));
@@ -54,7 +54,9 @@ fn horario_em_cada_evento_e_resumo_na_desconexao() {
     assert!(execucao.saida.contains("] Resposta: Echo: oi"), "{}", execucao.saida);
     let linha = servidor.esperar_texto("Cliente desconectou", 1);
     assert!(
-        linha.starts_with('[') && linha.contains("(ficou ") && linha.ends_with(", 1 mensagem)"),
+        linha.starts_with('[')
+            && linha.contains("(atendido por ")
+            && linha.ends_with(", 1 mensagem)"),
         "{linha}"
     );
     for linha in servidor.saida().iter().skip(2).filter(|l| !l.is_empty()) {

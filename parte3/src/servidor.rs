@@ -11,8 +11,10 @@
 //! continua o mesmo código sequencial. O log é o recurso compartilhado entre
 //! as threads: cada `println!` toma a trava interna de `Stdout`, então as
 //! linhas saem inteiras, nunca misturadas, e cada uma diz de qual cliente
-//! fala. A fila do `listen()` passa a 128 por padrão (`main.rs`): com o
-//! `accept()` sempre pronto, ela só absorve rajadas de conexões.
+//! fala. O `Aguardando conexões...` sai uma vez só, antes do laço: o
+//! `accept()` não espera mais ninguém sair. A fila do `listen()` passa a 128
+//! por padrão (`main.rs`): com o `accept()` sempre pronto, ela só absorve
+//! rajadas de conexões.
 //!
 //! Limitações que a Parte 4 resolve: não há limite de clientes (cada um
 //! custa uma thread), um cliente parado ocupa a sua thread para sempre, e
@@ -27,12 +29,17 @@
 //!    sobrepõe. Na Parte 2 a segunda só chegaria depois que o primeiro
 //!    cliente saísse.
 
-use common::erros::descrever;
-use common::protocolo::{erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM};
-use common::rede::silencioso;
+use anyhow::Result;
+use common::erros::{descrever, falhou};
+use common::protocolo::{
+    eco, erro_mensagem_grande, fechar_com_aviso, LeitorDeLinhas, Recebido, LIMITE_MENSAGEM,
+};
+use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::tempo::{agora, duracao_legivel};
 use common::texto::{quantidade, texto_seguro};
+use socket2::{Domain, Socket, Type};
 use std::fmt;
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -55,11 +62,29 @@ impl fmt::Display for Cliente {
     }
 }
 
-/// Aceita clientes para sempre; cada um é atendido na sua thread.
-pub fn servir(escuta: TcpListener, atraso: Duration) {
+/// Abre o socket de escuta e aceita clientes para sempre; cada um é
+/// atendido na sua thread. Só volta (com o erro) se não conseguir abrir o
+/// socket.
+pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
+    let endereco = endereco_de_escuta(args)?;
+    // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
+    // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
+    // três, como o módulo `socket` do Python.
+    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+        .map_err(falhou("socket()"))?;
+    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de ele fechar uma
+    // conexão daria "porta em uso" por até 1 min (TIME_WAIT). No Windows a
+    // opção deixaria outro programa tomar a porta em uso: lá, não.
+    #[cfg(unix)]
+    escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
+    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.listen(backlog).map_err(falhou("listen()"))?;
+    let escuta = TcpListener::from(escuta);
+    anunciar(&escuta, args)?;
+
     let mut numero = 0;
+    println!("{} Aguardando conexões...", agora());
     loop {
-        println!("{} Aguardando conexão...", agora());
         let (socket, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
@@ -84,29 +109,33 @@ pub fn servir(escuta: TcpListener, atraso: Duration) {
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
+fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
     println!("{} {cliente} Conectado", agora());
     let inicio = Instant::now();
     let mut mensagens = 0;
-    let mut conexao = Conexao::nova(socket);
+    // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
+    // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
+    let _ = socket.set_nodelay(true);
+    let mut linhas = LeitorDeLinhas::novo();
     let desfecho = loop {
-        // A escrita (`write`) dos ecos preparados acontece aqui, logo antes
-        // de a leitura (`read`) bloquear esperando a próxima mensagem.
-        match conexao.enviar_e_receber() {
+        match linhas.proxima(&mut socket) {
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
                     println!("{} {cliente} Recebido: {}", agora(), texto_seguro(&mensagem));
                 }
                 mensagens += 1;
                 thread::sleep(atraso);
-                conexao.preparar_eco(&mensagem);
+                let resposta = eco(&mensagem);
+                if let Err(e) = socket.write_all(&resposta) {
+                    break format!("Conexão com o cliente falhou: {}", descrever(&e));
+                }
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
-                break format!("Cliente saiu no meio de uma mensagem ({bytes} bytes descartados)");
+                break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
-                let _ = conexao.encerrar(&erro_mensagem_grande());
+                let _ = fechar_com_aviso(&socket, &erro_mensagem_grande());
                 break format!(
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
@@ -116,6 +145,6 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
-    println!("{} {cliente} {desfecho} (ficou {duracao}, {mensagens})", agora());
-    // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
+    println!("{} {cliente} {desfecho} (atendido por {duracao}, {mensagens})", agora());
+    drop(socket); // close(): aqui, em todos os caminhos, normal ou de erro
 }

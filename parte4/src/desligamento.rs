@@ -64,12 +64,19 @@ fn endereco_para_acordar(local: SocketAddr) -> SocketAddr {
 
 /// Passo 4: espera as threads, fecha o que restar e registra o resumo.
 pub fn encerrar(registro: &Registro, log: &Log, inicio: Instant) {
-    let ativas = quantidade(registro.ativas() as u64, "cliente", "clientes");
-    log.linha(format!("Encerrando: sem novas conexões; avisando {ativas}"));
+    let ativas = registro.ativas();
+    if ativas == 0 {
+        log.linha("Encerrando: sem novas conexões; nenhum cliente conectado".to_string());
+    } else {
+        let ativas = quantidade(ativas as u64, "cliente", "clientes");
+        log.linha(format!("Encerrando: sem novas conexões; avisando {ativas}"));
+    }
     let restantes = registro.esperar_esvaziar(ESPERA_PELAS_THREADS);
     if restantes > 0 {
-        let restantes = quantidade(restantes as u64, "conexão", "conexões");
-        log.linha(format!("{restantes} sem resposta ao aviso: fechando à força"));
+        let abertas =
+            quantidade(restantes as u64, "conexão ainda aberta", "conexões ainda abertas");
+        let prazo = duracao_legivel(ESPERA_PELAS_THREADS);
+        log.linha(format!("{abertas} depois de {prazo}: fechando à força"));
         registro.derrubar_restantes();
         registro.esperar_esvaziar(ESPERA_APOS_DERRUBAR);
         // As threads que nem assim terminaram (ex.: dormindo num --atraso

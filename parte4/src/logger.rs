@@ -9,7 +9,10 @@
 //!
 //! Cada linha leva a hora do evento, tomada pela thread de atendimento; a
 //! hora em que o logger a escreve não importa. Por isso o logger pode juntar
-//! linhas por um instante ([`PAUSA_PARA_JUNTAR`]) sem falsear nenhuma hora.
+//! linhas por um instante ([`PAUSA_PARA_JUNTAR`]) sem atrasar a hora
+//! impressa. Uma exceção, para o log nunca voltar no tempo: uma linha que
+//! entra na fila depois de outra com carimbo mais novo sai com o carimbo
+//! daquela (ver `escrever`); a diferença é de microssegundos.
 
 use common::tempo::{agora, Carimbo};
 use crossbeam_channel::{bounded, Receiver, RecvTimeoutError, Sender};

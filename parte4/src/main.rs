@@ -1,5 +1,5 @@
-//! Parte 4, ponto de entrada: lê a linha de comando, abre o socket de escuta,
-//! instala o tratador de Ctrl-C e entrega tudo ao servidor (`servidor.rs`).
+//! Parte 4, ponto de entrada: lê a linha de comando e chama o servidor
+//! (`servidor.rs`, que diz a ordem de leitura dos outros arquivos).
 
 mod desligamento;
 mod logger;
@@ -9,7 +9,7 @@ mod servidor;
 
 use clap::Parser;
 use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
-use common::rede::{escutar_ou_sair, ArgsServidor};
+use common::rede::{definir_silencioso, ArgsServidor};
 use std::time::Duration;
 
 /// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
@@ -18,7 +18,8 @@ use std::time::Duration;
 const BACKLOG_PADRAO: i32 = 128;
 
 /// Clientes atendidos ao mesmo tempo, no máximo: cada um custa uma thread
-/// (uma pilha, uma entrada na tabela do escalonador) e um descritor.
+/// (uma pilha, uma entrada na tabela do escalonador) e dois descritores de
+/// arquivo (o socket e a cópia que o registro guarda para o desligamento).
 const MAX_CLIENTES_PADRAO: u32 = 256;
 
 /// Segundos sem nenhuma mensagem até o servidor encerrar a conexão: um
@@ -60,21 +61,15 @@ struct Args {
 
 fn main() {
     let args: Args = ler();
-    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, args.backlog);
-    // NOVO: Ctrl-C (e SIGTERM) viram um pedido de desligamento gracioso.
-    let desligando = match desligamento::instalar(&escuta) {
-        Ok(marca) => marca,
-        Err(e) => {
-            eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
-            std::process::exit(1);
-        }
-    };
+    definir_silencioso(&args.servidor);
     let config = servidor::Config {
         atraso: Duration::from_millis(args.atraso),
         max_clientes: args.max_clientes as usize,
         tempo_ocioso: Duration::from_secs(args.tempo_ocioso),
     };
-    if let Err(e) = servidor::servir(escuta, config, desligando) {
+    // Volta depois do desligamento gracioso, ou com o erro se não conseguiu
+    // abrir o socket de escuta (porta em uso...).
+    if let Err(e) = servidor::servir(&args.servidor, args.backlog, config) {
         eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
         std::process::exit(1);
     }

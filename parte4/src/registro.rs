@@ -76,7 +76,7 @@ impl Registro {
         Ok((Vaga { registro: self, numero: cliente.numero }, ativas.len()))
     }
 
-    /// Um eco foi preparado; sai na próxima escrita (para o resumo final).
+    /// Um eco foi escrito no socket (para o resumo final).
     pub fn contar_eco(&self) {
         self.ecos.fetch_add(1, Ordering::Relaxed);
     }
@@ -121,7 +121,7 @@ impl Registro {
         clientes
     }
 
-    /// (conexões admitidas, ecos preparados), terminadas ou não.
+    /// (conexões admitidas, ecos escritos), terminadas ou não.
     pub fn totais(&self) -> (u64, u64) {
         (self.admitidas.load(Ordering::Relaxed), self.ecos.load(Ordering::Relaxed))
     }

@@ -11,7 +11,6 @@
 //! que só observa o socket, e lê só quando há o que ler — como faz o Python,
 //! que implementa os seus tempos limite com `select`/`poll`.
 
-use std::borrow::Borrow;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -29,6 +28,11 @@ impl SocketComRelogio {
         #[cfg(not(windows))]
         socket.set_read_timeout(Some(intervalo))?;
         Ok(SocketComRelogio { socket, intervalo })
+    }
+
+    /// O socket em si, para fechar a conexão com um aviso.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.socket
     }
 }
 
@@ -51,13 +55,6 @@ impl Write for SocketComRelogio {
 
     fn flush(&mut self) -> io::Result<()> {
         self.socket.flush()
-    }
-}
-
-/// Para `Conexao::encerrar`, que fecha o lado de escrita do socket.
-impl Borrow<TcpStream> for SocketComRelogio {
-    fn borrow(&self) -> &TcpStream {
-        &self.socket
     }
 }
 

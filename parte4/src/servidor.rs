@@ -1,30 +1,29 @@
 //! # Parte 4 — o servidor concorrente, pronto para uso
 //!
 //! O servidor da Parte 3 (uma thread por cliente) com o que falta para ele
-//! aguentar o mundo real. Cada acréscimo é uma peça com nome próprio:
-//! - `logger.rs`: uma thread é a única que escreve no terminal; as outras
-//!   lhe mandam as linhas por um canal (a fila da disciplina), em lote;
-//! - `registro.rs`: as conexões ativas (a contagem aparece no log a cada
-//!   entrada e saída) e o limite `--max-clientes`: o cliente N+1 não é
-//!   atendido; a thread criada para ele só lhe envia `Erro: servidor lotado
-//!   ...` e fecha a conexão (em no máximo 2 s, ver `Conexao::encerrar`);
-//! - tempo de inatividade (`--tempo-ocioso`): quem fica calado demais recebe
-//!   `Aviso: conexão encerrada por inatividade`; e tempo limite de escrita:
-//!   um `send()` que fica [`ESCRITA_MAXIMA`] sem nenhum progresso (o cliente
-//!   não lê as respostas) encerra a conexão;
-//! - `desligamento.rs`: Ctrl-C (ou SIGTERM) para de aceitar, avisa cada
-//!   cliente, espera as threads (com prazo) e imprime um resumo;
-//! - threads com pilha pequena: milhares de clientes parados ocupam menos
-//!   espaço de endereços.
+//! aguentar o mundo real. Cada acréscimo é uma peça com nome próprio, marcada
+//! `NOVO (nome da peça)` onde entra neste arquivo. Ordem de leitura:
+//! 1. este arquivo: o laço do `accept()` e o atendimento, como na Parte 3;
+//! 2. `logger.rs` (logger): uma thread é a única que escreve no terminal; as
+//!    outras lhe mandam as linhas por um canal (a fila da disciplina);
+//! 3. `registro.rs` (registro e limite de clientes): as conexões ativas (a
+//!    contagem aparece no log a cada entrada e saída) e o `--max-clientes`:
+//!    o cliente N+1 recebe `Erro: servidor lotado ...` e é desconectado;
+//! 4. `relogio.rs` (relógio de leitura): cada leitura volta depois de
+//!    [`INTERVALO_DE_VERIFICACAO`] sem dados, para a thread conferir o
+//!    desligamento e a inatividade;
+//! 5. `desligamento.rs` (desligamento): Ctrl-C (ou SIGTERM) para de aceitar,
+//!    avisa cada cliente, espera as threads (com prazo) e imprime um resumo.
 //!
-//! Como as threads percebem o desligamento e a inatividade: cada leitura
-//! volta depois de [`INTERVALO_DE_VERIFICACAO`] sem dados (`relogio.rs`: o
-//! tempo limite do socket no Unix, `WSAPoll` no Windows); a thread confere a
-//! marca de desligamento e há quanto tempo o cliente está calado, e volta a
-//! ler.
+//! Neste arquivo entram também: a inatividade (`--tempo-ocioso`: quem fica
+//! calado demais recebe `Aviso: conexão encerrada por inatividade`), o
+//! tempo limite de escrita (um `send()` parado por [`ESCRITA_MAXIMA`], com o
+//! cliente sem ler as respostas, encerra a conexão), a dica para uma linha
+//! sem `\n` (o `cliente.py` da disciplina) e threads com pilha pequena.
 //!
 //! Limitação que continua: uma thread por cliente. Dezenas de milhares de
-//! conexões pedem `epoll`/IOCP ou async (ver o relato, conclusões).
+//! conexões pedem `epoll`/IOCP ou async (ver `parte3/poll` e
+//! `parte3/assincrono`, e o relato).
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte4 -- --atraso 2000 --max-clientes 2`
@@ -40,15 +39,18 @@ use crate::desligamento;
 use crate::logger::{self, Log};
 use crate::registro::{Recusa, Registro};
 use crate::relogio::SocketComRelogio;
-use common::erros::descrever;
+use anyhow::Result;
+use common::erros::{descrever, falhou};
 use common::protocolo::{
-    erro_mensagem_grande, Conexao, Recebido, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ERRO,
+    dica_sem_fim_de_linha, eco, erro_mensagem_grande, fechar_com_aviso, LeitorDeLinhas, Recebido,
+    ESPERA_PELA_DICA, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ERRO,
 };
-use common::rede::silencioso;
+use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::tempo::duracao_legivel;
 use common::texto::{quantidade, texto_seguro};
+use socket2::{Domain, Socket, Type};
 use std::fmt;
-use std::io::{self, ErrorKind};
+use std::io::{self, ErrorKind, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -74,6 +76,10 @@ const INTERVALO_DE_VERIFICACAO: Duration = Duration::from_millis(500);
 /// fica cheio (o cliente não lê) e nada anda por esse tempo, a conexão é
 /// encerrada.
 const ESCRITA_MAXIMA: Duration = Duration::from_secs(10);
+
+/// Quanto esperar o logger escrever as últimas linhas (com um terminal
+/// travado, o processo sai assim mesmo).
+const ESPERA_PELO_LOGGER: Duration = Duration::from_secs(2);
 
 /// As opções da linha de comando que o atendimento usa.
 pub struct Config {
@@ -107,15 +113,34 @@ impl fmt::Display for Cliente {
     }
 }
 
-/// Aceita clientes até o desligamento; cada um é atendido na sua thread.
-pub fn servir(escuta: TcpListener, config: Config, desligando: Arc<AtomicBool>) -> io::Result<()> {
+/// Abre o socket de escuta e aceita clientes até o desligamento; cada um é
+/// atendido na sua thread. Volta com erro se não conseguir abrir o socket.
+pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
+    let endereco = endereco_de_escuta(args)?;
+    // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
+    // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
+    // três, como o módulo `socket` do Python.
+    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+        .map_err(falhou("socket()"))?;
+    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de ele fechar uma
+    // conexão daria "porta em uso" por até 1 min (TIME_WAIT). No Windows a
+    // opção deixaria outro programa tomar a porta em uso: lá, não.
+    #[cfg(unix)]
+    escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
+    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.listen(backlog).map_err(falhou("listen()"))?;
+    let escuta = TcpListener::from(escuta);
+    anunciar(&escuta, args)?;
+    // NOVO (desligamento): Ctrl-C e SIGTERM viram um pedido de desligamento.
+    let desligando = desligamento::instalar(&escuta)?;
+
     let inicio = Instant::now();
-    let (log, logger) = logger::iniciar()?; // NOVO
-    let registro = Registro::novo(config.max_clientes); // NOVO
+    let (log, logger) = logger::iniciar()?; // NOVO (logger)
+    let registro = Registro::novo(config.max_clientes); // NOVO (registro)
     let estado = Arc::new(Estado { config, registro, log, desligando });
     let mut numero = 0;
+    estado.log.linha("Aguardando conexões...".to_string());
     loop {
-        estado.log.linha("Aguardando conexão...".to_string());
         let (socket, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
@@ -124,7 +149,7 @@ pub fn servir(escuta: TcpListener, config: Config, desligando: Arc<AtomicBool>) 
                 continue;
             }
         };
-        // NOVO: o accept() foi acordado pelo tratador de Ctrl-C?
+        // NOVO (desligamento): o accept() foi acordado pelo tratador de Ctrl-C?
         if estado.desligando.load(Ordering::Relaxed) {
             break;
         }
@@ -135,14 +160,16 @@ pub fn servir(escuta: TcpListener, config: Config, desligando: Arc<AtomicBool>) 
         let compartilhado = Arc::clone(&estado);
         let criada = thread::Builder::new()
             .name(format!("cliente {numero}"))
-            .stack_size(PILHA_DA_THREAD) // NOVO
+            .stack_size(PILHA_DA_THREAD) // NOVO (pilha pequena)
             .spawn(move || atender_cliente(socket, cliente, &compartilhado));
         if let Err(e) = criada {
             // Sem memória ou no limite de threads do sistema: recusa só este.
             estado.log.linha(format!("{cliente} Sem thread para atender: {}", descrever(&e)));
         }
     }
-    drop(escuta); // NOVO: para de aceitar; novos clientes são recusados pelo kernel
+    // NOVO (desligamento): para de aceitar (o kernel recusa quem chegar
+    // agora), avisa quem está conectado e espera as threads.
+    drop(escuta);
     desligamento::encerrar(&estado.registro, &estado.log, inicio);
     // O resumo foi a última linha: o logger escreve a fila e termina.
     estado.log.encerrar();
@@ -150,54 +177,48 @@ pub fn servir(escuta: TcpListener, config: Config, desligando: Arc<AtomicBool>) 
     Ok(())
 }
 
-/// Quanto esperar o logger escrever as últimas linhas (com um terminal
-/// travado, o processo sai assim mesmo).
-const ESPERA_PELO_LOGGER: Duration = Duration::from_secs(2);
-
-/// A leitura voltou vazia porque passou o [`INTERVALO_DE_VERIFICACAO`]: não é
-/// erro, é a hora de conferir desligamento e inatividade. (O tempo limite do
-/// socket dá `WouldBlock` no Unix; o relógio do Windows dá `TimedOut`.)
-fn passou_o_intervalo(e: &io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
-}
-
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
 fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
     let Estado { config, registro, log, desligando } = estado;
-    // NOVO: admissão. A vaga é devolvida em `Vaga::liberar`, no fim (ou no
-    // `Drop`, se a thread sair por outro caminho).
+    // NOVO (registro e limite de clientes): a vaga é devolvida em
+    // `Vaga::liberar`, no fim (ou no `Drop`, se a thread sair por outro caminho).
     let (vaga, ativas) = match registro.admitir(cliente, &socket) {
         Ok(admitida) => admitida,
         Err(recusa) => return recusar(socket, cliente, recusa, estado),
     };
     log.linha(format!("{cliente} Conectado (conexões ativas: {ativas})"));
-    // NOVO: tempo limite de escrita e relógio de leitura.
-    let intervalo = INTERVALO_DE_VERIFICACAO.min(config.tempo_ocioso);
-    let socket = match socket
-        .set_write_timeout(Some(ESCRITA_MAXIMA))
-        .and_then(|()| SocketComRelogio::novo(socket, intervalo))
-    {
-        Ok(socket) => socket,
-        Err(e) => {
-            log.linha(format!("{cliente} Conexão com o cliente falhou: {}", descrever(&e)));
-            return;
-        }
-    };
     let inicio = Instant::now();
     let mut mensagens = 0;
+    // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
+    // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
+    let _ = socket.set_nodelay(true);
+    // NOVO (tempo de escrita e relógio de leitura).
+    let intervalo = INTERVALO_DE_VERIFICACAO.min(config.tempo_ocioso);
+    let preparado = socket
+        .set_write_timeout(Some(ESCRITA_MAXIMA))
+        .and_then(|()| SocketComRelogio::novo(socket, intervalo));
+    let mut socket = match preparado {
+        Ok(socket) => socket,
+        Err(e) => {
+            let falha = format!("Conexão com o cliente falhou: {}", descrever(&e));
+            return vaga
+                .liberar(log, |ativas| format!("{cliente} {falha} (conexões ativas: {ativas})"));
+        }
+    };
+    let mut linhas = LeitorDeLinhas::novo();
     let mut ultima_mensagem = Instant::now();
-    let mut conexao = Conexao::nova(socket);
+    // NOVO (dica): o tamanho da meia linha parada, desde quando, e se a dica
+    // já foi dada (uma vez por conexão; ver `dica_sem_fim_de_linha`).
+    let (mut meia_linha, mut parada_desde, mut dica_dada) = (0, Instant::now(), false);
     let desfecho = loop {
-        // NOVO: o servidor está encerrando? Conferido antes de cada leitura,
-        // ou seja, a cada mensagem e a cada intervalo sem dados.
+        // NOVO (desligamento): o servidor está encerrando? Conferido antes de
+        // cada leitura, ou seja, a cada mensagem e a cada intervalo sem dados.
         if desligando.load(Ordering::Relaxed) {
-            let _ = conexao.encerrar(&format!("{PREFIXO_AVISO}servidor encerrando"));
+            let _ = fechar_com_aviso(socket.tcp(), &format!("{PREFIXO_AVISO}servidor encerrando"));
             break "Desconectado: servidor encerrando".to_string();
         }
-        // A escrita (`write`) dos ecos preparados acontece aqui, logo antes
-        // de a leitura (`read`) bloquear esperando a próxima mensagem.
-        match conexao.enviar_e_receber() {
+        match linhas.proxima(&mut socket) {
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
                     log.linha(format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
@@ -205,24 +226,35 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
                 mensagens += 1;
                 ultima_mensagem = Instant::now();
                 thread::sleep(config.atraso);
-                conexao.preparar_eco(&mensagem);
-                registro.contar_eco(); // NOVO
+                let resposta = eco(&mensagem);
+                if let Err(e) = socket.write_all(&resposta) {
+                    break falha_na_escrita(&e);
+                }
+                registro.contar_eco(); // NOVO (registro)
             }
-            // NOVO: nada chegou neste intervalo; o cliente passou do limite?
+            // NOVO (inatividade): nada chegou neste intervalo.
             Err(e) if passou_o_intervalo(&e) => {
                 if ultima_mensagem.elapsed() >= config.tempo_ocioso {
-                    let _ = conexao
-                        .encerrar(&format!("{PREFIXO_AVISO}conexão encerrada por inatividade"));
+                    let aviso = format!("{PREFIXO_AVISO}conexão encerrada por inatividade");
+                    let _ = fechar_com_aviso(socket.tcp(), &aviso);
                     let limite = duracao_legivel(config.tempo_ocioso);
-                    break format!("Desconectado por inatividade (nenhuma mensagem em {limite})");
+                    break format!("Desconectado por inatividade: nenhuma mensagem em {limite}");
+                }
+                // NOVO (dica): uma meia linha parada há 1 s ganha uma explicação.
+                if linhas.meia_linha() != meia_linha {
+                    (meia_linha, parada_desde) = (linhas.meia_linha(), Instant::now());
+                } else if meia_linha > 0 && parada_desde.elapsed() >= ESPERA_PELA_DICA && !dica_dada
+                {
+                    log.linha(format!("{cliente} {}", dica_sem_fim_de_linha(meia_linha)));
+                    dica_dada = true;
                 }
             }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
-                break format!("Cliente saiu no meio de uma mensagem ({bytes} bytes descartados)");
+                break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
-                let _ = conexao.encerrar(&erro_mensagem_grande());
+                let _ = fechar_com_aviso(socket.tcp(), &erro_mensagem_grande());
                 break format!(
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
@@ -232,16 +264,38 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
-    // NOVO: a última linha e a devolução da vaga acontecem juntas, sob a
-    // trava do registro (ver `Vaga::liberar`): a contagem é exata mesmo com
-    // saídas simultâneas, e a linha sai antes do resumo do desligamento.
+    // NOVO (registro): a última linha e a devolução da vaga acontecem juntas,
+    // sob a trava do registro (ver `Vaga::liberar`): a contagem é exata mesmo
+    // com saídas simultâneas, e a linha sai antes do resumo do desligamento.
     vaga.liberar(log, |ativas| {
-        format!("{cliente} {desfecho} (ficou {duracao}, {mensagens}; conexões ativas: {ativas})")
+        format!(
+            "{cliente} {desfecho} (atendido por {duracao}, {mensagens}; conexões ativas: {ativas})"
+        )
     });
+    // `socket` sai de escopo aqui: close(), em todos os caminhos.
 }
 
-/// NOVO: a conexão não foi admitida. O cliente recebe uma linha `Erro:` que
-/// diz por quê, e a conexão é fechada sem ser atendida.
+/// NOVO (relógio de leitura): a leitura voltou vazia porque passou o
+/// [`INTERVALO_DE_VERIFICACAO`]: não é erro, é a hora de conferir
+/// desligamento e inatividade. (O tempo limite do socket dá `WouldBlock` no
+/// Unix; o relógio do Windows dá `TimedOut`.)
+fn passou_o_intervalo(e: &io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+}
+
+/// NOVO (tempo de escrita): o desfecho de uma resposta que não pôde ser
+/// escrita. Esgotar o [`ESCRITA_MAXIMA`] quer dizer que o cliente não lê.
+fn falha_na_escrita(e: &io::Error) -> String {
+    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+        let prazo = duracao_legivel(ESCRITA_MAXIMA);
+        format!("Desconectado: o cliente não lê as respostas (nada enviado em {prazo})")
+    } else {
+        format!("Conexão com o cliente falhou: {}", descrever(e))
+    }
+}
+
+/// NOVO (limite de clientes): a conexão não foi admitida. O cliente recebe
+/// uma linha `Erro:` que diz por quê, e a conexão é fechada sem ser atendida.
 fn recusar(socket: TcpStream, cliente: Cliente, recusa: Recusa, estado: &Estado) {
     let (motivo, aviso) = match recusa {
         Recusa::Lotado => {
@@ -257,5 +311,5 @@ fn recusar(socket: TcpStream, cliente: Cliente, recusa: Recusa, estado: &Estado)
         ),
     };
     estado.log.linha(format!("{cliente} Recusado: {motivo}"));
-    let _ = Conexao::nova(socket).encerrar(&aviso);
+    let _ = fechar_com_aviso(&socket, &aviso);
 }

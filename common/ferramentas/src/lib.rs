@@ -14,6 +14,7 @@
 
 pub mod binarios;
 pub mod carga;
+pub mod escuta;
 pub mod processo;
 pub mod relato;
 pub mod teste;

@@ -461,7 +461,7 @@ macro_rules! provas_da_parte3 {
         fn linhas_do_log_nomeiam_o_cliente() {
             let servidor = iniciar_servidor($binario, &[]);
             concorrencia::muitos_clientes(servidor.porta, 3, 2);
-            servidor.esperar_texto("(ficou", 3);
+            servidor.esperar_texto("(atendido por", 3);
             for linha in servidor
                 .saida()
                 .iter()

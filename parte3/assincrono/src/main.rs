@@ -1,11 +1,11 @@
-//! Parte 3 (async), ponto de entrada: lê a linha de comando, abre o socket de
-//! escuta e entrega-o ao servidor (`servidor.rs`), dentro do executor do tokio.
+//! Parte 3 (async), ponto de entrada: lê a linha de comando e chama o
+//! servidor (`servidor.rs`), dentro do executor do tokio.
 
 mod servidor;
 
 use clap::Parser;
 use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
-use common::rede::{escutar_ou_sair, ArgsServidor};
+use common::rede::{definir_silencioso, ArgsServidor};
 use std::time::Duration;
 
 /// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
@@ -37,21 +37,11 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args: Args = ler();
-    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, args.backlog);
-    // O socket de escuta é criado como nas outras partes (socket2, bloqueante)
-    // e entregue ao tokio, que o quer não bloqueante.
-    let escuta =
-        match escuta.set_nonblocking(true).and_then(|()| tokio::net::TcpListener::from_std(escuta))
-        {
-            Ok(escuta) => escuta,
-            Err(e) => {
-                eprintln!(
-                    "{}: registrar o socket no tokio: {}",
-                    env!("CARGO_BIN_NAME"),
-                    common::erros::descrever(&e)
-                );
-                std::process::exit(1);
-            }
-        };
-    servidor::servir(escuta, Duration::from_millis(args.atraso)).await;
+    definir_silencioso(&args.servidor);
+    let atraso = Duration::from_millis(args.atraso);
+    // Só volta se não conseguiu abrir o socket de escuta (porta em uso...).
+    if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso).await {
+        eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
+        std::process::exit(1);
+    }
 }

@@ -4,61 +4,238 @@
 //! atividade (o `asyncio` do Python). O código se parece com o de threads:
 //! um laço `accept()` que entrega cada conexão a `atender_cliente`, que lê e
 //! responde em sequência. A diferença está no `.await`: quando uma tarefa
-//! espera dados, ela devolve a thread ao executor do tokio, que atende outra
+//! espera, ela devolve a thread ao executor do tokio, que atende outra
 //! tarefa. Milhares de tarefas rodam sobre poucas threads (uma por núcleo),
 //! e por baixo o tokio usa o mesmo `poll` (mio) da versão `parte3-poll`.
 //!
-//! O que fica difícil (e está aqui, comentado onde acontece):
+//! O que muda em relação às threads (e está comentado onde acontece):
 //! - nada dentro de uma tarefa pode bloquear a thread: `--atraso` usa
 //!   `tokio::time::sleep(...).await`, não `std::thread::sleep`, que pararia
 //!   todas as tarefas daquela thread do executor;
-//! - funções bloqueantes e assíncronas não se misturam ("cores" de função):
-//!   o leitor de mensagens de `common` é bloqueante, então aqui só o núcleo
-//!   sem E/S (`Enquadrador`) é reaproveitado, com leituras `.await`;
-//! - o log: escrever no terminal bloqueia, e uma escrita por linha (cada
-//!   uma acordando quem lê o pipe) custaria mais que o próprio eco. As
-//!   tarefas põem a linha numa fila limitada, e uma thread fora do executor
-//!   a escreve em lotes, como o logger da Parte 4 (ver [`registrar`]). Com
-//!   um terminal lento e a fila cheia, a tarefa espera uma vaga com
-//!   `.await`, sem prender a thread do executor.
+//! - o log: escrever no terminal bloqueia (um terminal lento; no Windows,
+//!   um clique na janela do console). As tarefas põem a linha numa fila
+//!   limitada, e uma thread fora do executor a escreve (ver [`registrar`]);
+//! - a regra dos buffers: uma tarefa parada esperando dados não guarda
+//!   buffer de leitura nenhum (ver [`ler_mensagens`]), e cada conexão custa
+//!   pouco mais que a própria tarefa.
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte3-async -- --atraso 2000`.
 //! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; envie uma
 //!    mensagem em cada, quase juntos: as duas respostas chegam juntas.
 
-use common::erros::descrever;
+use anyhow::Result;
+use common::erros::{descrever, falhou};
 use common::protocolo::{
-    codificar_eco, erro_mensagem_grande, Enquadrador, Recebido, DESCARTE_MAXIMO,
-    ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM, TAMANHO_BUFFER,
+    dica_sem_fim_de_linha, eco, erro_mensagem_grande, Enquadrador, Recebido, DESCARTE_MAXIMO,
+    ESPERA_AO_ENCERRAR, ESPERA_PELA_DICA, LIMITE_MENSAGEM,
 };
-use common::rede::silencioso;
+use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::tempo::{agora, duracao_legivel, Carimbo};
 use common::texto::{quantidade, texto_seguro};
+use socket2::{Domain, Socket, Type};
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, ErrorKind, Write};
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
+use tokio::time::timeout;
 
 /// Pausa depois de um `accept()` que falhou (ex.: limite de arquivos
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
-/// Quanto o escritor do log dorme depois de cada escrita, deixando as linhas
+/// Quanto uma leitura pede ao kernel, no máximo (num buffer na pilha da
+/// thread do executor, não na tarefa: ver [`ler_mensagens`]).
+const TAMANHO_DA_LEITURA: usize = 16 * 1024;
+
+/// Linhas de log que podem esperar na fila. Com o terminal mais lento que os
+/// clientes e a fila cheia, a tarefa que registra espera uma vaga com
+/// `.await` (devolvendo a thread ao executor), e nenhuma linha se perde.
+const CAPACIDADE_DO_LOG: usize = 4096;
+
+/// Quanto a thread do log dorme depois de cada escrita, deixando as linhas
 /// se juntarem na fila: umas mil escritas por segundo, no máximo, em vez de
-/// uma por mensagem.
+/// uma por mensagem (cada escrita num pipe acorda quem o lê).
 const PAUSA_PARA_JUNTAR: Duration = Duration::from_millis(1);
 
-/// Linhas de log que podem esperar na fila. A fila é limitada para a memória
-/// ser limitada: se o terminal for mais lento que os clientes, a tarefa que
-/// registra espera uma vaga com `.await` (devolvendo a thread ao executor,
-/// que segue atendendo as outras), e nenhuma linha se perde.
-const CAPACIDADE_DO_LOG: usize = 4096;
+/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
+#[derive(Clone, Copy)]
+struct Cliente {
+    /// Ordem de chegada, a partir de 1.
+    numero: u64,
+    endereco: SocketAddr,
+}
+
+impl fmt::Display for Cliente {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[cliente {} {}]", self.numero, self.endereco)
+    }
+}
+
+/// Abre o socket de escuta e aceita clientes para sempre; cada um é
+/// atendido na sua tarefa. Só volta (com o erro) se não conseguir abrir o
+/// socket.
+pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
+    let endereco = endereco_de_escuta(args)?;
+    // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
+    // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
+    // três, como o módulo `socket` do Python.
+    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+        .map_err(falhou("socket()"))?;
+    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de ele fechar uma
+    // conexão daria "porta em uso" por até 1 min (TIME_WAIT). No Windows a
+    // opção deixaria outro programa tomar a porta em uso: lá, não.
+    #[cfg(unix)]
+    escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
+    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.listen(backlog).map_err(falhou("listen()"))?;
+    let escuta = std::net::TcpListener::from(escuta);
+    anunciar(&escuta, args)?;
+
+    // NOVO: o socket passa ao tokio, que o quer não bloqueante.
+    escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
+    let escuta = TcpListener::from_std(escuta).map_err(falhou("registrar o socket no tokio"))?;
+    let mut numero = 0;
+    registrar("Aguardando conexões...".to_string()).await;
+    loop {
+        let (socket, endereco) = match escuta.accept().await {
+            Ok(par) => par,
+            Err(e) => {
+                registrar(format!("Erro no accept(): {}", descrever(&e))).await;
+                tokio::time::sleep(PAUSA_APOS_ERRO_NO_ACCEPT).await;
+                continue;
+            }
+        };
+        numero += 1;
+        let cliente = Cliente { numero, endereco };
+        // NOVO: uma tarefa (não uma thread) por conexão, dona do socket.
+        tokio::spawn(atender_cliente(socket, cliente, atraso));
+    }
+}
+
+/// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
+/// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
+async fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
+    registrar(format!("{cliente} Conectado")).await;
+    let inicio = Instant::now();
+    let mut mensagens = 0;
+    // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
+    // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
+    let _ = socket.set_nodelay(true);
+    let mut enquadrador = Enquadrador::novo(LIMITE_MENSAGEM);
+    let mut dica_dada = false;
+    let desfecho = 'conversa: loop {
+        // NOVO: espera dados sem ocupar a thread. Com meia linha parada,
+        // espera no máximo 1 s, para dar a dica (uma vez).
+        let meia_linha = enquadrador.meia_linha();
+        let esperar_a_dica = meia_linha > 0 && !dica_dada;
+        if esperar_a_dica && timeout(ESPERA_PELA_DICA, socket.readable()).await.is_err() {
+            registrar(format!("{cliente} {}", dica_sem_fim_de_linha(meia_linha))).await;
+            dica_dada = true;
+        }
+        if let Err(e) = socket.readable().await {
+            break format!("Conexão com o cliente falhou: {}", descrever(&e));
+        }
+        let recebidos = match ler_mensagens(&socket, &mut enquadrador) {
+            Ok(recebidos) => recebidos,
+            Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
+        };
+        for recebido in recebidos {
+            match recebido {
+                Recebido::Mensagem(mensagem) => {
+                    if !silencioso() {
+                        let linha = format!("{cliente} Recebido: {}", texto_seguro(&mensagem));
+                        registrar(linha).await;
+                    }
+                    mensagens += 1;
+                    if !atraso.is_zero() {
+                        // NOVO: espera sem bloquear a thread (nunca thread::sleep aqui).
+                        tokio::time::sleep(atraso).await;
+                    }
+                    let resposta = eco(&mensagem);
+                    if let Err(e) = socket.write_all(&resposta).await {
+                        break 'conversa format!("Conexão com o cliente falhou: {}", descrever(&e));
+                    }
+                }
+                Recebido::Fim => break 'conversa "Cliente desconectou".to_string(),
+                Recebido::Incompleta(bytes) => {
+                    break 'conversa format!(
+                        "Cliente saiu no meio de uma mensagem; {bytes} bytes descartados"
+                    );
+                }
+                Recebido::GrandeDemais => {
+                    let _ = fechar_com_aviso(&mut socket, &erro_mensagem_grande()).await;
+                    break 'conversa format!(
+                        "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
+                    );
+                }
+            }
+        }
+    };
+    let duracao = duracao_legivel(inicio.elapsed());
+    let mensagens = quantidade(mensagens, "mensagem", "mensagens");
+    registrar(format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens})")).await;
+    // `socket` sai de escopo aqui: close(), em todos os caminhos.
+}
+
+/// NOVO (a regra dos buffers): lê o que o socket tiver agora, sem esperar,
+/// e devolve as mensagens completas (e o fim do fluxo, se veio).
+///
+/// Uma função comum, não `async`: o buffer de leitura fica na pilha da
+/// thread do executor e some ao voltar. Se a leitura fosse um `.await`
+/// (`socket.read(&mut buffer).await`), o buffer teria de viver dentro da
+/// tarefa enquanto ela espera, e cada conexão parada custaria esses bytes.
+/// Só a linha sem `\n` (no `Enquadrador`) fica na tarefa.
+fn ler_mensagens(socket: &TcpStream, enquadrador: &mut Enquadrador) -> io::Result<Vec<Recebido>> {
+    let mut lidos = [0u8; TAMANHO_DA_LEITURA];
+    let n = match socket.try_read(&mut lidos) {
+        Ok(0) => return Ok(vec![enquadrador.fim()]),
+        Ok(n) => n,
+        // O aviso de "legível" era velho (ou outro leu antes): espera de novo.
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+            return Ok(Vec::new());
+        }
+        Err(e) => return Err(e),
+    };
+    let mut recebidos = Vec::new();
+    let mut usados = 0;
+    while usados < n {
+        let (consumidos, recebido) = enquadrador.avancar(&lidos[usados..n]);
+        usados += consumidos;
+        if let Some(recebido) = recebido {
+            let grande_demais = recebido == Recebido::GrandeDemais;
+            recebidos.push(recebido);
+            if grande_demais {
+                break; // o resto vai ser descartado com a conexão
+            }
+        }
+    }
+    Ok(recebidos)
+}
+
+/// Envia a linha `aviso` e fecha sem perdê-la: o mesmo "fechamento demorado"
+/// de `common::protocolo::fechar_com_aviso`, com as esperas em `.await`.
+async fn fechar_com_aviso(socket: &mut TcpStream, aviso: &str) -> io::Result<()> {
+    socket.write_all(format!("{aviso}\n").as_bytes()).await?;
+    socket.shutdown().await?;
+    let descarte = async {
+        let mut lixo = [0u8; 8192];
+        let mut descartados = 0;
+        while descartados < DESCARTE_MAXIMO {
+            match socket.read(&mut lixo).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => descartados += n,
+            }
+        }
+    };
+    let _ = timeout(ESPERA_AO_ENCERRAR, descarte).await;
+    Ok(())
+}
 
 /// Uma linha de log: a hora do evento e o texto.
 type Linha = (Carimbo, String);
@@ -100,7 +277,9 @@ fn iniciar_escritor() -> Option<mpsc::Sender<Linha>> {
             let mut proxima = Some(primeira);
             while let Some((carimbo, texto)) = proxima {
                 // Duas tarefas podem enfileirar fora da ordem dos carimbos;
-                // max(carimbo, último) mantém o log sem voltar no tempo.
+                // max(carimbo, último) mantém o log sem voltar no tempo (a
+                // linha atrasada sai com a hora da anterior, microssegundos
+                // depois da sua).
                 let carimbo = ultimo.map_or(carimbo, |ultimo| ultimo.max(carimbo));
                 ultimo = Some(carimbo);
                 let _ = writeln!(lote, "{carimbo} {texto}");
@@ -114,155 +293,4 @@ fn iniciar_escritor() -> Option<mpsc::Sender<Linha>> {
         }
     });
     criada.ok().map(|_| fila)
-}
-
-/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
-#[derive(Clone, Copy)]
-struct Cliente {
-    /// Ordem de chegada, a partir de 1.
-    numero: u64,
-    endereco: SocketAddr,
-}
-
-impl fmt::Display for Cliente {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[cliente {} {}]", self.numero, self.endereco)
-    }
-}
-
-/// Aceita clientes para sempre; cada um é atendido na sua tarefa.
-pub async fn servir(escuta: TcpListener, atraso: Duration) {
-    let mut numero = 0;
-    loop {
-        registrar("Aguardando conexão...".to_string()).await;
-        let (socket, endereco) = match escuta.accept().await {
-            Ok(par) => par,
-            Err(e) => {
-                registrar(format!("Erro no accept(): {}", descrever(&e))).await;
-                tokio::time::sleep(PAUSA_APOS_ERRO_NO_ACCEPT).await;
-                continue;
-            }
-        };
-        numero += 1;
-        let cliente = Cliente { numero, endereco };
-        // NOVO: uma tarefa (não uma thread) por conexão, dona do socket.
-        tokio::spawn(atender_cliente(socket, cliente, atraso));
-    }
-}
-
-/// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
-/// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-async fn atender_cliente(socket: TcpStream, cliente: Cliente, atraso: Duration) {
-    // O nome do cliente nos logs, formatado uma vez: formatar o endereço a
-    // cada linha custaria mais que todo o resto da linha.
-    let cliente = cliente.to_string();
-    registrar(format!("{cliente} Conectado")).await;
-    let inicio = Instant::now();
-    let mut mensagens = 0;
-    let _ = socket.set_nodelay(true);
-    let mut conexao = Conexao::nova(socket);
-    let desfecho = loop {
-        // A escrita dos ecos preparados acontece aqui, logo antes de a
-        // leitura esperar (`.await`) a próxima mensagem.
-        match conexao.enviar_e_receber().await {
-            Ok(Recebido::Mensagem(mensagem)) => {
-                if !silencioso() {
-                    registrar(format!("{cliente} Recebido: {}", texto_seguro(&mensagem))).await;
-                }
-                mensagens += 1;
-                if !atraso.is_zero() {
-                    // NOVO: espera sem bloquear a thread (nunca thread::sleep aqui).
-                    tokio::time::sleep(atraso).await;
-                }
-                conexao.preparar_eco(&mensagem);
-            }
-            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
-            Ok(Recebido::Incompleta(bytes)) => {
-                break format!("Cliente saiu no meio de uma mensagem ({bytes} bytes descartados)");
-            }
-            Ok(Recebido::GrandeDemais) => {
-                let _ = conexao.encerrar(&erro_mensagem_grande()).await;
-                break format!(
-                    "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
-                );
-            }
-            Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
-        }
-    };
-    let duracao = duracao_legivel(inicio.elapsed());
-    let mensagens = quantidade(mensagens, "mensagem", "mensagens");
-    registrar(format!("{cliente} {desfecho} (ficou {duracao}, {mensagens})")).await;
-    // `conexao` sai de escopo aqui: o socket é fechado em todos os caminhos.
-}
-
-/// A versão assíncrona de `common::protocolo::Conexao`: as mesmas regras (o
-/// mesmo `Enquadrador`), com leituras e escritas `.await`.
-struct Conexao {
-    entrada: BufReader<TcpStream>,
-    enquadrador: Enquadrador,
-    /// Respostas prontas, escritas de uma vez antes de esperar mais dados.
-    pendente: Vec<u8>,
-}
-
-impl Conexao {
-    fn nova(socket: TcpStream) -> Self {
-        Conexao {
-            entrada: BufReader::with_capacity(TAMANHO_BUFFER, socket),
-            enquadrador: Enquadrador::novo(LIMITE_MENSAGEM),
-            pendente: Vec::new(),
-        }
-    }
-
-    async fn enviar_e_receber(&mut self) -> io::Result<Recebido> {
-        // Antes de esperar dados (se nenhuma mensagem completa já chegou),
-        // envia as respostas prontas, todas numa escrita.
-        if !self.entrada.buffer().contains(&b'\n') {
-            self.enviar_pendentes().await?;
-        }
-        loop {
-            let disponivel = self.entrada.fill_buf().await?;
-            if disponivel.is_empty() {
-                return Ok(self.enquadrador.fim());
-            }
-            let (consumidos, recebido) = self.enquadrador.avancar(disponivel);
-            self.entrada.consume(consumidos);
-            if let Some(recebido) = recebido {
-                return Ok(recebido);
-            }
-        }
-    }
-
-    fn preparar_eco(&mut self, mensagem: &[u8]) {
-        codificar_eco(&mut self.pendente, mensagem);
-    }
-
-    async fn enviar_pendentes(&mut self) -> io::Result<()> {
-        if !self.pendente.is_empty() {
-            self.entrada.get_mut().write_all(&self.pendente).await?;
-            self.pendente.clear();
-        }
-        Ok(())
-    }
-
-    /// Envia a linha de aviso e fecha sem perdê-la: o mesmo "fechamento
-    /// demorado" de `common::protocolo::Conexao::encerrar`, com prazo.
-    async fn encerrar(mut self, aviso: &str) -> io::Result<()> {
-        self.pendente.extend_from_slice(aviso.as_bytes());
-        self.pendente.push(b'\n');
-        self.enviar_pendentes().await?;
-        let socket = self.entrada.get_mut();
-        socket.shutdown().await?;
-        let descarte = async {
-            let mut lixo = [0u8; 8192];
-            let mut descartados = 0;
-            while descartados < DESCARTE_MAXIMO {
-                match socket.read(&mut lixo).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => descartados += n,
-                }
-            }
-        };
-        let _ = tokio::time::timeout(ESPERA_AO_ENCERRAR, descarte).await;
-        Ok(())
-    }
 }

@@ -1,11 +1,13 @@
-//! Parte 3 (poll), ponto de entrada: lê a linha de comando, abre o socket de escuta
-//! e entrega-o ao servidor (`servidor.rs`).
+//! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o servidor
+//! (`servidor.rs`, que diz a ordem de leitura dos outros arquivos).
 
+mod conexao;
+mod log;
 mod servidor;
 
 use clap::Parser;
 use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
-use common::rede::{escutar_ou_sair, ArgsServidor};
+use common::rede::{definir_silencioso, ArgsServidor};
 use std::time::Duration;
 
 /// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
@@ -37,6 +39,12 @@ struct Args {
 
 fn main() {
     let args: Args = ler();
-    let escuta = escutar_ou_sair(env!("CARGO_BIN_NAME"), &args.servidor, args.backlog);
-    servidor::servir(escuta, Duration::from_millis(args.atraso));
+    definir_silencioso(&args.servidor);
+    let atraso = Duration::from_millis(args.atraso);
+    // Só volta se não conseguiu abrir o socket de escuta (porta em uso...) ou
+    // se o próprio poll() falhou.
+    if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso) {
+        eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
+        std::process::exit(1);
+    }
 }

@@ -8,7 +8,8 @@
 
 use clap::Parser;
 use common::linha_de_comando::{ArgsAjuda, MODELO_AJUDA};
-use common::rede::{escutar_ou_sair, ArgsServidor};
+use common::rede::ArgsServidor;
+use ferramentas::escuta::escutar_ou_sair;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use std::io::{ErrorKind, Read, Write};

@@ -115,7 +115,7 @@ fn saida_do_cliente(resto: &str) -> bool {
 
 /// Linhas do servidor que encerram uma conexão (todas as partes).
 pub fn desfecho(resto: &str) -> bool {
-    resto.contains("(ficou ")
+    resto.contains("(atendido por ")
         || resto.starts_with("Cliente desconectou")
         || resto.starts_with("Cliente saiu no meio")
         || resto.starts_with("Conexão com o cliente falhou")
