@@ -37,6 +37,10 @@ parte3-async *args:
 parte4 *args:
     @-cargo run --bin parte4 -- {{args}}
 
+# O cliente.py da disciplina em Rust, linha por linha (ex.: just cliente-simples 6000)
+cliente-simples *args:
+    @-cargo run --bin cliente-simples -- {{args}}
+
 # Cliente interativo (ex.: just cliente --tempo --porta 6000)
 cliente *args:
     @-cargo run --bin cliente -- {{args}}
@@ -45,9 +49,10 @@ cliente *args:
 test:
     cargo test --workspace
 
-# Mostra o que mudou no código entre duas partes (ex.: just diff parte2 parte3)
+# O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3)
 diff a b:
-    @-git diff --no-index -- {{a}}/src {{b}}/src
+    @-git --no-pager grep -h "^//!" -- {{b}}/src/servidor.rs
+    @-git --no-pager diff --no-index -I "^\s*//" -- {{a}}/src {{b}}/src
 
 # Formata o código e roda o clippy como o CI
 lint:

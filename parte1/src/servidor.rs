@@ -109,6 +109,7 @@ fn atender_cliente(mut socket: TcpStream, endereco: SocketAddr) {
     let mut linhas = LeitorDeLinhas::novo();
     let desfecho = loop {
         match linhas.proxima(&mut socket) {
+            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
                     println!("Recebido: {}", texto_seguro(&mensagem));
@@ -118,7 +119,6 @@ fn atender_cliente(mut socket: TcpStream, endereco: SocketAddr) {
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
             }
-            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
                 break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
             }

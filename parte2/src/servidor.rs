@@ -104,6 +104,7 @@ fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
     let mut linhas = LeitorDeLinhas::novo();
     let desfecho = loop {
         match linhas.proxima(&mut socket) {
+            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
                     println!("{} {cliente} Recebido: {}", agora(), texto_seguro(&mensagem));
@@ -115,7 +116,6 @@ fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
             }
-            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
                 break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
             }

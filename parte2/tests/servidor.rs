@@ -83,3 +83,8 @@ fn reset_no_meio_da_linha_nao_derruba_o_servidor() {
 fn controles_escapados_no_log_bytes_invalidos_intactos_e_pipeline() {
     provas::bytes_hostis_e_pipeline("parte2", &[]);
 }
+
+#[test]
+fn resposta_nao_espera_a_mensagem_seguinte() {
+    provas::resposta_nao_espera_a_mensagem_seguinte("parte2", &["--atraso", "1000"]);
+}

@@ -219,6 +219,7 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
             break "Desconectado: servidor encerrando".to_string();
         }
         match linhas.proxima(&mut socket) {
+            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
                     log.linha(format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
@@ -249,7 +250,6 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
                     dica_dada = true;
                 }
             }
-            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
                 break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
             }

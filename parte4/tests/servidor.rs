@@ -224,3 +224,13 @@ fn desligamento_que_fecha_a_forca_conta_tudo_e_registra_cada_conexao() {
     let resumo = servidor.esperar_texto("Servidor encerrado:", 1);
     assert!(resumo.contains("2 conexões atendidas, 2 mensagens ecoadas"), "{resumo}");
 }
+
+#[test]
+fn resposta_nao_espera_a_mensagem_seguinte() {
+    provas::resposta_nao_espera_a_mensagem_seguinte("parte4", &["--atraso", "1000"]);
+}
+
+#[test]
+fn linha_sem_fim_recebe_uma_dica_no_log() {
+    provas::linha_sem_fim_recebe_uma_dica_no_log("parte4");
+}

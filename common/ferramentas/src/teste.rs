@@ -280,6 +280,41 @@ pub mod provas {
         assert!(kib < 64 * 1024, "{nome}: pico de memória de {kib} KiB com o terminal travado");
     }
 
+    /// Duas mensagens numa escrita só, com `--atraso 1000` (os `args` têm de
+    /// pedi-lo): a resposta da primeira sai quando ela fica pronta, cerca de
+    /// 1 s depois, sem esperar a segunda (que fica pronta em cerca de 2 s).
+    /// Folga larga: basta chegar antes de 1,8 s.
+    pub fn resposta_nao_espera_a_mensagem_seguinte(nome: &str, args: &[&str]) {
+        let servidor = iniciar_servidor(nome, args);
+        let mut cliente = Conectado::novo(servidor.porta);
+        let inicio = std::time::Instant::now();
+        cliente.enviar(b"a\nb\n").expect("enviar duas mensagens");
+        assert_eq!(cliente.ler_linha().unwrap().unwrap(), b"Echo: a");
+        let primeira = inicio.elapsed();
+        assert_eq!(cliente.ler_linha().unwrap().unwrap(), b"Echo: b");
+        let segunda = inicio.elapsed();
+        assert!(
+            primeira < Duration::from_millis(1800),
+            "{nome}: a primeira resposta esperou a segunda ({primeira:?} e {segunda:?})"
+        );
+    }
+
+    /// O cliente da disciplina envia `oi` sem `\n` e espera: o servidor não
+    /// responde (a linha não terminou), mas explica no log, uma vez.
+    pub fn linha_sem_fim_recebe_uma_dica_no_log(nome: &str) {
+        let servidor = iniciar_servidor(nome, &[]);
+        let mut cliente = Conectado::novo(servidor.porta);
+        cliente.enviar(b"oi").expect("enviar sem fim de linha");
+        let dica = servidor.esperar_texto("Dica: chegaram 2 bytes sem fim de linha", 1);
+        assert!(dica.contains("cliente.py"), "{dica}");
+        cliente.enviar(b"\n").expect("terminar a linha");
+        assert_eq!(cliente.ler_linha().unwrap().unwrap(), b"Echo: oi");
+        drop(cliente);
+        servidor.esperar_texto("Cliente desconectou", 1);
+        let dicas = servidor.saida().iter().filter(|l| l.contains("Dica:")).count();
+        assert_eq!(dicas, 1, "{:#?}", servidor.saida());
+    }
+
     /// Um cliente cai (RST) no meio de uma linha; o servidor registra e segue.
     pub fn reset_no_meio_da_linha(nome: &str, args: &[&str]) {
         let mut servidor = iniciar_servidor(nome, args);
@@ -522,6 +557,11 @@ macro_rules! provas_da_parte3 {
         #[test]
         fn reset_no_meio_da_linha_nao_derruba_o_servidor() {
             provas::reset_no_meio_da_linha($binario, &[]);
+        }
+
+        #[test]
+        fn resposta_nao_espera_a_mensagem_seguinte() {
+            provas::resposta_nao_espera_a_mensagem_seguinte($binario, &["--atraso", "1000"]);
         }
 
         #[test]

@@ -147,6 +147,7 @@ async fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Durati
         };
         for recebido in recebidos {
             match recebido {
+                Recebido::Fim => break 'conversa "Cliente desconectou".to_string(),
                 Recebido::Mensagem(mensagem) => {
                     if !silencioso() {
                         let linha = format!("{cliente} Recebido: {}", texto_seguro(&mensagem));
@@ -162,7 +163,6 @@ async fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Durati
                         break 'conversa format!("Conexão com o cliente falhou: {}", descrever(&e));
                     }
                 }
-                Recebido::Fim => break 'conversa "Cliente desconectou".to_string(),
                 Recebido::Incompleta(bytes) => {
                     break 'conversa format!(
                         "Cliente saiu no meio de uma mensagem; {bytes} bytes descartados"

@@ -8,20 +8,17 @@
 //! `poll()` deste arquivo.
 //!
 //! Ordem de leitura: este arquivo (o socket de escuta, o laço, o `accept()`
-//! e os relógios), `conexao.rs` (o que a thread de um cliente guardaria na
-//! pilha, agora explícito, e a regra dos buffers) e `log.rs` (por que o log
-//! não pode ser um `println!` aqui).
-//!
+//! e os relógios); `conexao.rs`, o que a thread de um cliente guardaria na
+//! pilha, agora explícito (com `leitura.rs`, `escrita.rs` e `relogios.rs`
+//! ao lado); e `log.rs`, por que o log não pode ser um `println!` aqui.
 //! Por que `mio`: é a camada de `poll` padrão do ecossistema (o tokio é
-//! construído sobre ela) e dá a mesma interface sobre epoll (Linux), kqueue
+//! construído sobre ela), com a mesma interface sobre epoll (Linux), kqueue
 //! (macOS) e IOCP (Windows).
 //!
-//! O que fica difícil (e está comentado onde acontece): cada conexão vira
-//! uma máquina de estados; a escrita parcial (`write` aceita só parte das
-//! respostas, e o resto espera o socket ficar gravável); a contrapressão (um
-//! cliente que não lê as respostas, ou um terminal que não lê o log, não
-//! pode fazer a memória crescer); `--atraso` vira um relógio, porque um
-//! `sleep` pararia todos os clientes.
+//! O que fica difícil, e está comentado onde acontece: cada conexão vira
+//! uma máquina de estados; uma escrita pode sair pela metade; quem não lê
+//! (um cliente, ou o terminal do log) não pode fazer a memória crescer; e o
+//! `--atraso` vira um relógio, porque um `sleep` pararia todos os clientes.
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte3-poll -- --atraso 2000`.
@@ -30,19 +27,17 @@
 //!    de 2 s depois, com uma thread só de atendimento (`ps -T` mostra mais
 //!    uma, a do log).
 
-use crate::conexao::{Cliente, Conexao, DoLaco, Relogios};
+use crate::conexao::{perdeu_so_esta_conexao, Cliente, Conexao, DoLaco, Relogios};
 use crate::log::Log;
 use anyhow::Result;
 use common::erros::{descrever, falhou};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
-use common::tempo::duracao_legivel;
-use common::texto::quantidade;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use socket2::{Domain, Socket, Type};
 use std::cmp::Reverse;
-use std::io::{self, ErrorKind};
+use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 /// O token do socket de escuta (os das conexões são as chaves do `Slab`).
@@ -121,11 +116,8 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
             match evento.token() {
                 ESCUTA => laco.aceitar(&escuta),
                 Token(chave) => {
-                    // Um evento novo: pode ter chegado dado depois da última
-                    // leitura curta, então a próxima leitura vai ao kernel.
                     if let Some(c) = laco.conexoes.get_mut(chave) {
-                        c.esvaziado = false;
-                        c.fim_avisado |= evento.is_read_closed() || evento.is_error();
+                        c.avisada(evento);
                     }
                     laco.atender(chave);
                 }
@@ -211,15 +203,11 @@ impl Laco {
         }
     }
 
-    /// Registra o desfecho e fecha o socket (ao sair de escopo).
+    /// Registra o desfecho e fecha o socket (ao sair de escopo: close()).
     fn fechar(&mut self, chave: usize) {
         let mut c = self.conexoes.remove(chave);
         let _ = self.poll.registry().deregister(&mut c.socket);
-        let duracao = duracao_legivel(c.inicio.elapsed());
-        let desfecho = c.desfecho.take().unwrap_or_default();
-        let mensagens = quantidade(c.mensagens, "mensagem", "mensagens");
-        let cliente = c.cliente;
-        self.log.linha(format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens})"));
+        self.log.linha(c.linha_de_desfecho());
     }
 
     /// Os relógios vencidos: respostas adiadas, prazos de fechamento, dicas.
@@ -252,19 +240,4 @@ impl Laco {
             self.aceitar(escuta);
         }
     }
-}
-
-/// Um `accept()` que falhou por causa da própria conexão (desfeita antes de
-/// ser aceita), não do servidor: vale tentar o próximo da fila. Parar aqui
-/// seria um erro no Windows: lá o mio só volta a avisar sobre o socket de
-/// escuta depois de um `accept()` devolver `WouldBlock`. O Windows devolve
-/// `WSAECONNRESET` nesse caso; o Wine, `WSAENOTCONN`.
-fn perdeu_so_esta_conexao(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::ConnectionAborted
-            | ErrorKind::ConnectionReset
-            | ErrorKind::NotConnected
-            | ErrorKind::Interrupted
-    )
 }

@@ -2,3 +2,8 @@
 //! verdade: as mesmas provas do servidor de threads (`parte3/tests`).
 
 ferramentas::provas_da_parte3!("parte3-poll");
+
+#[test]
+fn linha_sem_fim_recebe_uma_dica_no_log() {
+    provas::linha_sem_fim_recebe_uma_dica_no_log("parte3-poll");
+}
