@@ -27,7 +27,7 @@
 use anyhow::Result;
 use common::erros::{descrever, falhou};
 use common::protocolo::{
-    dica_sem_fim_de_linha, eco, erro_mensagem_grande, Enquadrador, Recebido, DESCARTE_MAXIMO,
+    acrescentar_eco, dica_sem_fim_de_linha, erro_mensagem_grande, Enquadrador, Recebido, DESCARTE_MAXIMO,
     ESPERA_AO_ENCERRAR, ESPERA_PELA_DICA, LIMITE_MENSAGEM,
 };
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
@@ -145,42 +145,65 @@ async fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Durati
             Ok(recebidos) => recebidos,
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         };
+        // NOVO (respostas em lote): as respostas das mensagens desta leitura
+        // se juntam aqui e saem numa escrita só (ver `enviar`). O buffer é
+        // desta volta do laço: a tarefa parada não o guarda.
+        let mut respostas = Vec::new();
+        let mut fim = None;
         for recebido in recebidos {
-            match recebido {
-                Recebido::Fim => break 'conversa "Cliente desconectou".to_string(),
-                Recebido::Mensagem(mensagem) => {
-                    if !silencioso() {
-                        let linha = format!("{cliente} Recebido: {}", texto_seguro(&mensagem));
-                        registrar(linha).await;
-                    }
-                    mensagens += 1;
-                    if !atraso.is_zero() {
-                        // NOVO: espera sem bloquear a thread (nunca thread::sleep aqui).
-                        tokio::time::sleep(atraso).await;
-                    }
-                    let resposta = eco(&mensagem);
-                    if let Err(e) = socket.write_all(&resposta).await {
-                        break 'conversa format!("Conexão com o cliente falhou: {}", descrever(&e));
-                    }
-                }
-                Recebido::Incompleta(bytes) => {
-                    break 'conversa format!(
-                        "Cliente saiu no meio de uma mensagem; {bytes} bytes descartados"
-                    );
-                }
-                Recebido::GrandeDemais => {
-                    let _ = fechar_com_aviso(&mut socket, &erro_mensagem_grande()).await;
-                    break 'conversa format!(
-                        "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
-                    );
+            let Recebido::Mensagem(mensagem) = recebido else {
+                fim = Some(recebido); // fim do fluxo ou erro: depois de enviar o que há
+                break;
+            };
+            mensagens += 1;
+            // Antes de qualquer espera, as respostas prontas saem: nenhuma
+            // espera um `.await` do log ou do `--atraso`.
+            if !silencioso() || !atraso.is_zero() {
+                if let Err(e) = enviar(&mut socket, &mut respostas).await {
+                    break 'conversa format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
             }
+            if !silencioso() {
+                registrar(format!("{cliente} Recebido: {}", texto_seguro(&mensagem))).await;
+            }
+            if !atraso.is_zero() {
+                // NOVO: espera sem bloquear a thread (nunca thread::sleep aqui).
+                tokio::time::sleep(atraso).await;
+            }
+            acrescentar_eco(&mut respostas, &mensagem);
+        }
+        if let Err(e) = enviar(&mut socket, &mut respostas).await {
+            break format!("Conexão com o cliente falhou: {}", descrever(&e));
+        }
+        match fim {
+            None => {}
+            Some(Recebido::Incompleta(bytes)) => {
+                break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
+            }
+            Some(Recebido::GrandeDemais) => {
+                let _ = fechar_com_aviso(&mut socket, &erro_mensagem_grande()).await;
+                break format!(
+                    "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
+                );
+            }
+            Some(_) => break "Cliente desconectou".to_string(),
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
     registrar(format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens})")).await;
     // `socket` sai de escopo aqui: close(), em todos os caminhos.
+}
+
+/// NOVO (respostas em lote): escreve de uma vez as respostas juntadas.
+/// Com 16 mensagens por leitura (pipeline), é uma chamada de sistema em vez
+/// de 16; no vai e volta (uma mensagem por leitura), não muda nada.
+async fn enviar(socket: &mut TcpStream, respostas: &mut Vec<u8>) -> io::Result<()> {
+    if !respostas.is_empty() {
+        socket.write_all(respostas).await?;
+        respostas.clear();
+    }
+    Ok(())
 }
 
 /// NOVO (a regra dos buffers): lê o que o socket tiver agora, sem esperar,
@@ -192,8 +215,9 @@ async fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Durati
 /// tarefa enquanto ela espera, e cada conexão parada custaria esses bytes.
 /// Só a linha sem `\n` (no `Enquadrador`) fica na tarefa.
 fn ler_mensagens(socket: &TcpStream, enquadrador: &mut Enquadrador) -> io::Result<Vec<Recebido>> {
-    let mut lidos = [0u8; TAMANHO_DA_LEITURA];
-    let n = match socket.try_read(&mut lidos) {
+    // Com capacidade e sem zerar: `try_read_buf` escreve na parte livre.
+    let mut lidos = Vec::with_capacity(TAMANHO_DA_LEITURA);
+    let n = match socket.try_read_buf(&mut lidos) {
         Ok(0) => return Ok(vec![enquadrador.fim()]),
         Ok(n) => n,
         // O aviso de "legível" era velho (ou outro leu antes): espera de novo.

@@ -27,8 +27,9 @@ const CAPACIDADE_DA_FILA: usize = 4096;
 
 /// Quanto a thread do log dorme depois de cada escrita, deixando as linhas
 /// se juntarem: umas mil escritas por segundo, no máximo, em vez de uma por
-/// mensagem (cada escrita num pipe acorda quem o lê). Com log ligado e 10
-/// clientes, isso vale cerca de 20% de vazão medida (`just bench`).
+/// mensagem (cada escrita num pipe acorda quem o lê). Medido com log ligado,
+/// 10 clientes e a saída num pipe: 117 mil mensagens por segundo com a
+/// pausa, 100 mil sem ela.
 const PAUSA_PARA_JUNTAR: Duration = Duration::from_millis(1);
 
 /// Maior lote escrito de uma vez.
