@@ -2,7 +2,8 @@
 //! as respostas, como o `cliente.py` da disciplina.
 //!
 //! Duas threads auxiliares alimentam a thread principal por canais:
-//! - uma lê a entrada padrão, linha a linha;
+//! - uma lê a entrada (`teclado`): num terminal, com um editor de linha
+//!   (setas, histórico, Ctrl-L); num pipe, linha a linha;
 //! - outra lê as linhas que chegam do servidor.
 //!
 //! A thread principal espera as duas ao mesmo tempo (`select!`). Assim um
@@ -14,6 +15,20 @@
 //! Com `--tempo`, cada evento leva a hora em que aconteceu: a mensagem, a
 //! hora em que foi enviada; a resposta, a hora em que chegou; o fechamento,
 //! a hora do fechamento. Nunca a hora em que um prompt apareceu.
+//!
+//! O que é só do terminal (o editor, quem escreve na tela enquanto alguém
+//! digita, restaurar o terminal na saída) fica em `cliente/`: não é assunto
+//! de sockets, e este arquivo lê igual com ou sem ele.
+
+// Sem a característica `editor` (as partes compilam `common` sem ela), o
+// escritor, a marca de edição e o Ctrl-C do editor nunca são usados.
+mod destino;
+#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
+mod teclado;
+#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
+mod tela;
+#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
+mod terminal;
 
 use crate::erros::descrever;
 use crate::linha_de_comando::{faixa, ArgsAjuda, MODELO_AJUDA};
@@ -23,15 +38,31 @@ use crate::protocolo::{
 use crate::rede::{host_porta, resolver, PORTA_PADRAO};
 use crate::tempo::{agora, Carimbo};
 use crate::texto::texto_seguro;
-use crossbeam_channel::{bounded, never, select, Receiver};
+use crossbeam_channel::{after, bounded, never, select, Receiver};
+use destino::destino;
 use std::collections::VecDeque;
-use std::io::{self, BufRead, ErrorKind, IsTerminal, Write};
-use std::net::{IpAddr, Shutdown, TcpStream};
+use std::io::{self, ErrorKind, IsTerminal, Write};
+use std::net::{Shutdown, TcpStream};
 use std::thread;
+use std::time::{Duration, Instant};
+use teclado::{Entrada, Teclado};
+use tela::Tela;
 
 /// Linhas digitadas enquanto uma resposta não chega, guardadas para enviar
 /// depois dela. Acima disso o cliente para de ler o teclado até a resposta.
 const LINHAS_GUARDADAS: usize = 64;
+
+/// Com o editor de linha: quanto esperar a resposta antes de mostrar o
+/// prompt de novo. Uma resposta que chega antes disso (a de quase todo
+/// servidor) sai antes do prompt, como na transcrição da disciplina; numa
+/// espera longa (`--atraso`, a fila da Parte 2), o prompt volta para `sair`,
+/// Ctrl-D e Ctrl-C valerem, e a resposta aparece acima dele quando chegar.
+/// As teclas apertadas antes disso esperam o prompt (ver `teclado`).
+const PROMPT_NA_ESPERA: Duration = Duration::from_millis(250);
+
+/// Código de saída com Ctrl-C no prompt: o mesmo de um processo encerrado
+/// pelo SIGINT no shell (128 + 2), como o cliente sai sem o editor.
+const SAIDA_INTERROMPIDA: i32 = 130;
 
 /// Opções do cliente.
 #[derive(clap::Parser, Debug, Clone)]
@@ -44,7 +75,7 @@ const LINHAS_GUARDADAS: usize = 64;
 )]
 pub struct ArgsCliente {
     /// Nome ou IP do servidor (padrão: localhost)
-    #[arg(long, default_value = "localhost", hide_default_value = true)]
+    #[arg(long, default_value = "localhost", hide_default_value = true, value_parser = destino)]
     pub host: String,
 
     /// Porta do servidor, de 1 a 65535 (padrão: 5000)
@@ -62,9 +93,13 @@ pub struct ArgsCliente {
 
 /// Executa uma sessão completa e devolve o código de saída do processo:
 /// 0 quando o usuário encerra (`sair` ou fim da entrada), 1 quando a conexão
-/// falha ou o servidor a encerra.
+/// falha ou o servidor a encerra, 130 com Ctrl-C.
+///
+/// Antes de voltar, a tela termina de escrever, o terminal volta ao modo
+/// normal e o que ficou digitado é descartado: quem chama pode sair com
+/// `std::process::exit`, que não roda destrutores.
 pub fn executar(args: &ArgsCliente) -> i32 {
-    let tela = Tela { tempo: args.tempo, interativo: io::stdin().is_terminal() };
+    let mut tela = Tela::nova(args.tempo, io::stdin().is_terminal());
     let onde = host_porta(&args.host, args.porta);
     // Na saída de erros, para a transcrição (saída padrão) ficar igual à da
     // disciplina. Se o connect demorar (fila de conexões do servidor cheia),
@@ -74,17 +109,22 @@ pub fn executar(args: &ArgsCliente) -> i32 {
         Ok(socket) => socket,
         Err(falha) => {
             tela.aviso(agora(), &format!("Não foi possível conectar a {onde}: {falha}"));
+            tela.concluir();
             return 1;
         }
     };
     let conectado = agora(); // logo depois de o connect() voltar
-    match sessao(&tela, socket, conectado) {
+    let mut teclado = Teclado::abrir(&mut tela);
+    let codigo = match sessao(&tela, &mut teclado, socket, conectado) {
         Ok(codigo) => codigo,
         Err(e) => {
+            tela.encerrar();
             tela.linha(agora(), &format!("Erro na conexão com o servidor: {}", descrever(&e)));
             1
         }
-    }
+    };
+    tela.concluir();
+    codigo
 }
 
 /// Tenta cada endereço de `host` (IPv4 primeiro) e devolve o primeiro que
@@ -96,6 +136,14 @@ fn conectar(host: &str, porta: u16) -> Result<TcpStream, String> {
              Na mesma máquina, use localhost; em outra, o IP dela (ex.: --host 192.168.0.10)."
         ));
     };
+    // Um nome que vira 0.0.0.0 (ex.: --host 0): nem tenta.
+    if enderecos.iter().any(|e| e.ip().is_unspecified()) {
+        return Err(format!(
+            "{host:?} é o endereço {}, que não é um destino: é como um servidor diz 'todas as \
+             interfaces'; use localhost ou o IP da máquina do servidor.",
+            enderecos[0].ip()
+        ));
+    }
     let mut ultimo_erro = io::Error::from(ErrorKind::NotFound);
     for endereco in &enderecos {
         match TcpStream::connect(endereco) {
@@ -116,66 +164,85 @@ fn conectar(host: &str, porta: u16) -> Result<TcpStream, String> {
         ErrorKind::TimedOut => "A máquina está ligada e na mesma rede? O firewall dela pode \
              estar descartando a conexão (no Windows, permita o programa no Firewall do Windows)."
             .to_string(),
-        _ if enderecos.iter().any(|e| e.ip() == IpAddr::from([0, 0, 0, 0])) => {
-            "0.0.0.0 é o endereço em que um servidor escuta em todas as interfaces, não um \
-             destino: use localhost ou o IP da máquina do servidor."
-                .to_string()
-        }
         _ => "O servidor está rodando?".to_string(),
     };
     Err(format!("{}. {dica}", descrever(&ultimo_erro)))
 }
 
 /// Depois de conectado: o diálogo até alguém encerrar.
-fn sessao(tela: &Tela, socket: TcpStream, conectado: Carimbo) -> io::Result<i32> {
+fn sessao(
+    tela: &Tela,
+    teclado: &mut Teclado,
+    socket: TcpStream,
+    conectado: Carimbo,
+) -> io::Result<i32> {
     // Cada mensagem sai numa única escrita; sem Nagle nada fica retido.
     socket.set_nodelay(true)?;
     let respostas = ler_servidor(socket.try_clone()?);
-    let linhas = ler_entrada();
     let mut socket = socket;
 
     tela.linha(conectado, "Conectado ao servidor Echo");
     tela.linha(conectado, "Digite \"sair\" para encerrar a conexão");
     tela.vazia();
     tela.prompt();
+    teclado.pedir_linha(false);
 
     let nenhuma_linha = never();
-    // A mensagem enviada cuja resposta ainda não chegou.
+    // A mensagem enviada cuja resposta ainda não chegou, e desde quando.
     let mut esperando = false;
+    let mut enviada_em = Instant::now();
     // Linhas digitadas durante a espera, a enviar depois da resposta.
     let mut guardadas: VecDeque<Vec<u8>> = VecDeque::new();
     loop {
         // No terminal, o teclado é lido mesmo durante a espera: `sair` e
-        // Ctrl-D valem na hora. Com a entrada vinda de um arquivo ou pipe,
-        // cada linha é tratada depois da resposta à anterior, como se fosse
+        // Ctrl-D valem na hora (com o editor, ele só lê quando liberado por
+        // `pedir_linha`). Com a entrada vinda de um arquivo ou pipe, cada
+        // linha é tratada depois da resposta à anterior, como se fosse
         // digitada naquele momento (um roteiro).
-        let ler_teclado = !esperando || (tela.interativo && guardadas.len() < LINHAS_GUARDADAS);
-        let entrada = if ler_teclado { &linhas } else { &nenhuma_linha };
+        let ler_teclado = teclado.com_editor()
+            || !esperando
+            || (tela.interativo && guardadas.len() < LINHAS_GUARDADAS);
+        let entrada = if ler_teclado { &teclado.entradas } else { &nenhuma_linha };
+        // Com o editor: a hora de mostrar o prompt durante uma espera longa.
+        let prompt_na_espera = if teclado.com_editor()
+            && esperando
+            && !teclado.lendo()
+            && guardadas.len() < LINHAS_GUARDADAS
+        {
+            after(PROMPT_NA_ESPERA.saturating_sub(enviada_em.elapsed()))
+        } else {
+            never()
+        };
         select! {
-            recv(entrada) -> linha => {
-                let linha = linha.ok().flatten();
-                let texto = linha.as_deref().map(String::from_utf8_lossy);
-                let sair = texto.as_deref().is_none_or(|t| t.trim().eq_ignore_ascii_case("sair"));
-                if sair {
-                    match &linha {
-                        Some(linha) => tela.entrada_lida(agora(), linha),
-                        None => tela.fim_da_entrada(esperando),
+            recv(entrada) -> entrada => {
+                teclado.recebida();
+                let linhas = match entrada.unwrap_or(Entrada::Fim) {
+                    Entrada::Linhas(linhas) => linhas,
+                    Entrada::Fim => {
+                        tela.fim_da_entrada(agora(), esperando);
+                        return Ok(encerrar(tela, &socket, 0));
                     }
-                    // Fecha antes de dizer que fechou: quem lê a transcrição
-                    // com horários vê o instante real do fechamento.
-                    let _ = socket.shutdown(Shutdown::Both);
-                    tela.linha(agora(), "Conexão encerrada");
-                    return Ok(0);
+                    Entrada::Interrompida => return Ok(encerrar(tela, &socket, SAIDA_INTERROMPIDA)),
+                };
+                for linha in linhas {
+                    if String::from_utf8_lossy(&linha).trim().eq_ignore_ascii_case("sair") {
+                        tela.entrada_lida(agora(), &linha);
+                        return Ok(encerrar(tela, &socket, 0));
+                    }
+                    if esperando {
+                        guardadas.push_back(linha);
+                    } else if !enviar(tela, &mut socket, linha)? {
+                        tela.prompt();
+                    } else {
+                        esperando = true;
+                        enviada_em = Instant::now();
+                    }
                 }
-                let linha = linha.expect("sem linha, `sair` é verdadeiro");
-                if esperando {
-                    guardadas.push_back(linha);
-                } else if !enviar(tela, &mut socket, linha)? {
-                    tela.prompt();
-                } else {
-                    esperando = true;
+                if !esperando {
+                    teclado.pedir_linha(false);
                 }
             }
+            recv(prompt_na_espera) -> _ => teclado.pedir_linha(true),
             recv(respostas) -> evento => {
                 let (quando, evento) = evento.unwrap_or_else(|_| (agora(), Ok(Recebido::Fim)));
                 let evento = evento?;
@@ -185,22 +252,26 @@ fn sessao(tela: &Tela, socket: TcpStream, conectado: Carimbo) -> io::Result<i32>
                 }
                 match evento {
                     Recebido::Mensagem(linha) if linha.starts_with(PREFIXO_ECO.as_bytes()) => {
-                        tela.linha(quando, &format!("Resposta: {}", texto_seguro(&linha)));
-                        tela.vazia();
-                        esperando = false;
-                        // As linhas digitadas durante a espera, uma a uma.
-                        while let Some(linha) = guardadas.pop_front() {
-                            tela.digitada_na_espera(&linha);
-                            if enviar(tela, &mut socket, linha)? {
-                                esperando = true;
-                                break;
+                        esperando = tela.juntar(|| -> io::Result<bool> {
+                            tela.resposta(quando, &linha);
+                            // As linhas digitadas durante a espera, uma a uma.
+                            while let Some(linha) = guardadas.pop_front() {
+                                tela.digitada_na_espera(&linha);
+                                if enviar(tela, &mut socket, linha)? {
+                                    return Ok(true);
+                                }
                             }
-                        }
-                        if !esperando {
                             tela.prompt();
+                            Ok(false)
+                        })?;
+                        if esperando {
+                            enviada_em = Instant::now();
+                        } else {
+                            teclado.pedir_linha(false);
                         }
                     }
                     Recebido::Mensagem(linha) => {
+                        tela.encerrar();
                         let linha = texto_seguro(&linha);
                         if linha.starts_with(PREFIXO_ERRO) || linha.starts_with(PREFIXO_AVISO) {
                             tela.linha(quando, &format!("Servidor: {linha}"));
@@ -211,10 +282,12 @@ fn sessao(tela: &Tela, socket: TcpStream, conectado: Carimbo) -> io::Result<i32>
                         return Ok(1);
                     }
                     Recebido::GrandeDemais => {
+                        tela.encerrar();
                         tela.linha(quando, "O servidor enviou uma linha longa demais; conexão encerrada");
                         return Ok(1);
                     }
                     Recebido::Fim | Recebido::Incompleta(_) => {
+                        tela.encerrar();
                         tela.linha(quando, "O servidor encerrou a conexão");
                         return Ok(1);
                     }
@@ -222,6 +295,16 @@ fn sessao(tela: &Tela, socket: TcpStream, conectado: Carimbo) -> io::Result<i32>
             }
         }
     }
+}
+
+/// O usuário encerrou (`sair`, fim da entrada, Ctrl-C): fecha a conexão e
+/// diz que fechou. Fecha antes de dizer: quem lê a transcrição com horários
+/// vê o instante real do fechamento.
+fn encerrar(tela: &Tela, socket: &TcpStream, codigo: i32) -> i32 {
+    let _ = socket.shutdown(Shutdown::Both);
+    tela.encerrar();
+    tela.linha(agora(), "Conexão encerrada");
+    codigo
 }
 
 /// Envia `linha` (se não for vazia) como uma mensagem, numa escrita só.
@@ -239,38 +322,6 @@ fn enviar(tela: &Tela, socket: &mut TcpStream, linha: Vec<u8>) -> io::Result<boo
     mensagem.pop();
     tela.enviada(enviada, &mensagem);
     Ok(true)
-}
-
-/// Thread que lê a entrada padrão e entrega cada linha (sem `\n`/`\r\n`);
-/// `None` no fim da entrada. Lê bytes, não texto: uma entrada que não é
-/// UTF-8 válido é enviada como veio.
-///
-/// O canal tem capacidade 1: com a entrada vinda de um arquivo grande, a
-/// thread lê só uma linha à frente, em vez de carregar o arquivo todo.
-fn ler_entrada() -> Receiver<Option<Vec<u8>>> {
-    let (envia, recebe) = bounded(1);
-    thread::spawn(move || {
-        let mut entrada = io::stdin().lock();
-        loop {
-            let mut linha = Vec::new();
-            match entrada.read_until(b'\n', &mut linha) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {
-                    if linha.last() == Some(&b'\n') {
-                        linha.pop();
-                        if linha.last() == Some(&b'\r') {
-                            linha.pop();
-                        }
-                    }
-                    if envia.send(Some(linha)).is_err() {
-                        return; // a sessão acabou
-                    }
-                }
-            }
-        }
-        let _ = envia.send(None);
-    });
-    recebe
 }
 
 /// Thread que lê as linhas do servidor e as entrega com a hora em que
@@ -291,95 +342,4 @@ fn ler_servidor(socket: TcpStream) -> Receiver<(Carimbo, io::Result<Recebido>)> 
         }
     });
     recebe
-}
-
-/// A saída do cliente. Ignora erros de escrita no terminal (ex.: saída
-/// redirecionada para um pipe já fechado) em vez de entrar em pânico.
-struct Tela {
-    /// `--tempo`: cada linha de evento começa com `[hh:mm:ss.mmm] `.
-    tempo: bool,
-    /// A entrada é um terminal? Se não é (pipe, arquivo), o prompt só é
-    /// impresso quando a linha é lida, junto com ela: a transcrição fica
-    /// igual à de uma sessão digitada, e a hora da linha é a do envio.
-    interativo: bool,
-}
-
-impl Tela {
-    fn carimbo(&self, quando: Carimbo) -> String {
-        if self.tempo {
-            format!("{quando} ")
-        } else {
-            String::new()
-        }
-    }
-
-    fn linha(&self, quando: Carimbo, texto: &str) {
-        let mut saida = io::stdout().lock();
-        let _ = writeln!(saida, "{}{texto}", self.carimbo(quando));
-        let _ = saida.flush();
-    }
-
-    fn vazia(&self) {
-        let _ = writeln!(io::stdout().lock());
-    }
-
-    /// O prompt fica sem quebra de linha, esperando o texto do usuário. Não
-    /// leva hora: o que importa é quando a mensagem sai, não quando o prompt
-    /// apareceu.
-    fn prompt(&self) {
-        if self.interativo {
-            let mut saida = io::stdout().lock();
-            let _ = write!(saida, "Digite uma mensagem: ");
-            let _ = saida.flush();
-        }
-    }
-
-    /// Uma linha foi lida da entrada. No terminal, o eco do que foi
-    /// digitado já está na tela; sem terminal, imprime o prompt e a linha,
-    /// com a hora de agora (a do envio).
-    fn entrada_lida(&self, quando: Carimbo, linha: &[u8]) {
-        if !self.interativo {
-            self.linha(quando, &format!("Digite uma mensagem: {}", texto_seguro(linha)));
-        }
-    }
-
-    /// No terminal: uma linha digitada enquanto a resposta anterior não
-    /// chegava vai agora, depois dela; o prompt a mostra no lugar certo.
-    fn digitada_na_espera(&self, linha: &[u8]) {
-        if self.interativo {
-            let _ = writeln!(io::stdout().lock(), "Digite uma mensagem: {}", texto_seguro(linha));
-        }
-    }
-
-    /// No terminal, com `--tempo`: a hora em que a mensagem saiu, numa
-    /// linha própria (a linha digitada não tem como levar a hora).
-    fn enviada(&self, quando: Carimbo, mensagem: &[u8]) {
-        if self.interativo && self.tempo {
-            self.linha(quando, &format!("Enviada: {}", texto_seguro(mensagem)));
-        }
-    }
-
-    /// Fim da entrada (Ctrl-D, Ctrl-Z ou fim do arquivo): fecha a linha do
-    /// prompt, se ele estava na tela.
-    fn fim_da_entrada(&self, esperando: bool) {
-        if self.interativo {
-            if !esperando {
-                self.vazia();
-            }
-        } else {
-            self.entrada_lida(agora(), b"");
-        }
-    }
-
-    /// Algo chegou do servidor com o prompt na tela: pula para a linha de baixo.
-    fn interromper_prompt(&self) {
-        if self.interativo {
-            self.vazia();
-        }
-    }
-
-    /// Mensagens sobre a conexão, na saída de erros.
-    fn aviso(&self, quando: Carimbo, texto: &str) {
-        let _ = writeln!(io::stderr().lock(), "{}{texto}", self.carimbo(quando));
-    }
 }

@@ -44,7 +44,8 @@ pub fn ler<T: Parser>() -> T {
                 Explicacao::Erro(texto) => {
                     eprintln!("{programa}: {texto}");
                     eprintln!(
-                        "Uso: {programa} [OPÇÕES]. Para ver todas as opções: {programa} --help"
+                        "Uso: {programa} [OPÇÕES]. Para ver todas as opções: {}",
+                        comando_de_ajuda(&programa)
                     );
                     std::process::exit(SAIDA_ERRO_DE_USO);
                 }
@@ -54,6 +55,20 @@ pub fn ler<T: Parser>() -> T {
                 }
             }
         }
+    }
+}
+
+/// O comando que mostra a ajuda de `programa`, do jeito que ele foi
+/// iniciado: sob o cargo (`cargo run` define `CARGO`; o executável fica em
+/// `target/`), `programa --help` não existe no PATH, e o que funciona é
+/// `cargo run --bin programa -- --help`.
+fn comando_de_ajuda(programa: &str) -> String {
+    let no_target = std::env::current_exe()
+        .is_ok_and(|exe| exe.ancestors().any(|pasta| pasta.ends_with("target")));
+    if std::env::var_os("CARGO").is_some() || no_target {
+        format!("cargo run --bin {programa} -- --help")
+    } else {
+        format!("{programa} --help")
     }
 }
 

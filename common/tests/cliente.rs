@@ -29,6 +29,42 @@ fn host_desconhecido_explica_e_sai_com_1() {
     assert!(execucao.erros.contains("não foi encontrado (DNS)"), "{}", execucao.erros);
 }
 
+#[test]
+fn host_todas_as_interfaces_explica_antes_de_conectar() {
+    for host in ["0.0.0.0", "::", "[::]"] {
+        let execucao = executar_cliente(5000, b"", &["--host", host]);
+        assert_eq!(execucao.codigo, Some(2), "{host}: {}", execucao.erros);
+        let ip = host.trim_matches(['[', ']']);
+        assert!(
+            execucao.erros.contains(&format!(
+                "{ip} não é um destino: é como um servidor diz 'todas as interfaces'; use \
+                 localhost ou o IP da máquina do servidor"
+            )),
+            "{host}: {}",
+            execucao.erros
+        );
+        assert!(!execucao.erros.contains("Conectando"), "{}", execucao.erros);
+    }
+}
+
+#[test]
+fn porta_escrita_no_host_explica_onde_ela_vai() {
+    for (host, dica) in [
+        ("127.0.0.1:5000", "--host 127.0.0.1 --porta 5000"),
+        ("localhost:6000", "--host localhost --porta 6000"),
+    ] {
+        let execucao = executar_cliente(5000, b"", &["--host", host]);
+        assert_eq!(execucao.codigo, Some(2), "{host}: {}", execucao.erros);
+        assert!(
+            execucao.erros.contains(&format!("a porta vai em --porta: {dica}")),
+            "{host}: {}",
+            execucao.erros
+        );
+        assert!(!execucao.erros.contains(&format!("[{host}]")), "{}", execucao.erros);
+        assert!(!execucao.erros.contains("DNS"), "{}", execucao.erros);
+    }
+}
+
 /// Um servidor mínimo, feito no próprio teste, que se comporta mal de
 /// propósito: lê uma linha e faz `fim` com a conexão.
 fn servidor_que(fim: fn(&mut std::net::TcpStream)) -> u16 {
@@ -160,5 +196,169 @@ mod no_terminal {
             assert!(ultima.ends_with("] Conexão encerrada"), "saída truncada ou suja: {textos:?}");
             assert!(inicio.elapsed() < PRAZO);
         }
+    }
+}
+
+/// O cliente com entrada e saída num terminal de verdade, como quem o usa:
+/// o editor de linha (setas, histórico, Ctrl-L) e o terminal devolvido
+/// intacto ao shell.
+#[cfg(all(unix, feature = "editor"))]
+mod editor_no_terminal {
+    use ferramentas::teste::terminal::{Tela, Terminal};
+    use ferramentas::teste::{binario, PRAZO};
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Child, Command, ExitStatus, Stdio};
+    use std::sync::mpsc;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    const PROMPT: &str = "Digite uma mensagem: ";
+
+    /// O cliente com as três saídas padrão no terminal, como num shell.
+    fn cliente_no_terminal(porta: u16) -> (Child, Terminal, Tela) {
+        let terminal = Terminal::abrir().expect("abrir um pseudoterminal");
+        terminal.definir_tamanho(100, 30).expect("tamanho do terminal");
+        let tela = terminal.ler_tela().expect("ler a tela");
+        let lado = || Stdio::from(terminal.escravo.try_clone().expect("duplicar o terminal"));
+        let cliente = Command::new(binario("cliente"))
+            .args(["--porta", &porta.to_string()])
+            .env("TERM", "xterm")
+            .stdin(lado())
+            .stdout(lado())
+            .stderr(lado())
+            .spawn()
+            .expect("iniciar o cliente");
+        (cliente, terminal, tela)
+    }
+
+    fn esperar_fim(cliente: &mut Child, tela: &Tela) -> ExitStatus {
+        let inicio = Instant::now();
+        loop {
+            if let Some(status) = cliente.try_wait().expect("esperar o cliente") {
+                return status;
+            }
+            if inicio.elapsed() > PRAZO {
+                let _ = cliente.kill();
+                panic!("o cliente não terminou em {PRAZO:?}:\n{:?}", tela.texto());
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Um servidor de eco que entrega ao teste cada linha, byte a byte, como
+    /// chegou.
+    fn servidor_que_conta() -> (u16, mpsc::Receiver<Vec<u8>>) {
+        let escuta = TcpListener::bind("127.0.0.1:0").unwrap();
+        let porta = escuta.local_addr().unwrap().port();
+        let (envia, recebe) = mpsc::channel();
+        thread::spawn(move || {
+            let (socket, _) = escuta.accept().unwrap();
+            let mut escrita = socket.try_clone().unwrap();
+            let mut leitor = BufReader::new(socket);
+            loop {
+                let mut linha = Vec::new();
+                if leitor.read_until(b'\n', &mut linha).unwrap_or(0) == 0 {
+                    return;
+                }
+                linha.pop();
+                let mut eco = b"Echo: ".to_vec();
+                eco.extend_from_slice(&linha);
+                eco.push(b'\n');
+                let _ = escrita.write_all(&eco);
+                let _ = envia.send(linha);
+            }
+        });
+        (porta, recebe)
+    }
+
+    #[test]
+    fn setas_e_ctrl_l_editam_e_nunca_chegam_ao_servidor() {
+        let (porta, recebidas) = servidor_que_conta();
+        let (mut cliente, mut terminal, tela) = cliente_no_terminal(porta);
+        let proxima = || recebidas.recv_timeout(PRAZO).expect("o servidor recebeu uma linha");
+        tela.esperar_texto(PROMPT, 1);
+        terminal.digitar("oi\r").unwrap();
+        assert_eq!(proxima(), b"oi");
+        tela.esperar_texto("Resposta: Echo: oi", 1);
+        tela.esperar_texto(PROMPT, 2);
+        // ↑ traz "oi" do histórico; Ctrl-L limpa a tela; ← e → andam na
+        // linha; Ctrl-V (que inseriria o próximo caractere cru) e Ctrl-A
+        // (início da linha) não inserem nada.
+        terminal.digitar("\x1b[A\x0c!\x1b[D\x1b[D>\x1b[C\x16\x01\r").unwrap();
+        assert_eq!(proxima(), b"o>i!");
+        tela.esperar_texto("Resposta: Echo: o>i!", 1);
+        terminal.digitar("sair\r").unwrap();
+        let status = esperar_fim(&mut cliente, &tela);
+        assert!(status.success(), "{status:?}\n{:?}", tela.texto());
+        assert!(recebidas.try_recv().is_err(), "o servidor recebeu mais do que as duas linhas");
+    }
+
+    #[test]
+    fn texto_pela_metade_nao_sobra_para_o_shell_quando_o_servidor_fecha() {
+        let escuta = TcpListener::bind("127.0.0.1:0").unwrap();
+        let porta = escuta.local_addr().unwrap().port();
+        let (fechar, pode_fechar) = mpsc::channel::<()>();
+        thread::spawn(move || {
+            let (mut socket, _): (TcpStream, _) = escuta.accept().unwrap();
+            let _ = pode_fechar.recv();
+            let _ = socket.write_all("Aviso: conexão encerrada por inatividade\n".as_bytes());
+        });
+        let (mut cliente, mut terminal, tela) = cliente_no_terminal(porta);
+        let antes = terminal.flags_locais().unwrap();
+        assert_ne!(antes & libc::ICANON, 0, "o terminal de teste começa no modo normal");
+        tela.esperar_texto(PROMPT, 1);
+        terminal.digitar("digitando").unwrap();
+        tela.esperar_texto("digitando", 1);
+        fechar.send(()).unwrap();
+        let status = esperar_fim(&mut cliente, &tela);
+        assert_eq!(status.code(), Some(1), "{:?}", tela.texto());
+
+        // A linha em edição fica como estava, e o aviso vem embaixo dela.
+        let texto = tela.esperar_texto("Conexão encerrada pelo servidor", 1);
+        let depois = &texto[texto.rfind("digitando").unwrap()..];
+        assert!(
+            depois.contains("\r\nServidor: Aviso: conexão encerrada por inatividade\r\n"),
+            "{texto:?}"
+        );
+        // O modo do terminal voltou ao de antes (eco, linha, sinais)...
+        let agora = terminal.flags_locais().unwrap();
+        let importantes = libc::ICANON | libc::ECHO | libc::ISIG;
+        assert_eq!(agora & importantes, antes & importantes, "modo do terminal não restaurado");
+        // ...e o próximo a ler o terminal (o shell) recebe só o que for
+        // digitado depois, não o "digitando".
+        assert_eq!(terminal.ler_escravo(Duration::from_millis(200)).unwrap(), None);
+        terminal.digitar("\n").unwrap();
+        let lido = terminal.ler_escravo(PRAZO).unwrap();
+        assert_eq!(lido.as_deref(), Some(&b"\n"[..]));
+    }
+
+    #[test]
+    fn resposta_demorada_aparece_acima_do_prompt() {
+        let escuta = TcpListener::bind("127.0.0.1:0").unwrap();
+        let porta = escuta.local_addr().unwrap().port();
+        let (responder, pode_responder) = mpsc::channel::<()>();
+        thread::spawn(move || {
+            let (socket, _) = escuta.accept().unwrap();
+            let mut escrita = socket.try_clone().unwrap();
+            let mut linha = String::new();
+            let _ = BufReader::new(socket).read_line(&mut linha);
+            let _ = pode_responder.recv();
+            let _ = escrita.write_all(format!("Echo: {linha}").as_bytes());
+            thread::sleep(PRAZO);
+        });
+        let (mut cliente, mut terminal, tela) = cliente_no_terminal(porta);
+        tela.esperar_texto(PROMPT, 1);
+        terminal.digitar("lenta\r").unwrap();
+        // A resposta não veio: o prompt volta, para `sair` e Ctrl-D valerem.
+        tela.esperar_texto(PROMPT, 2);
+        responder.send(()).unwrap();
+        let texto = tela.esperar("a resposta e o prompt redesenhado abaixo dela", |t| {
+            t.find("Resposta: Echo: lenta").is_some_and(|i| t[i..].contains(PROMPT))
+        });
+        assert!(!texto.contains("Digite uma mensagem: Resposta"), "{texto:?}");
+        terminal.digitar("\x04").unwrap();
+        let status = esperar_fim(&mut cliente, &tela);
+        assert!(status.success(), "{status:?}\n{:?}", tela.texto());
     }
 }

@@ -28,7 +28,10 @@ fn porta_fora_da_faixa_diz_a_faixa() {
         ),
         "{erros}"
     );
-    assert!(erros.contains("Uso: parte1 [OPÇÕES]. Para ver todas as opções: parte1 --help"));
+    // Sob o cargo (como aqui), a ajuda se pede pelo cargo.
+    assert!(erros.contains(
+        "Uso: parte1 [OPÇÕES]. Para ver todas as opções: cargo run --bin parte1 -- --help\n"
+    ));
     sem_ingles(&erros);
 }
 

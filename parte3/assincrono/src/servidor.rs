@@ -27,8 +27,8 @@
 use anyhow::Result;
 use common::erros::{descrever, falhou};
 use common::protocolo::{
-    acrescentar_eco, dica_sem_fim_de_linha, erro_mensagem_grande, Enquadrador, Recebido, DESCARTE_MAXIMO,
-    ESPERA_AO_ENCERRAR, ESPERA_PELA_DICA, LIMITE_MENSAGEM,
+    acrescentar_eco, dica_sem_fim_de_linha, erro_mensagem_grande, Enquadrador, Recebido,
+    DESCARTE_MAXIMO, ESPERA_AO_ENCERRAR, ESPERA_PELA_DICA, LIMITE_MENSAGEM,
 };
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::tempo::{agora, duracao_legivel, Carimbo};

@@ -1,0 +1,301 @@
+//! A saída do cliente: a transcrição (saída padrão) e os avisos sobre a
+//! conexão (saída de erros).
+//!
+//! Com a entrada num pipe (roteiros, `cenario`, testes) ou num terminal sem o
+//! editor de linha, a thread principal escreve direto. Com o editor, o prompt
+//! e a linha em edição são dele: ver [`SaidaDoEditor`].
+
+use super::terminal::{self, Modo};
+use crate::tempo::Carimbo;
+use crate::texto::texto_seguro;
+use crossbeam_channel::Receiver;
+use std::cell::RefCell;
+use std::io::{self, Write};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+/// O texto do prompt, igual ao do `cliente.py` da disciplina.
+pub const PROMPT: &str = "Digite uma mensagem: ";
+
+/// A saída do cliente. Ignora erros de escrita no terminal (ex.: saída
+/// redirecionada para um pipe já fechado) em vez de entrar em pânico.
+pub struct Tela {
+    /// `--tempo`: cada linha de evento começa com `[hh:mm:ss.mmm] `.
+    pub tempo: bool,
+    /// A entrada é um terminal? Se não é (pipe, arquivo), o prompt só é
+    /// impresso quando a linha é lida, junto com ela: a transcrição fica
+    /// igual à de uma sessão digitada, e a hora da linha é a do envio.
+    pub interativo: bool,
+    /// Com o editor de linha: como escrever sem atrapalhar o prompt.
+    pub editor: Option<SaidaDoEditor>,
+    /// Com o editor: o texto de um evento, juntado para sair numa escrita só
+    /// (ver [`Tela::juntar`]).
+    lote: RefCell<Option<String>>,
+}
+
+impl Tela {
+    pub fn nova(tempo: bool, interativo: bool) -> Tela {
+        Tela { tempo, interativo, editor: None, lote: RefCell::new(None) }
+    }
+
+    fn carimbo(&self, quando: Carimbo) -> String {
+        if self.tempo {
+            format!("{quando} ")
+        } else {
+            String::new()
+        }
+    }
+
+    /// Escreve `texto` na saída padrão: direto, ou pelo editor.
+    fn escrever(&self, texto: String) {
+        if let Some(lote) = self.lote.borrow_mut().as_mut() {
+            lote.push_str(&texto);
+            return;
+        }
+        match &self.editor {
+            Some(editor) => editor.escrever(texto),
+            None => escrever_direto(&texto),
+        }
+    }
+
+    /// Com o editor: o que `evento` escreve sai numa escrita só (a resposta
+    /// e o `Enviada:` da linha guardada que sai logo depois dela), porque a
+    /// impressora do editor escreve uma vez só (ver [`SaidaDoEditor`]).
+    pub fn juntar<T>(&self, evento: impl FnOnce() -> T) -> T {
+        if self.editor.is_none() {
+            return evento();
+        }
+        *self.lote.borrow_mut() = Some(String::new());
+        let resultado = evento();
+        let texto = self.lote.borrow_mut().take().unwrap_or_default();
+        if !texto.is_empty() {
+            self.escrever(texto);
+        }
+        resultado
+    }
+
+    pub fn linha(&self, quando: Carimbo, texto: &str) {
+        self.escrever(format!("{}{texto}\n", self.carimbo(quando)));
+    }
+
+    pub fn vazia(&self) {
+        self.escrever("\n".to_string());
+    }
+
+    /// A resposta e a linha vazia que a separa do próximo prompt, numa
+    /// escrita só: com o editor, as duas aparecem juntas acima do prompt.
+    pub fn resposta(&self, quando: Carimbo, linha: &[u8]) {
+        let carimbo = self.carimbo(quando);
+        self.escrever(format!("{carimbo}Resposta: {}\n\n", texto_seguro(linha)));
+    }
+
+    /// O prompt fica sem quebra de linha, esperando o texto do usuário. Não
+    /// leva hora: o que importa é quando a mensagem sai, não quando o prompt
+    /// apareceu. Com o editor, quem o mostra é o próprio editor.
+    pub fn prompt(&self) {
+        if self.interativo && self.editor.is_none() {
+            self.escrever(PROMPT.to_string());
+        }
+    }
+
+    /// Uma linha foi lida da entrada. No terminal, o eco do que foi
+    /// digitado já está na tela; sem terminal, imprime o prompt e a linha,
+    /// com a hora de agora (a do envio).
+    pub fn entrada_lida(&self, quando: Carimbo, linha: &[u8]) {
+        if !self.interativo {
+            self.linha(quando, &format!("{PROMPT}{}", texto_seguro(linha)));
+        }
+    }
+
+    /// No terminal sem o editor: uma linha digitada enquanto a resposta
+    /// anterior não chegava vai agora, depois dela; o prompt a mostra no
+    /// lugar certo. Com o editor ela já está na tela, com o seu prompt.
+    pub fn digitada_na_espera(&self, linha: &[u8]) {
+        if self.interativo && self.editor.is_none() {
+            self.escrever(format!("{PROMPT}{}\n", texto_seguro(linha)));
+        }
+    }
+
+    /// No terminal, com `--tempo`: a hora em que a mensagem saiu, numa
+    /// linha própria (a linha digitada não tem como levar a hora).
+    pub fn enviada(&self, quando: Carimbo, mensagem: &[u8]) {
+        if self.interativo && self.tempo {
+            self.linha(quando, &format!("Enviada: {}", texto_seguro(mensagem)));
+        }
+    }
+
+    /// Fim da entrada (Ctrl-D, Ctrl-Z ou fim do arquivo): fecha a linha do
+    /// prompt, se ele estava na tela. O editor já pulou a linha sozinho.
+    pub fn fim_da_entrada(&self, quando: Carimbo, esperando: bool) {
+        if !self.interativo {
+            self.entrada_lida(quando, b"");
+        } else if !esperando && self.editor.is_none() {
+            self.vazia();
+        }
+    }
+
+    /// Sem o editor: algo chegou do servidor com o prompt na tela; pula para
+    /// a linha de baixo. Com o editor, o escritor põe o que chegou acima do
+    /// prompt, ou, se a sessão acabou, abaixo da linha em edição.
+    pub fn interromper_prompt(&self) {
+        if self.interativo && self.editor.is_none() {
+            self.vazia();
+        }
+    }
+
+    /// A sessão acabou: daqui em diante só as últimas linhas. Com o editor,
+    /// devolve o terminal ao modo normal (ver [`SaidaDoEditor::encerrar`]).
+    /// Pode ser chamada mais de uma vez.
+    pub fn encerrar(&self) {
+        if let Some(editor) = &self.editor {
+            editor.encerrar();
+        }
+    }
+
+    /// Antes de o processo sair: o terminal no modo normal, e o que foi
+    /// digitado e não lido, descartado, para nada sobrar para o shell.
+    pub fn concluir(&self) {
+        self.encerrar();
+        let _ = io::stdout().flush();
+        if self.interativo {
+            terminal::descartar_entrada();
+        }
+    }
+
+    /// Mensagens sobre a conexão, na saída de erros.
+    pub fn aviso(&self, quando: Carimbo, texto: &str) {
+        let _ = writeln!(io::stderr().lock(), "{}{texto}", self.carimbo(quando));
+    }
+}
+
+fn escrever_direto(texto: &str) {
+    let mut saida = io::stdout().lock();
+    let _ = saida.write_all(texto.as_bytes());
+    let _ = saida.flush();
+}
+
+/// O que a thread do teclado e a principal sabem uma da outra.
+#[derive(Default)]
+pub struct Vez {
+    estado: Mutex<Estado>,
+    /// Nunca sinalizada: onde a thread do teclado para de vez depois do fim
+    /// (ver [`Vez::comecou_a_editar`]).
+    depois_do_fim: Condvar,
+}
+
+#[derive(Default)]
+struct Estado {
+    /// Um `readline` está ativo: o terminal em modo cru e o prompt na tela
+    /// (ou prestes a ser desenhado).
+    editando: bool,
+    /// A sessão acabou e o terminal foi restaurado.
+    encerrado: bool,
+}
+
+impl Vez {
+    fn travar(&self) -> MutexGuard<'_, Estado> {
+        // Um pânico em outra thread não impede a saída.
+        self.estado.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Chamada pelo editor cada vez que vai redesenhar a linha; a primeira,
+    /// logo depois de pôr o terminal em modo cru e antes do prompt. Espera a
+    /// principal terminar o que escreve direto (o prompt sai depois, nunca
+    /// no meio); depois do fim, não volta nunca: nada mais é desenhado por
+    /// cima das últimas linhas, e o processo sai com a thread parada aqui.
+    pub fn comecou_a_editar(&self) {
+        let mut estado = self.travar();
+        while estado.encerrado {
+            estado = self.depois_do_fim.wait(estado).unwrap_or_else(|e| e.into_inner());
+        }
+        estado.editando = true;
+    }
+
+    /// Chamada pela thread do teclado quando o `readline` volta (ele já
+    /// devolveu o terminal ao modo de antes e pulou a linha).
+    pub fn parou_de_editar(&self) {
+        self.travar().editando = false;
+    }
+}
+
+/// Uma impressora do editor (`ExternalPrinter`): apaga o prompt, escreve o
+/// texto e redesenha o prompt com o que já foi digitado.
+pub type Impressora = Box<dyn FnMut(String) + Send>;
+
+/// A saída com o editor de linha.
+///
+/// Enquanto nenhum `readline` está ativo, escrever direto basta; a thread do
+/// teclado só começa um quando a principal libera (ver `Teclado`), e a
+/// principal só libera quando não espera resposta: a resposta rápida sai
+/// antes do prompt, como na transcrição da disciplina. Numa espera longa
+/// (servidor lento ou ocupado) o prompt aparece, para `sair` e Ctrl-D
+/// valerem, junto com uma impressora: a resposta, quando chegar, sai acima
+/// dele. Uma impressora por espera, usada uma vez e descartada: com uma
+/// impressora viva, o rustyline 18 deixa de ler teclas que chegam juntas
+/// numa leitura só até a próxima tecla (corrigido no 19, que exige o
+/// Rust 1.95); fora das esperas longas, nenhum `readline` tem impressora.
+pub struct SaidaDoEditor {
+    pub vez: std::sync::Arc<Vez>,
+    /// As impressoras que a thread do teclado cria antes de um `readline`
+    /// numa espera; a última é a que vale.
+    pub impressoras: Receiver<Impressora>,
+    pub impressora: RefCell<Option<Impressora>>,
+    /// O modo do terminal antes do editor, restaurado no fim.
+    pub modo: Option<Modo>,
+    /// A saída padrão é um terminal (e não um pipe, como nos testes).
+    pub saida_no_terminal: bool,
+}
+
+impl SaidaDoEditor {
+    fn escrever(&self, texto: String) {
+        // Com o trinco: um `readline` que comece agora desenha o prompt
+        // depois deste texto.
+        let estado = self.travar();
+        let mut impressora = self.impressora.borrow_mut();
+        while let Ok(nova) = self.impressoras.try_recv() {
+            *impressora = Some(nova);
+        }
+        // Usada ou não, a impressora vai embora com esta escrita.
+        let impressora = impressora.take();
+        if estado.editando && !estado.encerrado && self.saida_no_terminal {
+            match impressora {
+                Some(mut imprimir) => imprimir(texto),
+                // O prompt está na tela e não há impressora (uma linha que o
+                // servidor não devia mandar): abaixo dele; o editor o
+                // redesenha na próxima tecla.
+                None => escrever_direto(&format!("\n{texto}")),
+            }
+        } else {
+            escrever_direto(&texto);
+        }
+    }
+
+    fn travar(&self) -> MutexGuard<'_, Estado> {
+        self.vez.travar()
+    }
+
+    /// Restaura o modo do terminal (o `readline` em curso fica para trás,
+    /// parado) e descarta o que foi digitado e não lido. Se havia uma linha
+    /// em edição, pula para baixo dela, para que o que vier depois não a
+    /// apague: o que foi digitado pela metade fica na tela, como estava, e
+    /// não vai para o shell.
+    fn encerrar(&self) {
+        let mut estado = self.travar();
+        if estado.encerrado {
+            return;
+        }
+        if let Some(modo) = &self.modo {
+            terminal::restaurar(modo);
+        }
+        // O editor liga a "colagem delimitada" no terminal ao começar um
+        // `readline` e a desliga ao terminar; este não vai terminar.
+        #[cfg(unix)]
+        if self.saida_no_terminal {
+            escrever_direto("\x1b[?2004l");
+        }
+        if estado.editando {
+            escrever_direto("\n");
+        }
+        estado.encerrado = true;
+        self.impressora.borrow_mut().take();
+    }
+}
