@@ -8,6 +8,9 @@ use std::io::{self, ErrorKind};
 /// Windows); as situações comuns ganham aqui uma frase própria, e o resto
 /// mantém o texto original para não esconder nada.
 pub fn descrever(e: &io::Error) -> String {
+    if let Some(frase) = limite_de_descritores(e) {
+        return frase;
+    }
     let frase = match e.kind() {
         ErrorKind::ConnectionRefused => "conexão recusada",
         ErrorKind::ConnectionReset => "conexão reiniciada pelo outro lado (RST)",
@@ -34,4 +37,25 @@ pub fn descrever(e: &io::Error) -> String {
 /// `listen(): permissão negada (erro do sistema 13)`.
 pub fn falhou(chamada: &'static str) -> impl FnOnce(io::Error) -> anyhow::Error {
     move |e| anyhow::anyhow!("{chamada}: {}", descrever(&e))
+}
+
+/// Sem descritores livres: o erro de um `accept()` com milhares de conexões
+/// abertas. Diz o que fazer, porque o texto do sistema ("Too many open
+/// files") não diz.
+fn limite_de_descritores(e: &io::Error) -> Option<String> {
+    // EMFILE e ENFILE no Linux e no macOS; WSAEMFILE no Windows.
+    let frase = match e.raw_os_error()? {
+        24 if cfg!(unix) => {
+            "limite de arquivos abertos do processo atingido (erro do sistema 24): cada conexão \
+             ocupa um; os servidores concorrentes já sobem o limite até o máximo permitido \
+             (`ulimit -Hn`), e só o administrador sobe esse máximo"
+        }
+        23 if cfg!(unix) => {
+            "limite de arquivos abertos do sistema inteiro atingido (erro do sistema 23; \
+             `fs.file-max` no Linux)"
+        }
+        10024 if cfg!(windows) => "sockets demais abertos neste processo (erro do sistema 10024)",
+        _ => return None,
+    };
+    Some(frase.to_string())
 }

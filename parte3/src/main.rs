@@ -37,6 +37,10 @@ struct Args {
 fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
+    // NOVO: cada conexão ocupa um descritor de arquivo, e o limite inicial
+    // do processo (`ulimit -n`) costuma ser 1.024; sobe até o máximo que o
+    // sistema permite. (No Windows não há esse limite: nada a fazer.)
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
     let atraso = Duration::from_millis(args.atraso);
     // Só volta se não conseguiu abrir o socket de escuta (porta em uso...).
     if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso) {

@@ -315,6 +315,36 @@ pub mod provas {
         assert_eq!(dicas, 1, "{:#?}", servidor.saida());
     }
 
+    /// Milhares de conexões abertas e paradas custam pouca memória a um
+    /// servidor de laço de eventos: nenhuma guarda buffer enquanto não tem
+    /// nada pela metade (a regra dos buffers de `parte3/poll` e
+    /// `parte3/assincrono`). Cada conexão faz um eco (para o servidor
+    /// certamente tê-la aceitado e atendido) e fica parada; o aumento da
+    /// memória residente (VmRSS), dividido pelas conexões, fica abaixo de
+    /// `limite_kib`. Só no Linux (lê `/proc`).
+    #[cfg(target_os = "linux")]
+    pub fn conexoes_paradas_custam_pouco(nome: &str, conexoes: usize, limite_kib: f64) {
+        let servidor = iniciar_servidor(nome, &["-q", "--backlog", "1024"]);
+        let mut primeira = Conectado::novo(servidor.porta);
+        primeira.eco(b"antes");
+        let antes = servidor.campo_de_status("VmRSS:").expect("VmRSS em /proc");
+        let abertas: Vec<Conectado> = (0..conexoes)
+            .map(|i| {
+                let mut c = Conectado::novo(servidor.porta);
+                c.eco(format!("parada {i}").as_bytes());
+                c
+            })
+            .collect();
+        primeira.eco(b"depois");
+        let depois = servidor.campo_de_status("VmRSS:").expect("VmRSS em /proc");
+        let por_conexao = depois.saturating_sub(antes) as f64 / conexoes as f64;
+        assert!(
+            por_conexao < limite_kib,
+            "{nome}: {por_conexao:.2} KiB por conexão parada ({antes} → {depois} KiB com {} abertas)",
+            abertas.len()
+        );
+    }
+
     /// Um cliente cai (RST) no meio de uma linha; o servidor registra e segue.
     pub fn reset_no_meio_da_linha(nome: &str, args: &[&str]) {
         let mut servidor = iniciar_servidor(nome, args);

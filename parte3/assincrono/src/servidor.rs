@@ -248,7 +248,9 @@ async fn fechar_com_aviso(socket: &mut TcpStream, aviso: &str) -> io::Result<()>
     socket.write_all(format!("{aviso}\n").as_bytes()).await?;
     socket.shutdown().await?;
     let descarte = async {
-        let mut lixo = [0u8; 8192];
+        // No heap, não na tarefa: um buffer local atravessando `.await` faria
+        // parte da tarefa de toda conexão, mesmo das que nunca chegam aqui.
+        let mut lixo = vec![0u8; 8192];
         let mut descartados = 0;
         while descartados < DESCARTE_MAXIMO {
             match socket.read(&mut lixo).await {

@@ -7,3 +7,10 @@ ferramentas::provas_da_parte3!("parte3-async");
 fn linha_sem_fim_recebe_uma_dica_no_log() {
     provas::linha_sem_fim_recebe_uma_dica_no_log("parte3-async");
 }
+
+/// A regra dos buffers: 3.000 conexões paradas, menos de 4 KiB cada.
+#[cfg(target_os = "linux")]
+#[test]
+fn conexoes_paradas_custam_pouca_memoria() {
+    provas::conexoes_paradas_custam_pouco("parte3-async", 3000, 4.0);
+}

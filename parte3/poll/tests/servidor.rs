@@ -7,3 +7,10 @@ ferramentas::provas_da_parte3!("parte3-poll");
 fn linha_sem_fim_recebe_uma_dica_no_log() {
     provas::linha_sem_fim_recebe_uma_dica_no_log("parte3-poll");
 }
+
+/// A regra dos buffers: 3.000 conexões paradas, menos de 4 KiB cada.
+#[cfg(target_os = "linux")]
+#[test]
+fn conexoes_paradas_custam_pouca_memoria() {
+    provas::conexoes_paradas_custam_pouco("parte3-poll", 3000, 4.0);
+}
