@@ -67,7 +67,7 @@ demo n *args:
 relato:
     cargo run --bin cenario -- --relato RELATO.md
 
-# Mede os servidores (vazão e latência) e escreve em target/bancada/; --rapido: uns 3 min
+# Mede os servidores (vazão e latência) e escreve em target/bancada/; --rapido: menos de 2 min
 bench *args:
     cargo run --release --bin bancada -- {{args}}
 
