@@ -17,3 +17,4 @@ pub mod carga;
 pub mod processo;
 pub mod relato;
 pub mod teste;
+pub mod verificar;
