@@ -143,6 +143,17 @@ impl Alvo {
         self.iniciado.as_mut().is_some_and(|i| !processo_vivo(&mut i.filho))
     }
 
+    /// Como [`Alvo::terminou`], dando ao processo até `prazo` para terminar:
+    /// um servidor que fecha a conexão e sai leva alguns milissegundos entre
+    /// uma coisa e outra (o Python ainda desmonta o interpretador).
+    pub fn terminou_em(&mut self, prazo: Duration) -> bool {
+        let limite = Instant::now() + prazo;
+        while self.iniciado.is_some() && !self.terminou() && Instant::now() < limite {
+            thread::sleep(Duration::from_millis(20));
+        }
+        self.terminou()
+    }
+
     /// Depois de uma verificação: se o servidor iniciado caiu, encerra o
     /// que restou dele e devolve como saiu e o que escreveu.
     pub fn queda(&mut self) -> Option<Queda> {
@@ -161,6 +172,22 @@ impl Alvo {
         };
         let saida = iniciado.texto_da_saida();
         Some(Queda { como, saida })
+    }
+
+    /// Quanto o servidor iniciado já escreveu (0 para um já rodando).
+    pub fn marca(&self) -> usize {
+        self.iniciado.as_ref().map_or(0, Iniciado::marca)
+    }
+
+    /// Um erro que o servidor iniciado escreveu depois da `marca` sem cair
+    /// (o traceback de uma thread que morreu, o pânico de uma thread): do
+    /// primeiro sinal de erro em diante. Sinais de Python, Java e Rust.
+    pub fn erro_escrito(&self, marca: usize) -> Option<String> {
+        let texto = self.iniciado.as_ref()?.texto_desde(marca);
+        const SINAIS: [&str; 4] =
+            ["Traceback (most recent call last)", "Exception", "panicked", "Error:"];
+        let inicio = texto.lines().position(|l| SINAIS.iter().any(|s| l.contains(s)))?;
+        Some(texto.lines().skip(inicio).collect::<Vec<_>>().join("\n"))
     }
 
     /// O servidor iniciado ainda roda? (Um servidor já rodando: sempre.)

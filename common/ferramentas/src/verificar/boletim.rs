@@ -98,9 +98,22 @@ pub fn rodape(relatorio: &Relatorio) -> String {
         ),
     };
     for r in &relatorio.resultados {
-        let Some(queda) = &r.queda else { continue };
-        texto += &format!("\nSaída do servidor na verificação {} ({}):\n", r.id, queda.como);
-        let linhas: Vec<&str> = queda.saida.lines().collect();
+        let (titulo, saida) = match (&r.queda, &r.erro_escrito) {
+            (Some(queda), _) => (
+                format!("Saída do servidor na verificação {} ({})", r.id, queda.como),
+                &queda.saida,
+            ),
+            (None, Some(erro)) => (
+                format!(
+                    "O servidor escreveu um erro na verificação {} (e continuou rodando)",
+                    r.id
+                ),
+                erro,
+            ),
+            (None, None) => continue,
+        };
+        texto += &format!("\n{titulo}:\n");
+        let linhas: Vec<&str> = saida.lines().collect();
         let inicio = linhas.len().saturating_sub(LINHAS_DA_SAIDA);
         if inicio > 0 {
             texto += &format!("  │ (… {inicio} linhas antes)\n");
@@ -131,6 +144,7 @@ pub fn json(relatorio: &Relatorio) -> Value {
                 "detalhe": detalhe,
                 "exigida": r.exigida,
                 "queda": r.queda.as_ref().map(|q| json!({"como": q.como, "saida": q.saida})),
+                "erro_escrito": r.erro_escrito,
             })
         })
         .collect();
@@ -155,7 +169,7 @@ pub fn json_de_erro(alvo: &str, parte: Option<u8>, erro: &str) -> Value {
         "erro": erro,
         "verificacoes": IDS.iter().map(|id| json!({
             "id": id, "ok": null, "detalhe": format!("não rodou: {erro}"), "exigida": exigidas.contains(id),
-            "queda": null,
+            "queda": null, "erro_escrito": null,
         })).collect::<Vec<_>>(),
     })
 }

@@ -72,6 +72,8 @@ pub struct Coleta {
     pub falha: Option<String>,
     /// Passou de [`LIMITE_GUARDADO`]: o resto foi descartado.
     pub cortada: bool,
+    /// Quanto a coleta durou.
+    pub tempo: Duration,
 }
 
 /// Uma conexão com o servidor verificado.
@@ -157,7 +159,8 @@ impl Conexao {
     /// Junta tudo o que chegar até `silencio` sem bytes novos (contado a
     /// partir do primeiro byte), o fim da conexão ou o `prazo`.
     pub fn coletar(&mut self, silencio: Duration, prazo: Duration) -> Coleta {
-        let limite = Instant::now() + prazo;
+        let inicio = Instant::now();
+        let limite = inicio + prazo;
         let mut ultimo_byte: Option<Instant> = None;
         let mut espera = Espera::nova();
         let mut coleta = Coleta::default();
@@ -171,6 +174,7 @@ impl Conexao {
                 coleta.fim = self.fim;
                 coleta.cortada = self.pendente.len() >= LIMITE_GUARDADO;
                 coleta.bytes = std::mem::take(&mut self.pendente);
+                coleta.tempo = inicio.elapsed();
                 return coleta;
             }
             match self.ler_disponivel() {
@@ -182,10 +186,25 @@ impl Conexao {
                 Err(e) => {
                     coleta.falha = Some(common::erros::descrever(&e));
                     coleta.bytes = std::mem::take(&mut self.pendente);
+                    coleta.tempo = inicio.elapsed();
                     return coleta;
                 }
             }
         }
+    }
+
+    /// Espera chegar algum byte (ou o fim, ou o `prazo`); `true` se chegou.
+    pub fn esperar_bytes(&mut self, prazo: Duration) -> bool {
+        let limite = Instant::now() + prazo;
+        let mut espera = Espera::nova();
+        while self.pendente.is_empty() && !self.fim && Instant::now() < limite {
+            match self.ler_disponivel() {
+                Ok(0) => espera.dormir(),
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        !self.pendente.is_empty()
     }
 
     /// Espera o servidor fechar a conexão (fim do fluxo), descartando o que

@@ -113,6 +113,9 @@ pub struct Resultado {
     pub sem_terminador: bool,
     /// O servidor caiu (ou terminou) durante esta verificação.
     pub queda: Option<Queda>,
+    /// Numa falha sem queda: o erro que o servidor escreveu (ex.: o
+    /// traceback de uma thread que morreu).
+    pub erro_escrito: Option<String>,
     /// Só em `concorrencia`: a classe medida, e a que a `--parte` exige.
     pub classe: Option<Classe>,
     pub classe_exigida: Option<Classe>,
@@ -173,7 +176,9 @@ pub fn verificar(pedido: &Pedido, mut alvo: Alvo, mut a_cada: impl FnMut(&Result
     let mut classe = None;
     let mut resultados = Vec::new();
     for id in IDS {
-        let avaliacao = match alvo.preparar() {
+        let preparado = alvo.preparar();
+        let marca = alvo.marca();
+        let avaliacao = match preparado {
             Err(e) => Avaliacao::nao_se_aplica(format!("não rodou: {e:#}")),
             Ok(()) => match id {
                 "concorrencia" => {
@@ -189,13 +194,24 @@ pub fn verificar(pedido: &Pedido, mut alvo: Alvo, mut a_cada: impl FnMut(&Result
                 _ => verificacoes::rodar(id, &mut alvo),
             },
         };
+        if avaliacao.ok == Some(false) {
+            // Uma falha pode ser o servidor saindo: dá tempo de ver a queda
+            // (senão o reinício da próxima verificação a esconderia).
+            alvo.terminou_em(std::time::Duration::from_secs(1));
+        }
+        let queda = alvo.queda();
+        let erro_escrito = match (&queda, avaliacao.ok) {
+            (None, Some(false)) => alvo.erro_escrito(marca),
+            _ => None,
+        };
         let resultado = Resultado {
             id,
             ok: avaliacao.ok,
             detalhe: avaliacao.detalhe,
             exigida: exigidas.contains(&id),
             sem_terminador: avaliacao.sem_terminador,
-            queda: alvo.queda(),
+            queda,
+            erro_escrito,
             classe: if id == "concorrencia" { classe } else { None },
             classe_exigida: if id == "concorrencia" { classe_exigida } else { None },
         };

@@ -22,8 +22,16 @@ const SAIDA_GUARDADA: usize = 64 * 1024;
 /// Um servidor iniciado pelo `verificar`.
 pub struct Iniciado {
     pub filho: Child,
-    saida: Arc<Mutex<Vec<u8>>>,
+    saida: Arc<Mutex<Guardada>>,
     pub leitora: Option<thread::JoinHandle<()>>,
+}
+
+/// O fim da saída do servidor, e quanto ele já escreveu ao todo.
+#[derive(Default)]
+struct Guardada {
+    bytes: Vec<u8>,
+    /// Bytes escritos desde o início: marca posições que já saíram de `bytes`.
+    total: usize,
 }
 
 impl Iniciado {
@@ -36,10 +44,23 @@ impl Iniciado {
                 thread::sleep(Duration::from_millis(10));
             }
         }
-        let bytes = self.saida.lock().unwrap_or_else(|e| e.into_inner());
-        String::from_utf8_lossy(&bytes).into_owned()
+        self.texto_desde(0)
+    }
+
+    /// Quanto o servidor escreveu até agora (para [`Iniciado::texto_desde`]).
+    pub fn marca(&self) -> usize {
+        self.saida.lock().unwrap_or_else(|e| e.into_inner()).total
+    }
+
+    /// O que o servidor escreveu depois da `marca` (o que ainda está guardado).
+    pub fn texto_desde(&self, marca: usize) -> String {
+        let guardada = self.saida.lock().unwrap_or_else(|e| e.into_inner());
+        let inicio_guardado = guardada.total - guardada.bytes.len();
+        let de = marca.saturating_sub(inicio_guardado).min(guardada.bytes.len());
+        String::from_utf8_lossy(&guardada.bytes[de..]).into_owned()
     }
 }
+
 /// Inicia `comando` pelo shell, com a saída padrão e a de erros num pipe só,
 /// lido por uma thread que guarda o fim.
 pub fn iniciar_pelo_shell(comando: &str) -> Result<Iniciado> {
@@ -63,18 +84,19 @@ pub fn iniciar_pelo_shell(comando: &str) -> Result<Iniciado> {
     // As pontas de escrita ficaram no `Command`: soltá-las deixa a leitura
     // ver o fim quando o servidor (e os seus filhos) terminar.
     drop(shell);
-    let saida = Arc::new(Mutex::new(Vec::new()));
+    let saida = Arc::new(Mutex::new(Guardada::default()));
     let destino = Arc::clone(&saida);
     let leitora = thread::Builder::new()
         .name("saída do servidor".into())
         .spawn(move || {
             let mut bloco = [0u8; 8192];
             while let Ok(n @ 1..) = leitor.read(&mut bloco) {
-                let mut guardado = destino.lock().unwrap_or_else(|e| e.into_inner());
-                guardado.extend_from_slice(&bloco[..n]);
-                if guardado.len() > SAIDA_GUARDADA {
-                    let excesso = guardado.len() - SAIDA_GUARDADA;
-                    guardado.drain(..excesso);
+                let mut guardada = destino.lock().unwrap_or_else(|e| e.into_inner());
+                guardada.bytes.extend_from_slice(&bloco[..n]);
+                guardada.total += n;
+                if guardada.bytes.len() > SAIDA_GUARDADA {
+                    let excesso = guardada.bytes.len() - SAIDA_GUARDADA;
+                    guardada.bytes.drain(..excesso);
                 }
             }
         })

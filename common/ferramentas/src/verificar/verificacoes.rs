@@ -115,7 +115,7 @@ fn volta_ao_accept(alvo: &mut Alvo, tolerada: &mut bool) -> Passo<String> {
     conversar(&mut segundo, b"sou o segundo", tolerada).map_err(|e| {
         let mut motivo =
             format!("o primeiro cliente foi atendido e saiu; o segundo conectou, mas {e}");
-        if alvo.terminou() {
+        if alvo.terminou_em(Duration::from_secs(1)) {
             motivo += " (o processo do servidor terminou depois do primeiro cliente)";
         }
         motivo
@@ -194,7 +194,7 @@ fn conferir_coleta(coleta: &Coleta, esperadas: &[Vec<u8>], tolerada: &mut bool) 
         return Ok(());
     }
     let mut frase = if coleta.bytes.is_empty() {
-        "não recebi nada".to_string()
+        format!("não recebi nada em {}", segundos(coleta.tempo))
     } else {
         format!("recebi \"{}\"", mostrar(&coleta.bytes))
     };
@@ -265,7 +265,7 @@ fn recusa_ou_eco(alvo: &mut Alvo, mensagem: Vec<u8>, tolerada: &mut bool) -> Pas
         super::conexao::escrever_tudo(&socket, &linha, PRAZO_DE_RESPOSTA)
             .map_err(|e| common::erros::descrever(&e))
     });
-    let coleta = c.coletar(SILENCIO_DA_COLETA, PRAZO_DE_RESPOSTA * 2);
+    let coleta = c.coletar(SILENCIO_DA_COLETA, PRAZO_DE_RESPOSTA);
     let escrita = escritora.join().unwrap_or_else(|_| Err("a thread que escreve falhou".into()));
     let enviada = format!(
         "enviei \"{}\\n\" ({} bytes)",
