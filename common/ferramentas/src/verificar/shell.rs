@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Quanto o servidor tem para sair depois do SIGTERM, antes do SIGKILL.
+#[cfg(unix)]
 const GRACA: Duration = Duration::from_secs(2);
 /// Quanto da saída do servidor é guardado (o fim dela), por execução.
 const SAIDA_GUARDADA: usize = 64 * 1024;
