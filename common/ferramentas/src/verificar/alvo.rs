@@ -9,7 +9,7 @@
 //! o primeiro cliente da verificação seguinte.
 
 use super::conexao::Conexao;
-use super::shell::{iniciar_pelo_shell, matar_arvore, parar, processo_vivo, Iniciado};
+use super::shell::{iniciar_pelo_shell, matar_na_saida, Iniciado};
 use anyhow::{anyhow, bail, Result};
 use common::rede::{host_porta, resolver};
 use std::io::ErrorKind;
@@ -35,7 +35,7 @@ static INICIADO_AGORA: AtomicU32 = AtomicU32::new(0);
 pub fn encerrar_o_iniciado_agora() {
     let pid = INICIADO_AGORA.swap(0, Ordering::SeqCst);
     if pid != 0 {
-        matar_arvore(pid);
+        matar_na_saida(pid);
     }
 }
 
@@ -140,7 +140,7 @@ impl Alvo {
 
     /// O servidor iniciado terminou? (De um já rodando, não há como saber.)
     pub fn terminou(&mut self) -> bool {
-        self.iniciado.as_mut().is_some_and(|i| !processo_vivo(&mut i.filho))
+        self.iniciado.as_mut().is_some_and(|i| !i.vivo())
     }
 
     /// Como [`Alvo::terminou`], dando ao processo até `prazo` para terminar:
@@ -162,14 +162,8 @@ impl Alvo {
         }
         let mut iniciado = self.iniciado.take()?;
         INICIADO_AGORA.store(0, Ordering::SeqCst);
-        matar_arvore(iniciado.filho.id());
-        let como = match iniciado.filho.wait() {
-            Ok(status) => match status.code() {
-                Some(codigo) => format!("terminou com código {codigo}"),
-                None => format!("terminou por um sinal ({status})"),
-            },
-            Err(e) => format!("terminou ({})", common::erros::descrever(&e)),
-        };
+        // O shell saiu; o que ele deixou (um neto órfão) sai junto.
+        let como = iniciado.matar();
         let saida = iniciado.texto_da_saida();
         Some(Queda { como, saida })
     }
@@ -193,7 +187,7 @@ impl Alvo {
     /// O servidor iniciado ainda roda? (Um servidor já rodando: sempre.)
     fn vivo(&mut self) -> bool {
         match self.iniciado.as_mut() {
-            Some(iniciado) => processo_vivo(&mut iniciado.filho),
+            Some(iniciado) => iniciado.vivo(),
             None => self.comando.is_none(),
         }
     }
@@ -222,7 +216,7 @@ impl Alvo {
         }
         let comando = modelo.replace(MARCADOR, &self.porta.to_string());
         let iniciado = iniciar_pelo_shell(&comando)?;
-        INICIADO_AGORA.store(iniciado.filho.id(), Ordering::SeqCst);
+        INICIADO_AGORA.store(iniciado.pid(), Ordering::SeqCst);
         self.iniciado = Some(iniciado);
         self.usado = false;
         let inicio = Instant::now();
@@ -254,16 +248,12 @@ impl Alvo {
         }
     }
 
-    /// Encerra o servidor iniciado, se houver (ver [`parar`]).
+    /// Encerra o servidor iniciado, se houver (ver [`Iniciado::parar`]).
     pub fn encerrar(&mut self) {
         self.reserva = None;
         if let Some(mut iniciado) = self.iniciado.take() {
             INICIADO_AGORA.store(0, Ordering::SeqCst);
-            parar(&mut iniciado.filho);
-            let _ = iniciado.filho.wait();
-            if let Some(leitora) = iniciado.leitora.take() {
-                let _ = leitora.join();
-            }
+            iniciado.parar();
         }
     }
 }

@@ -2,10 +2,13 @@
 //! capturada, saber se ainda roda e encerrá-lo com todos os descendentes.
 //!
 //! `sh -c CMD` no Unix e `cmd /S /C CMD` no Windows, como o aluno digitaria.
-//! No Unix o shell começa num grupo de processos só dele (pgid = pid do
-//! shell), e os sinais vão ao grupo: alcançam o `python` que o shell
-//! iniciou. No Windows, `taskkill /T` encerra a árvore. Nunca se encerra um
-//! processo que não foi iniciado aqui.
+//! Quem escuta a porta costuma ser um neto (o `python` que o shell iniciou):
+//! encerrar só o shell deixaria o servidor vivo, dono da porta. No Unix o
+//! shell começa num grupo de processos só dele (pgid = pid do shell), e os
+//! sinais vão ao grupo. No Windows ele começa suspenso, entra num Job Object
+//! (todo processo que ele criar entra junto) e só então roda; encerrar o job
+//! encerra a árvore, e o job fecha com o `verificar`, se ele morrer antes.
+//! Nunca se encerra um processo que não foi iniciado aqui.
 
 use anyhow::{anyhow, Result};
 use std::io::Read;
@@ -22,9 +25,14 @@ const SAIDA_GUARDADA: usize = 64 * 1024;
 
 /// Um servidor iniciado pelo `verificar`.
 pub struct Iniciado {
-    pub filho: Child,
+    filho: Child,
     saida: Arc<Mutex<Guardada>>,
-    pub leitora: Option<thread::JoinHandle<()>>,
+    /// A thread que lê a saída; termina quando o último processo da árvore
+    /// fecha o pipe.
+    leitora: Option<thread::JoinHandle<()>>,
+    /// O Job Object da árvore (Windows).
+    #[cfg(windows)]
+    job: windows::Job,
 }
 
 /// O fim da saída do servidor, e quanto ele já escreveu ao todo.
@@ -36,16 +44,51 @@ struct Guardada {
 }
 
 impl Iniciado {
+    /// O pid do shell (no Unix, também o número do grupo).
+    pub fn pid(&self) -> u32 {
+        self.filho.id()
+    }
+
     /// O fim da saída guardada, como texto (a leitora tem até 1 s para
     /// entregar o que ainda estava no pipe).
     pub fn texto_da_saida(&self) -> String {
+        self.esperar_leitora(Duration::from_secs(1));
+        self.texto_desde(0)
+    }
+
+    fn esperar_leitora(&self, prazo: Duration) {
         if let Some(leitora) = &self.leitora {
-            let limite = Instant::now() + Duration::from_secs(1);
+            let limite = Instant::now() + prazo;
             while !leitora.is_finished() && Instant::now() < limite {
                 thread::sleep(Duration::from_millis(10));
             }
         }
-        self.texto_desde(0)
+    }
+
+    /// Encerra a árvore à força e espera o shell; devolve como ele saiu.
+    pub fn matar(&mut self) -> String {
+        self.matar_arvore();
+        let como = match self.filho.wait() {
+            Ok(status) => match status.code() {
+                Some(codigo) => format!("terminou com código {codigo}"),
+                None => format!("terminou por um sinal ({status})"),
+            },
+            Err(e) => format!("terminou ({})", common::erros::descrever(&e)),
+        };
+        self.soltar_leitora();
+        como
+    }
+
+    /// A leitora termina quando a árvore inteira morreu; se um processo que
+    /// escapou da árvore ainda segurar o pipe, ela fica para trás, solta,
+    /// em vez de travar o `verificar`.
+    fn soltar_leitora(&mut self) {
+        self.esperar_leitora(Duration::from_secs(2));
+        if let Some(leitora) = self.leitora.take() {
+            if leitora.is_finished() {
+                let _ = leitora.join();
+            }
+        }
     }
 
     /// Quanto o servidor escreveu até agora (para [`Iniciado::texto_desde`]).
@@ -85,6 +128,8 @@ pub fn iniciar_pelo_shell(comando: &str) -> Result<Iniciado> {
     // As pontas de escrita ficaram no `Command`: soltá-las deixa a leitura
     // ver o fim quando o servidor (e os seus filhos) terminar.
     drop(shell);
+    #[cfg(windows)]
+    let (filho, job) = windows::por_no_job(filho)?;
     let saida = Arc::new(Mutex::new(Guardada::default()));
     let destino = Arc::clone(&saida);
     let leitora = thread::Builder::new()
@@ -102,7 +147,13 @@ pub fn iniciar_pelo_shell(comando: &str) -> Result<Iniciado> {
             }
         })
         .map_err(|e| anyhow!("criar a thread que lê a saída: {e}"))?;
-    Ok(Iniciado { filho, saida, leitora: Some(leitora) })
+    Ok(Iniciado {
+        filho,
+        saida,
+        leitora: Some(leitora),
+        #[cfg(windows)]
+        job,
+    })
 }
 
 #[cfg(unix)]
@@ -117,67 +168,198 @@ fn comando_do_shell(comando: &str) -> Command {
 #[cfg(windows)]
 fn comando_do_shell(comando: &str) -> Command {
     use std::os::windows::process::CommandExt;
+    const CREATE_SUSPENDED: u32 = 0x4;
     let mut shell = Command::new("cmd");
     // Com /S, o cmd tira só as aspas de fora e passa o resto como veio (o
     // `arg` da biblioteca padrão escaparia as aspas do comando do aluno).
-    shell.raw_arg(format!("/S /C \"{comando}\""));
+    // Suspenso: ele só roda depois de entrar no job (ver `por_no_job`).
+    shell.raw_arg(format!("/S /C \"{comando}\"")).creation_flags(CREATE_SUSPENDED);
     shell
 }
 
-/// O processo ainda roda? No Unix, olha sem colher (`WNOWAIT`): enquanto o
-/// líder não é colhido, o número do grupo não pode ser reusado, e o sinal ao
-/// grupo continua seguro.
 #[cfg(unix)]
-pub fn processo_vivo(filho: &mut Child) -> bool {
-    // SAFETY: `info` é uma struct local zerada; waitid só escreve nela.
-    unsafe {
-        let mut info: libc::siginfo_t = std::mem::zeroed();
-        let opcoes = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-        let r = libc::waitid(libc::P_PID, filho.id() as libc::id_t, &mut info, opcoes);
-        r == 0 && info.si_signo == 0
+impl Iniciado {
+    /// O shell ainda roda? Olha sem colher (`WNOWAIT`): enquanto o líder
+    /// não é colhido, o número do grupo não pode ser reusado, e o sinal ao
+    /// grupo continua seguro.
+    pub fn vivo(&mut self) -> bool {
+        // SAFETY: `info` é uma struct local zerada; waitid só escreve nela.
+        unsafe {
+            let mut info: libc::siginfo_t = std::mem::zeroed();
+            let opcoes = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+            let r = libc::waitid(libc::P_PID, self.filho.id() as libc::id_t, &mut info, opcoes);
+            r == 0 && info.si_signo == 0
+        }
+    }
+
+    /// Pede ao grupo inteiro que termine (SIGTERM); passada a graça, força.
+    pub fn parar(&mut self) {
+        matar_grupo(self.filho.id(), libc::SIGTERM);
+        let limite = Instant::now() + GRACA;
+        while self.vivo() && Instant::now() < limite {
+            thread::sleep(Duration::from_millis(10));
+        }
+        self.matar();
+    }
+
+    fn matar_arvore(&mut self) {
+        matar_grupo(self.filho.id(), libc::SIGKILL);
     }
 }
 
-#[cfg(windows)]
-pub fn processo_vivo(filho: &mut Child) -> bool {
-    // O `Child` guarda o handle do processo: o pid não é reusado enquanto ele existir.
-    matches!(filho.try_wait(), Ok(None))
-}
-
-/// Pede ao servidor (o grupo inteiro) que termine; passada a graça, força.
+/// Envia `sinal` ao grupo `pid` (o que criamos para o shell).
 #[cfg(unix)]
-pub fn parar(filho: &mut Child) {
-    let grupo = filho.id() as libc::pid_t;
-    // SAFETY: kill só envia um sinal; o grupo é o que criamos para o shell.
-    unsafe { libc::kill(-grupo, libc::SIGTERM) };
-    let limite = Instant::now() + GRACA;
-    while processo_vivo(filho) && Instant::now() < limite {
-        thread::sleep(Duration::from_millis(10));
-    }
-    matar_arvore(filho.id());
-}
-
-#[cfg(windows)]
-pub fn parar(filho: &mut Child) {
-    // No Windows não há um "pedido" que um programa de console sem janela
-    // atenda de forma confiável: encerra a árvore direto.
-    matar_arvore(filho.id());
-    let _ = filho.kill();
-}
-
-/// Encerra à força o processo `pid` e os seus descendentes.
-#[cfg(unix)]
-pub fn matar_arvore(pid: u32) {
+fn matar_grupo(pid: u32, sinal: libc::c_int) {
     // SAFETY: kill só envia um sinal, ao grupo que criamos (pgid = pid).
-    unsafe { libc::kill(-(pid as libc::pid_t), libc::SIGKILL) };
+    unsafe { libc::kill(-(pid as libc::pid_t), sinal) };
+}
+
+/// Para o tratador de Ctrl-C: encerra à força a árvore do shell `pid`. No
+/// Windows não há o que fazer aqui: o job fecha com o `verificar` e leva a
+/// árvore junto.
+pub fn matar_na_saida(pid: u32) {
+    #[cfg(unix)]
+    matar_grupo(pid, libc::SIGKILL);
+    #[cfg(windows)]
+    let _ = pid;
 }
 
 #[cfg(windows)]
-pub fn matar_arvore(pid: u32) {
-    let _ = Command::new("taskkill")
-        .args(["/T", "/F", "/PID", &pid.to_string()])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+impl Iniciado {
+    pub fn vivo(&mut self) -> bool {
+        // O `Child` guarda o handle: o pid não é reusado enquanto ele existir.
+        matches!(self.filho.try_wait(), Ok(None))
+    }
+
+    /// No Windows um programa de console sem janela não tem um "pedido para
+    /// terminar" que atenda de forma confiável: encerra a árvore direto.
+    pub fn parar(&mut self) {
+        self.matar();
+    }
+
+    fn matar_arvore(&mut self) {
+        self.job.encerrar();
+        let _ = self.filho.kill();
+    }
+}
+
+#[cfg(windows)]
+mod windows {
+    //! O Job Object que guarda a árvore do servidor.
+
+    use anyhow::{anyhow, Result};
+    use std::os::windows::io::AsRawHandle;
+    use std::process::Child;
+    use windows_sys::Win32::Foundation::{CloseHandle, HANDLE, INVALID_HANDLE_VALUE};
+    use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+        CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
+    };
+    use windows_sys::Win32::System::JobObjects::{
+        AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
+        SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+        JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    };
+    use windows_sys::Win32::System::Threading::{OpenThread, ResumeThread, THREAD_SUSPEND_RESUME};
+
+    /// Um Job Object; fechá-lo (o `Drop`, ou o fim do `verificar`) encerra
+    /// todos os processos dele.
+    pub struct Job(HANDLE);
+
+    // SAFETY: um HANDLE de job pode ser usado de qualquer thread.
+    unsafe impl Send for Job {}
+
+    impl Job {
+        pub fn encerrar(&self) {
+            // SAFETY: o handle é nosso e está aberto até o Drop.
+            unsafe { TerminateJobObject(self.0, 1) };
+        }
+    }
+
+    impl Drop for Job {
+        fn drop(&mut self) {
+            // SAFETY: o handle é nosso e é fechado uma vez só.
+            unsafe { CloseHandle(self.0) };
+        }
+    }
+
+    /// Põe o shell (criado suspenso) num job novo e o deixa rodar. Se algo
+    /// falhar, o shell é encerrado antes de qualquer processo dele existir.
+    pub fn por_no_job(mut filho: Child) -> Result<(Child, Job)> {
+        match criar_e_incluir(&filho).and_then(|job| retomar(filho.id()).map(|()| job)) {
+            Ok(job) => Ok((filho, job)),
+            Err(e) => {
+                let _ = filho.kill();
+                let _ = filho.wait();
+                Err(e)
+            }
+        }
+    }
+
+    fn criar_e_incluir(filho: &Child) -> Result<Job> {
+        let erro = |chamada: &str| anyhow!("{chamada}: {}", std::io::Error::last_os_error());
+        // SAFETY: argumentos nulos pedem um job anônimo com a segurança padrão.
+        let job = Job(unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) });
+        if job.0.is_null() {
+            return Err(erro("CreateJobObject"));
+        }
+        // SAFETY: a struct é POD; zerada, só o campo de limites é usado.
+        let mut limites: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+        limites.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+        let tamanho = std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32;
+        // SAFETY: ponteiro e tamanho da struct local acima.
+        let ok = unsafe {
+            SetInformationJobObject(
+                job.0,
+                JobObjectExtendedLimitInformation,
+                (&limites as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
+                tamanho,
+            )
+        };
+        if ok == 0 {
+            return Err(erro("SetInformationJobObject"));
+        }
+        // SAFETY: o handle do processo pertence ao `Child`, vivo aqui.
+        if unsafe { AssignProcessToJobObject(job.0, filho.as_raw_handle() as HANDLE) } == 0 {
+            return Err(erro("AssignProcessToJobObject"));
+        }
+        Ok(job)
+    }
+
+    /// Retoma as threads do processo `pid` (criado suspenso). A biblioteca
+    /// padrão não devolve o handle da thread principal: ela é achada numa
+    /// fotografia das threads do sistema.
+    fn retomar(pid: u32) -> Result<()> {
+        // SAFETY: chamadas da ToolHelp com uma struct local de tamanho
+        // informado; cada handle aberto aqui é fechado aqui.
+        unsafe {
+            let foto = CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0);
+            if foto == INVALID_HANDLE_VALUE {
+                return Err(anyhow!(
+                    "CreateToolhelp32Snapshot: {}",
+                    std::io::Error::last_os_error()
+                ));
+            }
+            let mut entrada: THREADENTRY32 = std::mem::zeroed();
+            entrada.dwSize = std::mem::size_of::<THREADENTRY32>() as u32;
+            let mut retomadas = 0;
+            let mut tem = Thread32First(foto, &mut entrada);
+            while tem != 0 {
+                if entrada.th32OwnerProcessID == pid {
+                    let thread = OpenThread(THREAD_SUSPEND_RESUME, 0, entrada.th32ThreadID);
+                    if !thread.is_null() {
+                        if ResumeThread(thread) != u32::MAX {
+                            retomadas += 1;
+                        }
+                        CloseHandle(thread);
+                    }
+                }
+                tem = Thread32Next(foto, &mut entrada);
+            }
+            CloseHandle(foto);
+            if retomadas == 0 {
+                return Err(anyhow!("o shell foi criado suspenso e não pôde ser retomado"));
+            }
+        }
+        Ok(())
+    }
 }
