@@ -285,6 +285,24 @@ fn comando_que_termina_logo_mostra_a_saida_dele() {
     assert_eq!(execucao.codigo, Some(1));
     assert!(execucao.erros.contains("terminou antes de aceitar conexões"), "{}", execucao.erros);
     assert!(execucao.erros.contains("opção desconhecida: --opcao-inventada"), "{}", execucao.erros);
+    // Com --json, o professor recebe o motivo no mesmo formato dos outros.
+    let (codigo, json) = verificar_json(&comando, &["--parte", "3"]);
+    assert_eq!(codigo, Some(1));
+    assert!(json["erro"].as_str().unwrap().contains("--opcao-inventada"), "{json:#}");
+    assert_eq!(veredito(&json), "––––––––––––", "{json:#}");
+}
+
+#[test]
+fn erro_de_uso_em_portugues_com_codigo_2() {
+    let execucao = executar(&["--parte", "5"]);
+    assert_eq!(execucao.codigo, Some(2));
+    assert!(
+        execucao.erros.starts_with(
+            "verificar: valor inválido \"5\" para --parte <N>: aceita um número inteiro de 1 a 4\n"
+        ),
+        "{}",
+        execucao.erros
+    );
 }
 
 #[test]

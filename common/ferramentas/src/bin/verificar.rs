@@ -19,9 +19,9 @@ use std::io::Write;
     name = "verificar",
     disable_help_flag = true,
     help_template = MODELO_AJUDA,
-    after_help = "\nExemplos:\n  verificar --porta 5000                                  (um servidor já rodando)\n  \
-                  verificar --iniciar \"python servidor.py {porta}\" --parte 3\n  \
-                  verificar --iniciar \"python servidor.py\" --porta 6000 --json"
+    after_help = "Exemplos:\n  verificar --iniciar \"python servidor.py {porta}\" --parte 3\n  \
+                  verificar --iniciar \"python servidor.py\" --porta 6000 --json\n  \
+                  verificar --porta 5000   (um servidor já rodando)"
 )]
 struct Args {
     /// Servidor já rodando: nome ou IP (padrão: localhost)

@@ -321,7 +321,7 @@ pub fn cliente_que_nao_le(alvo: &mut Alvo) -> Avaliacao {
         let inicio = Instant::now();
         let resposta = outro.perguntar(b"ainda me atende?", PRAZO_DO_OUTRO);
         let espera = inicio.elapsed();
-        let mega = |n: usize| format!("{:.1} MB", n as f64 / 1e6).replace('.', ",");
+        let mega = |n: usize| format!("{:.1} MiB", n as f64 / f64::from(1 << 20)).replace('.', ",");
         let cenario = format!(
             "um cliente enviou {} de mensagens sem ler nenhuma resposta",
             mega(enviados.load(Ordering::Relaxed))

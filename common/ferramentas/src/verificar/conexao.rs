@@ -8,7 +8,7 @@
 //! [`Conexao::sem_terminador`], e o boletim avisa uma vez.
 //!
 //! Todo socket aqui é não bloqueante, e cada espera tem prazo: entre uma
-//! tentativa e outra, a thread dorme um pouco (de 1 a 10 ms). Não usamos o
+//! tentativa e outra, a thread dorme um pouco (de 0,1 a 10 ms). Não usamos o
 //! `SO_RCVTIMEO`: no Windows, depois de uma leitura que esgota esse prazo, o
 //! estado do socket fica indefinido (ver `parte4/src/relogio.rs`).
 
@@ -291,14 +291,14 @@ pub fn escrever_tudo(socket: &TcpStream, mut bytes: &[u8], prazo: Duration) -> i
     Ok(())
 }
 
-/// A pausa entre duas tentativas num socket não bloqueante: começa em 1 ms
-/// (para medir esperas curtas com precisão) e dobra até 10 ms (para cem
-/// clientes esperando não ocuparem a CPU).
+/// A pausa entre duas tentativas num socket não bloqueante: começa em
+/// 0,1 ms (para medir esperas curtas com precisão) e dobra até 10 ms (para
+/// cem clientes esperando não ocuparem a CPU).
 struct Espera(Duration);
 
 impl Espera {
     fn nova() -> Espera {
-        Espera(Duration::from_millis(1))
+        Espera(Duration::from_micros(100))
     }
 
     fn dormir(&mut self) {

@@ -9,7 +9,8 @@
 //! queda não esconder o resto.
 //!
 //! - [`alvo`]: iniciar, reiniciar e encerrar o servidor (ou achar um já rodando);
-//!   [`shell`]: o comando pelo shell e a árvore de processos dele;
+//!   [`shell`]: o comando pelo shell e a árvore de processos dele (no
+//!   Windows, num Job Object: `job`);
 //! - [`conexao`]: o cliente cru e tolerante (aceita resposta sem `\n`);
 //! - [`verificacoes`] e [`concorrencia`]: as verificações, na ordem de [`IDS`];
 //! - [`boletim`] e [`explicacoes`]: o boletim, o JSON e o porquê de cada falha.
@@ -19,6 +20,8 @@ pub mod boletim;
 pub mod concorrencia;
 pub mod conexao;
 pub mod explicacoes;
+#[cfg(windows)]
+pub mod job;
 pub mod shell;
 pub mod verificacoes;
 
