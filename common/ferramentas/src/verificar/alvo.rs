@@ -48,6 +48,7 @@ pub struct Queda {
     pub saida: String,
 }
 
+/// O servidor verificado, e como falar com ele.
 pub struct Alvo {
     host: String,
     porta: u16,

@@ -70,8 +70,13 @@ impl Iniciado {
         self.matar_arvore();
         let como = match self.filho.wait() {
             Ok(status) => match status.code() {
+                // O `sh` que não deu lugar ao programa (exec) informa a morte
+                // dele por um sinal N como o código 128 + N.
+                Some(codigo @ 129..=192) if cfg!(unix) => {
+                    format!("terminou com código {codigo}: morto pelo sinal {}", codigo - 128)
+                }
                 Some(codigo) => format!("terminou com código {codigo}"),
-                None => format!("terminou por um sinal ({status})"),
+                None => sinal(&status),
             },
             Err(e) => format!("terminou ({})", common::erros::descrever(&e)),
         };
@@ -205,6 +210,17 @@ impl Iniciado {
     fn matar_arvore(&mut self) {
         matar_grupo(self.filho.id(), libc::SIGKILL);
     }
+}
+
+/// Um processo que terminou sem código de saída (Unix: morto por um sinal,
+/// como o SIGSEGV de um servidor em C).
+fn sinal(status: &std::process::ExitStatus) -> String {
+    #[cfg(unix)]
+    if let Some(sinal) = std::os::unix::process::ExitStatusExt::signal(status) {
+        return format!("terminou pelo sinal {sinal}");
+    }
+    let _ = status;
+    "terminou sem código de saída".to_string()
 }
 
 /// Envia `sinal` ao grupo `pid` (o que criamos para o shell).
