@@ -193,11 +193,14 @@ fn conferir_coleta(coleta: &Coleta, esperadas: &[Vec<u8>], tolerada: &mut bool) 
         *tolerada |= !coleta.bytes.ends_with(b"\n");
         return Ok(());
     }
-    let mut frase = if coleta.bytes.is_empty() {
-        format!("não recebi nada em {}", segundos(coleta.tempo))
-    } else {
-        format!("recebi \"{}\"", mostrar(&coleta.bytes))
-    };
+    if coleta.bytes.is_empty() {
+        return Err(match (&coleta.falha, coleta.fim) {
+            (Some(falha), _) => format!("não recebi nada, e a leitura falhou: {falha}"),
+            (None, true) => "o servidor fechou a conexão sem responder".to_string(),
+            (None, false) => format!("não recebi nada em {}", segundos(coleta.tempo)),
+        });
+    }
+    let mut frase = format!("recebi \"{}\"", mostrar(&coleta.bytes));
     let ecos = respostas.iter().filter(|r| r.starts_with(b"Echo: ")).count();
     let mensagens = match esperadas.len() {
         1 => "uma mensagem".to_string(),
