@@ -75,6 +75,10 @@ bench *args:
 figuras:
     cargo run --release --bin bancada -- --gravar
 
+# Verifica um servidor Echo qualquer e imprime um boletim (ex.: just verificar --iniciar "'python servidor.py {porta}'" --parte 3)
+verificar *args:
+    @-cargo run --bin verificar -- {{args}}
+
 # Gerador de carga contra um servidor já rodando (ex.: just carga --porta 5000 --clientes 100)
 carga *args:
     @-cargo run --release --bin carga -- {{args}}

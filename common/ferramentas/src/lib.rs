@@ -18,3 +18,4 @@ pub mod escuta;
 pub mod processo;
 pub mod relato;
 pub mod teste;
+pub mod verificar;

@@ -1,0 +1,276 @@
+//! O servidor verificado: um que já está rodando (`--host`/`--porta`), ou um
+//! que o `verificar` inicia (`--iniciar "CMD"`, ver [`super::shell`]),
+//! reinicia entre as verificações (uma queda não esconde o resto) e encerra
+//! no fim.
+//!
+//! Saber se a porta já aceita é conectar, e conectar já é um cliente: um
+//! servidor que termina depois do primeiro cliente seria gasto pela sondagem.
+//! A conexão da sondagem fica guardada ([`Alvo::conectar`] a entrega) e vira
+//! o primeiro cliente da verificação seguinte.
+
+use super::conexao::Conexao;
+use super::shell::{iniciar_pelo_shell, matar_na_saida, Iniciado};
+use anyhow::{anyhow, bail, Result};
+use common::rede::{host_porta, resolver};
+use std::io::ErrorKind;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Quanto esperar a porta aceitar conexões depois de iniciar o comando: um
+/// `cargo run` pode compilar antes, e a máquina pode estar carregada.
+pub const PRAZO_PARA_INICIAR: Duration = Duration::from_secs(30);
+/// Prazo de cada `connect()`.
+pub const PRAZO_DE_CONEXAO: Duration = Duration::from_secs(5);
+/// O marcador da porta no comando.
+pub const MARCADOR: &str = "{porta}";
+
+/// O processo (Unix: o grupo) iniciado agora, para o Ctrl-C o encerrar: o
+/// grupo próprio não recebe o Ctrl-C do terminal. 0 = nenhum.
+static INICIADO_AGORA: AtomicU32 = AtomicU32::new(0);
+
+/// Encerra à força o servidor iniciado agora, se houver (para o tratador
+/// de Ctrl-C do programa, que sai logo depois).
+pub fn encerrar_o_iniciado_agora() {
+    let pid = INICIADO_AGORA.swap(0, Ordering::SeqCst);
+    if pid != 0 {
+        matar_na_saida(pid);
+    }
+}
+
+/// Como o servidor saiu de cena numa verificação, e o que ele escreveu.
+#[derive(Clone, Debug)]
+pub struct Queda {
+    /// `terminou com código 1`, `terminou pelo sinal 11`...
+    pub como: String,
+    /// O fim da saída do servidor (saída padrão e de erros juntas).
+    pub saida: String,
+}
+
+/// O servidor verificado, e como falar com ele.
+pub struct Alvo {
+    host: String,
+    porta: u16,
+    /// O comando de `--iniciar`, com o marcador; `None` para um servidor já rodando.
+    comando: Option<String>,
+    iniciado: Option<Iniciado>,
+    /// A conexão da sondagem, entregue ao próximo [`Alvo::conectar`].
+    reserva: Option<TcpStream>,
+    /// Já rodou uma verificação desde o último início?
+    usado: bool,
+}
+
+impl Alvo {
+    /// Um servidor já rodando em `host:porta`.
+    pub fn existente(host: &str, porta: u16) -> Result<Alvo> {
+        let mut alvo = Alvo::novo(host, porta, None);
+        let onde = host_porta(host, porta);
+        let socket = alvo.sondar().map_err(|e| match e.kind() {
+            ErrorKind::ConnectionRefused => anyhow!(
+                "nada escutando em {onde} (conexão recusada): o servidor está rodando, nessa \
+                 porta? Ou use --iniciar \"COMANDO\" para o verificar iniciá-lo"
+            ),
+            ErrorKind::NotFound => anyhow!("o nome {host:?} não foi encontrado (DNS)"),
+            _ => anyhow!("não foi possível conectar a {onde}: {}", common::erros::descrever(&e)),
+        })?;
+        alvo.reserva = Some(socket);
+        Ok(alvo)
+    }
+
+    /// Inicia `comando` e espera a porta aceitar conexões.
+    pub fn iniciar(comando: &str, host: &str, porta: u16) -> Result<Alvo> {
+        let mut alvo = Alvo::novo(host, porta, Some(comando.to_string()));
+        if !comando.contains(MARCADOR) && alvo.sondar().is_ok() {
+            bail!(
+                "a porta {porta} já está em uso: outro programa escuta em {} (outro servidor \
+                 rodando? encerre-o, use --porta, ou ponha {MARCADOR} no comando para o \
+                 verificar escolher uma porta livre)",
+                host_porta(host, porta)
+            );
+        }
+        alvo.subir()?;
+        Ok(alvo)
+    }
+
+    fn novo(host: &str, porta: u16, comando: Option<String>) -> Alvo {
+        let host = host.to_string();
+        Alvo { host, porta, comando, iniciado: None, reserva: None, usado: false }
+    }
+
+    /// Como o boletim nomeia o alvo.
+    pub fn descricao(&self) -> String {
+        match &self.comando {
+            Some(c) => c.clone(),
+            None => host_porta(&self.host, self.porta),
+        }
+    }
+
+    /// Antes de cada verificação: com `{porta}` no comando, um servidor novo
+    /// numa porta nova (cada verificação começa do zero); com a porta fixa,
+    /// só se ele caiu (reabrir a mesma porta logo depois pode esbarrar nas
+    /// conexões em TIME_WAIT de um servidor sem SO_REUSEADDR).
+    pub fn preparar(&mut self) -> Result<()> {
+        let Some(comando) = &self.comando else { return Ok(()) };
+        let reiniciar = if comando.contains(MARCADOR) { self.usado } else { !self.vivo() };
+        if reiniciar {
+            self.encerrar();
+            self.subir()
+                .map_err(|e| anyhow!("o servidor não voltou depois de reiniciado: {e:#}"))?;
+        }
+        self.usado = true;
+        Ok(())
+    }
+
+    /// Uma conexão com o servidor (a da sondagem, se ainda não foi usada).
+    pub fn conectar(&mut self) -> std::io::Result<Conexao> {
+        match self.reserva.take() {
+            Some(socket) => Conexao::nova(socket),
+            None => {
+                let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
+                for endereco in self.enderecos()? {
+                    match Conexao::conectar(endereco, PRAZO_DE_CONEXAO) {
+                        Ok(c) => return Ok(c),
+                        Err(e) => ultimo = e,
+                    }
+                }
+                Err(ultimo)
+            }
+        }
+    }
+
+    /// O servidor iniciado terminou? (De um já rodando, não há como saber.)
+    pub fn terminou(&mut self) -> bool {
+        self.iniciado.as_mut().is_some_and(|i| !i.vivo())
+    }
+
+    /// Como [`Alvo::terminou`], dando ao processo até `prazo` para terminar:
+    /// um servidor que fecha a conexão e sai leva alguns milissegundos entre
+    /// uma coisa e outra (o Python ainda desmonta o interpretador).
+    pub fn terminou_em(&mut self, prazo: Duration) -> bool {
+        let limite = Instant::now() + prazo;
+        while self.iniciado.is_some() && !self.terminou() && Instant::now() < limite {
+            thread::sleep(Duration::from_millis(20));
+        }
+        self.terminou()
+    }
+
+    /// Depois de uma verificação: se o servidor iniciado caiu, encerra o
+    /// que restou dele e devolve como saiu e o que escreveu.
+    pub fn queda(&mut self) -> Option<Queda> {
+        if self.vivo() || self.iniciado.is_none() {
+            return None;
+        }
+        let mut iniciado = self.iniciado.take()?;
+        INICIADO_AGORA.store(0, Ordering::SeqCst);
+        // O shell saiu; o que ele deixou (um neto órfão) sai junto.
+        let como = iniciado.matar();
+        let saida = iniciado.texto_da_saida();
+        Some(Queda { como, saida })
+    }
+
+    /// Quanto o servidor iniciado já escreveu (0 para um já rodando).
+    pub fn marca(&self) -> usize {
+        self.iniciado.as_ref().map_or(0, Iniciado::marca)
+    }
+
+    /// Um erro que o servidor iniciado escreveu depois da `marca` sem cair
+    /// (o traceback de uma thread que morreu, o pânico de uma thread): do
+    /// primeiro sinal de erro em diante. Sinais de Python, Java e Rust.
+    pub fn erro_escrito(&self, marca: usize) -> Option<String> {
+        let texto = self.iniciado.as_ref()?.texto_desde(marca);
+        const SINAIS: [&str; 4] =
+            ["Traceback (most recent call last)", "Exception", "panicked", "Error:"];
+        let inicio = texto.lines().position(|l| SINAIS.iter().any(|s| l.contains(s)))?;
+        Some(texto.lines().skip(inicio).collect::<Vec<_>>().join("\n"))
+    }
+
+    /// O servidor iniciado ainda roda? (Um servidor já rodando: sempre.)
+    fn vivo(&mut self) -> bool {
+        match self.iniciado.as_mut() {
+            Some(iniciado) => iniciado.vivo(),
+            None => self.comando.is_none(),
+        }
+    }
+
+    fn enderecos(&self) -> std::io::Result<Vec<SocketAddr>> {
+        resolver(&self.host, self.porta)
+    }
+
+    /// Conecta para saber se a porta aceita; devolve o socket conectado.
+    fn sondar(&self) -> std::io::Result<TcpStream> {
+        let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
+        for endereco in self.enderecos()? {
+            match TcpStream::connect_timeout(&endereco, PRAZO_DE_CONEXAO) {
+                Ok(s) => return Ok(s),
+                Err(e) => ultimo = e,
+            }
+        }
+        Err(ultimo)
+    }
+
+    /// Inicia o comando e espera a porta aceitar (a sondagem fica guardada).
+    fn subir(&mut self) -> Result<()> {
+        let modelo = self.comando.clone().expect("subir só é chamado com --iniciar");
+        if modelo.contains(MARCADOR) {
+            self.porta = porta_livre(&self.host)?;
+        }
+        let comando = modelo.replace(MARCADOR, &self.porta.to_string());
+        let iniciado = iniciar_pelo_shell(&comando)?;
+        INICIADO_AGORA.store(iniciado.pid(), Ordering::SeqCst);
+        self.iniciado = Some(iniciado);
+        self.usado = false;
+        let inicio = Instant::now();
+        loop {
+            if let Ok(socket) = self.sondar() {
+                self.reserva = Some(socket);
+                return Ok(());
+            }
+            if !self.vivo() {
+                let queda = self.queda().map(|q| format!("{}; a saída dele:\n{}", q.como, q.saida));
+                bail!(
+                    "o comando {comando:?} terminou antes de aceitar conexões ({})",
+                    queda.unwrap_or_default()
+                );
+            }
+            if inicio.elapsed() >= PRAZO_PARA_INICIAR {
+                let saida = self.iniciado.as_ref().map(Iniciado::texto_da_saida);
+                self.encerrar();
+                bail!(
+                    "o comando {comando:?} rodou {}, mas nada aceitou conexões em {} (ele \
+                     escuta nessa porta? Ponha {MARCADOR} no comando, ou use --porta); a saída \
+                     dele:\n{}",
+                    super::conexao::segundos(PRAZO_PARA_INICIAR),
+                    host_porta(&self.host, self.porta),
+                    saida.unwrap_or_default()
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Encerra o servidor iniciado, se houver (ver [`Iniciado::parar`]).
+    pub fn encerrar(&mut self) {
+        self.reserva = None;
+        if let Some(mut iniciado) = self.iniciado.take() {
+            INICIADO_AGORA.store(0, Ordering::SeqCst);
+            iniciado.parar();
+        }
+    }
+}
+
+impl Drop for Alvo {
+    fn drop(&mut self) {
+        self.encerrar();
+    }
+}
+
+/// Uma porta livre agora em `host` (o sistema escolhe, com a porta 0). Entre
+/// soltá-la e o servidor ocupá-la, outro programa poderia tomá-la: janela
+/// pequena, que um comando com `{porta}` não tem como evitar.
+fn porta_livre(host: &str) -> Result<u16> {
+    let endereco = resolver(host, 0).map_err(|_| anyhow!("o nome {host:?} não foi encontrado"))?[0];
+    let escuta = TcpListener::bind(endereco)
+        .map_err(|e| anyhow!("escolher uma porta livre: {}", common::erros::descrever(&e)))?;
+    Ok(escuta.local_addr().map_err(|e| anyhow!("getsockname(): {e}"))?.port())
+}
