@@ -52,7 +52,7 @@ test:
 # O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3)
 diff a b:
     @-git --no-pager grep -h "^//!" -- {{b}}/src/servidor.rs
-    @-git --no-pager diff --no-index -I "^\s*//" -- {{a}}/src {{b}}/src
+    @-git --no-pager diff --no-index -O common/ferramentas/ordem-do-diff.txt -I "^\s*//" -- {{a}}/src {{b}}/src
 
 # Formata o código e roda o clippy como o CI
 lint:

@@ -8,7 +8,7 @@
 //! aceitar clientes Windows, telnet e `nc -C`), e quem lê junta os pedaços
 //! até achar o terminador: é o [`LeitorDeLinhas`].
 //!
-//! Regras (SPEC §2):
+//! Regras:
 //! - para cada mensagem o servidor envia exatamente uma linha
 //!   `Echo: <mensagem>\n` ([`eco`]), na ordem, sem alterar nenhum byte (nem
 //!   os que não são UTF-8 válido);

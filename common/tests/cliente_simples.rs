@@ -7,20 +7,29 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use wait_timeout::ChildExt;
 
-#[test]
-fn cliente_simples_conversa_como_o_cliente_py() {
-    let servidor = iniciar_servidor("parte1", &[]);
+/// Roda o `cliente-simples` contra `porta` com `entrada` no stdin; devolve
+/// a saída, conferindo que ele terminou bem.
+fn rodar(args: &[&str], entrada: &[u8]) -> String {
     let mut filho = Command::new(binario("cliente-simples"))
-        .arg(servidor.porta.to_string())
+        .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .expect("iniciar o cliente-simples");
-    filho.stdin.take().expect("stdin é um pipe").write_all(b"oi\nSAIR \n").expect("escrever");
-    let status = filho.wait_timeout(PRAZO).expect("esperar").expect("o cliente terminou");
+    let mut stdin = filho.stdin.take().expect("stdin é um pipe");
+    let entrada = entrada.to_vec();
+    std::thread::spawn(move || stdin.write_all(&entrada));
     let mut saida = String::new();
     filho.stdout.take().expect("stdout é um pipe").read_to_string(&mut saida).expect("ler");
+    let status = filho.wait_timeout(PRAZO).expect("esperar").expect("o cliente terminou");
     assert!(status.success(), "{status:?}\n{saida}");
+    saida
+}
+
+#[test]
+fn cliente_simples_conversa_como_o_cliente_py() {
+    let servidor = iniciar_servidor("parte1", &[]);
+    let saida = rodar(&[&servidor.porta.to_string()], b"oi\nSAIR \n");
     assert_eq!(
         saida,
         "Conectado ao servidor Echo\n\
@@ -31,4 +40,24 @@ fn cliente_simples_conversa_como_o_cliente_py() {
          Digite uma mensagem: Conexão encerrada\n"
     );
     servidor.esperar_texto("Cliente desconectou", 1);
+}
+
+#[test]
+fn tabela_do_cabecalho_confere_com_o_cliente_py_e_com_o_codigo() {
+    ferramentas::teste::conferir_tabela_python_rust(
+        "common/src/bin/cliente-simples.rs",
+        "common/ferramentas/disciplina/cliente.py",
+    );
+}
+
+#[test]
+fn cliente_simples_recebe_o_eco_da_maior_mensagem_aceita() {
+    // 65.536 bytes: o eco tem 6 bytes a mais (`Echo: `), e o cliente o aceita.
+    let servidor = iniciar_servidor("parte1", &["-q"]);
+    let mut entrada = vec![b'x'; 65_536];
+    entrada.extend_from_slice(b"\nsair\n");
+    let porta = servidor.porta.to_string();
+    let saida = rodar(&["--porta", &porta], &entrada);
+    let esperado = format!("Resposta: Echo: {}\n", "x".repeat(65_536));
+    assert!(saida.contains(&esperado), "{}", &saida[..saida.len().min(300)]);
 }

@@ -8,31 +8,43 @@
 //!
 //! | `servidor.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
-//! | `servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `let escuta = Socket::new(` |
-//! | `servidor.bind((HOST, PORT))` | `escuta.bind(` |
+//! | `HOST = "localhost"` | `endereco_de_escuta(args)`, com as opções --host e --porta |
+//! | `servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)` |
+//! | `servidor.bind((HOST, PORT))` | `escuta.bind(&endereco_local.into())` |
 //! | `servidor.listen(1)` | `escuta.listen(BACKLOG)` |
 //! | `print(f"Servidor Echo escutando em {HOST}:{PORT}")` | `anunciar(&escuta, args)` |
-//! | `print("\nAguardando conexão...")` | `println!("Aguardando conexão...")` |
-//! | `conn, addr = servidor.accept()` | `escuta.accept()` |
+//! | `while True:` | `loop {` |
+//! | `print("\nAguardando conexão...")` | `println!("Aguardando conexão...")` (a linha em branco sai no fim de cada cliente) |
+//! | `conn, addr = servidor.accept()` | `let (conexao, endereco) = match escuta.accept()` |
 //! | `print(f"Conectado com {addr}")` | `println!("Conectado com {endereco}")` |
-//! | `dados = conn.recv(1024)` | `linhas.proxima(&mut socket)` |
+//! | `while True:` | `loop {` |
+//! | `dados = conn.recv(1024)` | `linhas.proxima(&mut conexao)` |
 //! | `if not dados:` | `Ok(Recebido::Fim)` |
-//! | `print("Cliente desconectou")` | `"Cliente desconectou"` |
-//! | `print(f"Recebido: {mensagem}")` | `println!("Recebido: {}"` |
-//! | `conn.sendall(f"Echo: {mensagem}".encode())` | `socket.write_all(&resposta)` |
-//! | `conn.close()` | `drop(socket)` |
+//! | `print("Cliente desconectou")` | `println!("Cliente desconectou")` |
+//! | `mensagem = dados.decode()` | nada: os bytes voltam como vieram; só o log vira texto |
+//! | `print(f"Recebido: {mensagem}")` | `println!("Recebido: {}", texto_seguro(&mensagem))` |
+//! | `conn.sendall(f"Echo: {mensagem}".encode())` | `let resposta = eco(&mensagem);` e `conexao.write_all(&resposta)` |
+//! | `conn.close()` | `drop(conexao)` |
 //!
 //! O que muda em relação ao `servidor.py`, e por quê:
 //! - as mensagens terminam em `\n`. TCP entrega um fluxo de bytes, sem
 //!   fronteiras: um `recv(1024)` pode trazer meia mensagem, ou duas. O
-//!   `LeitorDeLinhas` (`common/src/protocolo.rs`, umas 20 linhas) chama
-//!   `read()` até completar uma linha; é o único passo entre este arquivo e
-//!   o `recv`;
+//!   `LeitorDeLinhas` (`common/src/protocolo.rs`) chama `read()` até
+//!   completar uma linha (a função `proxima`, umas 20 linhas, sobre o
+//!   `Enquadrador`, que separa as linhas sem fazer E/S); é o único passo
+//!   entre este arquivo e o `recv`. Por isso o `cliente.py` da disciplina,
+//!   que envia sem `\n`, fica esperando a resposta deste servidor para
+//!   sempre: acrescente `+ "\n"` no `sendall` dele (ou use o nosso
+//!   `cliente-simples`, a tradução dele);
 //! - nenhum erro de um cliente derruba o servidor: cada desfecho (fim, queda
-//!   com RST, linha grande demais) vira uma linha de log, e o laço segue. O
-//!   `servidor.py` morre com um RST ou com bytes que não são UTF-8;
-//! - duas linhas a mais na preparação: `SO_REUSEADDR` (no Unix) e
-//!   `TCP_NODELAY`, cada uma com o seu porquê.
+//!   com RST, linha grande demais, um `accept()` que falhou) vira uma linha
+//!   de log, e o laço segue. O `servidor.py` morre com um RST ou com bytes
+//!   que não são UTF-8;
+//! - o log mostra o texto do cliente escapado (`texto_seguro`): um cliente
+//!   não consegue apagar a tela de quem olha o servidor; `-q` omite a linha
+//!   de cada mensagem (para medir velocidade);
+//! - duas linhas a mais, cada uma com o seu porquê: `SO_REUSEADDR` (no
+//!   Unix), antes do `bind`, e `TCP_NODELAY`, em cada conexão aceita.
 //!
 //! Limitação que a Parte 2 mostra e a Parte 3 resolve: enquanto um cliente
 //! está conectado, qualquer outro espera.
@@ -68,25 +80,28 @@ const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 /// Abre o socket de escuta e atende clientes, um de cada vez, para sempre.
 /// Só volta (com o erro) se não conseguir abrir o socket.
 pub fn servir(args: &ArgsServidor) -> Result<()> {
-    let endereco = endereco_de_escuta(args)?;
+    let endereco_local = endereco_de_escuta(args)?;
     // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
     // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
     // três, como o módulo `socket` do Python.
-    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
         .map_err(falhou("socket()"))?;
-    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de ele fechar uma
-    // conexão daria "porta em uso" por até 1 min (TIME_WAIT). No Windows a
-    // opção deixaria outro programa tomar a porta em uso: lá, não.
+    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de encerrá-lo com
+    // clientes conectados daria "porta em uso" por até 1 min: as conexões
+    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção
+    // deixaria outro programa tomar a porta em uso: lá, não.
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
-    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(BACKLOG).map_err(falhou("listen()"))?;
+    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
+    // o `accept()`.
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
 
     loop {
         println!("Aguardando conexão...");
-        let (socket, endereco) = match escuta.accept() {
+        let (conexao, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
                 println!("Erro no accept(): {}", descrever(&e));
@@ -94,43 +109,52 @@ pub fn servir(args: &ArgsServidor) -> Result<()> {
                 continue;
             }
         };
-        atender_cliente(socket, endereco);
-        println!();
+        atender_cliente(conexao, endereco);
+        println!(); // o "\n" de print("\nAguardando conexão...")
     }
 }
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(mut socket: TcpStream, endereco: SocketAddr) {
+fn atender_cliente(mut conexao: TcpStream, endereco: SocketAddr) {
     println!("Conectado com {endereco}");
     // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
     // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
-    let _ = socket.set_nodelay(true);
+    let _ = conexao.set_nodelay(true);
+    // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
-    let desfecho = loop {
-        match linhas.proxima(&mut socket) {
-            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
+    loop {
+        match linhas.proxima(&mut conexao) {
+            Ok(Recebido::Fim) => {
+                println!("Cliente desconectou");
+                break;
+            }
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
                     println!("Recebido: {}", texto_seguro(&mensagem));
                 }
                 let resposta = eco(&mensagem);
-                if let Err(e) = socket.write_all(&resposta) {
-                    break format!("Conexão com o cliente falhou: {}", descrever(&e));
+                // O `sendall` do Python: escreve até o último byte.
+                if let Err(e) = conexao.write_all(&resposta) {
+                    println!("Conexão com o cliente falhou: {}", descrever(&e));
+                    break;
                 }
             }
             Ok(Recebido::Incompleta(bytes)) => {
-                break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
+                println!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
+                break;
             }
             Ok(Recebido::GrandeDemais) => {
-                let _ = fechar_com_aviso(&socket, &erro_mensagem_grande());
-                break format!(
-                    "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
-                );
+                let _ = fechar_com_aviso(&conexao, &erro_mensagem_grande());
+                println!("Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro");
+                break;
             }
-            Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
+            // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
+            Err(e) => {
+                println!("Conexão com o cliente falhou: {}", descrever(&e));
+                break;
+            }
         }
-    };
-    println!("{desfecho}");
-    drop(socket); // close(): aqui, em todos os caminhos, normal ou de erro
+    }
+    drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
 }

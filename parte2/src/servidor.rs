@@ -7,7 +7,9 @@
 //!   número de chegada do cliente e o seu endereço, `[cliente 2 127.0.0.1:60257]`;
 //! - a linha de desconexão diz por quanto tempo o cliente foi atendido (do
 //!   `accept()` até ele sair; a espera na fila não conta) e quantas
-//!   mensagens enviou;
+//!   mensagens enviou. Para isso o desfecho de cada conexão vira um valor
+//!   (`let desfecho = loop { ... break "Cliente desconectou" ... }`),
+//!   impresso uma vez, depois do laço, com o resumo;
 //! - `--backlog` escolhe o tamanho da fila do `listen()`;
 //! - `--atraso` espera antes de cada resposta, simulando trabalho lento.
 //!
@@ -58,26 +60,29 @@ impl fmt::Display for Cliente {
 /// Abre o socket de escuta e atende clientes, um de cada vez, para sempre.
 /// Só volta (com o erro) se não conseguir abrir o socket.
 pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
-    let endereco = endereco_de_escuta(args)?;
+    let endereco_local = endereco_de_escuta(args)?;
     // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
     // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
     // três, como o módulo `socket` do Python.
-    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
         .map_err(falhou("socket()"))?;
-    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de ele fechar uma
-    // conexão daria "porta em uso" por até 1 min (TIME_WAIT). No Windows a
-    // opção deixaria outro programa tomar a porta em uso: lá, não.
+    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de encerrá-lo com
+    // clientes conectados daria "porta em uso" por até 1 min: as conexões
+    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção
+    // deixaria outro programa tomar a porta em uso: lá, não.
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
-    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(backlog).map_err(falhou("listen()"))?;
+    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
+    // o `accept()`.
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
 
     let mut numero = 0;
     loop {
         println!("{} Aguardando conexão...", agora());
-        let (socket, endereco) = match escuta.accept() {
+        let (conexao, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
                 println!("{} Erro no accept(): {}", agora(), descrever(&e));
@@ -87,23 +92,24 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         };
         numero += 1;
         let cliente = Cliente { numero, endereco };
-        atender_cliente(socket, cliente, atraso);
-        println!();
+        atender_cliente(conexao, cliente, atraso);
+        println!(); // o "\n" de print("\nAguardando conexão...")
     }
 }
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
+fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
     println!("{} {cliente} Conectado", agora());
     let inicio = Instant::now();
     let mut mensagens = 0;
     // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
     // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
-    let _ = socket.set_nodelay(true);
+    let _ = conexao.set_nodelay(true);
+    // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
     let desfecho = loop {
-        match linhas.proxima(&mut socket) {
+        match linhas.proxima(&mut conexao) {
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
@@ -112,7 +118,8 @@ fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
                 mensagens += 1;
                 thread::sleep(atraso);
                 let resposta = eco(&mensagem);
-                if let Err(e) = socket.write_all(&resposta) {
+                // O `sendall` do Python: escreve até o último byte.
+                if let Err(e) = conexao.write_all(&resposta) {
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
             }
@@ -120,7 +127,7 @@ fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
                 break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
-                let _ = fechar_com_aviso(&socket, &erro_mensagem_grande());
+                let _ = fechar_com_aviso(&conexao, &erro_mensagem_grande());
                 break format!(
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
@@ -131,5 +138,5 @@ fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
     println!("{} {cliente} {desfecho} (atendido por {duracao}, {mensagens})", agora());
-    drop(socket); // close(): aqui, em todos os caminhos, normal ou de erro
+    drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
 }

@@ -8,7 +8,9 @@
 //!
 //! O que mudou em relação à Parte 2: o `thread::spawn` em volta de
 //! `atender_cliente` (marcado `NOVO`), e mais nada no atendimento, que
-//! continua o mesmo código sequencial. O log é o recurso compartilhado entre
+//! continua o mesmo código sequencial. Em `main.rs`, outro `NOVO`: com uma
+//! conexão por cliente, o processo sobe o seu limite de descritores de
+//! arquivo (`ulimit -n`, muitas vezes 1.024) até o máximo permitido. O log é o recurso compartilhado entre
 //! as threads: cada `println!` toma a trava interna de `Stdout`, então as
 //! linhas saem inteiras, nunca misturadas, e cada uma diz de qual cliente
 //! fala. O `Aguardando conexões...` sai uma vez só, antes do laço: o
@@ -66,26 +68,29 @@ impl fmt::Display for Cliente {
 /// atendido na sua thread. Só volta (com o erro) se não conseguir abrir o
 /// socket.
 pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
-    let endereco = endereco_de_escuta(args)?;
+    let endereco_local = endereco_de_escuta(args)?;
     // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
     // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
     // três, como o módulo `socket` do Python.
-    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
         .map_err(falhou("socket()"))?;
-    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de ele fechar uma
-    // conexão daria "porta em uso" por até 1 min (TIME_WAIT). No Windows a
-    // opção deixaria outro programa tomar a porta em uso: lá, não.
+    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de encerrá-lo com
+    // clientes conectados daria "porta em uso" por até 1 min: as conexões
+    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção
+    // deixaria outro programa tomar a porta em uso: lá, não.
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
-    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(backlog).map_err(falhou("listen()"))?;
+    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
+    // o `accept()`.
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
 
     let mut numero = 0;
     println!("{} Aguardando conexões...", agora());
     loop {
-        let (socket, endereco) = match escuta.accept() {
+        let (conexao, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
                 println!("{} Erro no accept(): {}", agora(), descrever(&e));
@@ -99,7 +104,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         // ela fecha ao terminar); este laço volta na hora para o accept().
         let criada = thread::Builder::new()
             .name(format!("cliente {numero}"))
-            .spawn(move || atender_cliente(socket, cliente, atraso));
+            .spawn(move || atender_cliente(conexao, cliente, atraso));
         if let Err(e) = criada {
             // Sem memória ou no limite de threads do sistema: recusa só este.
             println!("{} {cliente} Sem thread para atender: {}", agora(), descrever(&e));
@@ -109,16 +114,17 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
+fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
     println!("{} {cliente} Conectado", agora());
     let inicio = Instant::now();
     let mut mensagens = 0;
     // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
     // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
-    let _ = socket.set_nodelay(true);
+    let _ = conexao.set_nodelay(true);
+    // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
     let desfecho = loop {
-        match linhas.proxima(&mut socket) {
+        match linhas.proxima(&mut conexao) {
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
@@ -127,7 +133,8 @@ fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
                 mensagens += 1;
                 thread::sleep(atraso);
                 let resposta = eco(&mensagem);
-                if let Err(e) = socket.write_all(&resposta) {
+                // O `sendall` do Python: escreve até o último byte.
+                if let Err(e) = conexao.write_all(&resposta) {
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
             }
@@ -135,7 +142,7 @@ fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
                 break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
-                let _ = fechar_com_aviso(&socket, &erro_mensagem_grande());
+                let _ = fechar_com_aviso(&conexao, &erro_mensagem_grande());
                 break format!(
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
@@ -146,5 +153,5 @@ fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Duration) {
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
     println!("{} {cliente} {desfecho} (atendido por {duracao}, {mensagens})", agora());
-    drop(socket); // close(): aqui, em todos os caminhos, normal ou de erro
+    drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
 }

@@ -62,9 +62,9 @@ struct Args {
 fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
-    // NOVO: cada conexão ocupa um descritor de arquivo, e o limite inicial
-    // do processo (`ulimit -n`) costuma ser 1.024; sobe até o máximo que o
-    // sistema permite. (No Windows não há esse limite: nada a fazer.)
+    // Como na Parte 3: cada conexão ocupa descritores de arquivo (dois aqui,
+    // ver MAX_CLIENTES_PADRAO), e o limite inicial do processo (`ulimit -n`)
+    // costuma ser 1.024; sobe até o máximo que o sistema permite.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let config = servidor::Config {
         atraso: Duration::from_millis(args.atraso),

@@ -1,25 +1,30 @@
 //! # Parte 4 — o servidor concorrente, pronto para uso
 //!
 //! O servidor da Parte 3 (uma thread por cliente) com o que falta para ele
-//! aguentar o mundo real. Cada acréscimo é uma peça com nome próprio, marcada
-//! `NOVO (nome da peça)` onde entra neste arquivo. Ordem de leitura:
+//! aguentar o mundo real. Cada acréscimo é uma peça com nome próprio,
+//! marcada `NOVO (nome da peça)` onde entra no código. As peças, em ordem
+//! de leitura:
 //! 1. este arquivo: o laço do `accept()` e o atendimento, como na Parte 3;
-//! 2. `logger.rs` (logger): uma thread é a única que escreve no terminal; as
-//!    outras lhe mandam as linhas por um canal (a fila da disciplina);
-//! 3. `registro.rs` (registro e limite de clientes): as conexões ativas (a
-//!    contagem aparece no log a cada entrada e saída) e o `--max-clientes`:
-//!    o cliente N+1 recebe `Erro: servidor lotado ...` e é desconectado;
-//! 4. `relogio.rs` (relógio de leitura): cada leitura volta depois de
+//! 2. `logger.rs` (peça `logger`): uma thread é a única que escreve no
+//!    terminal; as outras lhe mandam as linhas por um canal (a fila da
+//!    disciplina);
+//! 3. `registro.rs` (peças `registro` e `limite de clientes`): as conexões
+//!    ativas (a contagem aparece no log a cada entrada e saída) e o
+//!    `--max-clientes`: o cliente N+1 recebe `Erro: servidor lotado ...` e é
+//!    desconectado;
+//! 4. `relogio.rs` (peça `relógio de leitura`): cada leitura volta depois de
 //!    [`INTERVALO_DE_VERIFICACAO`] sem dados, para a thread conferir o
 //!    desligamento e a inatividade;
-//! 5. `desligamento.rs` (desligamento): Ctrl-C (ou SIGTERM) para de aceitar,
-//!    avisa cada cliente, espera as threads (com prazo) e imprime um resumo.
+//! 5. `desligamento.rs` (peça `desligamento`): Ctrl-C (ou SIGTERM) para de
+//!    aceitar, avisa cada cliente, espera as threads (com prazo) e imprime
+//!    um resumo.
 //!
-//! Neste arquivo entram também: a inatividade (`--tempo-ocioso`: quem fica
-//! calado demais recebe `Aviso: conexão encerrada por inatividade`), o
-//! tempo limite de escrita (um `send()` parado por [`ESCRITA_MAXIMA`], com o
-//! cliente sem ler as respostas, encerra a conexão), a dica para uma linha
-//! sem `\n` (o `cliente.py` da disciplina) e threads com pilha pequena.
+//! E, só neste arquivo: `inatividade` (`--tempo-ocioso`: quem fica calado
+//! demais recebe `Aviso: conexão encerrada por inatividade`), `tempo de
+//! escrita` (um `send()` parado por [`ESCRITA_MAXIMA`], com o cliente sem ler
+//! as respostas, encerra a conexão), `dica` (uma linha sem `\n` parada há
+//! 1 s, como a do `cliente.py` da disciplina, ganha uma explicação no log) e
+//! `pilha pequena` (threads com menos espaço de endereços).
 //!
 //! Limitação que continua: uma thread por cliente. Dezenas de milhares de
 //! conexões pedem `epoll`/IOCP ou async (ver `parte3/poll` e
@@ -116,19 +121,22 @@ impl fmt::Display for Cliente {
 /// Abre o socket de escuta e aceita clientes até o desligamento; cada um é
 /// atendido na sua thread. Volta com erro se não conseguir abrir o socket.
 pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
-    let endereco = endereco_de_escuta(args)?;
+    let endereco_local = endereco_de_escuta(args)?;
     // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
     // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
     // três, como o módulo `socket` do Python.
-    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
         .map_err(falhou("socket()"))?;
-    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de ele fechar uma
-    // conexão daria "porta em uso" por até 1 min (TIME_WAIT). No Windows a
-    // opção deixaria outro programa tomar a porta em uso: lá, não.
+    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de encerrá-lo com
+    // clientes conectados daria "porta em uso" por até 1 min: as conexões
+    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção
+    // deixaria outro programa tomar a porta em uso: lá, não.
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
-    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(backlog).map_err(falhou("listen()"))?;
+    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
+    // o `accept()`.
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
     // NOVO (desligamento): Ctrl-C e SIGTERM viram um pedido de desligamento.
@@ -141,7 +149,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
     let mut numero = 0;
     estado.log.linha("Aguardando conexões...".to_string());
     loop {
-        let (socket, endereco) = match escuta.accept() {
+        let (conexao, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
                 estado.log.linha(format!("Erro no accept(): {}", descrever(&e)));
@@ -161,7 +169,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
         let criada = thread::Builder::new()
             .name(format!("cliente {numero}"))
             .stack_size(PILHA_DA_THREAD) // NOVO (pilha pequena)
-            .spawn(move || atender_cliente(socket, cliente, &compartilhado));
+            .spawn(move || atender_cliente(conexao, cliente, &compartilhado));
         if let Err(e) = criada {
             // Sem memória ou no limite de threads do sistema: recusa só este.
             estado.log.linha(format!("{cliente} Sem thread para atender: {}", descrever(&e)));
@@ -179,33 +187,35 @@ pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
+fn atender_cliente(conexao: TcpStream, cliente: Cliente, estado: &Estado) {
     let Estado { config, registro, log, desligando } = estado;
-    // NOVO (registro e limite de clientes): a vaga é devolvida em
+    // NOVO (limite de clientes): a vaga é devolvida em
     // `Vaga::liberar`, no fim (ou no `Drop`, se a thread sair por outro caminho).
-    let (vaga, ativas) = match registro.admitir(cliente, &socket) {
+    let (vaga, ativas) = match registro.admitir(cliente, &conexao) {
         Ok(admitida) => admitida,
-        Err(recusa) => return recusar(socket, cliente, recusa, estado),
+        Err(recusa) => return recusar(conexao, cliente, recusa, estado),
     };
     log.linha(format!("{cliente} Conectado (conexões ativas: {ativas})"));
     let inicio = Instant::now();
     let mut mensagens = 0;
     // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
     // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
-    let _ = socket.set_nodelay(true);
-    // NOVO (tempo de escrita e relógio de leitura).
+    let _ = conexao.set_nodelay(true);
+    // NOVO (tempo de escrita, relógio de leitura): o `send()` ganha um prazo,
+    // e a leitura, um relógio.
     let intervalo = INTERVALO_DE_VERIFICACAO.min(config.tempo_ocioso);
-    let preparado = socket
+    let preparado = conexao
         .set_write_timeout(Some(ESCRITA_MAXIMA))
-        .and_then(|()| SocketComRelogio::novo(socket, intervalo));
-    let mut socket = match preparado {
-        Ok(socket) => socket,
+        .and_then(|()| SocketComRelogio::novo(conexao, intervalo));
+    let mut conexao = match preparado {
+        Ok(conexao) => conexao,
         Err(e) => {
             let falha = format!("Conexão com o cliente falhou: {}", descrever(&e));
             return vaga
                 .liberar(log, |ativas| format!("{cliente} {falha} (conexões ativas: {ativas})"));
         }
     };
+    // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
     let mut ultima_mensagem = Instant::now();
     // NOVO (dica): o tamanho da meia linha parada, desde quando, e se a dica
@@ -215,10 +225,10 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
         // NOVO (desligamento): o servidor está encerrando? Conferido antes de
         // cada leitura, ou seja, a cada mensagem e a cada intervalo sem dados.
         if desligando.load(Ordering::Relaxed) {
-            let _ = fechar_com_aviso(socket.tcp(), &format!("{PREFIXO_AVISO}servidor encerrando"));
+            let _ = fechar_com_aviso(conexao.tcp(), &format!("{PREFIXO_AVISO}servidor encerrando"));
             break "Desconectado: servidor encerrando".to_string();
         }
-        match linhas.proxima(&mut socket) {
+        match linhas.proxima(&mut conexao) {
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
@@ -228,7 +238,8 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
                 ultima_mensagem = Instant::now();
                 thread::sleep(config.atraso);
                 let resposta = eco(&mensagem);
-                if let Err(e) = socket.write_all(&resposta) {
+                // O `sendall` do Python: escreve até o último byte.
+                if let Err(e) = conexao.write_all(&resposta) {
                     break falha_na_escrita(&e);
                 }
                 registro.contar_eco(); // NOVO (registro)
@@ -237,7 +248,7 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
             Err(e) if passou_o_intervalo(&e) => {
                 if ultima_mensagem.elapsed() >= config.tempo_ocioso {
                     let aviso = format!("{PREFIXO_AVISO}conexão encerrada por inatividade");
-                    let _ = fechar_com_aviso(socket.tcp(), &aviso);
+                    let _ = fechar_com_aviso(conexao.tcp(), &aviso);
                     let limite = duracao_legivel(config.tempo_ocioso);
                     break format!("Desconectado por inatividade: nenhuma mensagem em {limite}");
                 }
@@ -254,7 +265,7 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
                 break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
-                let _ = fechar_com_aviso(socket.tcp(), &erro_mensagem_grande());
+                let _ = fechar_com_aviso(conexao.tcp(), &erro_mensagem_grande());
                 break format!(
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
@@ -272,7 +283,7 @@ fn atender_cliente(socket: TcpStream, cliente: Cliente, estado: &Estado) {
             "{cliente} {desfecho} (atendido por {duracao}, {mensagens}; conexões ativas: {ativas})"
         )
     });
-    // `socket` sai de escopo aqui: close(), em todos os caminhos.
+    drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
 }
 
 /// NOVO (relógio de leitura): a leitura voltou vazia porque passou o
@@ -296,7 +307,7 @@ fn falha_na_escrita(e: &io::Error) -> String {
 
 /// NOVO (limite de clientes): a conexão não foi admitida. O cliente recebe
 /// uma linha `Erro:` que diz por quê, e a conexão é fechada sem ser atendida.
-fn recusar(socket: TcpStream, cliente: Cliente, recusa: Recusa, estado: &Estado) {
+fn recusar(conexao: TcpStream, cliente: Cliente, recusa: Recusa, estado: &Estado) {
     let (motivo, aviso) = match recusa {
         Recusa::Lotado => {
             let maximo = quantidade(estado.registro.maximo() as u64, "cliente", "clientes");
@@ -311,5 +322,5 @@ fn recusar(socket: TcpStream, cliente: Cliente, recusa: Recusa, estado: &Estado)
         ),
     };
     estado.log.linha(format!("{cliente} Recusado: {motivo}"));
-    let _ = fechar_com_aviso(&socket, &aviso);
+    let _ = fechar_com_aviso(&conexao, &aviso);
 }

@@ -21,13 +21,15 @@ pub fn escutar_ou_sair(programa: &str, args: &ArgsServidor, backlog: i32) -> Tcp
 }
 
 fn escutar(args: &ArgsServidor, backlog: i32) -> Result<TcpListener> {
-    let endereco = endereco_de_escuta(args)?;
-    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+    let endereco_local = endereco_de_escuta(args)?;
+    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
         .map_err(falhou("socket()"))?;
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
-    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(backlog).map_err(falhou("listen()"))?;
+    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
+    // o `accept()`.
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
     Ok(escuta)

@@ -3,24 +3,38 @@
 //!
 //! | `cliente.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
-//! | `cliente.connect((HOST, PORT))` | `TcpStream::connect((HOST, porta))` |
-//! | `mensagem = input("Digite uma mensagem: ")` | `teclado.read_line(&mut mensagem)` |
-//! | `if mensagem.lower() == "sair":` | `mensagem.trim().eq_ignore_ascii_case("sair")` |
+//! | `PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000` | `std::env::args().skip(1).last()` |
+//! | `cliente = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `TcpStream::connect((HOST, porta))` (cria o socket e conecta) |
+//! | `cliente.connect((HOST, PORT))` | a mesma chamada, TcpStream::connect |
+//! | `print("Conectado ao servidor Echo")` | `println!("Conectado ao servidor Echo")` |
+//! | `while True:` | `loop {` |
+//! | `mensagem = input("Digite uma mensagem: ")` | `print!("Digite uma mensagem: ")`, `io::stdout().flush()` e `teclado.next()` |
+//! | `if mensagem.lower() == "sair":` | `if mensagem.trim().eq_ignore_ascii_case("sair")` |
 //! | `cliente.sendall(mensagem.encode())` | `cliente.write_all(format!("{mensagem}\n").as_bytes())` |
 //! | `resposta = cliente.recv(1024)` | `respostas.proxima(&mut cliente)` |
 //! | `print(f"Resposta: {resposta.decode()}\n")` | `println!("Resposta: {}\n"` |
 //! | `cliente.close()` | `drop(cliente)` |
+//! | `print("Conexão encerrada")` | `println!("Conexão encerrada")` |
 //!
-//! As diferenças são as do protocolo: a mensagem sai com `\n` no fim, e a
-//! resposta é lida até o `\n` dela pelo `LeitorDeLinhas`
-//! (`common/src/protocolo.rs`), não por um `recv(1024)` que pode trazer só
-//! um pedaço. O cliente completo (`cargo run --bin cliente`) faz o mesmo e
-//! mais: horários, avisos do servidor na hora, edição de linha.
+//! As diferenças, e por quê:
+//! - a mensagem sai com `\n` no fim, e a resposta é lida até o `\n` dela pelo
+//!   `LeitorDeLinhas` (`common/src/protocolo.rs`), não por um `recv(1024)`
+//!   que pode trazer só um pedaço (ou duas respostas grudadas);
+//! - `input()` é três passos aqui: mostrar o prompt, esvaziar a saída (sem
+//!   quebra de linha, o prompt ficaria guardado no buffer) e ler a linha;
+//! - `sair` vale com espaços em volta (`trim`), e o fim da entrada (Ctrl-D;
+//!   no Windows, Ctrl-Z e Enter) encerra como `sair`: o `cliente.py`
+//!   enviaria os espaços, e morreria com `EOFError`;
+//! - se o servidor fecha a conexão, o cliente diz isso e sai, em vez de
+//!   mostrar uma resposta vazia para sempre.
+//!
+//! O cliente completo (`cargo run --bin cliente`) faz o mesmo e mais:
+//! horários, avisos do servidor na hora, edição de linha.
 //!
 //! Uso: `cargo run --bin cliente-simples` (porta 5000) ou
-//! `cargo run --bin cliente-simples -- 6000`.
+//! `cargo run --bin cliente-simples -- 6000` (`--porta 6000` também vale).
 
-use common::protocolo::{LeitorDeLinhas, Recebido};
+use common::protocolo::{LeitorDeLinhas, Recebido, LIMITE_MENSAGEM, PREFIXO_ECO};
 use std::io::{self, BufRead, Write};
 use std::net::TcpStream;
 
@@ -28,8 +42,12 @@ const HOST: &str = "localhost";
 const PORT: u16 = 5000;
 
 fn main() {
-    // A porta pode vir da linha de comando, como no `cliente.py` (senão, 5000).
-    let porta = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(PORT);
+    // Como no `cliente.py`, a porta pode vir na linha de comando (aqui também
+    // como `--porta 6000`: vale o último argumento).
+    let Ok(porta) = std::env::args().skip(1).last().map_or(Ok(PORT), |p| p.parse()) else {
+        eprintln!("cliente-simples: a porta é um número de 1 a 65535 (ex.: 6000)");
+        std::process::exit(2);
+    };
     if let Err(e) = conversar(porta) {
         eprintln!("cliente-simples: {}", common::erros::descrever(&e));
         std::process::exit(1);
@@ -40,16 +58,14 @@ fn conversar(porta: u16) -> io::Result<()> {
     let mut cliente = TcpStream::connect((HOST, porta))?;
     println!("Conectado ao servidor Echo");
     println!("Digite \"sair\" para encerrar a conexão\n");
-    let mut respostas = LeitorDeLinhas::novo();
-    let mut teclado = io::stdin().lock();
+    // Uma resposta tem o prefixo `Echo: ` além da mensagem.
+    let mut respostas = LeitorDeLinhas::com_limite(LIMITE_MENSAGEM + PREFIXO_ECO.len());
+    // As linhas do teclado, já sem o `\n` (como as devolve o `input()`).
+    let mut teclado = io::stdin().lock().lines();
     loop {
         print!("Digite uma mensagem: ");
         io::stdout().flush()?;
-        let mut mensagem = String::new();
-        if teclado.read_line(&mut mensagem)? == 0 {
-            break; // fim da entrada (Ctrl-D; no Windows, Ctrl-Z e Enter)
-        }
-        let mensagem = mensagem.trim_end_matches(['\r', '\n']);
+        let Some(mensagem) = teclado.next().transpose()? else { break }; // fim da entrada
         if mensagem.trim().eq_ignore_ascii_case("sair") {
             break;
         }

@@ -70,19 +70,22 @@ struct Laco {
 /// Só volta (com o erro) se não conseguir abrir o socket ou se o `poll()`
 /// falhar.
 pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
-    let endereco = endereco_de_escuta(args)?;
+    let endereco_local = endereco_de_escuta(args)?;
     // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
     // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
     // três, como o módulo `socket` do Python.
-    let escuta = Socket::new(Domain::for_address(endereco), Type::STREAM, None)
+    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
         .map_err(falhou("socket()"))?;
-    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de ele fechar uma
-    // conexão daria "porta em uso" por até 1 min (TIME_WAIT). No Windows a
-    // opção deixaria outro programa tomar a porta em uso: lá, não.
+    // Sem SO_REUSEADDR, reiniciar o servidor logo depois de encerrá-lo com
+    // clientes conectados daria "porta em uso" por até 1 min: as conexões
+    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção
+    // deixaria outro programa tomar a porta em uso: lá, não.
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
-    escuta.bind(&endereco.into()).map_err(|e| erro_no_bind(e, args, endereco))?;
+    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(backlog).map_err(falhou("listen()"))?;
+    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
+    // o `accept()`.
     let escuta = std::net::TcpListener::from(escuta);
     anunciar(&escuta, args)?;
 
