@@ -40,7 +40,7 @@ use std::net::SocketAddr;
 use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
@@ -229,6 +229,7 @@ fn ler_mensagens(socket: &TcpStream, enquadrador: &mut Enquadrador) -> io::Resul
         }
         Err(e) => return Err(e),
     };
+    leitura_curta_esvaziou(socket, n, TAMANHO_DA_LEITURA);
     let mut recebidos = Vec::new();
     let mut usados = 0;
     while usados < n {
@@ -243,6 +244,21 @@ fn ler_mensagens(socket: &TcpStream, enquadrador: &mut Enquadrador) -> io::Resul
         }
     }
     Ok(recebidos)
+}
+
+/// Técnica de desempenho: uma leitura curta (menos bytes do que cabiam)
+/// esvaziou o buffer de recepção do kernel, então o próximo `readable()`
+/// deve esperar um aviso novo em vez de devolver o antigo na hora e custar
+/// uma leitura que só ouviria `WouldBlock`. `try_io` com um `WouldBlock`
+/// sem chamada de sistema apaga o aviso (o fim do fluxo, se já veio, fica).
+/// É o que o próprio `read().await` do tokio faz; com `try_read` é preciso
+/// pedir. Medido (`-q`, 10 clientes, vai e volta, mediana de 7 rodadas): de
+/// 0,86× para 1,01× a vazão do `eco-tokio`. No Windows o aviso só volta depois de um `WouldBlock` de
+/// verdade: lá, nada a fazer. Ver também `parte3/poll`, mesma técnica.
+fn leitura_curta_esvaziou(socket: &TcpStream, lidos: usize, cabiam: usize) {
+    if cfg!(not(windows)) && lidos < cabiam {
+        let _ = socket.try_io(Interest::READABLE, || Err::<(), _>(ErrorKind::WouldBlock.into()));
+    }
 }
 
 /// Envia a linha `aviso` e fecha sem perdê-la: o mesmo "fechamento demorado"
