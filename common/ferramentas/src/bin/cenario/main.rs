@@ -191,7 +191,7 @@ struct Relatorio {
     transcricao: String,
     fotos: String,
     linha_do_tempo: String,
-    respostas: Vec<String>,
+    respostas: desenho::Respostas,
     mermaid: String,
     pids: String,
 }
@@ -278,7 +278,7 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     println!();
     println!("== {}", relatorio.linha_do_tempo);
     println!("== Respostas às perguntas da atividade (medidas)");
-    for linha in &relatorio.respostas {
+    for linha in relatorio.respostas.por_cliente.iter().chain(&relatorio.respostas.gerais) {
         println!("- {linha}");
     }
     if args.mermaid {
@@ -344,10 +344,10 @@ fn bloco(cenario: &Cenario, relatorio: &Relatorio, partes: Partes) -> String {
         texto += &format!("```text\n{}```\n\n", relatorio.linha_do_tempo);
     }
     if partes.respostas {
-        for linha in &relatorio.respostas {
-            if partes.cada_cliente || !linha.starts_with("Cliente ") {
-                texto += &format!("- {linha}\n");
-            }
+        let por_cliente: &[String] =
+            if partes.cada_cliente { &relatorio.respostas.por_cliente } else { &[] };
+        for linha in por_cliente.iter().chain(&relatorio.respostas.gerais) {
+            texto += &format!("- {linha}\n");
         }
     }
     texto
