@@ -15,6 +15,7 @@ mod analise;
 mod desenho;
 mod execucao;
 mod ordem;
+mod respostas;
 
 use anyhow::{bail, Result};
 use clap::Parser;
@@ -191,7 +192,7 @@ struct Relatorio {
     transcricao: String,
     fotos: String,
     linha_do_tempo: String,
-    respostas: desenho::Respostas,
+    respostas: respostas::Respostas,
     mermaid: String,
     pids: String,
 }
@@ -213,7 +214,7 @@ fn rodar(cenario: &Cenario, parar: &Arc<AtomicBool>) -> Result<Relatorio> {
         transcricao: desenho::transcricao(&eventos),
         fotos: desenho::fotos(&resultado.fotos),
         linha_do_tempo: desenho::linha_do_tempo(&analise),
-        respostas: desenho::respostas(&analise, resultado.servidor.codigo),
+        respostas: respostas::respostas(&analise, resultado.servidor.codigo),
         mermaid: desenho::mermaid(&analise, &titulo),
         pids,
     })
