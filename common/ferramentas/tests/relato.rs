@@ -89,21 +89,17 @@ fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
 }
 
 #[test]
-fn a_bancada_do_relato_vem_de_uma_execucao_completa() {
+fn a_comparacao_dos_modelos_vem_de_figuras() {
+    // O bloco é a comparação dos três modelos tirada de figuras/bancada.md
+    // (a última execução completa): os números do relato são os de lá.
     let texto = relato();
-    let abre = "<!-- bancada:tabela -->";
-    let inicio = texto.find(abre).expect("falta o bloco da bancada") + abre.len();
-    let fim = texto.find("<!-- /bancada:tabela -->").expect("falta o fim do bloco da bancada");
-    let b = &texto[inicio..fim];
-    // Só `--gravar` escreve aqui, e ele recusa uma execução curta.
-    assert!(b.contains("Gerado por `cargo run --release --bin bancada -- --gravar`"), "{b}");
-    assert!(b.contains("### Metas") && b.contains("| meta | medido | ok? |"), "{b}");
-    assert!(b.contains("figuras/bancada.md"), "{b}");
-    // E é a mesma execução cujas tabelas completas estão em figuras/.
+    let b = bloco(&texto, "bancada:modelos");
     let tabela =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../figuras/bancada.md"))
             .expect("ler figuras/bancada.md");
-    assert_eq!(b.trim_start_matches('\n'), ferramentas::relato::metas_da_bancada(&tabela));
+    assert!(tabela.contains("Gerado por `cargo run --release --bin bancada -- --gravar`"));
+    let esperado = ferramentas::relato::modelos_da_bancada(&tabela).expect("tabela completa");
+    assert_eq!(b.trim_start_matches('\n'), esperado);
 }
 
 #[test]

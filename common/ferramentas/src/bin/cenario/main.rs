@@ -327,7 +327,7 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
         ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, SEM_LINHA_DO_TEMPO),
         (
             "desligamento",
-            Cenario { clientes: 1, meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) },
+            Cenario { clientes: 1, meia_linha: true, ctrl_c: Some(1.2), ..Cenario::da_parte(4) },
             Partes { linha_do_tempo: false, cada_cliente: false, ..TUDO },
         ),
     ]
@@ -361,15 +361,17 @@ fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Resul
         let relatorio = rodar(&cenario, parar)?;
         blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio, partes)));
     }
-    // As metas da bancada vêm da última execução completa gravada (medir de
-    // novo leva uns 10 min: é o `just figuras`).
+    // A comparação dos modelos vem da última execução completa da bancada
+    // (medir de novo leva uns 10 min: é o `just figuras`).
     let tabela = arquivo
         .parent()
         .unwrap_or(std::path::Path::new("."))
         .join(ferramentas::relato::TABELA_DA_BANCADA);
     match std::fs::read_to_string(&tabela) {
-        Ok(texto) => blocos
-            .push(("bancada:tabela".to_string(), ferramentas::relato::metas_da_bancada(&texto))),
+        Ok(texto) => blocos.push((
+            "bancada:modelos".to_string(),
+            ferramentas::relato::modelos_da_bancada(&texto)?,
+        )),
         Err(e) => {
             eprintln!("cenario: sem {} ({e}): o bloco da bancada fica como está", tabela.display())
         }
