@@ -9,8 +9,13 @@ fn relato() -> String {
 
 /// O conteúdo entre `<!-- cenario:ID -->` e `<!-- /cenario:ID -->`.
 fn bloco<'a>(texto: &'a str, id: &str) -> &'a str {
-    let abre = format!("<!-- cenario:{id} -->");
-    let fecha = format!("<!-- /cenario:{id} -->");
+    marcado(texto, &format!("cenario:{id}"))
+}
+
+/// O conteúdo entre `<!-- NOME -->` e `<!-- /NOME -->`.
+fn marcado<'a>(texto: &'a str, id: &str) -> &'a str {
+    let abre = format!("<!-- {id} -->");
+    let fecha = format!("<!-- /{id} -->");
     let inicio = texto.find(&abre).unwrap_or_else(|| panic!("falta {abre}")) + abre.len();
     let fim = texto.find(&fecha).unwrap_or_else(|| panic!("falta {fecha}"));
     assert!(fim > inicio, "marcadores de {id} fora de ordem");
@@ -93,7 +98,7 @@ fn a_comparacao_dos_modelos_vem_de_figuras() {
     // O bloco é a comparação dos três modelos tirada de figuras/bancada.md
     // (a última execução completa): os números do relato são os de lá.
     let texto = relato();
-    let b = bloco(&texto, "bancada:modelos");
+    let b = marcado(&texto, "bancada:modelos");
     let tabela =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../figuras/bancada.md"))
             .expect("ler figuras/bancada.md");
