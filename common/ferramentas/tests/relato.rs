@@ -46,14 +46,15 @@ fn relato_sem_fixme_e_com_as_quatro_partes() {
 #[test]
 fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
     let texto = relato();
-    // (bloco, clientes, tem transcrição, tem linha do tempo, tem respostas)
-    for (id, clientes, transcricao, tempo, respostas) in [
-        ("parte1", 1, true, false, true),
-        ("parte2", 2, true, true, true),
-        ("fila", 4, false, false, true),
-        ("parte3", 2, false, true, true),
-        ("parte4", 2, true, false, true),
-        ("desligamento", 1, true, false, true),
+    // (bloco, clientes, tem transcrição, tem linha do tempo, tem a frase de
+    // cada cliente, tem a conclusão sobre o atendimento)
+    for (id, clientes, transcricao, tempo, cada_cliente, conclusao) in [
+        ("parte1", 1, true, false, false, false),
+        ("parte2", 2, true, true, true, true),
+        ("fila", 4, false, false, false, true),
+        ("parte3", 2, false, true, true, true),
+        ("parte4", 2, true, false, false, true),
+        ("desligamento", 1, true, false, false, false),
     ] {
         let b = bloco(&texto, id);
         assert!(
@@ -73,17 +74,11 @@ fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
             conferir_ordem_causal(&b[inicio..fim]);
         }
         assert_eq!(b.contains("Linha do tempo (cada coluna ="), tempo, "{id}: linha do tempo");
-        if respostas && id != "fila" && id != "desligamento" {
-            for n in 1..=clientes {
-                assert!(
-                    b.contains(&format!("- O cliente {n} conectou em ")),
-                    "{id}: sem a resposta do cliente {n}"
-                );
-            }
-            if clientes > 1 {
-                assert!(b.contains("- O atendimento foi "), "{id}: sem a conclusão");
-            }
+        for n in 1..=clientes {
+            let frase = format!("- O cliente {n} conectou em ");
+            assert_eq!(b.contains(&frase), cada_cliente, "{id}: a frase do cliente {n}");
         }
+        assert_eq!(b.contains("- O atendimento foi "), conclusao, "{id}: a conclusão");
     }
     assert!(bloco(&texto, "parte2").contains("O atendimento foi serial"));
     assert!(bloco(&texto, "parte3").contains("O atendimento foi sobreposto"));

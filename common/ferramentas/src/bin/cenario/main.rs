@@ -303,7 +303,10 @@ struct Partes {
 
 const TUDO: Partes =
     Partes { transcricao: true, linha_do_tempo: true, respostas: true, cada_cliente: true };
-const SEM_LINHA_DO_TEMPO: Partes = Partes { linha_do_tempo: false, ..TUDO };
+/// A transcrição (e as fotografias), sem linha do tempo nem respostas.
+const SO_A_TRANSCRICAO: Partes = Partes { linha_do_tempo: false, respostas: false, ..TUDO };
+/// A transcrição e só as conclusões gerais (sem a frase de cada cliente).
+const SEM_CADA_CLIENTE: Partes = Partes { linha_do_tempo: false, cada_cliente: false, ..TUDO };
 const SEM_TRANSCRICAO: Partes = Partes { transcricao: false, ..TUDO };
 
 /// Os cenários do relato: identificador do bloco, o cenário e o que o bloco
@@ -311,7 +314,7 @@ const SEM_TRANSCRICAO: Partes = Partes { transcricao: false, ..TUDO };
 fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
     let segundos = |s: f64| Foto::Em(Duration::from_secs_f64(s));
     vec![
-        ("parte1", Cenario::da_parte(1), SEM_LINHA_DO_TEMPO),
+        ("parte1", Cenario::da_parte(1), SO_A_TRANSCRICAO),
         ("parte2", Cenario::da_parte(2), TUDO),
         (
             "fila",
@@ -321,14 +324,14 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
                 fotos: vec![segundos(1.0)],
                 ..Cenario::da_parte(2)
             },
-            Partes { linha_do_tempo: false, cada_cliente: false, ..SEM_TRANSCRICAO },
+            Partes { transcricao: false, ..SEM_CADA_CLIENTE },
         ),
         ("parte3", Cenario { atraso: Some(2000), ..Cenario::da_parte(3) }, SEM_TRANSCRICAO),
-        ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, SEM_LINHA_DO_TEMPO),
+        ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, SEM_CADA_CLIENTE),
         (
             "desligamento",
             Cenario { clientes: 1, meia_linha: true, ctrl_c: Some(1.2), ..Cenario::da_parte(4) },
-            Partes { linha_do_tempo: false, cada_cliente: false, ..TUDO },
+            SEM_CADA_CLIENTE,
         ),
     ]
 }
