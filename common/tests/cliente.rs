@@ -1,6 +1,6 @@
 //! O cliente de verdade, com a entrada por pipe, em cada desfecho.
 
-use ferramentas::teste::{executar_cliente, iniciar_servidor};
+use apoio::{executar_cliente, iniciar_servidor};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::thread;
@@ -130,9 +130,9 @@ fn linha_vazia_nao_envia_nada_e_pergunta_de_novo() {
 /// com `--atraso 2000`: o que alguém digitando veria.
 #[cfg(unix)]
 mod no_terminal {
-    use ferramentas::processo::{Processo, Saida};
-    use ferramentas::teste::terminal::Terminal;
-    use ferramentas::teste::{binario, iniciar_servidor, PRAZO};
+    use apoio::processo::{Processo, Saida};
+    use apoio::terminal::Terminal;
+    use apoio::{binario, iniciar_servidor, PRAZO};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
@@ -204,8 +204,8 @@ mod no_terminal {
 /// intacto ao shell.
 #[cfg(all(unix, feature = "editor"))]
 mod editor_no_terminal {
-    use ferramentas::teste::terminal::{Tela, Terminal};
-    use ferramentas::teste::{binario, PRAZO};
+    use apoio::terminal::{Tela, Terminal};
+    use apoio::{binario, PRAZO};
     use std::io::{BufRead, BufReader, Write};
     use std::net::{TcpListener, TcpStream};
     use std::process::{Child, Command, ExitStatus, Stdio};

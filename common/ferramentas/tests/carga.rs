@@ -1,6 +1,6 @@
 //! O gerador de carga e a bancada, contra servidores de verdade.
 
-use ferramentas::teste::{binario, iniciar_servidor};
+use apoio::{binario, iniciar_servidor};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;

@@ -1,6 +1,7 @@
 //! O `cenario` de verdade: roda servidor e clientes e mede o que aconteceu.
 
-use ferramentas::teste::{binario, conferir_ordem_causal};
+use apoio::binario;
+use ferramentas::ordem_causal::conferir_ordem_causal;
 use std::process::Command;
 
 /// Roda o cenário e devolve (código de saída, saída padrão, saída de erros).
