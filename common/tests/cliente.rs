@@ -133,6 +133,7 @@ mod no_terminal {
     use apoio::processo::{Processo, Saida};
     use apoio::terminal::Terminal;
     use apoio::{binario, iniciar_servidor, PRAZO};
+    use common::tempo::{Carimbo, TAMANHO_DO_CARIMBO};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
@@ -152,10 +153,10 @@ mod no_terminal {
     /// O `[hh:mm:ss.mmm]` logo antes de `trecho` na linha, em segundos.
     fn hora_de(linha: &str, trecho: &str) -> f64 {
         let fim = linha.find(trecho).expect("trecho na linha");
-        let carimbo = &linha[..fim].trim_end();
-        let carimbo = &carimbo[carimbo.len() - 14..];
-        let numero = |de: usize, ate: usize| carimbo[de..ate].parse::<f64>().unwrap();
-        numero(1, 3) * 3600.0 + numero(4, 6) * 60.0 + numero(7, 13)
+        let antes = linha[..fim].trim_end();
+        let carimbo = &antes[antes.len().saturating_sub(TAMANHO_DO_CARIMBO)..];
+        let ms = Carimbo::ler(carimbo).unwrap_or_else(|| panic!("sem carimbo: {linha:?}"));
+        f64::from(ms) / 1000.0
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! A conferência da ordem causal das transcrições do `cenario`, usada pelos
 //! testes do `cenario` e do `RELATO.md`.
 
+use apoio::frases::{CONECTADO_COM, CONECTANDO_A, DESCONECTOU, DIGITE, RECEBIDO, RESPOSTA};
+use common::protocolo::PREFIXO_ECO;
+use common::tempo::{sem_carimbo as sem_horario, Carimbo};
+
 /// Confere as regras da ordem causal numa transcrição do `cenario` (linhas
 /// `[servidor]  ...`, `[cliente K] ...`, `[cenario]   ...`): nenhuma resposta
 /// antes de o servidor registrar a mensagem; o `Cliente desconectou` de um
@@ -23,29 +27,17 @@ pub fn conferir_ordem_causal(transcricao: &str) {
             }
         })
         .collect();
-    let horario = |linha: &str| -> Option<u32> {
-        let b = linha.as_bytes();
-        if b.len() < 15 || b[0] != b'[' || b[13] != b']' {
-            return None;
-        }
-        let n = |de: usize, ate: usize| linha[de..ate].parse::<u32>().ok();
-        Some(((n(1, 3)? * 60 + n(4, 6)?) * 60 + n(7, 9)?) * 1000 + n(10, 13)?)
-    };
-    let sem_horario = |linha: &str| -> String {
-        if horario(linha).is_some() {
-            linha[15..].to_string()
-        } else {
-            linha.to_string()
-        }
-    };
+    let horario = Carimbo::ler;
     let posicao = |pred: &dyn Fn(&Linha) -> bool| linhas.iter().position(pred);
     let mut numero_no_servidor = HashMap::new();
     for (i, (quem, texto)) in linhas.iter().enumerate() {
         let Some(k) = quem else { continue };
         let texto = sem_horario(texto);
-        if let Some(mensagem) = texto.strip_prefix("Resposta: Echo: ") {
+        if let Some(mensagem) =
+            texto.strip_prefix(RESPOSTA).and_then(|r| r.strip_prefix(PREFIXO_ECO))
+        {
             let recebido =
-                posicao(&|(q, t)| q.is_none() && t.ends_with(&format!("Recebido: {mensagem}")))
+                posicao(&|(q, t)| q.is_none() && t.ends_with(&format!("{RECEBIDO}{mensagem}")))
                     .unwrap_or_else(|| {
                         panic!("o servidor não registrou {mensagem:?}\n{transcricao}")
                     });
@@ -58,29 +50,28 @@ pub fn conferir_ordem_causal(transcricao: &str) {
     }
     for (k, n) in &numero_no_servidor {
         let Some(sair) = posicao(&|(q, t)| {
-            *q == Some(*k) && sem_horario(t).ends_with("Digite uma mensagem: sair")
+            *q == Some(*k) && sem_horario(t).ends_with(&format!("{DIGITE} sair"))
         }) else {
             continue; // este cliente não saiu por conta própria
         };
         let saiu = posicao(&|(q, t)| {
             q.is_none()
                 && sem_horario(t).starts_with(&format!("[cliente {n} "))
-                && t.contains("Cliente desconectou")
+                && t.contains(DESCONECTOU)
         })
         .unwrap_or_else(|| panic!("sem a desconexão do cliente {k}\n{transcricao}"));
         assert!(sair < saiu, "Cliente desconectou antes do sair do cliente {k}\n{transcricao}");
     }
     if numero_no_servidor.is_empty() {
         // Parte 1: um cliente só, sem número no log do servidor.
-        let sair = posicao(&|(q, t)| q.is_some() && t.ends_with("Digite uma mensagem: sair"));
-        let saiu = posicao(&|(q, t)| q.is_none() && t == "Cliente desconectou");
+        let sair = posicao(&|(q, t)| q.is_some() && t.ends_with(&format!("{DIGITE} sair")));
+        let saiu = posicao(&|(q, t)| q.is_none() && t == DESCONECTOU);
         assert!(
             sair.zip(saiu).is_some_and(|(a, b)| a < b),
             "sair e desconexão fora de ordem\n{transcricao}"
         );
-        let conectando =
-            posicao(&|(q, t)| q.is_some() && sem_horario(t).starts_with("Conectando a"));
-        let conectado = posicao(&|(q, t)| q.is_none() && t.starts_with("Conectado com"));
+        let conectando = posicao(&|(q, t)| q.is_some() && sem_horario(t).starts_with(CONECTANDO_A));
+        let conectado = posicao(&|(q, t)| q.is_none() && t.starts_with(CONECTADO_COM));
         assert!(conectando < conectado, "Conectado com antes de Conectando a\n{transcricao}");
     }
     let mut ultima: HashMap<Option<usize>, u32> = HashMap::new();

@@ -100,7 +100,7 @@ impl Processo {
     /// Tudo o que o processo escreveu até agora, sem a dica "(para
     /// conectar...)" que os servidores escrevem na saída de erros.
     pub fn saida(&self) -> Vec<String> {
-        self.textos().into_iter().filter(|l| !l.starts_with("(para conectar")).collect()
+        self.textos().into_iter().filter(|l| !l.starts_with(frases::PARA_CONECTAR)).collect()
     }
 
     /// Espera o processo terminar (até o [`PRAZO`]).

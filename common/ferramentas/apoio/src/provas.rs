@@ -2,6 +2,7 @@
 //! o nome do binário, faz o papel de um cliente hostil e confere que o
 //! servidor responde como a SPEC manda e continua atendendo.
 
+use crate::frases;
 use crate::processo::{Processo, Saida};
 use crate::{binario, iniciar_servidor, subir_limite_de_arquivos, Conectado};
 use std::io::{Read, Write};
@@ -112,8 +113,9 @@ pub fn linha_sem_fim_recebe_uma_dica_no_log(nome: &str) {
     cliente.enviar(b"\n").expect("terminar a linha");
     assert_eq!(cliente.ler_linha().unwrap().unwrap(), b"Echo: oi");
     drop(cliente);
-    servidor.esperar_texto("Cliente desconectou", 1);
-    let dicas = servidor.saida().iter().filter(|l| l.contains("Dica:")).count();
+    servidor.esperar_texto(frases::DESCONECTOU, 1);
+    let dicas =
+        servidor.saida().iter().filter(|l| l.contains(frases::DICA_SEM_FIM_DE_LINHA)).count();
     assert_eq!(dicas, 1, "{:#?}", servidor.saida());
 }
 
@@ -154,8 +156,7 @@ pub fn reset_no_meio_da_linha(nome: &str, args: &[&str]) {
     cliente.eco(b"antes");
     cliente.enviar(b"meia linha sem fim").expect("enviar");
     cliente.resetar();
-    servidor
-        .esperar_linha(|l| l.contains("falhou") || l.contains("saiu no meio de uma mensagem"), 1);
+    servidor.esperar_linha(|l| l.contains(frases::FALHOU) || l.contains(frases::SAIU_NO_MEIO), 1);
     continua_atendendo(&mut servidor);
 }
 
