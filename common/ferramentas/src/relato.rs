@@ -27,19 +27,67 @@ pub fn atualizar(arquivo: &Path, blocos: &[(String, String)]) -> Result<()> {
     std::fs::write(arquivo, documento).with_context(|| format!("escrever {}", arquivo.display()))
 }
 
-/// O bloco da bancada no relato, tirado da tabela completa que a bancada
-/// grava em `figuras/bancada.md`: a descrição da execução e as metas (uma
-/// linha por meta, com a dispersão entre as rodadas). As tabelas completas
-/// ficam no arquivo, para o apêndice caber no relato.
-pub fn metas_da_bancada(tabela: &str) -> String {
-    let descricao = tabela.split("\n\n").nth(1).unwrap_or_default();
-    let metas = tabela.split_once("\n## Metas\n").map_or("", |(_, resto)| resto).trim_end();
-    format!(
-        "{descricao}\n\n### Metas\n{metas}\n\nAs tabelas completas (cada servidor com 1, 2, 10, \
-         100 e 1.000 clientes, o custo do log, o pipeline e a memória) estão em \
-         `figuras/bancada.md`.\n"
-    )
-}
-
 /// Onde a bancada grava a tabela completa que o relato resume.
 pub const TABELA_DA_BANCADA: &str = "figuras/bancada.md";
+
+/// Os três modelos da Parte 3, na ordem das colunas do relato.
+const MODELOS: [(&str, &str); 3] = [
+    ("threads (`parte3`)", "parte3 -q"),
+    ("`poll` (`parte3-poll`)", "parte3-poll -q"),
+    ("async (`parte3-async`)", "parte3-async -q"),
+];
+
+/// As células de uma linha de tabela Markdown (`| a | b |` -> `["a", "b"]`).
+fn celulas(linha: &str) -> Vec<&str> {
+    linha.trim().trim_matches('|').split('|').map(str::trim).collect()
+}
+
+/// A coluna `coluna` da primeira linha da seção `secao` (o começo do seu
+/// título `## `) cujas primeiras células são `chave` (ex.: `["parte3 -q", "10"]`).
+fn celula(tabela: &str, secao: &str, chave: &[&str], coluna: usize) -> Result<String> {
+    let inicio = tabela
+        .find(&format!("\n## {secao}"))
+        .with_context(|| format!("{TABELA_DA_BANCADA} não tem a seção {secao:?}"))?;
+    let trecho = &tabela[inicio + 1..];
+    let trecho = &trecho[..trecho.find("\n## ").unwrap_or(trecho.len())];
+    trecho
+        .lines()
+        .map(celulas)
+        .find(|c| c.len() > coluna && c[..chave.len()] == *chave)
+        .map(|c| c[coluna].to_string())
+        .with_context(|| format!("{TABELA_DA_BANCADA} não tem a linha {chave:?}"))
+}
+
+/// O bloco da bancada no relato: a comparação dos três modelos da Parte 3,
+/// tirada da tabela completa que a bancada grava em `figuras/bancada.md`
+/// (a última execução completa). As metas e as razões contra os ecos de
+/// referência ficam lá: a atividade não as pede.
+pub fn modelos_da_bancada(tabela: &str) -> Result<String> {
+    let mut texto = format!(
+        "Da última execução completa da bancada (`{TABELA_DA_BANCADA}`): mensagens de 32 bytes, \
+         cada cliente envia uma e espera a resposta antes da próxima, servidores sem log (`-q`), \
+         mediana de 5 rodadas.\n\n|"
+    );
+    for (titulo, _) in MODELOS {
+        texto += &format!(" | {titulo}");
+    }
+    texto += " |\n|---|---:|---:|---:|\n";
+    const VAI_E_VOLTA: &str = "Vazão e latência, uma mensagem por vez";
+    const OCIOSOS: &str = "Com 1.000 clientes ociosos";
+    let linhas: [(&str, &str, &[&str], usize); 4] = [
+        ("mensagens/s, 10 clientes", VAI_E_VOLTA, &["10"], 3),
+        ("mensagens/s, 1.000 clientes", VAI_E_VOLTA, &["1.000"], 3),
+        ("latência p99 com 1.000 clientes (µs)", VAI_E_VOLTA, &["1.000"], 4),
+        ("threads, com 1.000 clientes ociosos", OCIOSOS, &[], 1),
+    ];
+    for (rotulo, secao, clientes, coluna) in linhas {
+        texto += &format!("| {rotulo}");
+        for (_, servidor) in MODELOS {
+            let chave: Vec<&str> =
+                std::iter::once(servidor).chain(clientes.iter().copied()).collect();
+            texto += &format!(" | {}", celula(tabela, secao, &chave, coluna)?);
+        }
+        texto += " |\n";
+    }
+    Ok(texto)
+}

@@ -227,11 +227,11 @@ fn executar(args: Args) -> Result<()> {
     let arquivo_svg = saida.join("bancada.svg");
     grafico::desenhar(&medidas, &descricao, &arquivo_svg)?;
     if args.gravar {
-        // No relato, só a descrição e as metas; o resto fica em figuras/.
+        // No relato, só a comparação dos três modelos; o resto fica em figuras/.
         let relato = PathBuf::from("RELATO.md");
         ferramentas::relato::atualizar(
             &relato,
-            &[("bancada:tabela".to_string(), ferramentas::relato::metas_da_bancada(&texto))],
+            &[("bancada:modelos".to_string(), ferramentas::relato::modelos_da_bancada(&texto)?)],
         )?;
         eprintln!("bancada: tabela atualizada em {}", relato.display());
     }

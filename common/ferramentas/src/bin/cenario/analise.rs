@@ -4,7 +4,7 @@
 //! vêm do relógio dele (`--tempo`).
 
 use crate::execucao::{Executado, Resultado};
-use crate::ordem::{desfecho, enviada, horario, ms_do_dia};
+use crate::ordem::{desfecho, do_servidor, enviada, horario, ms_do_dia};
 use anyhow::{bail, Result};
 use std::time::Duration;
 
@@ -21,6 +21,9 @@ pub struct Cliente {
     pub envios: Vec<(Duration, String)>,
     /// (instante, linha depois de "Resposta: ") de cada resposta.
     pub respostas: Vec<(Duration, String)>,
+    /// Para cada envio, quando o servidor registrou `Recebido` dessa
+    /// mensagem (o `read()` dele a entregou); `None` sem esse registro.
+    pub lidas: Vec<Option<Duration>>,
     /// Quando a conexão foi fechada (`Conexão encerrada`, impresso depois do
     /// fechamento) ou perdida; sem isso, o fim do processo.
     pub desconectado: Option<Duration>,
@@ -47,13 +50,32 @@ impl Cliente {
         self.desconectado.unwrap_or(self.fim)
     }
 
-    /// Intervalos em que o cliente esperava uma resposta.
-    pub fn esperas(&self) -> impl Iterator<Item = (Duration, Duration)> + '_ {
+    /// Intervalos em que o cliente esperava uma resposta: (envio, quando o
+    /// servidor leu a mensagem, se se sabe, resposta).
+    pub fn esperas(&self) -> impl Iterator<Item = Espera> + '_ {
         self.envios.iter().enumerate().map(|(k, (envio, _))| {
             let resposta = self.respostas.get(k).map(|r| r.0).unwrap_or(self.saida());
-            (*envio, resposta)
+            let lida = self.lidas.get(k).copied().flatten().map(|l| l.clamp(*envio, resposta));
+            Espera { envio: *envio, lida, resposta: resposta.max(*envio) }
         })
     }
+
+    /// Quanto a primeira mensagem ficou sem ser lida pelo servidor.
+    pub fn primeira_fila(&self) -> Option<Duration> {
+        let espera = self.esperas().next()?;
+        Some(espera.lida?.saturating_sub(espera.envio))
+    }
+}
+
+/// Uma espera por resposta, vista pelo cliente, com o instante em que o
+/// servidor leu a mensagem: antes dele, a mensagem estava na fila (no buffer
+/// do socket, com o servidor ocupado com outra coisa); depois, o servidor
+/// já a tinha e preparava a resposta.
+#[derive(Clone, Copy, Debug)]
+pub struct Espera {
+    pub envio: Duration,
+    pub lida: Option<Duration>,
+    pub resposta: Duration,
 }
 
 /// O que o servidor mostrou.
@@ -94,6 +116,7 @@ pub fn analisar(resultado: &Resultado) -> Result<Analise> {
         .enumerate()
         .map(|(k, c)| cliente(k + 1, c, &relativo))
         .collect::<Result<Vec<_>>>()?;
+    let clientes = marcar_leituras(clientes, &resultado.servidor, &relativo);
     Ok(Analise {
         clientes,
         servidor: Servidor {
@@ -146,17 +169,46 @@ fn cliente(numero: usize, c: &Executado, relativo: &dyn Fn(f64) -> Duration) -> 
     Ok(cliente)
 }
 
+/// Para cada mensagem enviada, o primeiro `Recebido` dela no log do servidor
+/// que não veio antes do envio (com a margem do relógio de 1 ms). As
+/// mensagens do cenário são únicas ("olá, sou o cliente 2"), então o texto
+/// basta para saber de quem é.
+fn marcar_leituras(
+    mut clientes: Vec<Cliente>,
+    servidor: &Executado,
+    relativo: &dyn Fn(f64) -> Duration,
+) -> Vec<Cliente> {
+    let mut recebidas: Vec<(Duration, &str, bool)> = servidor
+        .linhas
+        .iter()
+        .filter_map(|linha| {
+            let t = relativo(horario(&linha.texto)?);
+            Some((t, do_servidor(&linha.texto).1.strip_prefix("Recebido: ")?, false))
+        })
+        .collect();
+    for cliente in &mut clientes {
+        cliente.lidas = cliente
+            .envios
+            .iter()
+            .map(|(envio, mensagem)| {
+                let (t, _, usada) = recebidas.iter_mut().find(|(t, m, usada)| {
+                    !*usada && m == mensagem && *t + Duration::from_millis(1) >= *envio
+                })?;
+                *usada = true;
+                Some(*t)
+            })
+            .collect();
+    }
+    clientes
+}
+
 /// O maior número de conexões abertas ao mesmo tempo, segundo o log.
 fn max_ativas(servidor: &Executado) -> usize {
     let mut ativas: i64 = 0;
     let mut maximo = 0;
     for linha in &servidor.linhas {
-        let texto = sem_horario(&linha.texto);
-        let resto = texto
-            .find("] ")
-            .filter(|_| texto.starts_with("[cliente "))
-            .map_or(texto, |i| &texto[i + 2..]);
-        if let Some(n) = texto.split("conexões ativas: ").nth(1) {
+        let (_, resto) = do_servidor(&linha.texto);
+        if let Some(n) = resto.split("conexões ativas: ").nth(1) {
             // Parte 4: o próprio servidor conta.
             let n: usize = n.trim_end_matches(')').parse().unwrap_or(0);
             maximo = maximo.max(n);

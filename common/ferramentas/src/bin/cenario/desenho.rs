@@ -1,11 +1,9 @@
 //! Como o cenário se mostra: a transcrição intercalada, a linha do tempo em
-//! texto (e em Mermaid) e as respostas às perguntas da atividade.
+//! texto (e em Mermaid); as respostas estão em `respostas.rs`.
 
-use crate::analise::{sobreposicao, Analise, Cliente};
+use crate::analise::{Analise, Cliente};
 use crate::execucao::Foto;
 use crate::ordem::{Evento, Origem};
-use common::tempo::duracao_legivel;
-use common::texto::quantidade;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -62,16 +60,36 @@ pub fn fotos(fotos: &[(Foto, String)]) -> String {
 /// Estado de um cliente num instante, para a linha do tempo.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Estado {
+    /// O `connect()` ainda não voltou.
     Conectando,
+    /// A mensagem foi enviada e o servidor ainda não a leu: está no buffer
+    /// do socket, e o servidor cuida de outra coisa (na Parte 2, de outro
+    /// cliente). É a espera na fila.
+    NaFila,
+    /// O servidor já leu a mensagem e ainda não respondeu (o `--atraso`).
+    Preparando,
+    /// Esperando resposta, sem o log do servidor para separar as duas
+    /// esperas acima.
     Esperando,
+    /// Conectado, sem nada pendente.
     Atendido,
 }
 
 impl Estado {
+    const TODOS: [Estado; 5] = [
+        Estado::Conectando,
+        Estado::NaFila,
+        Estado::Preparando,
+        Estado::Esperando,
+        Estado::Atendido,
+    ];
+
     fn simbolo(self) -> char {
         match self {
             Estado::Conectando => '·',
-            Estado::Esperando => '░',
+            Estado::NaFila => '░',
+            Estado::Preparando => '▒',
+            Estado::Esperando => '▓',
             Estado::Atendido => '█',
         }
     }
@@ -79,11 +97,16 @@ impl Estado {
     fn nome(self) -> &'static str {
         match self {
             Estado::Conectando => "conectando",
+            Estado::NaFila => "mensagem na fila (o servidor ainda não a leu)",
+            Estado::Preparando => "servidor preparando a resposta",
             Estado::Esperando => "esperando resposta",
-            Estado::Atendido => "conectado e atendido",
+            Estado::Atendido => "conectado, nada pendente",
         }
     }
 }
+
+/// Marca, no fim da linha, de um cliente que relatou recusa, erro ou aviso.
+const MARCA_DE_PROBLEMA: &str = "✗";
 
 /// Os trechos (estado, de, até) da vida de um cliente.
 pub fn trechos(cliente: &Cliente) -> Vec<(Estado, Duration, Duration)> {
@@ -91,11 +114,19 @@ pub fn trechos(cliente: &Cliente) -> Vec<(Estado, Duration, Duration)> {
     let conectado = cliente.conectado.unwrap_or(cliente.saida());
     trechos.push((Estado::Conectando, cliente.inicio, conectado));
     let mut cursor = conectado;
-    for (de, ate) in cliente.esperas() {
-        let de = de.max(cursor);
+    for espera in cliente.esperas() {
+        let de = espera.envio.max(cursor);
+        let ate = espera.resposta.max(de);
         trechos.push((Estado::Atendido, cursor, de));
-        trechos.push((Estado::Esperando, de, ate.max(de)));
-        cursor = ate.max(de);
+        match espera.lida {
+            Some(lida) => {
+                let lida = lida.clamp(de, ate);
+                trechos.push((Estado::NaFila, de, lida));
+                trechos.push((Estado::Preparando, lida, ate));
+            }
+            None => trechos.push((Estado::Esperando, de, ate)),
+        }
+        cursor = ate;
     }
     if cliente.conectado.is_some() {
         trechos.push((Estado::Atendido, cursor, cliente.saida().max(cursor)));
@@ -104,20 +135,24 @@ pub fn trechos(cliente: &Cliente) -> Vec<(Estado, Duration, Duration)> {
     trechos
 }
 
-/// Uma duração medida com os relógios dos processos, que têm resolução de
-/// 1 ms: abaixo disso, só dá para dizer "menos de 1 ms".
-fn medida(d: Duration) -> String {
-    if d < Duration::from_millis(1) {
+/// Uma duração medida com os relógios dos processos, que marcam o
+/// milissegundo: a diferença de duas marcas erra por até 1 ms. Abaixo de
+/// 10 ms, só um limite honesto ("menos de 10 ms"); em segundos, duas casas,
+/// como os instantes (+0,20 s), para a conta fechar.
+pub fn medida(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms == 0 {
         "menos de 1 ms".to_string()
+    } else if ms < 10 {
+        "menos de 10 ms".to_string()
     } else if d < Duration::from_secs(1) {
-        duracao_legivel(d)
+        format!("cerca de {ms} ms")
     } else {
-        // Arredondada como os instantes (+0,20 s), para a conta fechar.
         format!("{} s", segundos(d))
     }
 }
 
-fn segundos(d: Duration) -> String {
+pub fn segundos(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64()).replace('.', ",")
 }
 
@@ -151,6 +186,7 @@ pub fn linha_do_tempo(analise: &Analise) -> String {
         s += 1;
     }
     let _ = writeln!(saida, "            {}", regua.iter().collect::<String>().trim_end());
+    let mut usados = Vec::new();
     for cliente in &analise.clientes {
         // Cada trecho ocupa as colunas que cobre (arredondadas); um trecho
         // menor que meia coluna não aparece, a menos que seja tudo o que há.
@@ -166,19 +202,35 @@ pub fn linha_do_tempo(analise: &Analise) -> String {
             linha[coluna(*de).min(COLUNAS - 1)] = estado.simbolo();
         }
         let linha: String = linha.into_iter().collect();
-        let marca = if cliente.problema.is_some() { " ✗" } else { "" };
+        let marca = if cliente.problema.is_some() {
+            format!(" {MARCA_DE_PROBLEMA}")
+        } else {
+            String::new()
+        };
         let _ = writeln!(saida, "cliente {:<3} {}{marca}", cliente.numero, linha.trim_end());
+        usados.extend(linha.chars());
     }
-    let _ = writeln!(
-        saida,
-        "            {} {}   {} {}   {} {}",
-        Estado::Conectando.simbolo(),
-        Estado::Conectando.nome(),
-        Estado::Esperando.simbolo(),
-        Estado::Esperando.nome(),
-        Estado::Atendido.simbolo(),
-        Estado::Atendido.nome()
-    );
+    // A legenda: só as marcas que aparecem, em linhas de até ~80 colunas.
+    let mut legenda: Vec<String> = Estado::TODOS
+        .into_iter()
+        .filter(|e| usados.contains(&e.simbolo()))
+        .map(|e| format!("{} {}", e.simbolo(), e.nome()))
+        .collect();
+    if analise.clientes.iter().any(|c| c.problema.is_some()) {
+        legenda.push(format!("{MARCA_DE_PROBLEMA} o cliente relatou recusa, erro ou aviso"));
+    }
+    let mut linha = String::new();
+    for item in legenda {
+        if !linha.is_empty() && linha.chars().count() + item.chars().count() > 66 {
+            let _ = writeln!(saida, "            {linha}");
+            linha.clear();
+        }
+        if !linha.is_empty() {
+            linha.push_str("   ");
+        }
+        linha.push_str(&item);
+    }
+    let _ = writeln!(saida, "            {linha}");
     saida
 }
 
@@ -198,7 +250,11 @@ pub fn mermaid(analise: &Analise, titulo: &str) -> String {
             // Esperas de poucos milissegundos não se veem no gráfico e só
             // alongariam a lista: contam como atendimento.
             let estado = match estado {
-                Estado::Esperando if ate - de < ESPERA_VISIVEL => Estado::Atendido,
+                Estado::NaFila | Estado::Preparando | Estado::Esperando
+                    if ate - de < ESPERA_VISIVEL =>
+                {
+                    Estado::Atendido
+                }
                 outro => outro,
             };
             let (de, ate) = (de.as_millis(), ate.as_millis());
@@ -209,119 +265,14 @@ pub fn mermaid(analise: &Analise, titulo: &str) -> String {
             }
         }
         for (estado, de, ate) in juntos {
-            let marca = if estado == Estado::Esperando { "crit, " } else { "" };
+            let marca = match estado {
+                Estado::NaFila => "crit, ",
+                Estado::Preparando | Estado::Esperando => "active, ",
+                _ => "",
+            };
             let _ = writeln!(saida, "    {} :{marca}{de}, {ate}", estado.nome());
         }
     }
     let _ = writeln!(saida, "```");
     saida
-}
-
-/// As respostas às perguntas da atividade, medidas.
-pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Vec<String> {
-    let mut linhas = Vec::new();
-    let clientes = &analise.clientes;
-    for c in clientes {
-        let mut frase = format!("Cliente {}: ", c.numero);
-        match c.tempo_de_conexao() {
-            Some(t) => {
-                let _ = write!(frase, "connect() em {}", medida(t));
-            }
-            None => frase.push_str("não conectou"),
-        }
-        if let Some(espera) = c.primeira_espera() {
-            let (envio, _) = &c.envios[0];
-            let (resposta, _) = &c.respostas[0];
-            let _ = write!(frase, "; esperou {} pela primeira resposta", medida(espera));
-            if espera >= Duration::from_millis(10) {
-                let _ = write!(frase, " (de +{} s a +{} s)", segundos(*envio), segundos(*resposta));
-            }
-        }
-        let _ = write!(
-            frase,
-            "; conectado de +{} s a +{} s; {}; código de saída {}",
-            segundos(c.inicio),
-            segundos(c.saida()),
-            quantidade(c.respostas.len() as u64, "resposta", "respostas"),
-            c.codigo.map(|n| n.to_string()).unwrap_or_else(|| "?".into())
-        );
-        if let Some(problema) = &c.problema {
-            let _ = write!(frase, "; relatou: \"{problema}\"");
-        }
-        frase.push('.');
-        linhas.push(frase);
-    }
-
-    let com_problema = |aviso: bool| -> Vec<String> {
-        clientes
-            .iter()
-            .filter(|c| c.problema.as_deref().is_some_and(|p| p.contains("Aviso:") == aviso))
-            .map(|c| c.numero.to_string())
-            .collect()
-    };
-    linhas.push(match com_problema(false).as_slice() {
-        [] => "Recusa: nenhum cliente foi recusado nem recebeu erro.".to_string(),
-        [um] => format!("Recusa: o cliente {um} não foi atendido normalmente (ver acima)."),
-        varios => format!(
-            "Recusa: os clientes {} não foram atendidos normalmente (ver acima).",
-            varios.join(", ")
-        ),
-    });
-    match com_problema(true).as_slice() {
-        [] => {}
-        [um] => linhas.push(format!(
-            "Aviso: o servidor encerrou a conexão do cliente {um} com uma linha de aviso (ver acima)."
-        )),
-        varios => linhas.push(format!(
-            "Aviso: o servidor encerrou as conexões dos clientes {} com uma linha de aviso (ver acima).",
-            varios.join(", ")
-        )),
-    }
-
-    let lentos: Vec<String> = clientes
-        .iter()
-        .filter(|c| c.tempo_de_conexao().is_some_and(|t| t > Duration::from_millis(500)))
-        .map(|c| {
-            format!(
-                "do cliente {} ({})",
-                c.numero,
-                medida(c.tempo_de_conexao().unwrap_or_default())
-            )
-        })
-        .collect();
-    if !lentos.is_empty() {
-        linhas.push(format!(
-            "Conexão lenta: o connect() {} demorou: a fila do listen() estava cheia, e o connect() \
-             só voltou quando uma nova tentativa do cliente encontrou lugar nela.",
-            lentos.join(" e o ")
-        ));
-    }
-
-    let max_ativas = analise.servidor.max_ativas;
-    linhas.push(match sobreposicao(clientes) {
-        Some((a, b)) => format!(
-            "Atendimento: sobreposto — o cliente {b} recebeu resposta enquanto o cliente {a}, já atendido, \
-             continuava conectado; o servidor chegou a atender {} ao mesmo tempo.",
-            quantidade(max_ativas as u64, "conexão", "conexões")
-        ),
-        None if clientes.len() > 1 && max_ativas <= 1 => "Atendimento: serial — nenhum cliente recebeu resposta \
-             enquanto outro já atendido continuava conectado, e o servidor nunca atendeu mais de uma conexão \
-             ao mesmo tempo: cada cliente esperou o anterior sair."
-            .to_string(),
-        None if clientes.len() > 1 => format!(
-            "Atendimento: o servidor chegou a atender {} ao mesmo tempo, mas nenhum cliente \
-             recebeu resposta enquanto outro continuava conectado (roteiro curto demais para sobrepor).",
-            quantidade(max_ativas as u64, "conexão", "conexões")
-        ),
-        None if max_ativas > 1 => format!(
-            "Atendimento: um cliente do roteiro; com a conexão de teste, o servidor chegou a \
-             atender {} ao mesmo tempo.",
-            quantidade(max_ativas as u64, "conexão", "conexões")
-        ),
-        None => "Atendimento: um cliente só, nada a sobrepor.".to_string(),
-    });
-    if let Some(codigo) = codigo_do_servidor {
-        linhas.push(format!("O servidor terminou sozinho, com código {codigo}."));
-    }
-    linhas
 }

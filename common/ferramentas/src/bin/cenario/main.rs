@@ -15,6 +15,7 @@ mod analise;
 mod desenho;
 mod execucao;
 mod ordem;
+mod respostas;
 
 use anyhow::{bail, Result};
 use clap::Parser;
@@ -191,7 +192,7 @@ struct Relatorio {
     transcricao: String,
     fotos: String,
     linha_do_tempo: String,
-    respostas: Vec<String>,
+    respostas: respostas::Respostas,
     mermaid: String,
     pids: String,
 }
@@ -213,7 +214,7 @@ fn rodar(cenario: &Cenario, parar: &Arc<AtomicBool>) -> Result<Relatorio> {
         transcricao: desenho::transcricao(&eventos),
         fotos: desenho::fotos(&resultado.fotos),
         linha_do_tempo: desenho::linha_do_tempo(&analise),
-        respostas: desenho::respostas(&analise, resultado.servidor.codigo),
+        respostas: respostas::respostas(&analise, resultado.servidor.codigo),
         mermaid: desenho::mermaid(&analise, &titulo),
         pids,
     })
@@ -278,7 +279,7 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     println!();
     println!("== {}", relatorio.linha_do_tempo);
     println!("== Respostas às perguntas da atividade (medidas)");
-    for linha in &relatorio.respostas {
+    for linha in relatorio.respostas.por_cliente.iter().chain(&relatorio.respostas.gerais) {
         println!("- {linha}");
     }
     if args.mermaid {
@@ -326,7 +327,7 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
         ("parte4", Cenario { fotos: vec![Foto::Fim], ..Cenario::da_parte(4) }, SEM_LINHA_DO_TEMPO),
         (
             "desligamento",
-            Cenario { clientes: 1, meia_linha: true, ctrl_c: Some(1.5), ..Cenario::da_parte(4) },
+            Cenario { clientes: 1, meia_linha: true, ctrl_c: Some(1.2), ..Cenario::da_parte(4) },
             Partes { linha_do_tempo: false, cada_cliente: false, ..TUDO },
         ),
     ]
@@ -344,10 +345,10 @@ fn bloco(cenario: &Cenario, relatorio: &Relatorio, partes: Partes) -> String {
         texto += &format!("```text\n{}```\n\n", relatorio.linha_do_tempo);
     }
     if partes.respostas {
-        for linha in &relatorio.respostas {
-            if partes.cada_cliente || !linha.starts_with("Cliente ") {
-                texto += &format!("- {linha}\n");
-            }
+        let por_cliente: &[String] =
+            if partes.cada_cliente { &relatorio.respostas.por_cliente } else { &[] };
+        for linha in por_cliente.iter().chain(&relatorio.respostas.gerais) {
+            texto += &format!("- {linha}\n");
         }
     }
     texto
@@ -360,15 +361,17 @@ fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Resul
         let relatorio = rodar(&cenario, parar)?;
         blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio, partes)));
     }
-    // As metas da bancada vêm da última execução completa gravada (medir de
-    // novo leva uns 10 min: é o `just figuras`).
+    // A comparação dos modelos vem da última execução completa da bancada
+    // (medir de novo leva uns 10 min: é o `just figuras`).
     let tabela = arquivo
         .parent()
         .unwrap_or(std::path::Path::new("."))
         .join(ferramentas::relato::TABELA_DA_BANCADA);
     match std::fs::read_to_string(&tabela) {
-        Ok(texto) => blocos
-            .push(("bancada:tabela".to_string(), ferramentas::relato::metas_da_bancada(&texto))),
+        Ok(texto) => blocos.push((
+            "bancada:modelos".to_string(),
+            ferramentas::relato::modelos_da_bancada(&texto)?,
+        )),
         Err(e) => {
             eprintln!("cenario: sem {} ({e}): o bloco da bancada fica como está", tabela.display())
         }

@@ -97,7 +97,7 @@ fn itens(executado: &Executado, referencia: f64) -> Vec<Item> {
 
 /// O que uma linha do servidor diz, sem a hora: de qual cliente (o número
 /// que o servidor deu, a partir da Parte 2) e o resto.
-fn do_servidor(linha: &str) -> (Option<u64>, &str) {
+pub fn do_servidor(linha: &str) -> (Option<u64>, &str) {
     let linha = sem_horario(linha);
     if let Some(resto) = linha.strip_prefix("[cliente ") {
         let numero = resto.split(' ').next().and_then(|n| n.parse().ok());

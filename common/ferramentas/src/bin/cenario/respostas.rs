@@ -1,0 +1,137 @@
+//! As respostas às perguntas da atividade, medidas, em frases que o aluno
+//! assinaria: uma por cliente e uma por conclusão.
+
+use crate::analise::{sobreposicao, Analise, Cliente};
+use crate::desenho::{medida, segundos};
+use common::texto::quantidade;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+/// As respostas às perguntas da atividade, medidas, como o aluno as
+/// escreveria: uma frase por cliente e uma por conclusão, cada fato dito
+/// uma vez só.
+pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Respostas {
+    let clientes = &analise.clientes;
+    let mut linhas = Vec::new();
+
+    for c in clientes {
+        if let Some(problema) = &c.problema {
+            linhas.push(if problema.contains("Aviso:") {
+                format!(
+                    "O servidor encerrou a conexão do cliente {} com um aviso: \"{problema}\".",
+                    c.numero
+                )
+            } else {
+                format!(
+                    "O cliente {} não foi atendido normalmente; ele relatou: \"{problema}\".",
+                    c.numero
+                )
+            });
+        }
+    }
+
+    for c in clientes {
+        if let Some(t) = c.tempo_de_conexao().filter(|t| *t > Duration::from_millis(500)) {
+            linhas.push(format!(
+                "O connect() do cliente {} levou {}: com a fila do listen() cheia, o Linux \
+                 descartou o SYN dele, e o connect() só voltou quando um SYN reenviado \
+                 encontrou lugar na fila.",
+                c.numero,
+                medida(t)
+            ));
+        }
+    }
+
+    let max_ativas = analise.servidor.max_ativas;
+    let conexoes = quantidade(max_ativas as u64, "conexão", "conexões");
+    linhas.push(match sobreposicao(clientes) {
+        Some((a, b)) => format!(
+            "O atendimento foi sobreposto: o cliente {b} recebeu resposta enquanto o cliente {a}, \
+             já atendido, continuava conectado; o servidor chegou a atender {conexoes} ao mesmo tempo."
+        ),
+        None if clientes.len() > 1 && max_ativas <= 1 => "O atendimento foi serial: o servidor nunca \
+             atendeu duas conexões ao mesmo tempo, e nenhum cliente recebeu resposta enquanto outro, \
+             já atendido, continuava conectado."
+            .to_string(),
+        None if clientes.len() > 1 => format!(
+            "O servidor chegou a atender {conexoes} ao mesmo tempo, mas nenhum cliente recebeu \
+             resposta enquanto outro continuava conectado (roteiro curto demais para sobrepor)."
+        ),
+        None if max_ativas > 1 => format!(
+            "Com a conexão de teste, o servidor chegou a atender {conexoes} ao mesmo tempo."
+        ),
+        None => "Com um cliente só, não há atendimento a sobrepor.".to_string(),
+    });
+    if let Some(codigo) = codigo_do_servidor {
+        linhas.push(format!("Depois do Ctrl-C, o servidor terminou com código {codigo}."));
+    }
+    Respostas { por_cliente: clientes.iter().map(frase_do_cliente).collect(), gerais: linhas }
+}
+
+/// As respostas de um cenário: uma frase por cliente e as conclusões.
+pub struct Respostas {
+    pub por_cliente: Vec<String>,
+    pub gerais: Vec<String>,
+}
+
+/// "O cliente 2 conectou em menos de 10 ms e esperou 2,80 s pela primeira
+/// resposta (de +0,20 s a +3,00 s): a mensagem ficou na fila até +3,00 s,
+/// quando o servidor a leu; ficou conectado de +0,20 s a +3,00 s e recebeu
+/// 1 resposta."
+fn frase_do_cliente(c: &Cliente) -> String {
+    let mut frase = format!("O cliente {} ", c.numero);
+    match c.tempo_de_conexao() {
+        Some(t) => {
+            let _ = write!(frase, "conectou em {}", medida(t));
+        }
+        None => frase.push_str("não conseguiu conectar"),
+    }
+    if let (Some(espera), Some(primeira)) = (c.primeira_espera(), c.esperas().next()) {
+        if espera < Duration::from_millis(10) {
+            let _ = write!(frase, " e recebeu a primeira resposta em {}", medida(espera));
+        } else {
+            let _ = write!(
+                frase,
+                " e esperou {} pela primeira resposta (de +{} s a +{} s)",
+                medida(espera),
+                segundos(primeira.envio),
+                segundos(primeira.resposta)
+            );
+            // De quem foi a demora: da fila ou do próprio servidor.
+            if let Some(fila) = c.primeira_fila() {
+                let preparo = espera.saturating_sub(fila);
+                if preparo < Duration::from_millis(10) {
+                    let _ = write!(
+                        frase,
+                        ": a mensagem ficou na fila até +{} s, quando o servidor a leu",
+                        segundos(primeira.envio + fila)
+                    );
+                } else if fila < Duration::from_millis(10) {
+                    let _ = write!(
+                        frase,
+                        ": o servidor leu a mensagem em {} e levou o resto para responder",
+                        medida(fila)
+                    );
+                } else {
+                    let _ = write!(frase, ", {} dele com a mensagem na fila", medida(fila));
+                }
+            }
+        }
+    }
+    let _ = write!(
+        frase,
+        "; ficou conectado de +{} s a +{} s e recebeu {}",
+        segundos(c.inicio),
+        segundos(c.saida()),
+        quantidade(c.respostas.len() as u64, "resposta", "respostas"),
+    );
+    match c.codigo {
+        Some(0) => {}
+        Some(n) => {
+            let _ = write!(frase, "; saiu com código {n}");
+        }
+        None => frase.push_str("; não se sabe o código de saída"),
+    }
+    frase.push('.');
+    frase
+}
