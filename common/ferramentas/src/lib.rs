@@ -1,6 +1,8 @@
 //! As ferramentas do professor: nada aqui é compilado pelas partes, nem nos
 //! testes delas (que usam só o pacote `apoio`, em `apoio/`).
 //!
+//! - [`cenario`]: a lógica do `cenario` (execução, ordem causal, análise e
+//!   desenho), testável sem iniciar processos;
 //! - [`carga`]: o resultado do gerador de carga (a linha `--json` que a
 //!   `bancada` lê);
 //! - [`relato`]: os blocos gerados do `RELATO.md`;
@@ -15,7 +17,7 @@
 pub use apoio::{binarios, processo};
 
 pub mod carga;
+pub mod cenario;
 pub mod escuta;
-pub mod ordem_causal;
 pub mod relato;
 pub mod verificar;

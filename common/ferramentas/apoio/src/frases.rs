@@ -14,6 +14,9 @@ pub const AGUARDANDO_CONEXAO: &str = "Aguardando conexão...";
 pub const AGUARDANDO_CONEXOES: &str = "Aguardando conexões...";
 /// Parte 1: a conexão aceita, com o endereço do cliente.
 pub const CONECTADO_COM: &str = "Conectado com";
+/// Partes 2 a 4: o nome do cliente no começo de cada linha dele, como em
+/// `[cliente 2 127.0.0.1:50412] Conectado`.
+pub const CLIENTE: &str = "[cliente ";
 /// Partes 2 a 4: `[cliente N ...] Conectado`, depois do nome do cliente.
 pub const CONECTADO: &str = "Conectado";
 pub const RECEBIDO: &str = "Recebido: ";
@@ -43,7 +46,8 @@ pub const DICA_SEM_FIM_DE_LINHA: &str = "Dica: chegaram";
 
 pub const CONECTANDO_A: &str = "Conectando a";
 pub const CONECTADO_AO_SERVIDOR: &str = "Conectado ao servidor Echo";
-pub const DIGITE: &str = "Digite uma mensagem:";
+/// O prompt, seguido do que foi digitado (a entrada num pipe o repete).
+pub const DIGITE: &str = "Digite uma mensagem: ";
 pub const RESPOSTA: &str = "Resposta: ";
 pub const CONEXAO_ENCERRADA: &str = "Conexão encerrada";
 pub const SERVIDOR_ENCERROU: &str = "O servidor encerrou";
@@ -112,6 +116,7 @@ mod testes {
             AGUARDANDO_CONEXAO => parte <= 2,
             AGUARDANDO_CONEXOES => parte >= 3,
             CONECTADO_COM => parte == 1,
+            CLIENTE => parte >= 2,
             ATENDIDO_POR => parte >= 2,
             CONEXOES_ATIVAS | RECUSADO | FECHADA_A_FORCA => parte == 4,
             _ => true,
@@ -122,6 +127,7 @@ mod testes {
         AGUARDANDO_CONEXAO,
         AGUARDANDO_CONEXOES,
         CONECTADO_COM,
+        CLIENTE,
         CONECTADO,
         RECEBIDO,
         DESCONECTOU,
