@@ -3,11 +3,8 @@
 //! servidor responde como a SPEC manda e continua atendendo.
 
 use crate::frases;
-use crate::processo::{Processo, Saida};
-use crate::{binario, iniciar_servidor, subir_limite_de_arquivos, Conectado};
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::thread;
+use crate::processo::Processo;
+use crate::{iniciar_servidor, Conectado};
 use std::time::Duration;
 
 /// Depois de cada agressão: um cliente comum ainda é atendido.
@@ -60,6 +57,12 @@ pub fn linha_de_100_mb_nao_ocupa_memoria(nome: &str, args: &[&str]) {
 /// limitado: quem registra espera, e a memória do servidor não cresce.
 #[cfg(target_os = "linux")]
 pub fn terminal_travado_nao_faz_a_memoria_crescer(nome: &str) {
+    use crate::processo::Saida;
+    use crate::{binario, subir_limite_de_arquivos};
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::thread;
+
     subir_limite_de_arquivos();
     let servidor =
         Processo::servidor(&binario(nome), &[], Saida::Travada).unwrap_or_else(|e| panic!("{e:#}"));
