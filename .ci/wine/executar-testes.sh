@@ -5,7 +5,7 @@
 #
 # Como funciona:
 # - os testes de integração iniciam os binários de verdade, que
-#   `ferramentas::binarios` procura ao lado do executável do teste
+#   `apoio::binarios` procura ao lado do executável do teste
 #   (target/x86_64-pc-windows-gnu/debug/). Sob o Wine não há a variável
 #   CARGO, então nada é compilado durante os testes: tudo é compilado antes;
 # - cada executável de teste roda direto no wine64, na pasta do seu pacote

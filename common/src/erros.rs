@@ -39,6 +39,24 @@ pub fn falhou(chamada: &'static str) -> impl FnOnce(io::Error) -> anyhow::Error 
     move |e| anyhow::anyhow!("{chamada}: {}", descrever(&e))
 }
 
+/// Um `accept()` que falhou por causa da própria conexão, não do servidor:
+/// ela foi desfeita antes de ser aceita (`ECONNABORTED` no Linux,
+/// `WSAECONNRESET` no Windows, `WSAENOTCONN` no Wine) ou a chamada foi
+/// interrompida por um sinal. Vale tentar a próxima da fila na hora; os
+/// outros erros (ex.: o limite de descritores, abaixo) são do servidor e
+/// pedem uma pausa. Quem usa: o laço de eventos da Parte 3 (`parte3/poll`)
+/// e o `eco-mio` das ferramentas, que no Windows só voltam a ser avisados
+/// sobre o socket de escuta depois de um `WouldBlock`.
+pub fn perdeu_so_esta_conexao(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::ConnectionAborted
+            | ErrorKind::ConnectionReset
+            | ErrorKind::NotConnected
+            | ErrorKind::Interrupted
+    )
+}
+
 /// Sem descritores livres: o erro de um `accept()` com milhares de conexões
 /// abertas. Diz o que fazer, porque o texto do sistema ("Too many open
 /// files") não diz.
@@ -58,4 +76,22 @@ fn limite_de_descritores(e: &io::Error) -> Option<String> {
         _ => return None,
     };
     Some(frase.to_string())
+}
+
+#[cfg(test)]
+mod testes {
+    use super::*;
+
+    #[test]
+    fn accept_separa_o_erro_da_conexao_do_erro_do_servidor() {
+        for kind in
+            [ErrorKind::ConnectionAborted, ErrorKind::ConnectionReset, ErrorKind::NotConnected]
+        {
+            assert!(perdeu_so_esta_conexao(&io::Error::from(kind)), "{kind:?}");
+        }
+        // Sem descritores livres: o servidor inteiro precisa de uma pausa.
+        let sem_descritores = io::Error::from_raw_os_error(if cfg!(windows) { 10024 } else { 24 });
+        assert!(!perdeu_so_esta_conexao(&sem_descritores));
+        assert!(descrever(&sem_descritores).contains("erro do sistema"));
+    }
 }

@@ -5,8 +5,10 @@
 //!
 //! Fica aqui para não aparecer nos `diff` entre as partes: cada parte mostra
 //! só a ideia que ela introduz. As ferramentas do professor (`cenario`,
-//! `carga`, `bancada`) e o apoio aos testes ficam no pacote `ferramentas`
-//! (pasta `common/ferramentas/`), que nenhuma parte compila.
+//! `carga`, `bancada`) ficam no pacote `ferramentas` (pasta
+//! `common/ferramentas/`), que nenhuma parte compila; o apoio aos testes, no
+//! pacote `apoio` (`common/ferramentas/apoio/`), que as partes só compilam
+//! nos testes.
 
 pub mod cliente;
 pub mod erros;

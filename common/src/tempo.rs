@@ -67,6 +67,42 @@ impl fmt::Display for Carimbo {
     }
 }
 
+impl Carimbo {
+    /// Lê o carimbo `[hh:mm:ss.mmm]` do começo de `linha` (o que o `Display`
+    /// imprime): a hora local, em milissegundos desde a meia-noite. `None`
+    /// se a linha não começa com um carimbo. Quem lê: as ferramentas e os
+    /// testes que põem em ordem as linhas de vários processos.
+    pub fn ler(linha: &str) -> Option<u32> {
+        let b = linha.as_bytes().get(..TAMANHO_DO_CARIMBO)?;
+        if b[0] != b'[' || b[3] != b':' || b[6] != b':' || b[9] != b'.' || b[13] != b']' {
+            return None;
+        }
+        let numero = |de: usize, ate: usize| -> Option<u32> {
+            let digitos = &b[de..ate];
+            digitos.iter().all(u8::is_ascii_digit).then_some(())?;
+            Some(digitos.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+        };
+        let (h, m, s, ms) = (numero(1, 3)?, numero(4, 6)?, numero(7, 9)?, numero(10, 13)?);
+        // 60 segundos: o segundo intercalado que o relógio às vezes mostra.
+        if h > 23 || m > 59 || s > 60 {
+            return None;
+        }
+        Some(((h * 60 + m) * 60 + s) * 1000 + ms)
+    }
+}
+
+/// Quantos bytes um carimbo ocupa: `[hh:mm:ss.mmm]`.
+pub const TAMANHO_DO_CARIMBO: usize = 14;
+
+/// `linha` sem o carimbo do começo e o espaço que o segue; sem carimbo, a
+/// linha inteira.
+pub fn sem_carimbo(linha: &str) -> &str {
+    match (Carimbo::ler(linha), linha.as_bytes().get(TAMANHO_DO_CARIMBO)) {
+        (Some(_), Some(b' ')) => &linha[TAMANHO_DO_CARIMBO + 1..],
+        _ => linha,
+    }
+}
+
 /// Uma duração para pessoas: `0,3 ms`, `850 ms`, `3,21 s`, `2 min 05 s`.
 pub fn duracao_legivel(d: Duration) -> String {
     let ms = d.as_millis();
@@ -108,6 +144,43 @@ mod testes {
         }
         let antes_de_1970 = UNIX_EPOCH - Duration::from_millis(1500);
         assert_eq!(Carimbo(antes_de_1970).to_string(), como_o_chrono(antes_de_1970));
+    }
+
+    /// A hora local de `t` em milissegundos desde a meia-noite, pelo chrono.
+    fn ms_do_dia(t: SystemTime) -> u32 {
+        use chrono::Timelike;
+        let local: DateTime<Local> = t.into();
+        local.num_seconds_from_midnight() * 1000 + local.nanosecond() % 1_000_000_000 / 1_000_000
+    }
+
+    #[test]
+    fn carimbo_impresso_e_lido_de_volta_da_a_mesma_hora() {
+        let base = SystemTime::now();
+        for ms in [0, 1, 999, 1000, 59_999, 3_600_000, 43_200_123, 86_399_999] {
+            let t = base + Duration::from_millis(ms);
+            let linha = format!("{} [cliente 1 127.0.0.1:5000] Recebido: oi", Carimbo(t));
+            assert_eq!(Carimbo::ler(&linha), Some(ms_do_dia(t)), "{linha}");
+            assert_eq!(sem_carimbo(&linha), "[cliente 1 127.0.0.1:5000] Recebido: oi");
+        }
+    }
+
+    #[test]
+    fn linha_sem_carimbo_fica_como_esta() {
+        for linha in [
+            "",
+            "Cliente desconectou",
+            "[cliente 1 127.0.0.1:5000] Conectado",
+            "[13:48:04.41] curto demais",
+            "[13:48:04,416] vírgula",
+            "[25:00:00.000] hora impossível",
+            "[1a:48:04.416] letra",
+        ] {
+            assert_eq!(Carimbo::ler(linha), None, "{linha}");
+            assert_eq!(sem_carimbo(linha), linha);
+        }
+        // Só o carimbo, sem o espaço: a hora sai, a linha fica.
+        assert_eq!(Carimbo::ler("[00:00:01.002]"), Some(1002));
+        assert_eq!(sem_carimbo("[00:00:01.002]"), "[00:00:01.002]");
     }
 
     #[test]

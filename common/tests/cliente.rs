@@ -1,6 +1,6 @@
 //! O cliente de verdade, com a entrada por pipe, em cada desfecho.
 
-use ferramentas::teste::{executar_cliente, iniciar_servidor};
+use apoio::{executar_cliente, iniciar_servidor};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::thread;
@@ -130,9 +130,10 @@ fn linha_vazia_nao_envia_nada_e_pergunta_de_novo() {
 /// com `--atraso 2000`: o que alguém digitando veria.
 #[cfg(unix)]
 mod no_terminal {
-    use ferramentas::processo::{Processo, Saida};
-    use ferramentas::teste::terminal::Terminal;
-    use ferramentas::teste::{binario, iniciar_servidor, PRAZO};
+    use apoio::processo::{Processo, Saida};
+    use apoio::terminal::Terminal;
+    use apoio::{binario, iniciar_servidor, PRAZO};
+    use common::tempo::{Carimbo, TAMANHO_DO_CARIMBO};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
@@ -152,10 +153,10 @@ mod no_terminal {
     /// O `[hh:mm:ss.mmm]` logo antes de `trecho` na linha, em segundos.
     fn hora_de(linha: &str, trecho: &str) -> f64 {
         let fim = linha.find(trecho).expect("trecho na linha");
-        let carimbo = &linha[..fim].trim_end();
-        let carimbo = &carimbo[carimbo.len() - 14..];
-        let numero = |de: usize, ate: usize| carimbo[de..ate].parse::<f64>().unwrap();
-        numero(1, 3) * 3600.0 + numero(4, 6) * 60.0 + numero(7, 13)
+        let antes = linha[..fim].trim_end();
+        let carimbo = &antes[antes.len().saturating_sub(TAMANHO_DO_CARIMBO)..];
+        let ms = Carimbo::ler(carimbo).unwrap_or_else(|| panic!("sem carimbo: {linha:?}"));
+        f64::from(ms) / 1000.0
     }
 
     #[test]
@@ -204,8 +205,8 @@ mod no_terminal {
 /// intacto ao shell.
 #[cfg(all(unix, feature = "editor"))]
 mod editor_no_terminal {
-    use ferramentas::teste::terminal::{Tela, Terminal};
-    use ferramentas::teste::{binario, PRAZO};
+    use apoio::terminal::{Tela, Terminal};
+    use apoio::{binario, PRAZO};
     use std::io::{BufRead, BufReader, Write};
     use std::net::{TcpListener, TcpStream};
     use std::process::{Child, Command, ExitStatus, Stdio};

@@ -2,7 +2,7 @@
 //! o `cliente.py` da disciplina imprime com a entrada vinda de um pipe (o
 //! prompt fica sem quebra de linha, e a linha digitada não aparece).
 
-use ferramentas::teste::{binario, iniciar_servidor, PRAZO};
+use apoio::{binario, iniciar_servidor, PRAZO};
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use wait_timeout::ChildExt;
@@ -44,7 +44,7 @@ fn cliente_simples_conversa_como_o_cliente_py() {
 
 #[test]
 fn tabela_do_cabecalho_confere_com_o_cliente_py_e_com_o_codigo() {
-    ferramentas::teste::conferir_tabela_python_rust(
+    apoio::conferir_tabela_python_rust(
         "common/src/bin/cliente-simples.rs",
         "common/ferramentas/disciplina/cliente.py",
     );

@@ -5,7 +5,7 @@
 
 #[test]
 fn tabela_do_cabecalho_confere_com_o_servidor_py_e_com_o_codigo() {
-    ferramentas::teste::conferir_tabela_python_rust(
+    apoio::conferir_tabela_python_rust(
         "parte1/src/servidor.rs",
         "common/ferramentas/disciplina/servidor.py",
     );

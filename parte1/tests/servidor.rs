@@ -1,6 +1,6 @@
 //! Testes da Parte 1 contra o binário de verdade, em TCP de verdade.
 
-use ferramentas::teste::{executar_cliente, iniciar_servidor, provas};
+use apoio::{executar_cliente, iniciar_servidor, provas};
 
 #[test]
 fn sessao_com_o_cliente_real_reproduz_a_transcricao_da_disciplina() {

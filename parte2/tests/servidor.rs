@@ -1,6 +1,6 @@
 //! Testes da Parte 2 contra o binário de verdade, em TCP de verdade.
 
-use ferramentas::teste::{executar_cliente, iniciar_servidor, provas, Conectado};
+use apoio::{executar_cliente, iniciar_servidor, provas, Conectado};
 use std::sync::mpsc;
 use std::thread;
 

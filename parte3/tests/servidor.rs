@@ -2,7 +2,7 @@
 //! em TCP de verdade. As mesmas provas rodam contra os outros dois caminhos
 //! da Parte 3 (`parte3/poll` e `parte3/assincrono`).
 
-ferramentas::provas_da_parte3!("parte3");
+apoio::provas_da_parte3!("parte3");
 
 #[test]
 fn a_mesma_carga_na_parte2_e_atendida_em_serie() {

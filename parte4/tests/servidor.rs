@@ -1,6 +1,6 @@
 //! Testes da Parte 4 contra o binário de verdade, em TCP de verdade.
 
-use ferramentas::teste::{concorrencia, executar_cliente, iniciar_servidor, provas, Conectado};
+use apoio::{concorrencia, executar_cliente, iniciar_servidor, provas, Conectado};
 
 #[test]
 fn clientes_progridem_juntos_com_threads() {

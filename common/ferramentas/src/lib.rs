@@ -1,21 +1,23 @@
-//! As ferramentas do professor e o apoio aos testes: nada aqui é compilado
-//! pelas partes (que só o usam nos testes, como `[dev-dependencies]`).
+//! As ferramentas do professor: nada aqui é compilado pelas partes, nem nos
+//! testes delas (que usam só o pacote `apoio`, em `apoio/`).
 //!
-//! - [`processo`]: o único jeito de iniciar um programa do workspace (porta
-//!   0, porta lida do banner, saída coletada linha a linha);
-//! - [`teste`]: clientes TCP crus e as provas comuns a todos os servidores;
+//! - [`cenario`]: a lógica do `cenario` (execução, ordem causal, análise e
+//!   desenho), testável sem iniciar processos;
 //! - [`carga`]: o resultado do gerador de carga (a linha `--json` que a
 //!   `bancada` lê);
 //! - [`relato`]: os blocos gerados do `RELATO.md`;
-//! - [`binarios`]: onde estão os executáveis, e compilá-los quando faltam.
+//! - [`escuta`]: o socket de escuta dos ecos de referência;
+//! - [`verificar`]: a lógica do `verificar`;
+//! - [`processo`] e [`binarios`]: os do `apoio`, repetidos aqui para os
+//!   programas das ferramentas os usarem pelo mesmo caminho.
 //!
-//! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `nagle` e os
-//! ecos de referência `eco-mio` e `eco-tokio`.
+//! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `nagle`,
+//! `verificar` e os ecos de referência `eco-mio` e `eco-tokio`.
 
-pub mod binarios;
+pub use apoio::{binarios, processo};
+
 pub mod carga;
+pub mod cenario;
 pub mod escuta;
-pub mod processo;
 pub mod relato;
-pub mod teste;
 pub mod verificar;

@@ -1,6 +1,7 @@
 //! O gerador de carga e a bancada, contra servidores de verdade.
 
-use ferramentas::teste::{binario, iniciar_servidor};
+use apoio::servidores::SERVIDORES;
+use apoio::{binario, iniciar_servidor};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;
@@ -58,18 +59,10 @@ fn carga_percebe_resposta_errada() {
 
 #[test]
 fn bancada_em_miniatura_escreve_tabela_e_grafico() {
-    for nome in [
-        "parte2",
-        "parte3",
-        "parte3-poll",
-        "parte3-async",
-        "parte4",
-        "eco-mio",
-        "eco-tokio",
-        "carga",
-    ] {
-        binario(nome);
+    for servidor in SERVIDORES.iter().filter(|s| s.parte() != Some(1)) {
+        binario(servidor.binario);
     }
+    binario("carga");
     let pasta = std::env::temp_dir().join(format!("bancada-teste-{}", std::process::id()));
     let status = Command::new(env!("CARGO_BIN_EXE_bancada"))
         .args(["--fumaca", "--saida"])
@@ -89,6 +82,11 @@ fn bancada_em_miniatura_escreve_tabela_e_grafico() {
         "| eco-tokio | 2 | 2 |",
     ] {
         assert!(tabela.contains(linha), "falta {linha:?} em\n{tabela}");
+    }
+    // Todo servidor da lista (menos o da Parte 1) é medido.
+    for servidor in SERVIDORES.iter().filter(|s| s.parte() != Some(1)) {
+        let linha = format!("| {} ", servidor.binario);
+        assert!(tabela.contains(&linha), "a bancada não mediu {}:\n{tabela}", servidor.binario);
     }
     let svg = std::fs::read_to_string(pasta.join("bancada.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("parte4 -q"));

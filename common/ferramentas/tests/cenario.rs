@@ -1,6 +1,7 @@
 //! O `cenario` de verdade: roda servidor e clientes e mede o que aconteceu.
 
-use ferramentas::teste::{binario, conferir_ordem_causal};
+use apoio::{binario, servidores};
+use ferramentas::cenario::ordem_causal::conferir_ordem_causal;
 use std::process::Command;
 
 /// Roda o cenário e devolve (código de saída, saída padrão, saída de erros).
@@ -126,9 +127,10 @@ fn transcricao(saida: &str) -> String {
 
 #[test]
 fn transcricoes_sempre_em_ordem_causal() {
-    for nome in ["parte1", "parte2", "parte4", "cliente"] {
-        binario(nome);
+    for parte in [1, 2, 4] {
+        binario(servidores::da_parte(parte).expect("servidor da parte").binario);
     }
+    binario("cliente");
     // Cada parte três vezes, as três partes ao mesmo tempo: a máquina fica
     // ocupada, e é aí que a ordem de chegada pelas pipes se embaralha.
     let partes: Vec<_> = ["1", "2", "4"]

@@ -1,7 +1,7 @@
 //! Todo erro de linha de comando sai em português, diz a opção e o que ela
 //! aceita, e termina com código 2.
 
-use ferramentas::teste::binario;
+use apoio::binario;
 use std::process::Command;
 
 /// Executa `programa` com `args`; devolve (código de saída, saída de erros).

@@ -1,6 +1,6 @@
 //! O relato está completo e os blocos gerados pelo `cenario` estão lá.
 
-use ferramentas::teste::conferir_ordem_causal;
+use ferramentas::cenario::ordem_causal::conferir_ordem_causal;
 
 fn relato() -> String {
     let caminho = concat!(env!("CARGO_MANIFEST_DIR"), "/../../RELATO.md");

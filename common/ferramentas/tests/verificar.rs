@@ -6,7 +6,7 @@
 //! Cada teste inicia o seu servidor numa porta livre (o `{porta}` do
 //! comando); os testes rodam em paralelo.
 
-use ferramentas::binarios::compilado;
+use apoio::binarios::compilado;
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

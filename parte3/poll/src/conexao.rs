@@ -26,7 +26,6 @@ use mio::net::TcpStream;
 use mio::Interest;
 pub use relogios::Relogios;
 use std::fmt;
-use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -178,18 +177,4 @@ impl Conexao {
     pub fn log_andou(&mut self) {
         self.esperando_o_log = false;
     }
-}
-
-/// Um `accept()` que falhou por causa da própria conexão (desfeita antes de
-/// ser aceita: `WSAECONNRESET` no Windows, `WSAENOTCONN` no Wine), não do
-/// servidor: vale tentar o próximo da fila. No Windows o mio só volta a
-/// avisar sobre o socket de escuta depois de um `WouldBlock`.
-pub fn perdeu_so_esta_conexao(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::ConnectionAborted
-            | ErrorKind::ConnectionReset
-            | ErrorKind::NotConnected
-            | ErrorKind::Interrupted
-    )
 }

@@ -27,10 +27,10 @@
 //!    de 2 s depois, com uma thread só de atendimento (`ps -T` mostra mais
 //!    uma, a do log).
 
-use crate::conexao::{perdeu_so_esta_conexao, Cliente, Conexao, DoLaco, Relogios};
+use crate::conexao::{Cliente, Conexao, DoLaco, Relogios};
 use crate::log::Log;
 use anyhow::Result;
-use common::erros::{descrever, falhou};
+use common::erros::{descrever, falhou, perdeu_so_esta_conexao};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};

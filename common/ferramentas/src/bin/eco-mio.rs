@@ -7,6 +7,7 @@
 //! e não limita o tamanho de uma linha.
 
 use clap::Parser;
+use common::erros::perdeu_so_esta_conexao;
 use common::linha_de_comando::{ArgsAjuda, MODELO_AJUDA};
 use common::rede::ArgsServidor;
 use ferramentas::escuta::escutar_ou_sair;
@@ -56,22 +57,11 @@ fn laco(escuta: std::net::TcpListener) -> std::io::Result<()> {
                 loop {
                     let mut s = match escuta.accept() {
                         Ok((s, _)) => s,
-                        // Uma conexão desfeita antes do accept() (no Windows,
-                        // WSAECONNRESET; no Wine, WSAENOTCONN): tenta a próxima.
+                        // Uma conexão desfeita antes do accept(): tenta a próxima.
                         // Parar aqui deixaria o socket de escuta sem avisos no
                         // Windows, onde o mio só o vigia de novo depois de um
                         // WouldBlock.
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                ErrorKind::ConnectionAborted
-                                    | ErrorKind::ConnectionReset
-                                    | ErrorKind::NotConnected
-                                    | ErrorKind::Interrupted
-                            ) =>
-                        {
-                            continue
-                        }
+                        Err(e) if perdeu_so_esta_conexao(&e) => continue,
                         Err(_) => break,
                     };
                     let _ = s.set_nodelay(true);

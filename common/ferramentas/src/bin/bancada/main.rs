@@ -155,16 +155,14 @@ fn executar(args: Args) -> Result<()> {
         );
     }
     let pasta = ferramentas::binarios::pasta()?;
-    let programas = [
-        "parte2",
-        "parte3",
-        "parte3-poll",
-        "parte3-async",
-        "parte4",
-        "eco-mio",
-        "eco-tokio",
-        "carga",
-    ];
+    // Todos os servidores menos o da Parte 1 (que só atende um cliente por
+    // vez e não tem `--backlog`), e o gerador de carga.
+    let mut programas: Vec<&str> = apoio::servidores::SERVIDORES
+        .iter()
+        .filter(|s| s.parte() != Some(1))
+        .map(|s| s.binario)
+        .collect();
+    programas.push("carga");
     ferramentas::binarios::compilar(&pasta, &programas)?;
     let inicio = Instant::now();
     let mut medidas = Medidas::new();

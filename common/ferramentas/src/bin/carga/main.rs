@@ -17,6 +17,7 @@
 mod gerador;
 
 use anyhow::{anyhow, bail, Context, Result};
+use apoio::linux::cpu_do_processo;
 use clap::Parser;
 use common::erros::descrever;
 use common::linha_de_comando::{faixa, faixa_decimal, ArgsAjuda, MODELO_AJUDA};
@@ -68,14 +69,6 @@ struct Args {
     json: bool,
     #[command(flatten)]
     ajuda: ArgsAjuda,
-}
-
-/// Tempo de CPU (usuário + sistema) deste processo, em segundos (Linux).
-fn cpu_do_processo() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let campos: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-    let ticks: f64 = campos.get(11)?.parse::<f64>().ok()? + campos.get(12)?.parse::<f64>().ok()?;
-    Some(ticks / 100.0) // USER_HZ é 100 em todas as arquiteturas Linux comuns
 }
 
 fn executar(args: &Args) -> Result<Relatorio> {

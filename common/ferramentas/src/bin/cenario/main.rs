@@ -11,17 +11,13 @@
 //! marcadores `<!-- cenario:ID -->` e `<!-- /cenario:ID -->`), e o das metas
 //! da bancada a partir de `figuras/bancada.md`, a última execução completa.
 
-mod analise;
-mod desenho;
-mod execucao;
-mod ordem;
-mod respostas;
-
 use anyhow::{bail, Result};
+use apoio::servidores;
 use clap::Parser;
 use common::linha_de_comando::{faixa, faixa_decimal, ArgsAjuda, MODELO_AJUDA};
 use common::texto::quantidade;
-use execucao::{Foto, Plano, PlanoCliente};
+use ferramentas::cenario::execucao::{self, Foto, Plano, PlanoCliente};
+use ferramentas::cenario::{analise, desenho, ordem, respostas};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,9 +99,10 @@ struct Cenario {
 impl Cenario {
     /// O cenário padrão da parte: o servidor dela, 1 cliente na Parte 1 e 2 nas outras.
     fn da_parte(parte: u8) -> Cenario {
+        let servidor = servidores::da_parte(parte).expect("o clap só aceita --parte de 1 a 4");
         Cenario {
             parte,
-            servidor: format!("parte{parte}"),
+            servidor: servidor.binario.to_string(),
             clientes: if parte == 1 { 1 } else { 2 },
             ..Default::default()
         }
@@ -180,7 +177,7 @@ impl Cenario {
             let fotos: Vec<String> = self.fotos.iter().map(desenho::quando_da_foto).collect();
             c += &format!(" --ss {}", fotos.join(","));
         }
-        if self.servidor != format!("parte{}", self.parte) {
+        if self.servidor != Cenario::da_parte(self.parte).servidor {
             c += &format!(" --servidor {}", self.servidor);
         }
         c
@@ -269,7 +266,7 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     println!();
     println!(
         "== Transcrição (todos os processos, em ordem causal: ver \
-         common/ferramentas/src/bin/cenario/ordem.rs)"
+         common/ferramentas/src/cenario/ordem.rs)"
     );
     print!("{}", relatorio.transcricao);
     if !relatorio.fotos.is_empty() {

@@ -251,28 +251,15 @@ impl Processo {
         let _ = self.filho.wait();
     }
 
-    /// Um campo numérico de `/proc/<pid>/status` (ex.: `VmHWM:` em KiB,
-    /// `Threads:`); só no Linux.
+    /// Um campo numérico de `/proc/<pid>/status` do programa (ex.: `VmHWM:`
+    /// em KiB, `Threads:`); só no Linux (ver [`crate::linux`]).
     pub fn campo_de_status(&self, campo: &str) -> Option<u64> {
-        // Fora do Linux, nada: sob o Wine, "/proc/<pid>" é o /proc do Linux
-        // hospedeiro, e o pid do Windows seria o de outro processo qualquer.
-        if !cfg!(target_os = "linux") {
-            return None;
-        }
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
-        status.lines().find(|l| l.starts_with(campo))?.split_whitespace().nth(1)?.parse().ok()
+        crate::linux::campo_de_status(self.pid(), campo)
     }
 
-    /// Tempo de CPU (usuário + sistema) do processo, em segundos; só no Linux.
+    /// Tempo de CPU (usuário + sistema) do programa, em segundos; só no Linux.
     pub fn cpu_s(&self) -> Option<f64> {
-        if !cfg!(target_os = "linux") {
-            return None; // ver campo_de_status
-        }
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).ok()?;
-        let campos: Vec<&str> = stat.rsplit(')').next()?.split_whitespace().collect();
-        let ticks: f64 =
-            campos.get(11)?.parse::<f64>().ok()? + campos.get(12)?.parse::<f64>().ok()?;
-        Some(ticks / 100.0) // USER_HZ é 100 nas arquiteturas Linux comuns
+        crate::linux::cpu_s(self.pid())
     }
 
     /// Envia um sinal ao processo (Unix), como Ctrl-C (`INT`) ou `TERM`.

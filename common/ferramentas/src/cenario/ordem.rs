@@ -20,9 +20,14 @@
 //!    cliente vem antes das linhas do servidor que se seguem ao seu começo
 //!    (ver [`posto`]).
 
-use crate::analise::sem_horario;
-use crate::execucao::{Executado, Resultado};
+use super::execucao::{Executado, Resultado};
+use apoio::frases::{
+    cliente_saiu, encerra_conexao, AGUARDANDO_CONEXAO, CLIENTE, CONECTADO, CONECTADO_COM,
+    CONECTANDO_A, CONEXAO_ENCERRADA, DIGITE, RECEBIDO, RESPOSTA,
+};
 use chrono::{DateTime, Local, Timelike};
+use common::protocolo::PREFIXO_ECO;
+use common::tempo::{sem_carimbo, Carimbo};
 use std::collections::HashMap;
 use std::time::SystemTime;
 
@@ -53,15 +58,11 @@ pub fn ms_do_dia(instante: SystemTime) -> f64 {
         + f64::from(local.nanosecond() % 1_000_000_000) / 1e6
 }
 
-/// A hora `[hh:mm:ss.mmm]` do começo da linha, em milissegundos do dia.
+/// A hora `[hh:mm:ss.mmm]` do começo da linha, em milissegundos do dia
+/// (lida por [`Carimbo::ler`], ao lado de quem a imprime), como `f64` para
+/// as contas com [`ms_do_dia`].
 pub fn horario(linha: &str) -> Option<f64> {
-    let b = linha.as_bytes();
-    if b.len() < 14 || b[0] != b'[' || b[13] != b']' || b[9] != b'.' {
-        return None;
-    }
-    let numero = |de: usize, ate: usize| linha.get(de..ate)?.parse::<u32>().ok();
-    let (h, m, s, ms) = (numero(1, 3)?, numero(4, 6)?, numero(7, 9)?, numero(10, 13)?);
-    Some(f64::from(((h * 60 + m) * 60 + s) * 1000 + ms))
+    Carimbo::ler(linha).map(f64::from)
 }
 
 /// Uma linha, com a sua hora já escolhida.
@@ -98,8 +99,8 @@ fn itens(executado: &Executado, referencia: f64) -> Vec<Item> {
 /// O que uma linha do servidor diz, sem a hora: de qual cliente (o número
 /// que o servidor deu, a partir da Parte 2) e o resto.
 pub fn do_servidor(linha: &str) -> (Option<u64>, &str) {
-    let linha = sem_horario(linha);
-    if let Some(resto) = linha.strip_prefix("[cliente ") {
+    let linha = sem_carimbo(linha);
+    if let Some(resto) = linha.strip_prefix(CLIENTE) {
         let numero = resto.split(' ').next().and_then(|n| n.parse().ok());
         if let Some(fim) = resto.find("] ") {
             return (numero, &resto[fim + 2..]);
@@ -108,26 +109,15 @@ pub fn do_servidor(linha: &str) -> (Option<u64>, &str) {
     (None, linha)
 }
 
-/// Linhas do servidor que dizem que um cliente saiu por conta própria.
-fn saida_do_cliente(resto: &str) -> bool {
-    resto.starts_with("Cliente desconectou") || resto.starts_with("Cliente saiu no meio")
-}
-
 /// Linhas do servidor que encerram uma conexão (todas as partes).
 pub fn desfecho(resto: &str) -> bool {
-    resto.contains("(atendido por ")
-        || resto.starts_with("Cliente desconectou")
-        || resto.starts_with("Cliente saiu no meio")
-        || resto.starts_with("Conexão com o cliente falhou")
-        || resto.starts_with("Mensagem maior que")
-        || resto.starts_with("Recusado")
-        || resto.starts_with("Fechada à força")
+    encerra_conexao(resto)
 }
 
 /// A mensagem de uma linha `Digite uma mensagem: ...` de um cliente, se
 /// ela foi de fato enviada (não vazia, não `sair`).
 pub fn enviada(linha_do_cliente: &str) -> Option<&str> {
-    let m = sem_horario(linha_do_cliente).strip_prefix("Digite uma mensagem: ")?.trim();
+    let m = sem_carimbo(linha_do_cliente).strip_prefix(DIGITE)?.trim();
     (!m.is_empty() && !m.eq_ignore_ascii_case("sair")).then_some(m)
 }
 
@@ -146,7 +136,7 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
     let inicio_do_servidor = fluxos[0]
         .1
         .iter()
-        .position(|l| sem_horario(&l.texto).starts_with("Aguardando conexão"))
+        .position(|l| sem_carimbo(&l.texto).starts_with(AGUARDANDO_CONEXAO))
         .unwrap_or(0);
 
     // Junta os fluxos: a cada passo, entre as próximas linhas de cada
@@ -193,7 +183,7 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
 fn posto(origem: Origem, comeco_do_servidor: bool, texto: &str) -> u8 {
     match origem {
         Origem::Servidor if comeco_do_servidor => 0,
-        Origem::Cliente(_) if sem_horario(texto).starts_with("Conectando a") => 1,
+        Origem::Cliente(_) if sem_carimbo(texto).starts_with(CONECTANDO_A) => 1,
         _ => 2,
     }
 }
@@ -213,7 +203,7 @@ fn dependencias(fluxos: &[(Origem, Vec<Item>)]) -> HashMap<(usize, usize), Vec<(
         let (numero, resto) = do_servidor(&item.texto);
         let conexao = match numero {
             Some(n) => Some(n),
-            None if resto.starts_with("Conectado com") => {
+            None if resto.starts_with(CONECTADO_COM) => {
                 seguinte += 1;
                 atual = Some(seguinte);
                 atual
@@ -230,7 +220,7 @@ fn dependencias(fluxos: &[(Origem, Vec<Item>)]) -> HashMap<(usize, usize), Vec<(
     let mut cliente_da_conexao: HashMap<u64, usize> = HashMap::new();
     for (j, item) in servidor.iter().enumerate() {
         let (_, resto) = do_servidor(&item.texto);
-        let Some(mensagem) = resto.strip_prefix("Recebido: ") else { continue };
+        let Some(mensagem) = resto.strip_prefix(RECEBIDO) else { continue };
         let envio = (1..fluxos.len()).filter(|&f| fluxos[f].0 != Origem::Cenario).find_map(|f| {
             fluxos[f].1.iter().enumerate().find_map(|(i, l)| {
                 (enviada(&l.texto) == Some(mensagem) && !usado.contains_key(&(f, i)))
@@ -244,8 +234,8 @@ fn dependencias(fluxos: &[(Origem, Vec<Item>)]) -> HashMap<(usize, usize), Vec<(
             cliente_da_conexao.insert(conexao, f);
         }
         // A resposta a essa mensagem, no cliente, vem depois do `Recebido`.
-        let eco = format!("Resposta: Echo: {mensagem}");
-        if let Some(r) = fluxos[f].1.iter().position(|l| sem_horario(&l.texto) == eco) {
+        let eco = format!("{RESPOSTA}{PREFIXO_ECO}{mensagem}");
+        if let Some(r) = fluxos[f].1.iter().position(|l| sem_carimbo(&l.texto) == eco) {
             antes.entry((f, r)).or_default().push((0, j));
         }
     }
@@ -257,18 +247,18 @@ fn dependencias(fluxos: &[(Origem, Vec<Item>)]) -> HashMap<(usize, usize), Vec<(
             continue;
         };
         let cliente = &fluxos[*f].1;
-        if resto.starts_with("Conectado") {
+        if resto.starts_with(CONECTADO) {
             if let Some(i) =
-                cliente.iter().position(|l| sem_horario(&l.texto).starts_with("Conectando a"))
+                cliente.iter().position(|l| sem_carimbo(&l.texto).starts_with(CONECTANDO_A))
             {
                 antes.entry((0, j)).or_default().push((*f, i));
             }
-        } else if saida_do_cliente(resto) {
+        } else if cliente_saiu(resto) {
             let saiu = cliente.iter().position(|l| {
-                let l = sem_horario(&l.texto);
-                l.trim_start_matches("Digite uma mensagem: ").trim().eq_ignore_ascii_case("sair")
-                    || l.trim_end() == "Digite uma mensagem:"
-                    || l.starts_with("Conexão encerrada")
+                let l = sem_carimbo(&l.texto);
+                l.trim_start_matches(DIGITE).trim().eq_ignore_ascii_case("sair")
+                    || l.trim_end() == DIGITE.trim_end()
+                    || l.starts_with(CONEXAO_ENCERRADA)
             });
             if let Some(i) = saiu {
                 antes.entry((0, j)).or_default().push((*f, i));

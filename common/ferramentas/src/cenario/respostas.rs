@@ -1,8 +1,8 @@
 //! As respostas às perguntas da atividade, medidas, em frases que o aluno
 //! assinaria: uma por cliente e uma por conclusão.
 
-use crate::analise::{sobreposicao, Analise, Cliente};
-use crate::desenho::{medida, segundos};
+use super::analise::{sobreposicao, Analise, Cliente};
+use super::desenho::{medida, segundos};
 use common::texto::quantidade;
 use std::fmt::Write as _;
 use std::time::Duration;

@@ -1,9 +1,10 @@
 //! Como o cenário se mostra: a transcrição intercalada, a linha do tempo em
 //! texto (e em Mermaid); as respostas estão em `respostas.rs`.
 
-use crate::analise::{Analise, Cliente};
-use crate::execucao::Foto;
-use crate::ordem::{Evento, Origem};
+use super::analise::{Analise, Cliente};
+use super::execucao::Foto;
+use super::ordem::{Evento, Origem};
+use apoio::frases::PARA_CONECTAR;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -27,12 +28,24 @@ pub fn transcricao(eventos: &[Evento]) -> String {
     let mut saida = String::new();
     for evento in eventos {
         // A dica "(para conectar...)" do servidor é para humanos; aqui, ruído.
-        if evento.texto.starts_with("(para conectar") {
+        if evento.texto.starts_with(PARA_CONECTAR) {
             continue;
         }
         let _ = writeln!(saida, "{} {}", rotulo(evento.origem), evento.texto);
     }
     saida
+}
+
+/// O inverso de [`transcricao`] para uma linha: quem a escreveu e o texto
+/// como o processo o escreveu. `None` numa linha que não é da transcrição.
+pub fn ler_linha_da_transcricao(linha: &str) -> Option<(Origem, &str)> {
+    for origem in [Origem::Servidor, Origem::Cenario] {
+        if let Some(texto) = linha.strip_prefix(&rotulo(origem)).and_then(|l| l.strip_prefix(' ')) {
+            return Some((origem, texto));
+        }
+    }
+    let (numero, texto) = linha.strip_prefix("[cliente ")?.split_once("] ")?;
+    Some((Origem::Cliente(numero.parse().ok()?), texto))
 }
 
 /// `1,5` ou `fim`, como se escreve em `--ss`.

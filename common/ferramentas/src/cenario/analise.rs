@@ -3,9 +3,15 @@
 //! atendimento foi serial ou sobreposto. Todos os instantes de um cliente
 //! vêm do relógio dele (`--tempo`).
 
-use crate::execucao::{Executado, Resultado};
-use crate::ordem::{desfecho, do_servidor, enviada, horario, ms_do_dia};
+use super::execucao::{Executado, Resultado};
+use super::ordem::{desfecho, do_servidor, enviada, horario, ms_do_dia};
 use anyhow::{bail, Result};
+use apoio::frases::{
+    CONECTADO, CONECTADO_AO_SERVIDOR, CONECTANDO_A, CONEXAO_ENCERRADA, CONEXOES_ATIVAS,
+    DO_SERVIDOR, ERRO_NA_CONEXAO, NAO_CONECTOU, RECEBIDO, RESPOSTA, SERVIDOR_ENCERROU,
+};
+use common::protocolo::PREFIXO_ECO;
+use common::tempo::sem_carimbo;
 use std::time::Duration;
 
 /// O que um cliente viveu, em tempos relativos ao início do cenário.
@@ -92,15 +98,6 @@ pub struct Analise {
     pub servidor: Servidor,
 }
 
-/// Tira o `[hh:mm:ss.mmm] ` do começo, se houver.
-pub fn sem_horario(linha: &str) -> &str {
-    if horario(linha).is_some() && linha.as_bytes().get(14) == Some(&b' ') {
-        &linha[15..]
-    } else {
-        linha
-    }
-}
-
 /// Os instantes do cenário contam a partir do `Conectando` do primeiro cliente.
 pub fn analisar(resultado: &Resultado) -> Result<Analise> {
     let zero = resultado
@@ -138,31 +135,30 @@ fn cliente(numero: usize, c: &Executado, relativo: &dyn Fn(f64) -> Duration) -> 
     };
     for linha in &c.linhas {
         let t = horario(&linha.texto).map(relativo).unwrap_or(fim);
-        let texto = sem_horario(&linha.texto);
-        if texto.starts_with("Conectando a ") {
+        let texto = sem_carimbo(&linha.texto);
+        if texto.starts_with(CONECTANDO_A) {
             cliente.inicio = t;
-        } else if texto == "Conectado ao servidor Echo" {
+        } else if texto == CONECTADO_AO_SERVIDOR {
             cliente.conectado = Some(t);
         } else if let Some(m) = enviada(&linha.texto) {
             cliente.envios.push((t, m.to_string()));
-        } else if let Some(r) = texto.strip_prefix("Resposta: ") {
+        } else if let Some(r) = texto.strip_prefix(RESPOSTA) {
             cliente.respostas.push((t, r.to_string()));
-        } else if texto.starts_with("Conexão encerrada") || texto.starts_with("O servidor encerrou")
-        {
+        } else if texto.starts_with(CONEXAO_ENCERRADA) || texto.starts_with(SERVIDOR_ENCERROU) {
             cliente.desconectado.get_or_insert(t);
-            if texto.starts_with("O servidor") {
+            if texto.starts_with(SERVIDOR_ENCERROU) {
                 cliente.problema = Some(texto.to_string());
             }
-        } else if texto.starts_with("Servidor: ")
-            || texto.starts_with("Erro na conexão")
-            || texto.starts_with("Não foi possível conectar")
+        } else if texto.starts_with(DO_SERVIDOR)
+            || texto.starts_with(ERRO_NA_CONEXAO)
+            || texto.starts_with(NAO_CONECTOU)
         {
             cliente.problema = Some(texto.to_string());
         }
     }
     for (k, (_, resposta)) in cliente.respostas.iter().enumerate() {
         match cliente.envios.get(k) {
-            Some((_, enviada)) if *resposta == format!("Echo: {enviada}") => {}
+            Some((_, enviada)) if *resposta == format!("{PREFIXO_ECO}{enviada}") => {}
             _ => bail!("eco errado para o cliente {numero}: recebeu {resposta:?}"),
         }
     }
@@ -183,7 +179,7 @@ fn marcar_leituras(
         .iter()
         .filter_map(|linha| {
             let t = relativo(horario(&linha.texto)?);
-            Some((t, do_servidor(&linha.texto).1.strip_prefix("Recebido: ")?, false))
+            Some((t, do_servidor(&linha.texto).1.strip_prefix(RECEBIDO)?, false))
         })
         .collect();
     for cliente in &mut clientes {
@@ -208,11 +204,11 @@ fn max_ativas(servidor: &Executado) -> usize {
     let mut maximo = 0;
     for linha in &servidor.linhas {
         let (_, resto) = do_servidor(&linha.texto);
-        if let Some(n) = resto.split("conexões ativas: ").nth(1) {
+        if let Some(n) = resto.split(CONEXOES_ATIVAS).nth(1) {
             // Parte 4: o próprio servidor conta.
             let n: usize = n.trim_end_matches(')').parse().unwrap_or(0);
             maximo = maximo.max(n);
-        } else if resto.starts_with("Conectado") {
+        } else if resto.starts_with(CONECTADO) {
             ativas += 1;
             maximo = maximo.max(ativas as usize);
         } else if desfecho(resto) {

@@ -2,8 +2,8 @@
 //! (`ferramentas::processo`), cada cliente "digitando" o seu roteiro na
 //! hora marcada; no fim, as linhas que cada processo escreveu.
 
+use crate::processo::{Linha, Processo, Saida};
 use anyhow::{anyhow, bail, Result};
-use ferramentas::processo::{Linha, Processo, Saida};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -76,10 +76,10 @@ pub struct Resultado {
 /// encerrado e esperado antes de esta função voltar, em qualquer caminho
 /// (o `Drop` de `Processo`).
 pub fn executar(plano: &Plano, parar: Arc<AtomicBool>) -> Result<Resultado> {
-    let pasta = ferramentas::binarios::pasta()?;
-    ferramentas::binarios::compilar(&pasta, &[&plano.servidor, "cliente"])?;
-    let caminho_servidor = ferramentas::binarios::caminho(&pasta, &plano.servidor)?;
-    let caminho_cliente = ferramentas::binarios::caminho(&pasta, "cliente")?;
+    let pasta = crate::binarios::pasta()?;
+    crate::binarios::compilar(&pasta, &[&plano.servidor, "cliente"])?;
+    let caminho_servidor = crate::binarios::caminho(&pasta, &plano.servidor)?;
+    let caminho_cliente = crate::binarios::caminho(&pasta, "cliente")?;
 
     let inicio_servidor = SystemTime::now();
     let mut servidor = Processo::servidor(&caminho_servidor, &plano.args_servidor, Saida::Guardar)?;

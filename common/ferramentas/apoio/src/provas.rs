@@ -1,0 +1,187 @@
+//! Provas de robustez válidas para todo servidor do projeto: cada uma recebe
+//! o nome do binário, faz o papel de um cliente hostil e confere que o
+//! servidor responde como a SPEC manda e continua atendendo.
+
+use crate::frases;
+use crate::processo::Processo;
+use crate::{iniciar_servidor, Conectado};
+use std::time::Duration;
+
+/// Depois de cada agressão: um cliente comum ainda é atendido.
+pub fn continua_atendendo(servidor: &mut Processo) {
+    assert!(servidor.vivo(), "o servidor morreu; saída:\n{}", servidor.saida().join("\n"));
+    let mut cliente = Conectado::novo(servidor.porta);
+    cliente.eco("ainda vivo?".as_bytes());
+}
+
+/// Uma linha acima do limite recebe `Erro: ...` e o fechamento; o
+/// próximo cliente é atendido normalmente.
+pub fn mensagem_grande_recebe_erro(nome: &str, args: &[&str]) {
+    let mut servidor = iniciar_servidor(nome, args);
+    let mut cliente = Conectado::novo(servidor.porta);
+    let mut linha = vec![b'x'; 65_537];
+    linha.push(b'\n');
+    cliente.enviar(&linha).expect("enviar linha grande");
+    let linhas = cliente.ler_ate_o_fim().expect("ler até o fim");
+    assert_eq!(linhas, vec![b"Erro: mensagem maior que 65536 bytes".to_vec()]);
+    drop(cliente);
+    servidor.esperar_texto("maior que 65536 bytes", 1);
+    continua_atendendo(&mut servidor);
+}
+
+/// 100 MB sem `\n`: o servidor não guarda a linha (memória limitada).
+pub fn linha_de_100_mb_nao_ocupa_memoria(nome: &str, args: &[&str]) {
+    let mut servidor = iniciar_servidor(nome, args);
+    let mut cliente = Conectado::novo(servidor.porta);
+    let bloco = vec![b'y'; 1 << 20];
+    let mut enviados = 0;
+    for _ in 0..100 {
+        // O servidor desiste depois de 64 KiB e fecha: a escrita falha.
+        match cliente.enviar(&bloco) {
+            Ok(()) => enviados += 1,
+            Err(_) => break,
+        }
+    }
+    assert!(enviados < 100, "o servidor aceitou 100 MB sem reclamar");
+    drop(cliente);
+    servidor.esperar_texto("maior que 65536 bytes", 1);
+    continua_atendendo(&mut servidor);
+    if let Some(pico) = servidor.memoria_pico_kib() {
+        assert!(pico < 32 * 1024, "pico de memória de {pico} KiB");
+    }
+}
+
+/// Um terminal travado (no Windows, basta clicar na janela do console:
+/// a saída para até soltar): ninguém lê o log do servidor, e um cliente
+/// envia mensagens sem parar. O log é um recurso compartilhado e
+/// limitado: quem registra espera, e a memória do servidor não cresce.
+#[cfg(target_os = "linux")]
+pub fn terminal_travado_nao_faz_a_memoria_crescer(nome: &str) {
+    use crate::processo::Saida;
+    use crate::{binario, subir_limite_de_arquivos};
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::thread;
+
+    subir_limite_de_arquivos();
+    let servidor =
+        Processo::servidor(&binario(nome), &[], Saida::Travada).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut socket = TcpStream::connect(("127.0.0.1", servidor.porta)).expect("conectar");
+    socket.set_write_timeout(Some(Duration::from_millis(200))).expect("prazo de escrita");
+    let mut leitor = socket.try_clone().expect("clonar o socket");
+    // As respostas são lidas e descartadas, para o eco nunca ser o gargalo.
+    let descarte = thread::spawn(move || {
+        let mut lixo = [0u8; 64 * 1024];
+        while matches!(leitor.read(&mut lixo), Ok(n) if n > 0) {}
+    });
+    let lote = "mensagem para um log que ninguém lê\n".repeat(1000);
+    let fim = std::time::Instant::now() + Duration::from_secs(2);
+    while std::time::Instant::now() < fim {
+        // Com o log cheio o servidor para de ler, e a escrita esgota o prazo.
+        let _ = socket.write_all(lote.as_bytes());
+    }
+    let kib = servidor.memoria_pico_kib().expect("VmHWM em /proc");
+    drop(servidor); // mata o servidor: a conexão cai e o descarte termina
+    let _ = descarte.join();
+    assert!(kib < 64 * 1024, "{nome}: pico de memória de {kib} KiB com o terminal travado");
+}
+
+/// Duas mensagens numa escrita só, com `--atraso 1000` (os `args` têm de
+/// pedi-lo): a resposta da primeira sai quando ela fica pronta, cerca de
+/// 1 s depois, sem esperar a segunda (que fica pronta em cerca de 2 s).
+/// Folga larga: basta chegar antes de 1,8 s.
+pub fn resposta_nao_espera_a_mensagem_seguinte(nome: &str, args: &[&str]) {
+    let servidor = iniciar_servidor(nome, args);
+    let mut cliente = Conectado::novo(servidor.porta);
+    let inicio = std::time::Instant::now();
+    cliente.enviar(b"a\nb\n").expect("enviar duas mensagens");
+    assert_eq!(cliente.ler_linha().unwrap().unwrap(), b"Echo: a");
+    let primeira = inicio.elapsed();
+    assert_eq!(cliente.ler_linha().unwrap().unwrap(), b"Echo: b");
+    let segunda = inicio.elapsed();
+    assert!(
+        primeira < Duration::from_millis(1800),
+        "{nome}: a primeira resposta esperou a segunda ({primeira:?} e {segunda:?})"
+    );
+}
+
+/// O cliente da disciplina envia `oi` sem `\n` e espera: o servidor não
+/// responde (a linha não terminou), mas explica no log, uma vez.
+pub fn linha_sem_fim_recebe_uma_dica_no_log(nome: &str) {
+    let servidor = iniciar_servidor(nome, &[]);
+    let mut cliente = Conectado::novo(servidor.porta);
+    cliente.enviar(b"oi").expect("enviar sem fim de linha");
+    let dica = servidor.esperar_texto("Dica: chegaram 2 bytes sem fim de linha", 1);
+    assert!(dica.contains("cliente.py"), "{dica}");
+    cliente.enviar(b"\n").expect("terminar a linha");
+    assert_eq!(cliente.ler_linha().unwrap().unwrap(), b"Echo: oi");
+    drop(cliente);
+    servidor.esperar_texto(frases::DESCONECTOU, 1);
+    let dicas =
+        servidor.saida().iter().filter(|l| l.contains(frases::DICA_SEM_FIM_DE_LINHA)).count();
+    assert_eq!(dicas, 1, "{:#?}", servidor.saida());
+}
+
+/// Milhares de conexões abertas e paradas custam pouca memória a um
+/// servidor de laço de eventos: nenhuma guarda buffer enquanto não tem
+/// nada pela metade (a regra dos buffers de `parte3/poll` e
+/// `parte3/assincrono`). Cada conexão faz um eco (para o servidor
+/// certamente tê-la aceitado e atendido) e fica parada; o aumento da
+/// memória residente (VmRSS), dividido pelas conexões, fica abaixo de
+/// `limite_kib`. Só no Linux (lê `/proc`).
+#[cfg(target_os = "linux")]
+pub fn conexoes_paradas_custam_pouco(nome: &str, conexoes: usize, limite_kib: f64) {
+    let servidor = iniciar_servidor(nome, &["-q", "--backlog", "1024"]);
+    let mut primeira = Conectado::novo(servidor.porta);
+    primeira.eco(b"antes");
+    let antes = servidor.campo_de_status("VmRSS:").expect("VmRSS em /proc");
+    let abertas: Vec<Conectado> = (0..conexoes)
+        .map(|i| {
+            let mut c = Conectado::novo(servidor.porta);
+            c.eco(format!("parada {i}").as_bytes());
+            c
+        })
+        .collect();
+    primeira.eco(b"depois");
+    let depois = servidor.campo_de_status("VmRSS:").expect("VmRSS em /proc");
+    let por_conexao = depois.saturating_sub(antes) as f64 / conexoes as f64;
+    assert!(
+        por_conexao < limite_kib,
+        "{nome}: {por_conexao:.2} KiB por conexão parada ({antes} → {depois} KiB com {} abertas)",
+        abertas.len()
+    );
+}
+
+/// Um cliente cai (RST) no meio de uma linha; o servidor registra e segue.
+pub fn reset_no_meio_da_linha(nome: &str, args: &[&str]) {
+    let mut servidor = iniciar_servidor(nome, args);
+    let mut cliente = Conectado::novo(servidor.porta);
+    cliente.eco(b"antes");
+    cliente.enviar(b"meia linha sem fim").expect("enviar");
+    cliente.resetar();
+    servidor.esperar_linha(|l| l.contains(frases::FALHOU) || l.contains(frases::SAIU_NO_MEIO), 1);
+    continua_atendendo(&mut servidor);
+}
+
+/// Sequências de controle chegam escapadas ao log; UTF-8 inválido volta
+/// intacto no eco; mensagens num mesmo pacote são todas respondidas.
+pub fn bytes_hostis_e_pipeline(nome: &str, args: &[&str]) {
+    let mut servidor = iniciar_servidor(nome, args);
+    let mut cliente = Conectado::novo(servidor.porta);
+    cliente.enviar(b"\x1b[2Jlimpa\r\n\xff\xfeinvalido\nterceira\n").expect("enviar");
+    let respostas: Vec<Vec<u8>> = (0..3).map(|_| cliente.ler_linha().unwrap().unwrap()).collect();
+    assert_eq!(
+        respostas,
+        vec![
+            b"Echo: \x1b[2Jlimpa".to_vec(),
+            b"Echo: \xff\xfeinvalido".to_vec(),
+            b"Echo: terceira".to_vec()
+        ]
+    );
+    let linha = servidor.esperar_texto("limpa", 1);
+    assert!(linha.contains("\\u{1b}[2Jlimpa") && !linha.contains('\x1b'), "{linha:?}");
+    let linha = servidor.esperar_texto("invalido", 1);
+    assert!(linha.contains("\\xff\\xfeinvalido"), "{linha:?}");
+    drop(cliente);
+    continua_atendendo(&mut servidor);
+}
