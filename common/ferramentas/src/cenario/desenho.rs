@@ -4,7 +4,8 @@
 use super::analise::{Analise, Cliente};
 use super::execucao::Foto;
 use super::ordem::{Evento, Origem};
-use apoio::frases::PARA_CONECTAR;
+use apoio::frases::{INSTRUCAO_DE_SAIDA, PARA_CONECTAR};
+use common::tempo::sem_carimbo;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -27,8 +28,11 @@ fn rotulo(origem: Origem) -> String {
 pub fn transcricao(eventos: &[Evento]) -> String {
     let mut saida = String::new();
     for evento in eventos {
-        // A dica "(para conectar...)" do servidor é para humanos; aqui, ruído.
-        if evento.texto.starts_with(PARA_CONECTAR) {
+        // A dica "(para conectar...)" do servidor e a instrução do cliente
+        // ("Digite "sair"...") são para quem está no terminal; aqui, ruído.
+        if evento.texto.starts_with(PARA_CONECTAR)
+            || sem_carimbo(&evento.texto).starts_with(INSTRUCAO_DE_SAIDA)
+        {
             continue;
         }
         let _ = writeln!(saida, "{} {}", rotulo(evento.origem), evento.texto);
