@@ -22,8 +22,8 @@
 
 use super::execucao::{Executado, Resultado};
 use apoio::frases::{
-    cliente_saiu, encerra_conexao, AGUARDANDO_CONEXAO, CLIENTE, CONECTADO, CONECTADO_COM,
-    CONECTANDO_A, CONEXAO_ENCERRADA, DIGITE, RECEBIDO, RESPOSTA,
+    cliente_saiu, encerra_conexao, AGUARDANDO_CONEXAO, AGUARDANDO_CONEXOES, CLIENTE, CONECTADO,
+    CONECTADO_COM, CONECTANDO_A, CONEXAO_ENCERRADA, DIGITE, RECEBIDO, RESPOSTA,
 };
 use chrono::{DateTime, Local, Timelike};
 use common::protocolo::PREFIXO_ECO;
@@ -132,11 +132,15 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
     let notas = Executado { linhas: resultado.notas.clone(), ..resultado.servidor.clone() };
     fluxos.push((Origem::Cenario, itens(&notas, referencia)));
     let antes = dependencias(&fluxos);
-    // O começo do servidor: até o primeiro `Aguardando conexão...`.
+    // O começo do servidor: até o primeiro `Aguardando conexão...` (Partes
+    // 1 e 2) ou `Aguardando conexões...` (Partes 3 e 4).
     let inicio_do_servidor = fluxos[0]
         .1
         .iter()
-        .position(|l| sem_carimbo(&l.texto).starts_with(AGUARDANDO_CONEXAO))
+        .position(|l| {
+            let texto = sem_carimbo(&l.texto);
+            texto.starts_with(AGUARDANDO_CONEXAO) || texto.starts_with(AGUARDANDO_CONEXOES)
+        })
         .unwrap_or(0);
 
     // Junta os fluxos: a cada passo, entre as próximas linhas de cada
@@ -176,10 +180,9 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
 
 /// O desempate entre linhas do mesmo milissegundo: primeiro o começo do
 /// servidor (o banner e o primeiro `Aguardando conexão...`), depois o
-/// `Conectando a` de um cliente, depois o resto. Nenhuma linha do servidor
-/// com hora causa o `Conectando` de um cliente, mas um `Aguardando
-/// conexão...` impresso logo depois de um `accept()` (Partes 3 e 4) é
-/// consequência dele: no mesmo milissegundo, o `Conectando` vem antes.
+/// `Conectando a` de um cliente, depois o resto: nenhuma linha do servidor
+/// com hora causa o `Conectando` de um cliente, então, no mesmo
+/// milissegundo, o `Conectando` vem antes.
 fn posto(origem: Origem, comeco_do_servidor: bool, texto: &str) -> u8 {
     match origem {
         Origem::Servidor if comeco_do_servidor => 0,
