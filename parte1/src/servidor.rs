@@ -14,7 +14,7 @@
 //! | `servidor.listen(1)` | `escuta.listen(BACKLOG)` |
 //! | `print(f"Servidor Echo escutando em {HOST}:{PORT}")` | `anunciar(&escuta, args)` |
 //! | `while True:` | `loop {` |
-//! | `print("\nAguardando conexão...")` | `println!("Aguardando conexão...")` (a linha em branco sai no fim de cada cliente) |
+//! | `print("\nAguardando conexão...")` | `println!("Aguardando conexão...")` (a linha em branco sai antes: depois do banner e no fim de cada cliente) |
 //! | `conn, addr = servidor.accept()` | `let (conexao, endereco) = match escuta.accept()` |
 //! | `print(f"Conectado com {addr}")` | `println!("Conectado com {endereco}")` |
 //! | `while True:` | `loop {` |
@@ -29,15 +29,15 @@
 //! O que muda em relação ao `servidor.py`, e por quê:
 //! - as mensagens terminam em `\n`. TCP entrega um fluxo de bytes, sem
 //!   fronteiras: um `recv(1024)` pode trazer meia mensagem, ou duas. O
-//!   `LeitorDeLinhas` (`common/src/protocolo.rs`) chama `read()` até
-//!   completar uma linha (a função `proxima`, umas 20 linhas, sobre o
+//!   `LeitorDeLinhas` (`common/src/protocolo.rs`) chama `read()`, pedindo
+//!   até 8 KiB por vez, até completar uma linha (a função `proxima`, sobre o
 //!   `Enquadrador`, que separa as linhas sem fazer E/S); é o único passo
 //!   entre este arquivo e o `recv`. Por isso o `cliente.py` da disciplina,
 //!   que envia sem `\n`, fica esperando a resposta deste servidor para
 //!   sempre: acrescente `+ "\n"` no `sendall` dele (ou use o nosso
 //!   `cliente-simples`, a tradução dele);
 //! - nenhum erro de um cliente derruba o servidor: cada desfecho (fim, queda
-//!   com RST, linha grande demais, um `accept()` que falhou) vira uma linha
+//!   com RST, meia linha, linha grande demais, um `accept()` que falhou) vira uma linha
 //!   de log, e o laço segue. O `servidor.py` morre com um RST ou com bytes
 //!   que não são UTF-8;
 //! - o log mostra o texto do cliente escapado (`texto_seguro`): um cliente
@@ -51,7 +51,8 @@
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte1` (ou `just parte1`).
-//! 2. Terminal 2: `cargo run --bin cliente` (ou `just cliente`); digite `oi`.
+//! 2. Terminal 2: `cargo run --bin cliente-simples` (o `cliente.py` em Rust,
+//!    linha por linha) ou `cargo run --bin cliente` (o completo); digite `oi`.
 //!    O servidor mostra `Recebido: oi`; o cliente, `Resposta: Echo: oi`.
 //! 3. Digite `sair`: o servidor mostra `Cliente desconectou` e volta a
 //!    `Aguardando conexão...`.
@@ -69,8 +70,9 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 use std::time::Duration;
 
-/// Tamanho da fila de conexões completas que o kernel guarda enquanto o
-/// servidor não chama `accept()`: 1, como o `listen(1)` da disciplina.
+/// O tamanho da fila de conexões completas que o servidor pede ao kernel
+/// (ela as guarda enquanto o servidor não chama `accept()`): 1, como o
+/// `listen(1)` da disciplina. É um pedido: no Linux cabem backlog + 1 (2).
 const BACKLOG: i32 = 1;
 
 /// Pausa depois de um `accept()` que falhou (ex.: limite de arquivos
@@ -88,14 +90,15 @@ pub fn servir(args: &ArgsServidor) -> Result<()> {
         .map_err(falhou("socket()"))?;
     // Sem SO_REUSEADDR, reiniciar o servidor logo depois de encerrá-lo com
     // clientes conectados daria "porta em uso" por até 1 min: as conexões
-    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção
-    // deixaria outro programa tomar a porta em uso: lá, não.
+    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção quer
+    // dizer outra coisa: deixaria este servidor ocupar, sem erro, uma porta
+    // que outro programa (o seu `servidor.py`) já usa. Lá, não a ligamos.
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
     escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(BACKLOG).map_err(falhou("listen()"))?;
-    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
-    // o `accept()`.
+    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, para o
+    // resto do código usar os tipos dela (`TcpStream`, `SocketAddr`).
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
 
@@ -119,7 +122,8 @@ pub fn servir(args: &ArgsServidor) -> Result<()> {
 fn atender_cliente(mut conexao: TcpStream, endereco: SocketAddr) {
     println!("Conectado com {endereco}");
     // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
-    // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
+    // esperaria o ACK da primeira, que o cliente atrasa (uns 40 ms no Linux,
+    // até 200 ms; `just nagle` mede). Se falhar, só se perde a otimização.
     let _ = conexao.set_nodelay(true);
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();

@@ -4,8 +4,8 @@
 //! | `cliente.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
 //! | `PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000` | `std::env::args().skip(1).last()` |
-//! | `cliente = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `TcpStream::connect((HOST, porta))` (cria o socket e conecta) |
-//! | `cliente.connect((HOST, PORT))` | a mesma chamada, TcpStream::connect |
+//! | `cliente = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `common::rede::resolver(HOST, porta)` (os endereços IPv4 primeiro, como o AF_INET) |
+//! | `cliente.connect((HOST, PORT))` | `TcpStream::connect(&enderecos[..])` (cria o socket e conecta) |
 //! | `print("Conectado ao servidor Echo")` | `println!("Conectado ao servidor Echo")` |
 //! | `while True:` | `loop {` |
 //! | `mensagem = input("Digite uma mensagem: ")` | `print!("Digite uma mensagem: ")`, `io::stdout().flush()` e `teclado.next()` |
@@ -25,8 +25,11 @@
 //! - `sair` vale com espaços em volta (`trim`), e o fim da entrada (Ctrl-D;
 //!   no Windows, Ctrl-Z e Enter) encerra como `sair`: o `cliente.py`
 //!   enviaria os espaços, e morreria com `EOFError`;
-//! - se o servidor fecha a conexão, o cliente diz isso e sai, em vez de
-//!   mostrar uma resposta vazia para sempre.
+//! - se o servidor fecha a conexão, o cliente diz isso e sai; o `cliente.py`
+//!   mostraria `Resposta: ` vazia e, num dos envios seguintes, morreria com
+//!   um erro de conexão;
+//! - a resposta aparece escapada (`texto_seguro`): um servidor não consegue
+//!   mandar códigos que apaguem a tela de quem usa o cliente.
 //!
 //! O cliente completo (`cargo run --bin cliente`) faz o mesmo e mais:
 //! horários, avisos do servidor na hora, edição de linha.
@@ -55,7 +58,10 @@ fn main() {
 }
 
 fn conversar(porta: u16) -> io::Result<()> {
-    let mut cliente = TcpStream::connect((HOST, porta))?;
+    // `localhost` também resolve para ::1, que o Windows lista primeiro; com o
+    // servidor só em IPv4, tentar ::1 antes custaria uns 2 s lá.
+    let enderecos = common::rede::resolver(HOST, porta)?;
+    let mut cliente = TcpStream::connect(&enderecos[..])?;
     println!("Conectado ao servidor Echo");
     println!("Digite \"sair\" para encerrar a conexão\n");
     // Uma resposta tem o prefixo `Echo: ` além da mensagem.
