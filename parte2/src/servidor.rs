@@ -104,7 +104,8 @@ fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
     let inicio = Instant::now();
     let mut mensagens = 0;
     // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
-    // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
+    // esperaria o ACK da primeira, que o cliente atrasa (uns 40 ms no Linux,
+    // até 200 ms; `just nagle` mede). Se falhar, só se perde a otimização.
     let _ = conexao.set_nodelay(true);
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();

@@ -199,7 +199,8 @@ fn atender_cliente(conexao: TcpStream, cliente: Cliente, estado: &Estado) {
     let inicio = Instant::now();
     let mut mensagens = 0;
     // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
-    // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
+    // esperaria o ACK da primeira, que o cliente atrasa (uns 40 ms no Linux,
+    // até 200 ms; `just nagle` mede). Se falhar, só se perde a otimização.
     let _ = conexao.set_nodelay(true);
     // NOVO (tempo de escrita, relógio de leitura): o `send()` ganha um prazo,
     // e a leitura, um relógio.

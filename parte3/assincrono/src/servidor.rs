@@ -128,7 +128,8 @@ async fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Durati
     let inicio = Instant::now();
     let mut mensagens = 0;
     // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
-    // esperaria o ACK da primeira (até 40 ms no Linux; `just nagle` mede).
+    // esperaria o ACK da primeira, que o cliente atrasa (uns 40 ms no Linux,
+    // até 200 ms; `just nagle` mede).
     let _ = socket.set_nodelay(true);
     let mut enquadrador = Enquadrador::novo(LIMITE_MENSAGEM);
     let mut dica_dada = false;
