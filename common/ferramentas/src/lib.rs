@@ -7,14 +7,17 @@
 //! - [`carga`]: o resultado do gerador de carga (a linha `--json` que a
 //!   `bancada` lê);
 //! - [`relato`]: os blocos gerados do `RELATO.md`;
-//! - [`binarios`]: onde estão os executáveis, e compilá-los quando faltam.
+//! - [`binarios`]: onde estão os executáveis, e compilá-los quando faltam;
+//! - [`limite`]: o limite de arquivos abertos (`ulimit -n`), que cada
+//!   conexão consome.
 //!
-//! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `nagle` e os
+//! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `escala`, `nagle` e os
 //! ecos de referência `eco-mio` e `eco-tokio`.
 
 pub mod binarios;
 pub mod carga;
 pub mod escuta;
+pub mod limite;
 pub mod processo;
 pub mod relato;
 pub mod teste;

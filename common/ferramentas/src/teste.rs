@@ -29,22 +29,7 @@ pub fn binario(nome: &str) -> PathBuf {
 /// "hard", como fazem servidores de verdade. Muitas distribuições começam
 /// com 1.024.
 pub fn subir_limite_de_arquivos() {
-    #[cfg(unix)]
-    {
-        static UMA_VEZ: std::sync::Once = std::sync::Once::new();
-        UMA_VEZ.call_once(|| {
-            let mut limite = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-            // SAFETY: getrlimit/setrlimit só leem e escrevem a struct passada.
-            unsafe {
-                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limite) == 0
-                    && limite.rlim_cur < limite.rlim_max
-                {
-                    limite.rlim_cur = limite.rlim_max.min(65_536);
-                    libc::setrlimit(libc::RLIMIT_NOFILE, &limite);
-                }
-            }
-        });
-    }
+    crate::limite::subir(65_536);
 }
 
 /// Inicia o servidor `nome` com `--porta 0` e os `args`, e espera o banner.

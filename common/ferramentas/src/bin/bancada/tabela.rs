@@ -79,7 +79,7 @@ pub struct Resumo {
 pub fn resumo(medidas: &[Medida]) -> Resumo {
     let vazao = mediana(medidas.iter().map(|m| m.carga.mensagens_por_s).collect());
     let p99 = mediana(medidas.iter().map(|m| m.carga.p99_us as f64).collect());
-    let atendidos = mediana(medidas.iter().map(|m| m.carga.atendidos as f64).collect());
+    let atendidos = mediana(medidas.iter().map(|m| m.carga.contas.atendidos as f64).collect());
     let erros = medidas.iter().map(|m| m.carga.erros()).sum();
     let porcento = |f: &dyn Fn(&Medida) -> Option<f64>| {
         let v: Vec<f64> =
