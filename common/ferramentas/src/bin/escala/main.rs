@@ -164,6 +164,23 @@ fn esperar_portas(conexoes: u32, portas: Option<(u32, u32)>) -> (i64, f64) {
     (tcp.time_wait, inicio.elapsed().as_secs_f64())
 }
 
+/// Se o servidor não cabe no limite de arquivos abertos com `conexoes`
+/// conexões, o motivo (e o `ulimit -n` que resolveria).
+fn descritores_que_faltam(servidor: &Servidor, conexoes: u32) -> Option<String> {
+    let precisa =
+        servidor.descritores_por_conexao * u64::from(conexoes) + ferramentas::limite::FOLGA;
+    let limite = ferramentas::limite::atual();
+    (precisa > limite).then(|| {
+        format!(
+            "precisaria de {} descritores ({} por conexão), e o limite de arquivos abertos é {} \
+             (`ulimit -Hn`: só sobe com privilégio); com `ulimit -n {precisa}` antes, seria medido",
+            inteiro(precisa as f64),
+            servidor.descritores_por_conexao,
+            inteiro(limite as f64)
+        )
+    })
+}
+
 fn executar(args: Args) -> Result<()> {
     if !cfg!(target_os = "linux") {
         bail!(
@@ -204,16 +221,16 @@ fn executar(args: Args) -> Result<()> {
     };
     let maior = u64::from(conexoes.iter().copied().max().unwrap_or(0));
 
-    // Descritores: o servidor que mais gasta, no maior ponto. O carga e os
-    // servidores são filhos desta escala e herdam o limite.
+    // Descritores: o carga e os servidores são filhos desta escala e herdam
+    // o limite. Sobe até o que o servidor que mais gasta precisaria no maior
+    // ponto; o mínimo para medir é um descritor por conexão (o carga e quase
+    // todos os servidores). Um ponto que não cabe no limite não é medido, e a
+    // tabela diz por quê.
     let por_conexao = servidores.iter().map(|s| s.descritores_por_conexao).max().unwrap_or(1);
+    ferramentas::limite::subir(maior * por_conexao + ferramentas::limite::FOLGA);
     ferramentas::limite::exigir(
-        maior * por_conexao,
-        &format!(
-            "um servidor com {} conexões{}",
-            inteiro(maior as f64),
-            if por_conexao > 1 { " (a parte4 usa dois descritores por conexão)" } else { "" }
-        ),
+        maior,
+        &format!("o carga e cada servidor com {} conexões", inteiro(maior as f64)),
     )?;
     // Portas: um ponto sozinho precisa caber na faixa efêmera.
     let portas = sistema::portas_efemeras();
@@ -253,7 +270,10 @@ fn executar(args: Args) -> Result<()> {
             let (tw, esperou) = esperar_portas(n, portas);
             condicoes.maior_time_wait = condicoes.maior_time_wait.max(tw);
             condicoes.espera_por_portas_s += esperou;
-            let medida = medida::medir(&pasta, servidor, n, tempos).map_err(|e| format!("{e:#}"));
+            let medida = match descritores_que_faltam(servidor, n) {
+                Some(falta) => Err(falta),
+                None => medida::medir(&pasta, servidor, n, tempos).map_err(|e| format!("{e:#}")),
+            };
             match &medida {
                 Ok(m) => eprintln!(
                     "escala: {:<16} {:>6} conexões: {:>6} atendidas, {:>7.0} msg/s, p99 {:>6} µs, \

@@ -121,7 +121,7 @@ pub fn tabela(pontos: &[Ponto], c: &Condicoes) -> String {
 /// O motivo de um ponto não medido, numa linha de tabela.
 fn uma_linha(e: &str) -> String {
     let linha = e.lines().next().unwrap_or("").replace('|', "/");
-    let mut curta: String = linha.chars().take(160).collect();
+    let mut curta: String = linha.chars().take(220).collect();
     if curta.len() < linha.len() {
         curta.push('…');
     }
@@ -135,7 +135,8 @@ fn notas(c: &Condicoes) -> String {
         "¹ Contas da máquina inteira, não do servidor: `KernelStack` de /proc/meminfo (16 KiB por \
          thread no x86-64, de qualquer processo) e a memória dos buffers TCP de \
          /proc/net/sockstat (os dois lados de cada conexão, servidor e `carga`). Outros \
-         processos entram na diferença: é uma estimativa, e um valor pequeno ou negativo quer \
+         processos entram na diferença (inclusive as 2 threads do próprio `carga`, 32 KiB, \
+         que pesam com 10 conexões): é uma estimativa, e um valor pequeno ou negativo quer \
          dizer \"nada que se distinga do ruído\". Uma conexão ociosa, com os buffers vazios, \
          quase não ocupa memória de buffer.\n"
     );
@@ -144,8 +145,10 @@ fn notas(c: &Condicoes) -> String {
         md,
         "- **Descritores de arquivo**: cada conexão é um descritor no `carga` e um no servidor \
          (dois na parte4, que guarda uma cópia no registro). A escala subiu o próprio limite \
-         para {} (`ulimit -n`), herdado pelo servidor e pelo `carga`; se não conseguir o \
-         bastante, ela para antes de medir e diz o `ulimit -n` a usar.",
+         para {} (`ulimit -n`), herdado pelo servidor e pelo `carga`. Se não couber nem um \
+         descritor por conexão, ela para antes de medir e diz o `ulimit -n` a usar; um \
+         servidor que precisaria de mais que o limite num ponto não é medido nele, e a linha \
+         diz o motivo.",
         inteiro(c.limite_de_arquivos as f64)
     );
     let faixa = match c.portas {
