@@ -57,7 +57,7 @@ pub fn desenhar(pontos: &[Ponto], c: &Condicoes, arquivo: &Path) -> Result<()> {
     let eixo_x = (min_x * 0.8..max_x * 1.25).log_scale();
 
     let mut memoria = ChartBuilder::on(&esquerda)
-        .caption("memória residente por conexão", ("sans-serif", 17))
+        .caption("memória residente do servidor por conexão", ("sans-serif", 17))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
@@ -91,24 +91,25 @@ pub fn desenhar(pontos: &[Ponto], c: &Condicoes, arquivo: &Path) -> Result<()> {
         let rotulo = SERVIDORES[*i].rotulo;
         memoria
             .draw_series(LineSeries::new(pontos.iter().map(|p| (p.0, p.1)), cor.stroke_width(2)))
-            .map_err(erro)?
-            .label(rotulo)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], cor.stroke_width(2)));
+            .map_err(erro)?;
         memoria
             .draw_series(pontos.iter().map(|p| Circle::new((p.0, p.1), 3, cor.filled())))
             .map_err(erro)?;
+        // A legenda fica no painel da vazão, embaixo, onde não há linhas.
         vazao
             .draw_series(LineSeries::new(pontos.iter().map(|p| (p.0, p.2)), cor.stroke_width(2)))
-            .map_err(erro)?;
+            .map_err(erro)?
+            .label(rotulo)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], cor.stroke_width(2)));
         vazao
             .draw_series(pontos.iter().map(|p| Circle::new((p.0, p.2), 3, cor.filled())))
             .map_err(erro)?;
     }
-    memoria
+    vazao
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(SeriesLabelPosition::LowerRight)
         .draw()
         .map_err(erro)?;
     raiz.present().map_err(|e| anyhow!("escrever o SVG: {e}"))?;

@@ -38,7 +38,10 @@ pub fn tabela(pontos: &[Ponto], c: &Condicoes) -> String {
          aquecido e sem conexões, dividida pelas conexões abertas. Com poucas conexões, o que \
          o servidor aloca uma vez só (buffers, a primeira thread) pesa nessa divisão; o custo \
          de cada conexão aparece de 1.000 em diante. Servidor e gerador de carga dividem a \
-         mesma máquina.\n",
+         mesma máquina. A vazão é de uma medida só por ponto, e varia de uma execução a outra \
+         (nesta máquina compartilhada, uns 20%): ela mostra se as conexões paradas atrapalham \
+         as ativas, não qual servidor é mais rápido; para isso, a `bancada` alterna os \
+         servidores e toma a mediana de várias rodadas. A memória quase não varia.\n",
         c.comando,
         inteiro(c.segundos / 60.0),
         c.maquina,
