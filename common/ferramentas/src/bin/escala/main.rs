@@ -10,7 +10,8 @@
 //! memória residente (VmRSS) e as threads (/proc/<pid>/status), e da
 //! máquina as pilhas de kernel (KernelStack) e a memória dos buffers TCP
 //! (/proc/net/sockstat); a diferença em relação ao servidor aquecido e sem
-//! conexões, dividida pelas conexões, é o custo de cada uma.
+//! conexões, dividida pelas conexões, é o custo de cada uma. Tudo se repete
+//! em 3 rodadas (a ordem dos servidores gira), e cada número é a mediana.
 //!
 //! Os dois recursos que dez mil conexões gastam fora da memória, e o que a
 //! escala faz com cada um:
@@ -49,7 +50,7 @@ use std::time::{Duration, Instant};
 #[derive(Parser, Debug)]
 #[command(name = "escala", disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
-    /// Versão curta: até 1.000 conexões, 1 s por ponto (uns 2 minutos)
+    /// Versão curta: até 1.000 conexões, uma rodada, 1 s por ponto (menos de 1 minuto)
     #[arg(long)]
     rapido: bool,
     /// Números de conexões abertas, separados por vírgula (padrão: 10,100,1000,10000)
@@ -61,6 +62,9 @@ struct Args {
     /// Segundos medidos por ponto, depois de 0,5 s de aquecimento (padrão: 2; com --rapido, 1)
     #[arg(long, value_name = "S", value_parser = faixa_decimal(0.2, 60.0))]
     duracao: Option<f64>,
+    /// Rodadas; cada número é a mediana delas (padrão: 3; com --rapido, 1)
+    #[arg(long, value_parser = faixa(1u32, 20))]
+    rodadas: Option<u32>,
     /// Pasta dos resultados (padrão: target/escala; com --gravar, figuras)
     #[arg(long, value_name = "PASTA")]
     saida: Option<PathBuf>,
@@ -117,6 +121,7 @@ pub struct Ponto {
 pub struct Condicoes {
     pub comando: String,
     pub segundos: f64,
+    pub rodadas: usize,
     pub tempos: Tempos,
     pub maquina: String,
     /// Limite de arquivos abertos em vigor (herdado pelos servidores e pelo carga).
@@ -181,6 +186,35 @@ fn descritores_que_faltam(servidor: &Servidor, conexoes: u32) -> Option<String> 
     })
 }
 
+/// Uma linha de progresso por ponto medido.
+fn mostrar(
+    rodada: usize,
+    rodadas: usize,
+    servidor: &Servidor,
+    n: u32,
+    medida: &Result<Medida, String>,
+) {
+    let onde = format!(
+        "escala: rodada {}/{rodadas}, {:<16} {:>6} conexões:",
+        rodada + 1,
+        servidor.rotulo,
+        inteiro(f64::from(n))
+    );
+    match medida {
+        Ok(m) => eprintln!(
+            "{onde} {:>6} atendidas, {:>7.0} msg/s, p99 {:>6} µs, {} KiB por conexão, {} threads, \
+             abertas em {} s",
+            inteiro(m.atendidas() as f64),
+            m.carga.mensagens_por_s,
+            m.carga.p99_us,
+            m.rss_por_conexao_kib(n).map(tabela::kib).unwrap_or_default(),
+            m.cheio.threads.unwrap_or(0),
+            ferramentas::formato::decimal(m.abertura_s, 1)
+        ),
+        Err(e) => eprintln!("{onde} não mediu: {e}"),
+    }
+}
+
 fn executar(args: Args) -> Result<()> {
     if !cfg!(target_os = "linux") {
         bail!(
@@ -189,10 +223,11 @@ fn executar(args: Args) -> Result<()> {
         );
     }
     let parcial = args.rapido || !args.conexoes.is_empty() || !args.servidores.is_empty();
-    if args.gravar && (parcial || args.duracao.is_some_and(|d| d < 2.0)) {
+    let rodadas = args.rodadas.unwrap_or(if args.rapido { 1 } else { 3 }) as usize;
+    if args.gravar && (parcial || args.duracao.is_some_and(|d| d < 2.0) || rodadas < 3) {
         bail!(
             "--gravar só vale numa execução completa (todos os servidores, até 10.000 conexões, \
-             2 s ou mais por ponto)"
+             3 rodadas ou mais, 2 s ou mais por ponto)"
         );
     }
     let conexoes: Vec<u32> = if !args.conexoes.is_empty() {
@@ -253,6 +288,7 @@ fn executar(args: Args) -> Result<()> {
     let mut condicoes = Condicoes {
         comando: String::new(),
         segundos: 0.0,
+        rodadas,
         tempos,
         maquina: ferramentas::formato::maquina(),
         limite_de_arquivos: ferramentas::limite::atual(),
@@ -263,36 +299,34 @@ fn executar(args: Args) -> Result<()> {
     };
     // Servidor por servidor, de 10 a 10.000: os pontos grandes (os que
     // deixam milhares de portas em TIME-WAIT) ficam espaçados pelos
-    // pequenos de outro servidor.
-    let mut pontos = Vec::new();
-    for servidor in &servidores {
-        for &n in &conexoes {
-            let (tw, esperou) = esperar_portas(n, portas);
-            condicoes.maior_time_wait = condicoes.maior_time_wait.max(tw);
-            condicoes.espera_por_portas_s += esperou;
-            let medida = match descritores_que_faltam(servidor, n) {
-                Some(falta) => Err(falta),
-                None => medida::medir(&pasta, servidor, n, tempos).map_err(|e| format!("{e:#}")),
-            };
-            match &medida {
-                Ok(m) => eprintln!(
-                    "escala: {:<16} {:>6} conexões: {:>6} atendidas, {:>7.0} msg/s, p99 {:>6} µs, \
-                     {} KiB por conexão, {} threads, abertas em {} s",
-                    servidor.rotulo,
-                    inteiro(f64::from(n)),
-                    inteiro(m.atendidas() as f64),
-                    m.carga.mensagens_por_s,
-                    m.carga.p99_us,
-                    m.rss_por_conexao_kib(n).map(tabela::kib).unwrap_or_default(),
-                    m.cheio.threads.unwrap_or(0),
-                    ferramentas::formato::decimal(m.abertura_s, 1)
-                ),
-                Err(e) => eprintln!(
-                    "escala: {:<16} {:>6} conexões: não mediu: {e}",
-                    servidor.rotulo,
-                    inteiro(f64::from(n))
-                ),
+    // pequenos de outro servidor. A ordem dos servidores gira a cada rodada,
+    // como na bancada: uma fase lenta da máquina não cai sempre no mesmo.
+    let mut medidas: Vec<Vec<Result<Medida, String>>> =
+        vec![Vec::new(); servidores.len() * conexoes.len()];
+    for rodada in 0..rodadas {
+        for i in (0..servidores.len()).map(|k| (k + rodada) % servidores.len()) {
+            let servidor = &servidores[i];
+            for (j, &n) in conexoes.iter().enumerate() {
+                let (tw, esperou) = esperar_portas(n, portas);
+                condicoes.maior_time_wait = condicoes.maior_time_wait.max(tw);
+                condicoes.espera_por_portas_s += esperou;
+                let medida = match descritores_que_faltam(servidor, n) {
+                    Some(falta) => Err(falta),
+                    None => {
+                        medida::medir(&pasta, servidor, n, tempos).map_err(|e| format!("{e:#}"))
+                    }
+                };
+                mostrar(rodada, rodadas, servidor, n, &medida);
+                medidas[i * conexoes.len() + j].push(medida);
             }
+        }
+    }
+    let mut pontos = Vec::new();
+    for (i, servidor) in servidores.iter().enumerate() {
+        for (j, &n) in conexoes.iter().enumerate() {
+            let rodadas = std::mem::take(&mut medidas[i * conexoes.len() + j]);
+            // Um ponto que falhou em alguma rodada aparece como falha.
+            let medida = rodadas.into_iter().collect::<Result<Vec<_>, _>>().map(Medida::mediana);
             pontos.push(Ponto { servidor: *servidor, conexoes: n, medida });
         }
     }
@@ -320,6 +354,9 @@ fn executar(args: Args) -> Result<()> {
         }
         if let Some(d) = args.duracao {
             opcoes.push(format!("--duracao {d}"));
+        }
+        if let Some(r) = args.rodadas {
+            opcoes.push(format!("--rodadas {r}"));
         }
         if !opcoes.is_empty() {
             c = format!("{c} -- {}", opcoes.join(" "));

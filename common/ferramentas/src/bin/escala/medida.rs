@@ -81,6 +81,51 @@ pub struct Medida {
 }
 
 impl Medida {
+    /// As medianas de várias rodadas do mesmo ponto: vazão, p99, memória e
+    /// tempo de abertura, cada um a mediana do seu; os erros, somados; as
+    /// conexões atendidas, as da pior rodada. As amostras de memória são as
+    /// da rodada com a memória por conexão mediana (quase não variam).
+    pub fn mediana(mut rodadas: Vec<Medida>) -> Medida {
+        use ferramentas::formato::mediana;
+        let vazao = mediana(rodadas.iter().map(|m| m.carga.mensagens_por_s).collect());
+        let p99 = mediana(rodadas.iter().map(|m| m.carga.p99_us as f64).collect());
+        let abertura = mediana(rodadas.iter().map(|m| m.abertura_s).collect());
+        let mut contas = ferramentas::carga::Contas::default();
+        for m in &rodadas {
+            contas.somar(m.carga.contas.clone());
+        }
+        contas.atendidos = rodadas.iter().map(|m| m.carga.contas.atendidos).min().unwrap_or(0);
+        contas.ociosos_atendidos =
+            rodadas.iter().map(|m| m.carga.contas.ociosos_atendidos).min().unwrap_or(0);
+        // As contas da máquina inteira (pilhas, buffers TCP) são as mais
+        // ruidosas: cada diferença é a mediana das diferenças.
+        let delta = |f: &dyn Fn(&Amostra) -> Option<i64>| -> Option<i64> {
+            let v: Option<Vec<f64>> =
+                rodadas.iter().map(|m| Some((f(&m.cheio)? - f(&m.antes)?) as f64)).collect();
+            v.map(|v| mediana(v) as i64)
+        };
+        let pilhas = delta(&|a| a.pilhas_kib);
+        let paginas = delta(&|a| a.sockets.map(|s| s.paginas));
+        let rss =
+            |m: &Medida| m.cheio.rss_kib.unwrap_or(0) as i64 - m.antes.rss_kib.unwrap_or(0) as i64;
+        rodadas.sort_by_key(rss);
+        let meio = rodadas.len() / 2;
+        let mut base = rodadas.swap_remove(meio);
+        if let (Some(d), Some(antes)) = (pilhas, base.antes.pilhas_kib) {
+            base.cheio.pilhas_kib = Some(antes + d);
+        }
+        if let (Some(d), Some(antes), Some(cheio)) =
+            (paginas, base.antes.sockets, base.cheio.sockets.as_mut())
+        {
+            cheio.paginas = antes.paginas + d;
+        }
+        base.carga.mensagens_por_s = vazao;
+        base.carga.p99_us = p99 as u64;
+        base.carga.contas = contas;
+        base.abertura_s = abertura;
+        base
+    }
+
     /// Conexões abertas que o servidor atendeu: as ativas que receberam
     /// resposta e as ociosas cujo eco voltou.
     pub fn atendidas(&self) -> u64 {

@@ -38,15 +38,24 @@ pub fn tabela(pontos: &[Ponto], c: &Condicoes) -> String {
          aquecido e sem conexões, dividida pelas conexões abertas. Com poucas conexões, o que \
          o servidor aloca uma vez só (buffers, a primeira thread) pesa nessa divisão; o custo \
          de cada conexão aparece de 1.000 em diante. Servidor e gerador de carga dividem a \
-         mesma máquina. A vazão é de uma medida só por ponto, e varia de uma execução a outra \
-         (nesta máquina compartilhada, uns 20%): ela mostra se as conexões paradas atrapalham \
-         as ativas, não qual servidor é mais rápido; para isso, a `bancada` alterna os \
-         servidores e toma a mediana de várias rodadas. A memória quase não varia.\n",
+         mesma máquina. {} A vazão ainda varia de uma \
+         execução a outra nesta máquina compartilhada: ela mostra se as conexões paradas \
+         atrapalham as ativas, não qual servidor é mais rápido (isso é com a `bancada`). A \
+         memória quase não varia.\n",
         c.comando,
         inteiro(c.segundos / 60.0),
         c.maquina,
         decimal(c.tempos.duracao, 1),
         decimal(c.tempos.aquecimento, 1),
+        if c.rodadas == 1 {
+            "Uma rodada só: cada número é de uma medida.".to_string()
+        } else {
+            format!(
+                "Em {} rodadas, com a ordem dos servidores girando de uma para outra; cada número \
+                 é a mediana das rodadas (os erros, a soma).",
+                c.rodadas
+            )
+        },
     );
 
     let maior = pontos.iter().map(|p| p.conexoes).max().unwrap_or(0);
