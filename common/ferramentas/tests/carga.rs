@@ -106,6 +106,44 @@ fn carga_percebe_o_fim_que_chega_junto_com_a_ultima_resposta() {
     assert_eq!(codigo, Some(1), "{r}");
 }
 
+/// Um "servidor" que fala primeiro, como a Parte 4 lotada: a cada conexão
+/// aceita, manda uma linha de erro e fecha a escrita, e depois só lê e
+/// descarta (a mensagem do carga some sem RST). A fila do `listen()` tem
+/// uma vaga: as primeiras conexões se completam na hora e recebem o erro
+/// enquanto as outras ainda esperam a retransmissão do SYN (1 s), ou seja,
+/// enquanto o carga ainda está conectando. Esse aviso de leitura não se
+/// repete; sem ler o socket na largada, o carga nunca via o erro nem o fim
+/// dessas conexões, e as contava como sem erro.
+#[test]
+fn carga_le_o_que_o_servidor_diz_enquanto_as_outras_conexoes_conectam() {
+    use socket2::{Domain, Socket, Type};
+    const CONEXOES: usize = 6;
+    let escuta = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    escuta.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+    escuta.listen(1).unwrap();
+    let escuta = TcpListener::from(escuta);
+    let porta = escuta.local_addr().unwrap().port();
+    let servidor = thread::spawn(move || {
+        let mut descartes = Vec::new();
+        for _ in 0..CONEXOES {
+            let (mut socket, _) = escuta.accept().unwrap();
+            socket.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+            socket.write_all(b"Erro: servidor lotado\n").unwrap();
+            socket.shutdown(std::net::Shutdown::Write).unwrap();
+            descartes.push(thread::spawn(move || {
+                let _ = std::io::copy(&mut socket, &mut std::io::sink());
+            }));
+        }
+        for d in descartes {
+            d.join().unwrap();
+        }
+    });
+    let (codigo, r) = carga(porta, &["--host", "127.0.0.1", "--clientes", &CONEXOES.to_string()]);
+    servidor.join().unwrap();
+    assert_eq!(r["respostas_erradas"], CONEXOES, "{r}");
+    assert_eq!(codigo, Some(1), "{r}");
+}
+
 /// Cada conexão ociosa faz um eco ao chegar: é atendida de verdade, e não só
 /// aceita pelo kernel na fila do `listen()`. Com a Parte 4 limitada a 3
 /// clientes, as 3 primeiras ociosas são atendidas e as outras recebem o

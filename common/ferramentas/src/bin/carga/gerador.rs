@@ -44,6 +44,10 @@ struct Conexao {
     id: usize,
     conectada: bool,
     viva: bool,
+    /// Chegou um aviso de leitura (dados, fim ou erro) enquanto as conexões
+    /// ainda se conectavam: esse aviso não se repete (modo "borda"), então a
+    /// primeira volta da medição lê o socket sem esperar um aviso novo.
+    leitura_pendente: bool,
     /// Número da próxima mensagem.
     proxima: u64,
     /// (enviada em, número) das mensagens sem resposta, em ordem.
@@ -236,6 +240,7 @@ fn conectar(
                         id,
                         conectada: false,
                         viva: true,
+                        leitura_pendente: false,
                         proxima: 0,
                         em_voo: VecDeque::new(),
                         saida: Vec::new(),
@@ -261,6 +266,11 @@ fn conectar(
         poll.poll(&mut eventos, Some(Duration::from_millis(100))).or_else(ignorar_interrupcao)?;
         for evento in eventos.iter() {
             let c = &mut conexoes[evento.token().0];
+            // Um servidor que fala primeiro (ex.: "Erro: servidor lotado"
+            // seguido do fim) pode ter avisado agora; ninguém lê antes da
+            // largada.
+            c.leitura_pendente |=
+                evento.is_readable() || evento.is_read_closed() || evento.is_error();
             if c.conectada || !c.viva {
                 continue;
             }
@@ -323,6 +333,12 @@ pub fn rodar(
     let aquecimento_ate = Instant::now() + pedido.aquecimento;
     let fim = aquecimento_ate + pedido.duracao;
     for c in conexoes.iter_mut().filter(|c| c.viva) {
+        // O que chegou antes da largada: lido até o fim do que há (como
+        // depois de um aviso de fim, sem o atalho da leitura curta).
+        if c.leitura_pendente && !gerador.ler(c, true, false, Instant::now()) {
+            c.viva = false;
+            continue;
+        }
         gerador.completar_pipeline(c);
         if !gerador.escrever(c) {
             c.viva = false;

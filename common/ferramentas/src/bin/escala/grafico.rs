@@ -19,7 +19,8 @@ pub fn desenhar(pontos: &[Ponto], c: &Condicoes, arquivo: &Path) -> Result<()> {
     titulo
         .titled(
             &format!(
-                "Um servidor iniciado do zero por ponto, {ATIVAS} conexões ativas; {}",
+                "Mediana de {} por ponto, servidor iniciado do zero, {ATIVAS} conexões ativas; {}",
+                common::texto::quantidade(c.rodadas as u64, "rodada", "rodadas"),
                 c.maquina
             ),
             ("sans-serif", 15),
