@@ -75,6 +75,10 @@ bench *args:
 figuras:
     cargo run --release --bin bancada -- --gravar
 
+# Quanto custa uma conexão aberta, de 10 a 10.000 conexões, em cada servidor concorrente (uns 9 min; --rapido: até 1.000, menos de 1 min; --gravar: em figuras/)
+escala *args:
+    cargo run --release --bin escala -- {{args}}
+
 # Verifica um servidor Echo qualquer e imprime um boletim (ex.: just verificar --iniciar "'python servidor.py {porta}'" --parte 3)
 verificar *args:
     @-cargo run --bin verificar -- {{args}}

@@ -4,20 +4,28 @@
 //! - [`cenario`]: a lógica do `cenario` (execução, ordem causal, análise e
 //!   desenho), testável sem iniciar processos;
 //! - [`carga`]: o resultado do gerador de carga (a linha `--json` que a
-//!   `bancada` lê);
+//!   `bancada` e a `escala` leem);
+//! - [`formato`]: números em português nas tabelas;
+//! - [`sistema`]: o que o Linux conta para a máquina inteira (pilhas do
+//!   kernel, memória dos sockets, TIME-WAIT, portas efêmeras);
 //! - [`relato`]: os blocos gerados do `RELATO.md`;
 //! - [`escuta`]: o socket de escuta dos ecos de referência;
+//! - [`limite`]: o limite de arquivos abertos (`ulimit -n`), que cada
+//!   conexão consome;
 //! - [`verificar`]: a lógica do `verificar`;
 //! - [`processo`] e [`binarios`]: os do `apoio`, repetidos aqui para os
 //!   programas das ferramentas os usarem pelo mesmo caminho.
 //!
-//! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `nagle`,
-//! `verificar` e os ecos de referência `eco-mio` e `eco-tokio`.
+//! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `escala`,
+//! `nagle`, `verificar` e os ecos de referência `eco-mio` e `eco-tokio`.
 
 pub use apoio::{binarios, processo};
 
 pub mod carga;
 pub mod cenario;
 pub mod escuta;
+pub mod formato;
+pub mod limite;
 pub mod relato;
+pub mod sistema;
 pub mod verificar;

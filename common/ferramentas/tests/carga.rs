@@ -57,6 +57,114 @@ fn carga_percebe_resposta_errada() {
     assert_eq!(r["exemplo_de_erro"], "Echo: outra coisa");
 }
 
+/// Com TCP_CORK, a resposta e o FIN de `shutdown()` saem no mesmo segmento:
+/// o carga recebe os dois num único aviso do epoll, que não se repete.
+#[cfg(target_os = "linux")]
+fn segurar_ate_o_fim(socket: &std::net::TcpStream) {
+    use std::os::fd::AsRawFd;
+    let ligado: libc::c_int = 1;
+    // SAFETY: setsockopt só lê o inteiro passado, do tamanho informado.
+    let r = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_CORK,
+            (&ligado as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(r, 0, "setsockopt(TCP_CORK)");
+}
+
+/// Um "servidor" responde a primeira mensagem e fecha a escrita no mesmo
+/// segmento (a resposta e o FIN juntos), com a segunda mensagem do pipeline
+/// já recebida e sem resposta; depois só lê e descarta, sem RST. Depois de
+/// uma leitura curta, o carga precisa ainda ler o fim do fluxo (o aviso de
+/// fim não se repete) e contar a segunda mensagem como faltando; sem essa
+/// guarda ele relatava uma execução sem nenhum erro.
+#[cfg(target_os = "linux")]
+#[test]
+fn carga_percebe_o_fim_que_chega_junto_com_a_ultima_resposta() {
+    let escuta = TcpListener::bind("127.0.0.1:0").unwrap();
+    let porta = escuta.local_addr().unwrap().port();
+    let servidor = thread::spawn(move || {
+        let (mut socket, _) = escuta.accept().unwrap();
+        socket.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        let mut leitor = BufReader::new(socket.try_clone().unwrap());
+        let mut primeira = Vec::new();
+        leitor.read_until(b'\n', &mut primeira).unwrap();
+        segurar_ate_o_fim(&socket);
+        socket.write_all(b"Echo: ").unwrap();
+        socket.write_all(&primeira).unwrap();
+        socket.shutdown(std::net::Shutdown::Write).unwrap();
+        // Lê até o carga se despedir: fechar com dados não lidos mandaria RST.
+        let _ = std::io::copy(&mut leitor, &mut std::io::sink());
+    });
+    let (codigo, r) = carga(porta, &["--host", "127.0.0.1", "--clientes", "1", "--pipeline", "2"]);
+    servidor.join().unwrap();
+    assert_eq!(r["respostas_faltando"], 1, "{r}");
+    assert_eq!(r["resets"], 0, "{r}");
+    assert_eq!(codigo, Some(1), "{r}");
+}
+
+/// Um "servidor" que fala primeiro, como a Parte 4 lotada: a cada conexão
+/// aceita, manda uma linha de erro e fecha a escrita, e depois só lê e
+/// descarta (a mensagem do carga some sem RST). A fila do `listen()` tem
+/// uma vaga: as primeiras conexões se completam na hora e recebem o erro
+/// enquanto as outras ainda esperam a retransmissão do SYN (1 s), ou seja,
+/// enquanto o carga ainda está conectando. Esse aviso de leitura não se
+/// repete; sem ler o socket na largada, o carga nunca via o erro nem o fim
+/// dessas conexões, e as contava como sem erro.
+#[test]
+fn carga_le_o_que_o_servidor_diz_enquanto_as_outras_conexoes_conectam() {
+    use socket2::{Domain, Socket, Type};
+    const CONEXOES: usize = 6;
+    let escuta = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    escuta.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into()).unwrap();
+    escuta.listen(1).unwrap();
+    let escuta = TcpListener::from(escuta);
+    let porta = escuta.local_addr().unwrap().port();
+    let servidor = thread::spawn(move || {
+        let mut descartes = Vec::new();
+        for _ in 0..CONEXOES {
+            let (mut socket, _) = escuta.accept().unwrap();
+            socket.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+            socket.write_all(b"Erro: servidor lotado\n").unwrap();
+            socket.shutdown(std::net::Shutdown::Write).unwrap();
+            descartes.push(thread::spawn(move || {
+                let _ = std::io::copy(&mut socket, &mut std::io::sink());
+            }));
+        }
+        for d in descartes {
+            d.join().unwrap();
+        }
+    });
+    let (codigo, r) = carga(porta, &["--host", "127.0.0.1", "--clientes", &CONEXOES.to_string()]);
+    servidor.join().unwrap();
+    assert_eq!(r["respostas_erradas"], CONEXOES, "{r}");
+    assert_eq!(codigo, Some(1), "{r}");
+}
+
+/// Cada conexão ociosa faz um eco ao chegar: é atendida de verdade, e não só
+/// aceita pelo kernel na fila do `listen()`. Com a Parte 4 limitada a 3
+/// clientes, as 3 primeiras ociosas são atendidas e as outras recebem o
+/// "servidor lotado", contado como resposta errada.
+#[test]
+fn carga_confere_com_um_eco_que_cada_conexao_ociosa_foi_atendida() {
+    let servidor = iniciar_servidor("parte4", &["-q", "--max-clientes", "3"]);
+    let (codigo, r) = carga(servidor.porta, &["--clientes", "1", "--ociosos", "5"]);
+    assert_eq!(codigo, Some(1), "{r}");
+    assert_eq!(r["ociosos_atendidos"], 3, "{r}");
+    // As duas ociosas a mais e a conexão ativa.
+    assert_eq!(r["respostas_erradas"], 3, "{r}");
+    assert!(r["exemplo_de_erro"].as_str().unwrap().contains("servidor lotado"), "{r}");
+    let servidor = iniciar_servidor("parte3-poll", &["-q"]);
+    let (codigo, r) = carga(servidor.porta, &["--clientes", "2", "--ociosos", "50"]);
+    assert_eq!(codigo, Some(0), "{r}");
+    assert_eq!(r["ociosos_atendidos"], 50, "{r}");
+    assert_eq!(r["atendidos"], 2, "{r}");
+}
+
 #[test]
 fn bancada_em_miniatura_escreve_tabela_e_grafico() {
     for servidor in SERVIDORES.iter().filter(|s| s.parte() != Some(1)) {

@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use ferramentas::carga::Relatorio;
 use ferramentas::processo::{Processo, Saida};
+use ferramentas::sistema::pilhas_do_kernel_kib as pilhas_do_kernel;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
@@ -50,12 +51,6 @@ pub struct Medida {
     /// cheio de conexões (KernelStack de /proc/meminfo), em KiB. A máquina
     /// inteira entra nessa conta: é uma estimativa.
     pub pilhas_do_kernel_kib: Option<i64>,
-}
-
-/// `KernelStack` de /proc/meminfo, em KiB (Linux).
-fn pilhas_do_kernel() -> Option<i64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    info.lines().find(|l| l.starts_with("KernelStack:"))?.split_whitespace().nth(1)?.parse().ok()
 }
 
 pub fn medir(pasta: &Path, variante: &Variante, carga: Carga, tempos: &Tempos) -> Result<Medida> {

@@ -2,6 +2,7 @@
 
 use crate::medida::{Carga, Medida, Tempos, Variante};
 use crate::{Medidas, COM_LOG, CURVA, OCIOSOS, PARADOS};
+pub use ferramentas::formato::{decimal, inteiro, maquina, mediana};
 use std::fmt::Write as _;
 
 /// O que vai no cabeçalho: como e onde a medida foi feita.
@@ -11,58 +12,6 @@ pub struct Descricao {
     pub rodadas: u32,
     pub tempos: Tempos,
     pub maquina: String,
-}
-
-/// "linux, 2 núcleos, AMD EPYC ..."
-pub fn maquina() -> String {
-    let nucleos = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
-    let modelo = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines()
-                .find(|l| l.starts_with("model name"))
-                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
-        })
-        .unwrap_or_else(|| "processador desconhecido".into());
-    format!("{}, {nucleos} núcleos, {modelo}", std::env::consts::OS)
-}
-
-pub fn mediana(mut valores: Vec<f64>) -> f64 {
-    if valores.is_empty() {
-        return f64::NAN;
-    }
-    valores.sort_by(|a, b| a.total_cmp(b));
-    let meio = valores.len() / 2;
-    if valores.len() % 2 == 1 {
-        valores[meio]
-    } else {
-        (valores[meio - 1] + valores[meio]) / 2.0
-    }
-}
-
-/// `62488.4` → `62.488`: inteiro com separador de milhar, como se escreve
-/// em português.
-pub fn inteiro(x: f64) -> String {
-    if !x.is_finite() {
-        return "—".into();
-    }
-    let digitos = format!("{:.0}", x.abs());
-    let mut saida = String::new();
-    for (i, c) in digitos.chars().enumerate() {
-        if i > 0 && (digitos.len() - i) % 3 == 0 {
-            saida.push('.');
-        }
-        saida.push(c);
-    }
-    if x < 0.0 {
-        saida.insert(0, '-');
-    }
-    saida
-}
-
-/// `0.953` → `0,95`.
-pub fn decimal(x: f64, casas: usize) -> String {
-    format!("{x:.casas$}").replace('.', ",")
 }
 
 /// Medianas de um ponto.
@@ -79,7 +28,7 @@ pub struct Resumo {
 pub fn resumo(medidas: &[Medida]) -> Resumo {
     let vazao = mediana(medidas.iter().map(|m| m.carga.mensagens_por_s).collect());
     let p99 = mediana(medidas.iter().map(|m| m.carga.p99_us as f64).collect());
-    let atendidos = mediana(medidas.iter().map(|m| m.carga.atendidos as f64).collect());
+    let atendidos = mediana(medidas.iter().map(|m| m.carga.contas.atendidos as f64).collect());
     let erros = medidas.iter().map(|m| m.carga.erros()).sum();
     let porcento = |f: &dyn Fn(&Medida) -> Option<f64>| {
         let v: Vec<f64> =

@@ -1,6 +1,7 @@
 //! Uma thread do gerador: as suas conexões, cada uma um laço fechado
 //! (envia, espera a resposta, confere, envia a próxima), sobre `mio`.
 
+use ferramentas::carga::Contas;
 use hdrhistogram::Histogram;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
@@ -29,18 +30,12 @@ pub struct Pedido {
     pub duracao: Duration,
 }
 
-/// Contadores de uma thread.
+/// O que uma thread do gerador devolve: os seus contadores e o erro da
+/// primeira conexão que falhou (para a mensagem de "nenhuma conexão abriu").
 #[derive(Default)]
-pub struct Contas {
-    pub mensagens: u64,
-    /// Conexões que não chegaram a conectar, e o erro da primeira.
-    pub falhas_de_conexao: u64,
+pub struct DaThread {
+    pub contas: Contas,
     pub primeira_falha: Option<io::Error>,
-    pub respostas_erradas: u64,
-    pub respostas_faltando: u64,
-    pub resets: u64,
-    pub atendidos: u64,
-    pub exemplo_de_erro: Option<String>,
 }
 
 /// Uma conexão do gerador.
@@ -49,6 +44,10 @@ struct Conexao {
     id: usize,
     conectada: bool,
     viva: bool,
+    /// Chegou um aviso de leitura (dados, fim ou erro) enquanto as conexões
+    /// ainda se conectavam: esse aviso não se repete (modo "borda"), então a
+    /// primeira volta da medição lê o socket sem esperar um aviso novo.
+    leitura_pendente: bool,
     /// Número da próxima mensagem.
     proxima: u64,
     /// (enviada em, número) das mensagens sem resposta, em ordem.
@@ -72,7 +71,7 @@ fn escrever_mensagem(destino: &mut Vec<u8>, id: usize, numero: u64, tamanho: usi
 
 struct Gerador<'a> {
     pedido: &'a Pedido,
-    contas: Contas,
+    da_thread: DaThread,
     latencias: Histogram<u64>,
     /// Respostas contadas, visíveis ao indicador de progresso.
     progresso: &'a AtomicU64,
@@ -110,7 +109,7 @@ impl Gerador<'_> {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return true,
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => {
-                    self.contas.resets += 1;
+                    self.da_thread.contas.resets += 1;
                     return false;
                 }
             }
@@ -120,8 +119,10 @@ impl Gerador<'_> {
         true
     }
 
-    /// Lê o que há no socket para `c.entrada`.
-    fn ler_bytes(&mut self, c: &mut Conexao) -> Lido {
+    /// Lê o que há no socket para `c.entrada`. `fim_avisado`: o evento que
+    /// trouxe a leitura já disse que o servidor fechou (FIN) ou que houve
+    /// erro.
+    fn ler_bytes(&mut self, c: &mut Conexao, fim_avisado: bool) -> Lido {
         loop {
             match c.socket.read(&mut self.buffer) {
                 Ok(0) => return Lido::Fim,
@@ -136,7 +137,15 @@ impl Gerador<'_> {
                     // operação devolver `WouldBlock` (a documentação do mio
                     // exige ler até lá); parar antes deixaria a conexão sem
                     // nenhum aviso novo, para sempre.
-                    if n < self.buffer.len() && cfg!(unix) {
+                    //
+                    // Nem depois de um aviso de fim: o FIN que chega junto
+                    // com a última resposta vem no mesmo evento, que não se
+                    // repete. A leitura curta esvaziou os dados, mas o fim
+                    // do fluxo só aparece na próxima, que devolve 0; sem ela
+                    // a conexão ficaria "viva" para sempre, e as mensagens
+                    // que o servidor não respondeu nunca seriam contadas
+                    // como faltando. (O `parte3-poll` tem a mesma guarda.)
+                    if n < self.buffer.len() && cfg!(unix) && !fim_avisado {
                         return Lido::Dados;
                     }
                 }
@@ -148,44 +157,45 @@ impl Gerador<'_> {
     }
 
     /// Lê tudo o que há e confere cada linha; devolve `false` se a conexão caiu.
-    fn ler(&mut self, c: &mut Conexao, medindo: bool, agora: Instant) -> bool {
-        let lido = self.ler_bytes(c);
+    fn ler(&mut self, c: &mut Conexao, fim_avisado: bool, medindo: bool, agora: Instant) -> bool {
+        let lido = self.ler_bytes(c, fim_avisado);
         let mut consumido = 0;
         while let Some(fim) = memchr::memchr(b'\n', &c.entrada[consumido..]) {
             let linha = &c.entrada[consumido..consumido + fim];
             consumido += fim + 1;
             let Some((enviada, numero)) = c.em_voo.pop_front() else {
-                self.contas.respostas_erradas += 1;
+                self.da_thread.contas.respostas_erradas += 1;
                 continue;
             };
             self.esperado.clear();
             self.esperado.extend_from_slice(b"Echo: ");
             escrever_mensagem(&mut self.esperado, c.id, numero, self.pedido.tamanho);
             if linha != self.esperado.as_slice() {
-                self.contas.respostas_erradas += 1;
-                self.contas
+                self.da_thread.contas.respostas_erradas += 1;
+                self.da_thread
+                    .contas
                     .exemplo_de_erro
                     .get_or_insert_with(|| String::from_utf8_lossy(linha).into_owned());
                 continue;
             }
             if medindo {
                 c.medidas += 1;
-                self.contas.mensagens += 1;
+                self.da_thread.contas.mensagens += 1;
                 let _ = self.latencias.record(micros(agora - enviada));
             }
         }
         c.entrada.drain(..consumido);
         if medindo {
-            self.progresso.store(self.contas.mensagens, Ordering::Relaxed);
+            self.progresso.store(self.da_thread.contas.mensagens, Ordering::Relaxed);
         }
         match lido {
             Lido::Dados => true,
             Lido::Fim => {
-                self.contas.respostas_faltando += c.em_voo.len() as u64;
+                self.da_thread.contas.respostas_faltando += c.em_voo.len() as u64;
                 false
             }
             Lido::Erro => {
-                self.contas.resets += 1;
+                self.da_thread.contas.resets += 1;
                 false
             }
         }
@@ -203,16 +213,16 @@ fn conectar(
     poll: &mut Poll,
     endereco: SocketAddr,
     ids: Vec<usize>,
-    contas: &mut Contas,
+    da_thread: &mut DaThread,
 ) -> io::Result<Vec<Conexao>> {
     let mut eventos = Events::with_capacity(1024);
     let mut conexoes: Vec<Conexao> = Vec::with_capacity(ids.len());
     let mut pendentes = 0;
     let mut ids = ids.into_iter();
     let prazo = Instant::now() + PRAZO_DE_CONEXAO;
-    let falhou = |contas: &mut Contas, e: io::Error| {
-        contas.falhas_de_conexao += 1;
-        contas.primeira_falha.get_or_insert(e);
+    let falhou = |da_thread: &mut DaThread, e: io::Error| {
+        da_thread.contas.falhas_de_conexao += 1;
+        da_thread.primeira_falha.get_or_insert(e);
     };
     loop {
         while pendentes < LOTE_DE_CONEXOES {
@@ -230,6 +240,7 @@ fn conectar(
                         id,
                         conectada: false,
                         viva: true,
+                        leitura_pendente: false,
                         proxima: 0,
                         em_voo: VecDeque::new(),
                         saida: Vec::new(),
@@ -239,7 +250,7 @@ fn conectar(
                     });
                     pendentes += 1;
                 }
-                Err(e) => falhou(contas, e),
+                Err(e) => falhou(da_thread, e),
             }
         }
         if pendentes == 0 {
@@ -248,13 +259,18 @@ fn conectar(
         if Instant::now() > prazo {
             for c in conexoes.iter_mut().filter(|c| !c.conectada && c.viva) {
                 c.viva = false;
-                falhou(contas, io::Error::from(ErrorKind::TimedOut));
+                falhou(da_thread, io::Error::from(ErrorKind::TimedOut));
             }
             return Ok(conexoes);
         }
         poll.poll(&mut eventos, Some(Duration::from_millis(100))).or_else(ignorar_interrupcao)?;
         for evento in eventos.iter() {
             let c = &mut conexoes[evento.token().0];
+            // Um servidor que fala primeiro (ex.: "Erro: servidor lotado"
+            // seguido do fim) pode ter avisado agora; ninguém lê antes da
+            // largada.
+            c.leitura_pendente |=
+                evento.is_readable() || evento.is_read_closed() || evento.is_error();
             if c.conectada || !c.viva {
                 continue;
             }
@@ -263,7 +279,7 @@ fn conectar(
             if let Ok(Some(e)) | Err(e) = c.socket.take_error() {
                 c.viva = false;
                 pendentes -= 1;
-                falhou(contas, e);
+                falhou(da_thread, e);
                 continue;
             }
             match c.socket.peer_addr() {
@@ -276,7 +292,7 @@ fn conectar(
                 Err(e) => {
                     c.viva = false;
                     pendentes -= 1;
-                    falhou(contas, e);
+                    falhou(da_thread, e);
                 }
             }
         }
@@ -300,23 +316,29 @@ pub fn rodar(
     ids: Vec<usize>,
     largada: impl FnOnce(),
     progresso: &AtomicU64,
-) -> io::Result<(Contas, Histogram<u64>)> {
+) -> io::Result<(DaThread, Histogram<u64>)> {
     let mut poll = Poll::new()?;
     let mut eventos = Events::with_capacity(1024);
     let mut gerador = Gerador {
         pedido,
-        contas: Contas::default(),
+        da_thread: DaThread::default(),
         latencias: Histogram::new_with_bounds(1, LATENCIA_MAXIMA_US, 3).expect("limites válidos"),
         progresso,
         esperado: Vec::new(),
         buffer: vec![0; 64 * 1024],
     };
-    let conectadas = conectar(&mut poll, endereco, ids, &mut gerador.contas);
+    let conectadas = conectar(&mut poll, endereco, ids, &mut gerador.da_thread);
     largada(); // mesmo com erro: as outras threads não podem ficar esperando
     let mut conexoes = conectadas?;
     let aquecimento_ate = Instant::now() + pedido.aquecimento;
     let fim = aquecimento_ate + pedido.duracao;
     for c in conexoes.iter_mut().filter(|c| c.viva) {
+        // O que chegou antes da largada: lido até o fim do que há (como
+        // depois de um aviso de fim, sem o atalho da leitura curta).
+        if c.leitura_pendente && !gerador.ler(c, true, false, Instant::now()) {
+            c.viva = false;
+            continue;
+        }
         gerador.completar_pipeline(c);
         if !gerador.escrever(c) {
             c.viva = false;
@@ -336,7 +358,8 @@ pub fn rodar(
             if !c.viva {
                 continue;
             }
-            if evento.is_readable() && !gerador.ler(c, medindo, agora) {
+            let fim_avisado = evento.is_read_closed() || evento.is_error();
+            if evento.is_readable() && !gerador.ler(c, fim_avisado, medindo, agora) {
                 c.viva = false;
                 continue;
             }
@@ -349,7 +372,7 @@ pub fn rodar(
     // Mensagens ainda sem resposta: num servidor serial, os clientes que
     // nunca foram atendidos. A idade delas entra no histograma como um
     // limite inferior da latência (senão esses clientes não apareceriam).
-    gerador.contas.atendidos = conexoes.iter().filter(|c| c.medidas > 0).count() as u64;
+    gerador.da_thread.contas.atendidos = conexoes.iter().filter(|c| c.medidas > 0).count() as u64;
     let agora = Instant::now();
     for c in conexoes.iter().filter(|c| c.viva) {
         for (enviada, _) in c.em_voo.iter().filter(|(t, _)| *t >= aquecimento_ate) {
@@ -357,7 +380,7 @@ pub fn rodar(
         }
     }
     despedir(&mut poll, &mut conexoes, &mut gerador.buffer)?;
-    Ok((gerador.contas, gerador.latencias))
+    Ok((gerador.da_thread, gerador.latencias))
 }
 
 /// Encerra cada conexão como um cliente comum: fecha o lado de escrita

@@ -9,6 +9,13 @@
 //! despede como um cliente comum (fim do fluxo), para o servidor registrar
 //! uma desconexão normal.
 //!
+//! Com `--ociosos K`, K conexões a mais abrem antes da medição, uma por vez,
+//! cada uma com um eco (a prova de que o servidor a aceitou e atende, e não
+//! a deixou só na fila do `listen()`), e ficam paradas até o fim: o custo
+//! de uma conexão que não faz nada (a `escala` mede até 10.000). O `carga`
+//! sobe o seu próprio limite de arquivos abertos (`ulimit -n`), e diz o que
+//! fazer se nem assim couberem todas as conexões.
+//!
 //! Para não ser o gargalo, o gerador usa E/S não bloqueante com `mio` (epoll
 //! no Linux, kqueue no macOS, IOCP no Windows): uma thread atende muitas
 //! conexões, sem uma troca de contexto por mensagem, e cada rodada de
@@ -22,10 +29,12 @@ use clap::Parser;
 use common::erros::descrever;
 use common::linha_de_comando::{faixa, faixa_decimal, ArgsAjuda, MODELO_AJUDA};
 use common::rede::{host_porta, resolver, PORTA_PADRAO};
+use common::texto::quantidade;
 use ferramentas::carga::Relatorio;
-use gerador::{Contas, Pedido, LATENCIA_MAXIMA_US, PRAZO_DE_CONEXAO};
+use gerador::{DaThread, Pedido, LATENCIA_MAXIMA_US, PRAZO_DE_CONEXAO};
 use hdrhistogram::Histogram;
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -58,7 +67,7 @@ struct Args {
     /// Bytes por mensagem, sem o \n (padrão: 32)
     #[arg(long, value_name = "B", default_value_t = 32, hide_default_value = true, value_parser = faixa(24u32, 65_536))]
     tamanho: u32,
-    /// Conexões extras abertas e ociosas durante a medição (padrão: 0)
+    /// Conexões extras abertas antes da medição, cada uma com um eco, e depois ociosas (padrão: 0)
     #[arg(long, value_name = "K", default_value_t = 0, hide_default_value = true, value_parser = faixa(0u32, 20_000))]
     ociosos: u32,
     /// Threads do gerador (padrão: 1)
@@ -67,24 +76,103 @@ struct Args {
     /// Imprime o resultado como uma linha JSON
     #[arg(long)]
     json: bool,
+    /// Para a `escala`: escreve "carga: largada" na saída de erros quando
+    /// todas as conexões abriram e o aquecimento começa
+    #[arg(long, hide = true)]
+    anunciar_largada: bool,
     #[command(flatten)]
     ajuda: ArgsAjuda,
 }
 
+/// Prazo para abrir todas as conexões ociosas, cada uma com o seu eco.
+const PRAZO_DAS_OCIOSAS: Duration = Duration::from_secs(300);
+/// Prazo para o eco de chegada de uma conexão ociosa.
+const PRAZO_DO_ECO_OCIOSO: Duration = Duration::from_secs(10);
+
+/// Abre as conexões ociosas, uma por vez, e faz um eco em cada uma antes de
+/// deixá-la parada: uma conexão que só completou o `connect()` pode estar
+/// apenas na fila do `listen()`, sem que o servidor a tenha aceitado; o eco
+/// prova que ele a aceitou e atende. O resultado de cada eco vai para
+/// `contas` (certo, errado, faltando, reset); só as conexões cujo eco voltou
+/// certo ficam abertas.
+fn abrir_ociosas(endereco: SocketAddr, quantas: u32, da_thread: &mut DaThread) -> Vec<TcpStream> {
+    let prazo = Instant::now() + PRAZO_DAS_OCIOSAS;
+    let mut abertas = Vec::with_capacity(quantas as usize);
+    for i in 0..quantas {
+        if Instant::now() > prazo {
+            da_thread.contas.falhas_de_conexao += u64::from(quantas - i);
+            da_thread.primeira_falha.get_or_insert(io::Error::from(io::ErrorKind::TimedOut));
+            break;
+        }
+        let mut socket = match TcpStream::connect_timeout(&endereco, PRAZO_DE_CONEXAO) {
+            Ok(s) => s,
+            Err(e) => {
+                da_thread.contas.falhas_de_conexao += 1;
+                da_thread.primeira_falha.get_or_insert(e);
+                continue;
+            }
+        };
+        let mensagem = format!("ocioso {i}");
+        let _ = socket.set_nodelay(true);
+        let resposta = socket
+            .set_read_timeout(Some(PRAZO_DO_ECO_OCIOSO))
+            .and_then(|()| socket.write_all(format!("{mensagem}\n").as_bytes()))
+            .and_then(|()| ler_uma_linha(&mut socket));
+        let contas = &mut da_thread.contas;
+        match resposta {
+            Ok(Some(linha)) if linha == format!("Echo: {mensagem}").as_bytes() => {
+                contas.ociosos_atendidos += 1;
+                abertas.push(socket);
+            }
+            Ok(Some(linha)) => {
+                contas.respostas_erradas += 1;
+                contas
+                    .exemplo_de_erro
+                    .get_or_insert_with(|| String::from_utf8_lossy(&linha).into_owned());
+            }
+            Ok(None) => contas.respostas_faltando += 1,
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+                contas.respostas_faltando += 1
+            }
+            Err(_) => contas.resets += 1,
+        }
+    }
+    abertas
+}
+
+/// Lê uma linha (sem o `\n`), de no máximo 1 KiB; `None` se o servidor
+/// fechou antes de terminá-la. Byte a byte não: um `read` por pedaço, e o
+/// eco de chegada é a única coisa que o servidor envia nessa conexão.
+fn ler_uma_linha(socket: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
+    let mut linha = Vec::new();
+    let mut pedaco = [0u8; 256];
+    while linha.len() < 1024 {
+        let n = socket.read(&mut pedaco)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        linha.extend_from_slice(&pedaco[..n]);
+        if let Some(fim) = memchr::memchr(b'\n', &linha) {
+            linha.truncate(fim);
+            return Ok(Some(linha));
+        }
+    }
+    Ok(Some(linha))
+}
+
 fn executar(args: &Args) -> Result<Relatorio> {
     let onde = host_porta(&args.host, args.porta);
+    let conexoes = u64::from(args.clientes + args.ociosos);
+    ferramentas::limite::exigir(
+        conexoes,
+        &format!("o carga com {}", quantidade(conexoes, "conexão", "conexões")),
+    )?;
     let endereco = resolver(&args.host, args.porta).map_err(|_| {
         anyhow!("o nome {:?} não foi encontrado (DNS); confira o --host", args.host)
     })?[0];
-    // As conexões ociosas: abertas antes, mantidas até o fim.
-    let mut ociosos = Vec::new();
-    let mut falhas_ociosos = 0;
-    for _ in 0..args.ociosos {
-        match std::net::TcpStream::connect_timeout(&endereco, PRAZO_DE_CONEXAO) {
-            Ok(s) => ociosos.push(s),
-            Err(_) => falhas_ociosos += 1,
-        }
-    }
+    // As conexões ociosas: abertas antes, cada uma com um eco, mantidas até o fim.
+    let mut total = DaThread::default();
+    let ociosos = abrir_ociosas(endereco, args.ociosos, &mut total);
     let progresso: Arc<Vec<AtomicU64>> =
         Arc::new((0..args.threads).map(|_| AtomicU64::new(0)).collect());
     let pedido = Arc::new(Pedido {
@@ -114,31 +202,27 @@ fn executar(args: &Args) -> Result<Relatorio> {
         }));
     }
     largada.wait();
+    if args.anunciar_largada {
+        eprintln!("carga: largada");
+    }
     let cpu_inicial = cpu_do_processo();
     let aquecimento_ate = Instant::now() + pedido.aquecimento;
     mostrar_progresso(&progresso, aquecimento_ate, aquecimento_ate + pedido.duracao, args.json);
-    let mut total = Contas { falhas_de_conexao: falhas_ociosos, ..Default::default() };
     let mut latencias =
         Histogram::<u64>::new_with_bounds(1, LATENCIA_MAXIMA_US, 3).expect("limites válidos");
     for t in threads {
-        let (contas, h) = t
+        let (da_thread, h) = t
             .join()
             .map_err(|_| anyhow!("uma thread do gerador entrou em pânico"))?
             .context("poll()")?;
-        total.mensagens += contas.mensagens;
-        total.falhas_de_conexao += contas.falhas_de_conexao;
-        total.primeira_falha = total.primeira_falha.or(contas.primeira_falha);
-        total.respostas_erradas += contas.respostas_erradas;
-        total.respostas_faltando += contas.respostas_faltando;
-        total.resets += contas.resets;
-        total.atendidos += contas.atendidos;
-        total.exemplo_de_erro = total.exemplo_de_erro.or(contas.exemplo_de_erro);
+        total.contas.somar(da_thread.contas);
+        total.primeira_falha = total.primeira_falha.or(da_thread.primeira_falha);
         latencias.add(&h).expect("histogramas com os mesmos limites");
     }
     // As ociosas se despedem com o fim do fluxo (nada foi enviado nem há
     // resposta a ler, então o fechamento é um FIN comum).
     drop(ociosos);
-    if total.falhas_de_conexao == u64::from(args.clientes + args.ociosos) {
+    if total.contas.falhas_de_conexao == conexoes {
         let motivo = total.primeira_falha.as_ref().map(descrever).unwrap_or_default();
         bail!(
             "não foi possível conectar a {onde}: {motivo}. Nenhuma conexão abriu, nada foi \
@@ -153,19 +237,13 @@ fn executar(args: &Args) -> Result<Relatorio> {
         tamanho: args.tamanho,
         ociosos: args.ociosos,
         duracao_s: args.duracao,
-        mensagens: total.mensagens,
-        mensagens_por_s: total.mensagens as f64 / args.duracao,
+        mensagens_por_s: total.contas.mensagens as f64 / args.duracao,
         p50_us: percentil(0.5),
         p99_us: percentil(0.99),
         p999_us: percentil(0.999),
         max_us: latencias.max(),
-        falhas_de_conexao: total.falhas_de_conexao,
-        respostas_erradas: total.respostas_erradas,
-        respostas_faltando: total.respostas_faltando,
-        resets: total.resets,
-        atendidos: total.atendidos,
+        contas: total.contas,
         cpu_s,
-        exemplo_de_erro: total.exemplo_de_erro,
     })
 }
 
@@ -208,7 +286,7 @@ fn formatar_us(us: u64) -> String {
 fn mostrar(r: &Relatorio, args: &Args) {
     println!(
         "carga: {} × pipeline {}, mensagens de {} bytes, {} s medidos contra {}",
-        common::texto::quantidade(u64::from(r.clientes), "conexão", "conexões"),
+        quantidade(u64::from(r.clientes), "conexão", "conexões"),
         r.pipeline,
         r.tamanho,
         r.duracao_s.to_string().replace('.', ","),
@@ -216,8 +294,14 @@ fn mostrar(r: &Relatorio, args: &Args) {
     );
     println!(
         "mensagens respondidas: {} ({:.0} msg/s); conexões atendidas: {} de {}",
-        r.mensagens, r.mensagens_por_s, r.atendidos, r.clientes
+        r.contas.mensagens, r.mensagens_por_s, r.contas.atendidos, r.clientes
     );
+    if r.ociosos > 0 {
+        println!(
+            "conexões ociosas: {} de {} responderam ao eco de chegada e ficaram abertas",
+            r.contas.ociosos_atendidos, r.ociosos
+        );
+    }
     println!(
         "latência: p50 {}, p99 {}, p99,9 {}, máx {}",
         formatar_us(r.p50_us),
@@ -227,9 +311,12 @@ fn mostrar(r: &Relatorio, args: &Args) {
     );
     println!(
         "falhas de conexão: {}; respostas erradas: {}; respostas faltando: {}; resets: {}",
-        r.falhas_de_conexao, r.respostas_erradas, r.respostas_faltando, r.resets
+        r.contas.falhas_de_conexao,
+        r.contas.respostas_erradas,
+        r.contas.respostas_faltando,
+        r.contas.resets
     );
-    if let Some(exemplo) = &r.exemplo_de_erro {
+    if let Some(exemplo) = &r.contas.exemplo_de_erro {
         println!(
             "exemplo de resposta inesperada: {}",
             common::texto::texto_seguro(exemplo.as_bytes())
