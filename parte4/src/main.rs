@@ -18,8 +18,8 @@ use std::time::Duration;
 const BACKLOG_PADRAO: i32 = 128;
 
 /// Clientes atendidos ao mesmo tempo, no máximo: cada um custa uma thread
-/// (uma pilha, uma entrada na tabela do escalonador) e dois descritores de
-/// arquivo (o socket e a cópia que o registro guarda para o desligamento).
+/// (uma pilha, uma entrada na tabela do escalonador) e um descritor de
+/// arquivo (o socket, que o registro divide com a thread).
 const MAX_CLIENTES_PADRAO: u32 = 256;
 
 /// Segundos sem nenhuma mensagem até o servidor encerrar a conexão: um
@@ -62,9 +62,9 @@ struct Args {
 fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
-    // Como na Parte 3: cada conexão ocupa descritores de arquivo (dois aqui,
-    // ver MAX_CLIENTES_PADRAO), e o limite inicial do processo (`ulimit -n`)
-    // costuma ser 1.024; sobe até o máximo que o sistema permite.
+    // Como na Parte 3: cada conexão ocupa um descritor de arquivo, e o
+    // limite inicial do processo (`ulimit -n`) costuma ser 1.024; sobe até o
+    // máximo que o sistema permite.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let config = servidor::Config {
         atraso: Duration::from_millis(args.atraso),

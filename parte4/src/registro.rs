@@ -5,34 +5,25 @@
 use crate::logger::Log;
 use crate::servidor::Cliente;
 use std::collections::HashMap;
-use std::io;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 pub struct Registro {
     /// `--max-clientes`: acima disso a conexão é recusada com `Erro:`.
     maximo: usize,
-    /// Conexões ativas: número do cliente → quem é e uma cópia do seu socket
-    /// (`try_clone`: o mesmo socket do kernel, outro descritor). A trava
-    /// guarda só o mapa; cada operação a segura por instantes, nunca durante
-    /// E/S de rede.
-    ativas: Mutex<HashMap<u64, (Cliente, TcpStream)>>,
+    /// Conexões ativas: número do cliente → quem é e o seu socket,
+    /// compartilhado com a thread dele (`Arc`: o mesmo descritor, sem
+    /// cópia). A trava guarda só o mapa; cada operação a segura por
+    /// instantes, nunca durante E/S de rede.
+    ativas: Mutex<HashMap<u64, (Cliente, Arc<TcpStream>)>>,
     /// Sinalizado a cada saída, para quem espera o registro esvaziar.
     saiu_alguem: Condvar,
     /// Totais do resumo final, contando também as conexões que ainda não
     /// terminaram. `Relaxed` basta: são só contadores, lidos no fim.
     admitidas: AtomicU64,
     ecos: AtomicU64,
-}
-
-/// Por que uma conexão não foi admitida.
-pub enum Recusa {
-    /// Já há `maximo` conexões ativas.
-    Lotado,
-    /// Não deu para copiar o socket: faltam descritores de arquivo.
-    SemDescritor(io::Error),
 }
 
 /// A vaga de uma conexão admitida. Liberada no `Drop`: nenhum caminho de
@@ -53,27 +44,22 @@ impl Registro {
         }
     }
 
-    fn travar(&self) -> MutexGuard<'_, HashMap<u64, (Cliente, TcpStream)>> {
+    fn travar(&self) -> MutexGuard<'_, HashMap<u64, (Cliente, Arc<TcpStream>)>> {
         // Uma thread que entrou em pânico com a trava não corrompe o mapa
         // (as operações são de uma linha); segue com os dados como estão.
         self.ativas.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Ocupa uma vaga para `cliente`, se houver. Devolve a vaga e quantas
-    /// conexões ficam ativas com ela.
-    pub fn admitir(
-        &self,
-        cliente: Cliente,
-        socket: &TcpStream,
-    ) -> Result<(Vaga<'_>, usize), Recusa> {
-        let copia = socket.try_clone().map_err(Recusa::SemDescritor)?;
+    /// Ocupa uma vaga para `cliente`, se houver (senão, `None`: o servidor
+    /// está lotado). Devolve a vaga e quantas conexões ficam ativas com ela.
+    pub fn admitir(&self, cliente: Cliente, socket: &Arc<TcpStream>) -> Option<(Vaga<'_>, usize)> {
         let mut ativas = self.travar();
         if ativas.len() >= self.maximo {
-            return Err(Recusa::Lotado);
+            return None;
         }
-        ativas.insert(cliente.numero, (cliente, copia));
+        ativas.insert(cliente.numero, (cliente, Arc::clone(socket)));
         self.admitidas.fetch_add(1, Ordering::Relaxed);
-        Ok((Vaga { registro: self, numero: cliente.numero }, ativas.len()))
+        Some((Vaga { registro: self, numero: cliente.numero }, ativas.len()))
     }
 
     /// Um eco foi escrito no socket (para o resumo final).

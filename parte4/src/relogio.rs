@@ -13,18 +13,20 @@
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// O socket de um cliente com o relógio de verificação.
+/// O socket de um cliente com o relógio de verificação. O socket é
+/// dividido com o registro (`Arc`); ler e escrever num `&TcpStream` basta.
 pub struct SocketComRelogio {
-    socket: TcpStream,
+    socket: Arc<TcpStream>,
     /// De quanto em quanto tempo uma leitura sem dados volta.
     #[cfg_attr(not(windows), allow(dead_code))]
     intervalo: Duration,
 }
 
 impl SocketComRelogio {
-    pub fn novo(socket: TcpStream, intervalo: Duration) -> io::Result<Self> {
+    pub fn novo(socket: Arc<TcpStream>, intervalo: Duration) -> io::Result<Self> {
         #[cfg(not(windows))]
         socket.set_read_timeout(Some(intervalo))?;
         Ok(SocketComRelogio { socket, intervalo })
@@ -44,17 +46,17 @@ impl Read for SocketComRelogio {
         if !windows::pronto_para_ler(&self.socket, self.intervalo)? {
             return Err(io::ErrorKind::TimedOut.into());
         }
-        self.socket.read(buf)
+        (&*self.socket).read(buf)
     }
 }
 
 impl Write for SocketComRelogio {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.socket.write(buf)
+        (&*self.socket).write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.socket.flush()
+        (&*self.socket).flush()
     }
 }
 

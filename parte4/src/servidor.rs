@@ -42,7 +42,7 @@
 
 use crate::desligamento;
 use crate::logger::{self, Log};
-use crate::registro::{Recusa, Registro};
+use crate::registro::Registro;
 use crate::relogio::SocketComRelogio;
 use anyhow::Result;
 use common::erros::{descrever, falhou};
@@ -189,11 +189,13 @@ pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
 fn atender_cliente(conexao: TcpStream, cliente: Cliente, estado: &Estado) {
     let Estado { config, registro, log, desligando } = estado;
+    // NOVO (registro): o socket é dividido com o registro, que o alcança no
+    // desligamento (`Arc`: o mesmo descritor, sem cópia).
+    let conexao = Arc::new(conexao);
     // NOVO (limite de clientes): a vaga é devolvida em
     // `Vaga::liberar`, no fim (ou no `Drop`, se a thread sair por outro caminho).
-    let (vaga, ativas) = match registro.admitir(cliente, &conexao) {
-        Ok(admitida) => admitida,
-        Err(recusa) => return recusar(conexao, cliente, recusa, estado),
+    let Some((vaga, ativas)) = registro.admitir(cliente, &conexao) else {
+        return recusar(&conexao, cliente, estado);
     };
     log.linha(format!("{cliente} Conectado (conexões ativas: {ativas})"));
     let inicio = Instant::now();
@@ -306,22 +308,12 @@ fn falha_na_escrita(e: &io::Error) -> String {
     }
 }
 
-/// NOVO (limite de clientes): a conexão não foi admitida. O cliente recebe
-/// uma linha `Erro:` que diz por quê, e a conexão é fechada sem ser atendida.
-fn recusar(conexao: TcpStream, cliente: Cliente, recusa: Recusa, estado: &Estado) {
-    let (motivo, aviso) = match recusa {
-        Recusa::Lotado => {
-            let maximo = quantidade(estado.registro.maximo() as u64, "cliente", "clientes");
-            (
-                format!("servidor lotado ({maximo} ao mesmo tempo)"),
-                format!("{PREFIXO_ERRO}servidor lotado (máximo de {maximo}); tente mais tarde"),
-            )
-        }
-        Recusa::SemDescritor(e) => (
-            format!("sem descritores de arquivo livres ({})", descrever(&e)),
-            format!("{PREFIXO_ERRO}servidor sem recursos no momento; tente mais tarde"),
-        ),
-    };
-    estado.log.linha(format!("{cliente} Recusado: {motivo}"));
-    let _ = fechar_com_aviso(&conexao, &aviso);
+/// NOVO (limite de clientes): a conexão não foi admitida, o servidor está
+/// lotado. O cliente recebe uma linha `Erro:` que diz por quê, e a conexão é
+/// fechada sem ser atendida.
+fn recusar(conexao: &TcpStream, cliente: Cliente, estado: &Estado) {
+    let maximo = quantidade(estado.registro.maximo() as u64, "cliente", "clientes");
+    estado.log.linha(format!("{cliente} Recusado: servidor lotado ({maximo} ao mesmo tempo)"));
+    let aviso = format!("{PREFIXO_ERRO}servidor lotado (máximo de {maximo}); tente mais tarde");
+    let _ = fechar_com_aviso(conexao, &aviso);
 }

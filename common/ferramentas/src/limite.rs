@@ -1,7 +1,6 @@
 //! O limite de arquivos abertos de um processo (`ulimit -n`). Cada conexão
 //! TCP ocupa um descritor de arquivo em cada ponta: o gerador de carga com
-//! 10.000 conexões precisa de 10.000 descritores, e o servidor também (a
-//! Parte 4, de dois por conexão: o socket e a cópia do registro). Muitas
+//! 10.000 conexões precisa de 10.000 descritores, e o servidor também. Muitas
 //! distribuições começam com 1.024. No Windows não há esse limite para
 //! sockets: as funções daqui não fazem nada lá.
 

@@ -29,6 +29,8 @@ pub fn atualizar(arquivo: &Path, blocos: &[(String, String)]) -> Result<()> {
 
 /// Onde a bancada grava a tabela completa que o relato resume.
 pub const TABELA_DA_BANCADA: &str = "figuras/bancada.md";
+/// Onde a escala grava a sua tabela (o custo de uma conexão aberta).
+pub const TABELA_DA_ESCALA: &str = "figuras/escala.md";
 
 /// Os três modelos da Parte 3, na ordem das colunas do relato.
 const MODELOS: [(&str, &str); 3] = [
@@ -43,11 +45,12 @@ fn celulas(linha: &str) -> Vec<&str> {
 }
 
 /// A coluna `coluna` da primeira linha da seção `secao` (o começo do seu
-/// título `## `) cujas primeiras células são `chave` (ex.: `["parte3 -q", "10"]`).
-fn celula(tabela: &str, secao: &str, chave: &[&str], coluna: usize) -> Result<String> {
+/// título `## `) de `tabela` (o arquivo `nome`) cujas primeiras células são
+/// `chave` (ex.: `["parte3 -q", "10"]`).
+fn celula(tabela: &str, nome: &str, secao: &str, chave: &[&str], coluna: usize) -> Result<String> {
     let inicio = tabela
         .find(&format!("\n## {secao}"))
-        .with_context(|| format!("{TABELA_DA_BANCADA} não tem a seção {secao:?}"))?;
+        .with_context(|| format!("{nome} não tem a seção {secao:?}"))?;
     let trecho = &tabela[inicio + 1..];
     let trecho = &trecho[..trecho.find("\n## ").unwrap_or(trecho.len())];
     trecho
@@ -55,37 +58,42 @@ fn celula(tabela: &str, secao: &str, chave: &[&str], coluna: usize) -> Result<St
         .map(celulas)
         .find(|c| c.len() > coluna && c[..chave.len()] == *chave)
         .map(|c| c[coluna].to_string())
-        .with_context(|| format!("{TABELA_DA_BANCADA} não tem a linha {chave:?}"))
+        .with_context(|| format!("{nome} não tem a linha {chave:?} na seção {secao:?}"))
 }
 
-/// O bloco da bancada no relato: a comparação dos três modelos da Parte 3,
-/// tirada da tabela completa que a bancada grava em `figuras/bancada.md`
-/// (a última execução completa). As metas e as razões contra os ecos de
-/// referência ficam lá: a atividade não as pede.
-pub fn modelos_da_bancada(tabela: &str) -> Result<String> {
+/// O bloco das medidas no relato: a comparação dos três modelos da Parte 3,
+/// tirada das tabelas completas que a bancada (`figuras/bancada.md`) e a
+/// escala (`figuras/escala.md`) gravam nas suas últimas execuções
+/// completas. As metas e as razões contra os ecos de referência ficam lá:
+/// a atividade não as pede.
+pub fn modelos_da_bancada(bancada: &str, escala: &str) -> Result<String> {
     let mut texto = format!(
-        "Da última execução completa da bancada (`{TABELA_DA_BANCADA}`): mensagens de 32 bytes, \
-         cada cliente envia uma e espera a resposta antes da próxima, servidores sem log (`-q`), \
-         mediana de 5 rodadas.\n\n|"
+        "Das últimas execuções completas da bancada (`{TABELA_DA_BANCADA}`: cada cliente envia \
+         uma mensagem de 32 bytes e espera a resposta antes da próxima) e da escala \
+         (`{TABELA_DA_ESCALA}`: 10 clientes ativos e o resto ocioso); servidores sem log \
+         (`-q`).\n\n|"
     );
     for (titulo, _) in MODELOS {
         texto += &format!(" | {titulo}");
     }
     texto += " |\n|---|---:|---:|---:|\n";
     const VAI_E_VOLTA: &str = "Vazão e latência, uma mensagem por vez";
-    const OCIOSOS: &str = "Com 1.000 clientes ociosos";
-    let linhas: [(&str, &str, &[&str], usize); 4] = [
-        ("mensagens/s, 10 clientes", VAI_E_VOLTA, &["10"], 3),
-        ("mensagens/s, 1.000 clientes", VAI_E_VOLTA, &["1.000"], 3),
-        ("latência p99 com 1.000 clientes (µs)", VAI_E_VOLTA, &["1.000"], 4),
-        ("threads, com 1.000 clientes ociosos", OCIOSOS, &[], 1),
+    const POR_CONEXAO: &str = "Por conexão, com 10.000 conexões abertas";
+    let linhas: [(&str, &str, &str, &[&str], usize); 6] = [
+        ("mensagens/s, 10 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["10"], 3),
+        ("mensagens/s, 1.000 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 3),
+        ("latência p99 com 1.000 clientes (µs)", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 4),
+        ("com 10.000 conexões abertas: threads", TABELA_DA_ESCALA, POR_CONEXAO, &[], 3),
+        ("memória residente por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 1),
+        ("pilha no kernel por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 2),
     ];
-    for (rotulo, secao, clientes, coluna) in linhas {
+    for (rotulo, nome, secao, clientes, coluna) in linhas {
+        let tabela = if nome == TABELA_DA_BANCADA { bancada } else { escala };
         texto += &format!("| {rotulo}");
         for (_, servidor) in MODELOS {
             let chave: Vec<&str> =
                 std::iter::once(servidor).chain(clientes.iter().copied()).collect();
-            texto += &format!(" | {}", celula(tabela, secao, &chave, coluna)?);
+            texto += &format!(" | {}", celula(tabela, nome, secao, &chave, coluna)?);
         }
         texto += " |\n";
     }

@@ -90,15 +90,20 @@ fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
 
 #[test]
 fn a_comparacao_dos_modelos_vem_de_figuras() {
-    // O bloco é a comparação dos três modelos tirada de figuras/bancada.md
-    // (a última execução completa): os números do relato são os de lá.
+    // O bloco é a comparação dos três modelos tirada de figuras/bancada.md e
+    // figuras/escala.md (as últimas execuções completas): os números do
+    // relato são os de lá.
     let texto = relato();
     let b = marcado(&texto, "bancada:modelos");
-    let tabela =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../figuras/bancada.md"))
-            .expect("ler figuras/bancada.md");
-    assert!(tabela.contains("Gerado por `cargo run --release --bin bancada -- --gravar`"));
-    let esperado = ferramentas::relato::modelos_da_bancada(&tabela).expect("tabela completa");
+    let ler = |nome: &str| {
+        std::fs::read_to_string(format!("{}/../../{nome}", env!("CARGO_MANIFEST_DIR")))
+            .unwrap_or_else(|e| panic!("ler {nome}: {e}"))
+    };
+    let bancada = ler("figuras/bancada.md");
+    let escala = ler("figuras/escala.md");
+    assert!(bancada.contains("Gerado por `cargo run --release --bin bancada -- --gravar`"));
+    assert!(escala.contains("Gerado por `cargo run --release --bin escala -- --gravar`"));
+    let esperado = ferramentas::relato::modelos_da_bancada(&bancada, &escala).expect("tabelas");
     assert_eq!(b.trim_start_matches('\n'), esperado);
 }
 

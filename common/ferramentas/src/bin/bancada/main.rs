@@ -225,11 +225,17 @@ fn executar(args: Args) -> Result<()> {
     let arquivo_svg = saida.join("bancada.svg");
     grafico::desenhar(&medidas, &descricao, &arquivo_svg)?;
     if args.gravar {
-        // No relato, só a comparação dos três modelos; o resto fica em figuras/.
+        // No relato, só a comparação dos três modelos (com a última escala
+        // gravada); o resto fica em figuras/.
         let relato = PathBuf::from("RELATO.md");
+        let escala = std::fs::read_to_string(ferramentas::relato::TABELA_DA_ESCALA)
+            .with_context(|| format!("ler {}", ferramentas::relato::TABELA_DA_ESCALA))?;
         ferramentas::relato::atualizar(
             &relato,
-            &[("bancada:modelos".to_string(), ferramentas::relato::modelos_da_bancada(&texto)?)],
+            &[(
+                "bancada:modelos".to_string(),
+                ferramentas::relato::modelos_da_bancada(&texto, &escala)?,
+            )],
         )?;
         eprintln!("bancada: tabela atualizada em {}", relato.display());
     }

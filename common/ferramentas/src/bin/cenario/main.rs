@@ -361,19 +361,20 @@ fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Resul
         let relatorio = rodar(&cenario, parar)?;
         blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio, partes)));
     }
-    // A comparação dos modelos vem da última execução completa da bancada
-    // (medir de novo leva uns 10 min: é o `just figuras`).
-    let tabela = arquivo
-        .parent()
-        .unwrap_or(std::path::Path::new("."))
-        .join(ferramentas::relato::TABELA_DA_BANCADA);
-    match std::fs::read_to_string(&tabela) {
-        Ok(texto) => blocos.push((
-            "bancada:modelos".to_string(),
-            ferramentas::relato::modelos_da_bancada(&texto)?,
-        )),
-        Err(e) => {
-            eprintln!("cenario: sem {} ({e}): o bloco da bancada fica como está", tabela.display())
+    // A comparação dos modelos vem das últimas execuções completas da
+    // bancada e da escala (medir de novo leva uns 20 min: `just figuras` e
+    // `just escala --gravar`).
+    let raiz = arquivo.parent().unwrap_or(std::path::Path::new("."));
+    let ler = |nome: &str| std::fs::read_to_string(raiz.join(nome));
+    use ferramentas::relato::{modelos_da_bancada, TABELA_DA_BANCADA, TABELA_DA_ESCALA};
+    match (ler(TABELA_DA_BANCADA), ler(TABELA_DA_ESCALA)) {
+        (Ok(bancada), Ok(escala)) => {
+            blocos.push(("bancada:modelos".to_string(), modelos_da_bancada(&bancada, &escala)?))
+        }
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!(
+                "cenario: sem as tabelas de figuras/ ({e}): o bloco das medidas fica como está"
+            )
         }
     }
     ferramentas::relato::atualizar(arquivo, &blocos)?;

@@ -15,8 +15,7 @@
 //!
 //! Os dois recursos que dez mil conexões gastam fora da memória, e o que a
 //! escala faz com cada um:
-//! - descritores de arquivo: um por conexão no `carga`, um (dois na Parte 4)
-//!   no servidor. A escala sobe o próprio limite (`ulimit -n`), que o
+//! - descritores de arquivo: um por conexão no `carga` e um no servidor. A escala sobe o próprio limite (`ulimit -n`), que o
 //!   servidor e o `carga` herdam, e para com uma explicação se não der;
 //! - portas efêmeras: cada conexão do `carga` ocupa uma porta local, e quem
 //!   fecha primeiro (o `carga`) a deixa 60 s em TIME-WAIT. O Linux só
@@ -99,7 +98,7 @@ pub const SERVIDORES: &[Servidor] = &[
     s("parte3 -q", "parte3", &["-q", "--backlog", BACKLOG], 1),
     s("parte3-poll -q", "parte3-poll", &["-q", "--backlog", BACKLOG], 1),
     s("parte3-async -q", "parte3-async", &["-q", "--backlog", BACKLOG], 1),
-    s("parte4 -q", "parte4", &["-q", "--backlog", BACKLOG, "--max-clientes", "20000"], 2),
+    s("parte4 -q", "parte4", &["-q", "--backlog", BACKLOG, "--max-clientes", "20000"], 1),
     s("eco-mio", "eco-mio", &[], 1),
     s("eco-tokio", "eco-tokio", &[], 1),
 ];
