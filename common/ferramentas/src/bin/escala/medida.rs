@@ -34,8 +34,8 @@ pub struct Servidor {
     pub rotulo: &'static str,
     pub programa: &'static str,
     pub args: &'static [&'static str],
-    /// A Parte 4 guarda uma cópia de cada socket no registro (para o
-    /// desligamento): dois descritores por conexão.
+    /// Descritores de arquivo por conexão (um em todos os servidores daqui;
+    /// um servidor que duplicasse cada socket precisaria de dois).
     pub descritores_por_conexao: u64,
 }
 
