@@ -35,7 +35,7 @@ pub const TABELA_DA_ESCALA: &str = "figuras/escala.md";
 /// Os três modelos da Parte 3, na ordem das colunas do relato.
 const MODELOS: [(&str, &str); 3] = [
     ("threads (`parte3`)", "parte3 -q"),
-    ("`poll` (`parte3-poll`)", "parte3-poll -q"),
+    ("laço de eventos (`parte3-poll`)", "parte3-poll -q"),
     ("async (`parte3-async`)", "parte3-async -q"),
 ];
 
@@ -85,7 +85,7 @@ pub fn modelos_da_bancada(bancada: &str, escala: &str) -> Result<String> {
         ("latência p99 com 1.000 clientes (µs)", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 4),
         ("com 10.000 conexões abertas: threads", TABELA_DA_ESCALA, POR_CONEXAO, &[], 3),
         ("memória residente por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 1),
-        ("pilha no kernel por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 2),
+        ("pilha do kernel por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 2),
     ];
     for (rotulo, nome, secao, clientes, coluna) in linhas {
         let tabela = if nome == TABELA_DA_BANCADA { bancada } else { escala };

@@ -76,8 +76,8 @@ fn parte2_e_serial_e_o_segundo_espera_o_primeiro_sair() {
     assert!(saida.contains("nunca atendeu duas conexões ao mesmo tempo"), "{saida}");
     // A espera do cliente 2 é na fila: o servidor só lê a mensagem dele
     // quando o cliente 1 sai; a linha do tempo e a frase dizem isso.
-    assert!(saida.contains("a mensagem ficou na fila até +"), "{saida}");
-    assert!(saida.contains("░ mensagem na fila (o servidor ainda não a leu)"), "{saida}");
+    assert!(saida.contains("a mensagem ficou no buffer do socket, sem ser lida, até +"), "{saida}");
+    assert!(saida.contains("░ mensagem no buffer do socket, ainda não lida pelo servidor"));
     // O cliente 1 fica ~3 s; o 2 chega 0,2 s depois: espera ~2,8 s.
     let espera = espera_do_cliente(&saida, 2);
     assert!((2.0..6.0).contains(&espera), "espera do cliente 2: {espera} s\n{saida}");
@@ -98,7 +98,7 @@ fn parte4_sobrepoe_e_o_segundo_quase_nao_espera() {
     assert!(espera < 2.0, "espera do cliente 2: {espera} s\n{saida}");
     assert!(saida.contains("o servidor leu a mensagem em"), "{saida}");
     assert!(saida.contains("▒ servidor preparando a resposta"), "{saida}");
-    assert!(!saida.contains("mensagem ficou na fila"), "{saida}");
+    assert!(!saida.contains("sem ser lida, até"), "{saida}");
     assert!(saida.contains("```mermaid\ngantt\n"), "{saida}");
     nenhum_sobrevive(&pids(&saida));
 }

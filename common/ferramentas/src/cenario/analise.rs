@@ -67,15 +67,15 @@ impl Cliente {
     }
 
     /// Quanto a primeira mensagem ficou sem ser lida pelo servidor.
-    pub fn primeira_fila(&self) -> Option<Duration> {
+    pub fn primeira_nao_lida(&self) -> Option<Duration> {
         let espera = self.esperas().next()?;
         Some(espera.lida?.saturating_sub(espera.envio))
     }
 }
 
 /// Uma espera por resposta, vista pelo cliente, com o instante em que o
-/// servidor leu a mensagem: antes dele, a mensagem estava na fila (no buffer
-/// do socket, com o servidor ocupado com outra coisa); depois, o servidor
+/// servidor leu a mensagem: antes dele, a mensagem estava no buffer do
+/// socket, com o servidor ocupado com outra coisa; depois, o servidor
 /// já a tinha e preparava a resposta.
 #[derive(Clone, Copy, Debug)]
 pub struct Espera {

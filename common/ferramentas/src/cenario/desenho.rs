@@ -81,8 +81,8 @@ pub enum Estado {
     Conectando,
     /// A mensagem foi enviada e o servidor ainda não a leu: está no buffer
     /// do socket, e o servidor cuida de outra coisa (na Parte 2, de outro
-    /// cliente). É a espera na fila.
-    NaFila,
+    /// cliente). O cliente espera sem que o servidor saiba.
+    NaoLida,
     /// O servidor já leu a mensagem e ainda não respondeu (o `--atraso`).
     Preparando,
     /// Esperando resposta, sem o log do servidor para separar as duas
@@ -95,7 +95,7 @@ pub enum Estado {
 impl Estado {
     const TODOS: [Estado; 5] = [
         Estado::Conectando,
-        Estado::NaFila,
+        Estado::NaoLida,
         Estado::Preparando,
         Estado::Esperando,
         Estado::Atendido,
@@ -104,7 +104,7 @@ impl Estado {
     fn simbolo(self) -> char {
         match self {
             Estado::Conectando => '·',
-            Estado::NaFila => '░',
+            Estado::NaoLida => '░',
             Estado::Preparando => '▒',
             Estado::Esperando => '▓',
             Estado::Atendido => '█',
@@ -114,7 +114,7 @@ impl Estado {
     fn nome(self) -> &'static str {
         match self {
             Estado::Conectando => "conectando",
-            Estado::NaFila => "mensagem na fila (o servidor ainda não a leu)",
+            Estado::NaoLida => "mensagem no buffer do socket, ainda não lida pelo servidor",
             Estado::Preparando => "servidor preparando a resposta",
             Estado::Esperando => "esperando resposta",
             Estado::Atendido => "conectado, nada pendente",
@@ -138,7 +138,7 @@ pub fn trechos(cliente: &Cliente) -> Vec<(Estado, Duration, Duration)> {
         match espera.lida {
             Some(lida) => {
                 let lida = lida.clamp(de, ate);
-                trechos.push((Estado::NaFila, de, lida));
+                trechos.push((Estado::NaoLida, de, lida));
                 trechos.push((Estado::Preparando, lida, ate));
             }
             None => trechos.push((Estado::Esperando, de, ate)),
@@ -227,7 +227,7 @@ pub fn linha_do_tempo(analise: &Analise) -> String {
         let _ = writeln!(saida, "cliente {:<3} {}{marca}", cliente.numero, linha.trim_end());
         usados.extend(linha.chars());
     }
-    // A legenda: só as marcas que aparecem, em linhas de até ~80 colunas.
+    // A legenda: só as marcas que aparecem, em linhas de até ~100 colunas.
     let mut legenda: Vec<String> = Estado::TODOS
         .into_iter()
         .filter(|e| usados.contains(&e.simbolo()))
@@ -238,7 +238,7 @@ pub fn linha_do_tempo(analise: &Analise) -> String {
     }
     let mut linha = String::new();
     for item in legenda {
-        if !linha.is_empty() && linha.chars().count() + item.chars().count() > 66 {
+        if !linha.is_empty() && linha.chars().count() + item.chars().count() > 84 {
             let _ = writeln!(saida, "            {linha}");
             linha.clear();
         }
@@ -267,7 +267,7 @@ pub fn mermaid(analise: &Analise, titulo: &str) -> String {
             // Esperas de poucos milissegundos não se veem no gráfico e só
             // alongariam a lista: contam como atendimento.
             let estado = match estado {
-                Estado::NaFila | Estado::Preparando | Estado::Esperando
+                Estado::NaoLida | Estado::Preparando | Estado::Esperando
                     if ate - de < ESPERA_VISIVEL =>
                 {
                     Estado::Atendido
@@ -283,7 +283,7 @@ pub fn mermaid(analise: &Analise, titulo: &str) -> String {
         }
         for (estado, de, ate) in juntos {
             let marca = match estado {
-                Estado::NaFila => "crit, ",
+                Estado::NaoLida => "crit, ",
                 Estado::Preparando | Estado::Esperando => "active, ",
                 _ => "",
             };

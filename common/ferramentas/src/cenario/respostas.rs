@@ -75,7 +75,7 @@ pub struct Respostas {
 }
 
 /// "O cliente 2 conectou em menos de 10 ms e esperou 2,80 s pela primeira
-/// resposta (de +0,20 s a +3,00 s): a mensagem ficou na fila até +3,00 s,
+/// resposta (de +0,20 s a +3,00 s): a mensagem ficou no buffer, sem ser lida, até +3,00 s,
 /// quando o servidor a leu; ficou conectado de +0,20 s a +3,00 s e recebeu
 /// 1 resposta."
 fn frase_do_cliente(c: &Cliente) -> String {
@@ -97,23 +97,24 @@ fn frase_do_cliente(c: &Cliente) -> String {
                 segundos(primeira.envio),
                 segundos(primeira.resposta)
             );
-            // De quem foi a demora: da fila ou do próprio servidor.
-            if let Some(fila) = c.primeira_fila() {
-                let preparo = espera.saturating_sub(fila);
+            // De quem foi a demora: da mensagem sem ser lida ou do próprio servidor.
+            if let Some(nao_lida) = c.primeira_nao_lida() {
+                let preparo = espera.saturating_sub(nao_lida);
                 if preparo < Duration::from_millis(10) {
                     let _ = write!(
                         frase,
-                        ": a mensagem ficou na fila até +{} s, quando o servidor a leu",
-                        segundos(primeira.envio + fila)
+                        ": a mensagem ficou no buffer do socket, sem ser lida, até +{} s",
+                        segundos(primeira.envio + nao_lida)
                     );
-                } else if fila < Duration::from_millis(10) {
+                } else if nao_lida < Duration::from_millis(10) {
                     let _ = write!(
                         frase,
                         ": o servidor leu a mensagem em {} e levou o resto para responder",
-                        medida(fila)
+                        medida(nao_lida)
                     );
                 } else {
-                    let _ = write!(frase, ", {} dele com a mensagem na fila", medida(fila));
+                    let _ =
+                        write!(frase, ", {} dele com a mensagem sem ser lida", medida(nao_lida));
                 }
             }
         }

@@ -211,7 +211,7 @@ fn parte2_e_serial_e_o_segundo_espera_na_fila() {
     let segundo = &analise.clientes[1];
     assert_eq!(segundo.primeira_espera(), Some(Duration::from_millis(2801)));
     // A mensagem ficou sem ser lida até o servidor aceitar o cliente 2.
-    assert_eq!(segundo.primeira_fila(), Some(Duration::from_millis(2800)));
+    assert_eq!(segundo.primeira_nao_lida(), Some(Duration::from_millis(2800)));
     let respostas = respostas(&analise, None);
     assert!(
         respostas.gerais.iter().any(|l| l.starts_with("O atendimento foi serial")),

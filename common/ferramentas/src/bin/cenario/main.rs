@@ -351,6 +351,9 @@ fn bloco(cenario: &Cenario, relatorio: &Relatorio, partes: Partes) -> String {
             texto += &format!("- {linha}\n");
         }
     }
+    // Sem linha em branco antes do marcador de fim do bloco.
+    texto.truncate(texto.trim_end().len());
+    texto.push('\n');
     texto
 }
 

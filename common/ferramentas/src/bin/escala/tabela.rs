@@ -155,8 +155,8 @@ fn notas(c: &Condicoes) -> String {
     let _ = writeln!(md, "## Limites do sistema\n");
     let _ = writeln!(
         md,
-        "- **Descritores de arquivo**: cada conexão é um descritor no `carga` e um no servidor \
-         (dois na parte4, que guarda uma cópia no registro). A escala subiu o próprio limite \
+        "- **Descritores de arquivo**: cada conexão é um descritor no `carga` e um no \
+         servidor. A escala subiu o próprio limite \
          para {} (`ulimit -n`), herdado pelo servidor e pelo `carga`. Se não couber nem um \
          descritor por conexão, ela para antes de medir e diz o `ulimit -n` a usar; um \
          servidor que precisaria de mais que o limite num ponto não é medido nele, e a linha \
