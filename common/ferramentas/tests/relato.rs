@@ -49,7 +49,7 @@ fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
     // (bloco, clientes, tem transcrição, tem linha do tempo, tem a frase de
     // cada cliente, tem a conclusão sobre o atendimento)
     for (id, clientes, transcricao, tempo, cada_cliente, conclusao) in [
-        ("parte1", 1, true, false, false, false),
+        ("parte1", 1, true, false, true, false),
         ("parte2", 2, true, true, true, true),
         ("fila", 4, false, false, false, true),
         ("parte3", 2, false, true, true, true),

@@ -44,7 +44,8 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
 
     let max_ativas = analise.servidor.max_ativas;
     let conexoes = quantidade(max_ativas as u64, "conexão", "conexões");
-    linhas.push(match sobreposicao(clientes) {
+    // Com um cliente só (e sem a conexão de teste), não há o que concluir.
+    let conclusao = match sobreposicao(clientes) {
         Some((a, b)) => format!(
             "O atendimento foi sobreposto: o cliente {b} recebeu resposta enquanto o cliente {a}, \
              já atendido, continuava conectado; o servidor chegou a atender {conexoes} ao mesmo tempo."
@@ -60,8 +61,11 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
         None if max_ativas > 1 => format!(
             "Com a conexão de teste, o servidor chegou a atender {conexoes} ao mesmo tempo."
         ),
-        None => "Com um cliente só, não há atendimento a sobrepor.".to_string(),
-    });
+        None => String::new(),
+    };
+    if !conclusao.is_empty() {
+        linhas.push(conclusao);
+    }
     if let Some(codigo) = codigo_do_servidor {
         linhas.push(format!("Depois do Ctrl-C, o servidor terminou com código {codigo}."));
     }
@@ -121,17 +125,16 @@ fn frase_do_cliente(c: &Cliente) -> String {
     }
     let _ = write!(
         frase,
-        "; ficou conectado de +{} s a +{} s e recebeu {}",
+        "; ficou conectado de +{} s a +{} s, recebeu {}",
         segundos(c.inicio),
         segundos(c.saida()),
         quantidade(c.respostas.len() as u64, "resposta", "respostas"),
     );
     match c.codigo {
-        Some(0) => {}
         Some(n) => {
-            let _ = write!(frase, "; saiu com código {n}");
+            let _ = write!(frase, " e saiu com código {n}");
         }
-        None => frase.push_str("; não se sabe o código de saída"),
+        None => frase.push_str(" e não se sabe o código de saída"),
     }
     frase.push('.');
     frase

@@ -300,8 +300,8 @@ struct Partes {
 
 const TUDO: Partes =
     Partes { transcricao: true, linha_do_tempo: true, respostas: true, cada_cliente: true };
-/// A transcrição (e as fotografias), sem linha do tempo nem respostas.
-const SO_A_TRANSCRICAO: Partes = Partes { linha_do_tempo: false, respostas: false, ..TUDO };
+/// A transcrição (e as fotografias) e as respostas, sem a linha do tempo.
+const SEM_LINHA_DO_TEMPO: Partes = Partes { linha_do_tempo: false, ..TUDO };
 /// A transcrição e só as conclusões gerais (sem a frase de cada cliente).
 const SEM_CADA_CLIENTE: Partes = Partes { linha_do_tempo: false, cada_cliente: false, ..TUDO };
 const SEM_TRANSCRICAO: Partes = Partes { transcricao: false, ..TUDO };
@@ -311,7 +311,7 @@ const SEM_TRANSCRICAO: Partes = Partes { transcricao: false, ..TUDO };
 fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
     let segundos = |s: f64| Foto::Em(Duration::from_secs_f64(s));
     vec![
-        ("parte1", Cenario::da_parte(1), SO_A_TRANSCRICAO),
+        ("parte1", Cenario::da_parte(1), SEM_LINHA_DO_TEMPO),
         ("parte2", Cenario::da_parte(2), TUDO),
         (
             "fila",
