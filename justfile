@@ -63,7 +63,7 @@ lint:
 demo n *args:
     @-cargo run --bin cenario -- --parte {{n}} {{args}}
 
-# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e as metas de figuras/bancada.md)
+# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e a tabela dos modelos, de figuras/)
 relato:
     cargo run --bin cenario -- --relato RELATO.md
 
@@ -71,7 +71,7 @@ relato:
 bench *args:
     cargo run --release --bin bancada -- {{args}}
 
-# Execução completa da bancada, gravada em figuras/ e nas metas do RELATO.md (uns 10 min)
+# Execução completa da bancada, gravada em figuras/ e na tabela dos modelos do RELATO.md (uns 10 min)
 figuras:
     cargo run --release --bin bancada -- --gravar
 
