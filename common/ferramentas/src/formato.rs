@@ -55,3 +55,13 @@ pub fn decimal(x: f64, casas: usize) -> String {
     }
     format!("{x:.casas$}").replace('.', ",")
 }
+
+/// Quanto uma execução levou, como se diz: "29 s" abaixo de um minuto,
+/// senão "10 min".
+pub fn duracao(segundos: f64) -> String {
+    if segundos < 60.0 {
+        format!("{} s", inteiro(segundos))
+    } else {
+        format!("{} min", inteiro(segundos / 60.0))
+    }
+}

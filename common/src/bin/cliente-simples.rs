@@ -48,7 +48,7 @@ fn main() {
     // Como no `cliente.py`, a porta pode vir na linha de comando (aqui também
     // como `--porta 6000`: vale o último argumento).
     let Ok(porta) = std::env::args().skip(1).last().map_or(Ok(PORT), |p| p.parse()) else {
-        eprintln!("cliente-simples: a porta é um número de 1 a 65535 (ex.: 6000)");
+        eprintln!("uso: cliente-simples [PORTA]: o cliente.py da disciplina; a porta, de 1 a 65535, é 5000 se omitida (ex.: cliente-simples 6000)");
         std::process::exit(2);
     };
     if let Err(e) = conversar(porta) {

@@ -126,7 +126,7 @@ fn frase_do_cliente(c: &Cliente) -> String {
     let _ = write!(
         frase,
         "; ficou conectado de +{} s a +{} s, recebeu {}",
-        segundos(c.inicio),
+        segundos(c.conectado.unwrap_or(c.inicio)),
         segundos(c.saida()),
         quantidade(c.respostas.len() as u64, "resposta", "respostas"),
     );

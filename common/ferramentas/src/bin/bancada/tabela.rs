@@ -86,12 +86,12 @@ pub fn tabela(medidas: &Medidas, d: &Descricao) -> String {
     let _ = writeln!(md, "# Bancada: vazão e latência dos servidores\n");
     let _ = writeln!(
         md,
-        "Gerado por `{}` em {} min. Máquina: {}. {} de {} s medidos (+{} s de aquecimento) por \
+        "Gerado por `{}` em {}. Máquina: {}. {} de {} s medidos (+{} s de aquecimento) por \
          ponto; cada número é a mediana das rodadas, e cada razão, a mediana das razões rodada a \
          rodada (entre parênteses, a menor e a maior). Mensagens de 32 bytes; o servidor e o \
          gerador de carga dividem a mesma máquina. CPU em % de um núcleo, durante a medição.\n",
         d.comando,
-        inteiro(d.segundos / 60.0),
+        ferramentas::formato::duracao(d.segundos),
         d.maquina,
         common::texto::quantidade(u64::from(d.rodadas), "rodada", "rodadas"),
         decimal(d.tempos.duracao, 1),

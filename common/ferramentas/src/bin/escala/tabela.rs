@@ -29,7 +29,7 @@ pub fn tabela(pontos: &[Ponto], c: &Condicoes) -> String {
     let _ = writeln!(md, "# Escala: quanto custa uma conexão aberta\n");
     let _ = writeln!(
         md,
-        "Gerado por `{}` em {} min. Máquina: {}. Cada ponto inicia o servidor do zero (porta \
+        "Gerado por `{}` em {}. Máquina: {}. Cada ponto inicia o servidor do zero (porta \
          nova), faz um eco de aquecimento e roda o `carga`: {ATIVAS} conexões ativas num laço \
          fechado (vai e volta, mensagens de 32 bytes, {} s medidos depois de {} s de \
          aquecimento) e as demais ociosas, abertas uma por vez, cada uma com um eco ao chegar \
@@ -39,11 +39,11 @@ pub fn tabela(pontos: &[Ponto], c: &Condicoes) -> String {
          o servidor aloca uma vez só (buffers, a primeira thread) pesa nessa divisão; o custo \
          de cada conexão aparece de 1.000 em diante. Servidor e gerador de carga dividem a \
          mesma máquina. {} A vazão ainda varia de uma \
-         execução a outra nesta máquina compartilhada: ela mostra se as conexões paradas \
+         execução a outra nesta máquina compartilhada: ela mostra se as conexões ociosas \
          atrapalham as ativas, não qual servidor é mais rápido (isso é com a `bancada`). A \
          memória quase não varia.\n",
         c.comando,
-        inteiro(c.segundos / 60.0),
+        ferramentas::formato::duracao(c.segundos),
         c.maquina,
         decimal(c.tempos.duracao, 1),
         decimal(c.tempos.aquecimento, 1),
