@@ -117,3 +117,32 @@ fn relato_curto_o_bastante_para_ser_lido() {
     assert!(palavras(apendices) <= 1800, "apêndices com {} palavras", palavras(apendices));
     assert!(texto.lines().count() <= 450, "relato com {} linhas", texto.lines().count());
 }
+
+#[test]
+fn cada_trecho_de_rust_do_relato_esta_no_codigo() {
+    // Um trecho ```rust do relato é o código como está escrito: as mesmas
+    // linhas, na mesma ordem e seguidas (sem contar a indentação), em algum
+    // `servidor.rs`. Assim o trecho não envelhece sem que um teste perceba.
+    let raiz = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let fontes: Vec<String> =
+        ["parte1", "parte2", "parte3", "parte3/poll", "parte3/assincrono", "parte4"]
+            .iter()
+            .map(|parte| {
+                std::fs::read_to_string(format!("{raiz}/{parte}/src/servidor.rs"))
+                    .expect("ler servidor.rs")
+            })
+            .collect();
+    let linhas = |s: &str| {
+        s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>()
+    };
+    let texto = relato();
+    let trechos: Vec<&str> =
+        texto.split("```rust\n").skip(1).map(|t| t.split("```").next().unwrap()).collect();
+    assert!(!trechos.is_empty(), "o relato não tem trecho de Rust");
+    for trecho in trechos {
+        let procurado = linhas(trecho);
+        let achou =
+            fontes.iter().any(|f| linhas(f).windows(procurado.len()).any(|w| w == procurado));
+        assert!(achou, "trecho do relato que não está no código:\n{trecho}");
+    }
+}

@@ -33,7 +33,7 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
     for c in clientes {
         if let Some(t) = c.tempo_de_conexao().filter(|t| *t > Duration::from_millis(500)) {
             linhas.push(format!(
-                "O connect() do cliente {} levou {}: com a fila do listen() cheia, o Linux \
+                "O connect() do cliente {} levou {}: com a fila de conexões cheia, o Linux \
                  descartou o SYN dele, e o connect() só voltou quando um SYN reenviado \
                  encontrou lugar na fila.",
                 c.numero,
