@@ -49,8 +49,13 @@ cliente *args:
 test:
     cargo test --workspace
 
-# O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3)
-diff a b:
+# O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3, ou just diff 2 3)
+diff a b: (_diff (if a =~ '^[0-9]' { "parte" + a } else { a }) (if b =~ '^[0-9]' { "parte" + b } else { b }))
+
+# O diff em si, com as pastas conferidas antes (um nome errado ganha uma
+# mensagem em português, e não o erro do git).
+_diff a b:
+    @{{ if path_exists(a / "src") != "true" { error(a + " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)") } else if path_exists(b / "src") != "true" { error(b + " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)") } else { "" } }}
     @-git --no-pager grep -h "^//!" -- {{b}}/src/servidor.rs
     @-git --no-pager diff --no-index -O common/ferramentas/ordem-do-diff.txt -I "^\s*//" -- {{a}}/src {{b}}/src
 
@@ -62,6 +67,9 @@ lint:
 # Roda o experimento da atividade num terminal só (ex.: just demo 2; just demo 2 --clientes 4 --backlog 1)
 demo n *args:
     @-cargo run --bin cenario -- --parte {{n}} {{args}}
+
+# `just cenario 2` é o mesmo que `just demo 2` (o programa se chama cenario)
+alias cenario := demo
 
 # Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e a tabela dos modelos, de figuras/)
 relato:

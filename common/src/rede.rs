@@ -20,7 +20,7 @@ pub const PREFIXO_DO_BANNER: &str = "Servidor Echo escutando em ";
 #[derive(clap::Args, Debug, Clone)]
 pub struct ArgsServidor {
     /// Nome ou IP em que o servidor escuta: localhost (padrão), 127.0.0.1, ::1, 0.0.0.0...
-    #[arg(long, default_value = "localhost", hide_default_value = true)]
+    #[arg(long, default_value = "localhost", hide_default_value = true, value_parser = host_de_escuta)]
     pub host: String,
 
     /// Porta TCP (padrão: 5000); 0 pede ao sistema uma porta livre, mostrada ao iniciar
@@ -40,6 +40,29 @@ static SILENCIOSO: AtomicBool = AtomicBool::new(false);
 /// O servidor foi iniciado com `-q`? Então não registra cada mensagem.
 pub fn silencioso() -> bool {
     SILENCIOSO.load(Ordering::Relaxed)
+}
+
+/// A porta escrita junto do host (`127.0.0.1:5000`, `localhost:6000`,
+/// `[::1]:5000`), um engano comum: separados, para a dica "a porta vai em
+/// --porta". `None` para um host sem porta (um IPv6 sem colchetes também).
+pub fn porta_junto_do_host(texto: &str) -> Option<(String, String)> {
+    if let Ok(endereco) = texto.parse::<SocketAddr>() {
+        return Some((endereco.ip().to_string(), endereco.port().to_string()));
+    }
+    // localhost:6000: um nome (sem ':', que seria IPv6) e um número.
+    let (nome, porta) = texto.rsplit_once(':')?;
+    let numero = !porta.is_empty() && porta.bytes().all(|b| b.is_ascii_digit());
+    (numero && !nome.is_empty() && !nome.contains(':')).then(|| (nome.into(), porta.into()))
+}
+
+/// Leitor do `--host` dos servidores: qualquer nome ou IP, mas a porta vai
+/// em `--porta` (sem isto, `127.0.0.1:5000` iria ao DNS como um nome).
+fn host_de_escuta(texto: &str) -> Result<String, String> {
+    let host = texto.trim();
+    if let Some((nome, porta)) = porta_junto_do_host(host) {
+        return Err(format!("a porta vai em --porta: --host {nome} --porta {porta}"));
+    }
+    Ok(host.to_string())
 }
 
 /// Os endereços de `host:porta`, os IPv4 primeiro.
@@ -175,4 +198,23 @@ fn enderecos_na_rede(ipv6: bool) -> Vec<IpAddr> {
 /// no `main`, antes de qualquer linha de log.
 pub fn definir_silencioso(args: &ArgsServidor) {
     SILENCIOSO.store(args.silencioso, Ordering::Relaxed);
+}
+
+#[cfg(test)]
+mod testes {
+    use super::host_de_escuta;
+
+    #[test]
+    fn servidor_aceita_todas_as_interfaces_mas_nao_a_porta_no_host() {
+        for host in ["localhost", "0.0.0.0", "::", "::1", "192.168.0.10"] {
+            assert_eq!(host_de_escuta(host).as_deref(), Ok(host));
+        }
+        for (host, dica) in [
+            ("127.0.0.1:5000", "--host 127.0.0.1 --porta 5000"),
+            ("localhost:6000", "--host localhost --porta 6000"),
+            ("[::1]:5000", "--host ::1 --porta 5000"),
+        ] {
+            assert_eq!(host_de_escuta(host), Err(format!("a porta vai em --porta: {dica}")));
+        }
+    }
 }

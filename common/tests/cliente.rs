@@ -363,4 +363,29 @@ mod editor_no_terminal {
         let status = esperar_fim(&mut cliente, &tela);
         assert!(status.success(), "{status:?}\n{:?}", tela.texto());
     }
+
+    /// Teclas que chegam juntas numa leitura só (uma colagem sem marcação,
+    /// o tmux, alguém rápido) durante uma espera longa: `sair` e Enter valem
+    /// na hora. Com o rustyline 18 o editor só as lia na tecla seguinte, e o
+    /// cliente ficava parado com `s` na tela.
+    #[test]
+    fn teclas_juntas_durante_uma_espera_valem_na_hora() {
+        let escuta = TcpListener::bind("127.0.0.1:0").unwrap();
+        let porta = escuta.local_addr().unwrap().port();
+        thread::spawn(move || {
+            // Lê a mensagem e nunca responde.
+            let (socket, _) = escuta.accept().unwrap();
+            let mut linha = String::new();
+            let mut leitor = BufReader::new(socket);
+            let _ = leitor.read_line(&mut linha);
+            let _ = leitor.read_line(&mut linha);
+        });
+        let (mut cliente, mut terminal, tela) = cliente_no_terminal(porta);
+        tela.esperar_texto(PROMPT, 1);
+        terminal.digitar("sem resposta\r").unwrap();
+        tela.esperar_texto(PROMPT, 2);
+        terminal.digitar("sair\r").unwrap(); // uma escrita só: 5 bytes juntos
+        let status = esperar_fim(&mut cliente, &tela);
+        assert!(status.success(), "{status:?}\n{:?}", tela.texto());
+    }
 }

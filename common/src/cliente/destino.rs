@@ -1,5 +1,6 @@
 //! O `--host` do cliente, conferido antes de qualquer conexão.
 
+use crate::rede::porta_junto_do_host;
 use std::net::{IpAddr, SocketAddr};
 
 /// Leitor do `--host`: aceita um nome ou um IP (IPv6 com ou sem colchetes)
@@ -19,8 +20,9 @@ pub fn destino(texto: &str) -> Result<String, String> {
         if endereco.ip().is_unspecified() {
             return Err(todas_as_interfaces(endereco.ip()));
         }
-        let (ip, porta) = (endereco.ip(), endereco.port());
-        return Err(format!("a porta vai em --porta: --host {ip} --porta {porta}"));
+    }
+    if let Some((nome, porta)) = porta_junto_do_host(host) {
+        return Err(format!("a porta vai em --porta: --host {nome} --porta {porta}"));
     }
     let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
     if let Ok(ip) = host.parse::<IpAddr>() {
@@ -28,16 +30,6 @@ pub fn destino(texto: &str) -> Result<String, String> {
             return Err(todas_as_interfaces(ip));
         }
         return Ok(ip.to_string());
-    }
-    // localhost:6000: um nome (sem ':', que seria IPv6) e um número.
-    if let Some((nome, porta)) = host.rsplit_once(':') {
-        if !nome.is_empty()
-            && !nome.contains(':')
-            && !porta.is_empty()
-            && porta.bytes().all(|b| b.is_ascii_digit())
-        {
-            return Err(format!("a porta vai em --porta: --host {nome} --porta {porta}"));
-        }
     }
     if host.is_empty() {
         return Err("aceita um nome ou IP (ex.: localhost, 192.168.0.10)".to_string());

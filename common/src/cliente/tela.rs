@@ -229,10 +229,8 @@ pub type Impressora = Box<dyn FnMut(String) + Send>;
 /// antes do prompt, como na transcrição da disciplina. Numa espera longa
 /// (servidor lento ou ocupado) o prompt aparece, para `sair` e Ctrl-D
 /// valerem, junto com uma impressora: a resposta, quando chegar, sai acima
-/// dele. Uma impressora por espera, usada uma vez e descartada: com uma
-/// impressora viva, o rustyline 18 deixa de ler teclas que chegam juntas
-/// numa leitura só até a próxima tecla (corrigido no 19, que exige o
-/// Rust 1.95); fora das esperas longas, nenhum `readline` tem impressora.
+/// dele. Uma impressora por espera, usada uma vez e descartada; fora das
+/// esperas longas, nenhum `readline` tem impressora.
 pub struct SaidaDoEditor {
     pub vez: std::sync::Arc<Vez>,
     /// As impressoras que a thread do teclado cria antes de um `readline`

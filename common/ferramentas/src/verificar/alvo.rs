@@ -227,7 +227,10 @@ impl Alvo {
                 return Ok(());
             }
             if !self.vivo() {
-                let queda = self.queda().map(|q| format!("{}; a saída dele:\n{}", q.como, q.saida));
+                let queda = self.queda().map(|q| match q.saida.trim() {
+                    "" => format!("{}, sem escrever nada", q.como),
+                    saida => format!("{}; a saída dele:\n{saida}", q.como),
+                });
                 bail!(
                     "o comando {comando:?} terminou antes de aceitar conexões ({})",
                     queda.unwrap_or_default()

@@ -53,8 +53,9 @@ struct Args {
     #[arg(long, value_name = "S", value_parser = faixa_decimal(0.0, 60.0))]
     ctrl_c: Option<f64>,
 
-    /// Fotografa os sockets da porta com `ss` (Linux) nesses instantes, em segundos, ou "fim"
-    #[arg(long, value_name = "S,...", value_delimiter = ',', value_parser = foto)]
+    /// Fotografa os sockets da porta com `ss` (Linux) S segundos depois do início (ex.: 1,5), ou no
+    /// "fim"; repita para mais de uma foto: --ss 1 --ss fim
+    #[arg(long, value_name = "S", action = clap::ArgAction::Append, value_parser = foto)]
     ss: Vec<Foto>,
 
     /// Também imprime a linha do tempo como um bloco Mermaid (gantt)
@@ -173,9 +174,8 @@ impl Cenario {
         if let Some(s) = self.ctrl_c {
             c += &format!(" --ctrl-c {}", s.to_string().replace('.', ","));
         }
-        if !self.fotos.is_empty() {
-            let fotos: Vec<String> = self.fotos.iter().map(desenho::quando_da_foto).collect();
-            c += &format!(" --ss {}", fotos.join(","));
+        for foto in &self.fotos {
+            c += &format!(" --ss {}", desenho::quando_da_foto(foto));
         }
         if self.servidor != Cenario::da_parte(self.parte).servidor {
             c += &format!(" --servidor {}", self.servidor);
