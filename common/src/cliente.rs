@@ -288,7 +288,7 @@ fn sessao(
                     }
                     Recebido::Fim | Recebido::Incompleta(_) => {
                         tela.encerrar();
-                        tela.linha(quando, "O servidor encerrou a conexão");
+                        tela.linha(quando, "Conexão encerrada pelo servidor");
                         return Ok(1);
                     }
                 }

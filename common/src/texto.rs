@@ -35,13 +35,26 @@ pub fn texto_seguro(bytes: &[u8]) -> Cow<'_, str> {
     Cow::Owned(saida)
 }
 
-/// `1 mensagem`, `2 mensagens`, `0 mensagens`.
+/// `1 mensagem`, `2 mensagens`, `0 mensagens`, `438.281 mensagens`.
 pub fn quantidade(n: u64, singular: &str, plural: &str) -> String {
     if n == 1 {
         format!("1 {singular}")
     } else {
-        format!("{n} {plural}")
+        format!("{} {plural}", milhares(n))
     }
+}
+
+/// `438281` → `438.281`: o separador de milhar, como se escreve em português.
+pub fn milhares(n: u64) -> String {
+    let digitos = n.to_string();
+    let mut saida = String::new();
+    for (i, c) in digitos.chars().enumerate() {
+        if i > 0 && (digitos.len() - i).is_multiple_of(3) {
+            saida.push('.');
+        }
+        saida.push(c);
+    }
+    saida
 }
 
 /// Caracteres de controle (C0, DEL, C1) e os de formatação bidirecional, que
@@ -53,13 +66,22 @@ fn precisa_escapar(c: char) -> bool {
 
 #[cfg(test)]
 mod testes {
-    use super::{quantidade, texto_seguro};
+    use super::{milhares, quantidade, texto_seguro};
 
     #[test]
     fn plural_so_quando_nao_e_um() {
         assert_eq!(quantidade(1, "mensagem", "mensagens"), "1 mensagem");
         assert_eq!(quantidade(0, "mensagem", "mensagens"), "0 mensagens");
         assert_eq!(quantidade(2, "conexão", "conexões"), "2 conexões");
+        assert_eq!(quantidade(438_281, "mensagem", "mensagens"), "438.281 mensagens");
+    }
+
+    #[test]
+    fn separador_de_milhar_a_cada_tres_digitos() {
+        for (n, texto) in [(0, "0"), (999, "999"), (1_000, "1.000"), (65_536, "65.536")] {
+            assert_eq!(milhares(n), texto);
+        }
+        assert_eq!(milhares(u64::MAX), "18.446.744.073.709.551.615");
     }
 
     #[test]

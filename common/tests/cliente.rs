@@ -85,7 +85,7 @@ fn servidor_fechando_no_meio_da_sessao_sai_com_1() {
     let execucao = executar_cliente(porta, b"oi\nmais uma\n", &[]);
     assert_eq!(execucao.codigo, Some(1));
     assert!(
-        execucao.saida.ends_with("Digite uma mensagem: oi\nO servidor encerrou a conexão\n"),
+        execucao.saida.ends_with("Digite uma mensagem: oi\nConexão encerrada pelo servidor\n"),
         "{}",
         execucao.saida
     );

@@ -37,9 +37,9 @@
 //!   sempre: acrescente `+ "\n"` no `sendall` dele (ou use o nosso
 //!   `cliente-simples`, a tradução dele);
 //! - nenhum erro de um cliente derruba o servidor: cada desfecho (fim, queda
-//!   com RST, meia linha, linha grande demais, um `accept()` que falhou) vira uma linha
-//!   de log, e o laço segue. O `servidor.py` morre com um RST ou com bytes
-//!   que não são UTF-8;
+//!   com RST, meia linha, linha grande demais, um `accept()` que falhou)
+//!   vira uma linha de log, e o laço segue. O `servidor.py` morre com um RST
+//!   ou com bytes que não são UTF-8;
 //! - o log mostra o texto do cliente escapado (`texto_seguro`): um cliente
 //!   não consegue apagar a tela de quem olha o servidor; `-q` omite a linha
 //!   de cada mensagem (para medir velocidade);
@@ -145,7 +145,7 @@ fn atender_cliente(mut conexao: TcpStream, endereco: SocketAddr) {
                 }
             }
             Ok(Recebido::Incompleta(bytes)) => {
-                println!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
+                println!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
                 break;
             }
             Ok(Recebido::GrandeDemais) => {

@@ -125,7 +125,7 @@ fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
                 }
             }
             Ok(Recebido::Incompleta(bytes)) => {
-                break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
+                break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
                 let _ = fechar_com_aviso(&conexao, &erro_mensagem_grande());

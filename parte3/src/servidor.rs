@@ -10,13 +10,13 @@
 //! `atender_cliente` (marcado `NOVO`), e mais nada no atendimento, que
 //! continua o mesmo código sequencial. Em `main.rs`, outro `NOVO`: com uma
 //! conexão por cliente, o processo sobe o seu limite de descritores de
-//! arquivo (`ulimit -n`, muitas vezes 1.024) até o máximo permitido. O log é o recurso compartilhado entre
-//! as threads: cada `println!` toma a trava interna de `Stdout`, então as
-//! linhas saem inteiras, nunca misturadas, e cada uma diz de qual cliente
-//! fala. O `Aguardando conexões...` sai uma vez só, antes do laço: o
-//! `accept()` não espera mais ninguém sair. A fila do `listen()` passa a 128
-//! por padrão (`main.rs`): com o `accept()` sempre pronto, ela só absorve
-//! rajadas de conexões.
+//! arquivo (`ulimit -n`, muitas vezes 1.024) até o máximo permitido. O log é
+//! o recurso compartilhado entre as threads: cada `println!` toma a trava
+//! interna de `Stdout`, então as linhas saem inteiras, nunca misturadas, e
+//! cada uma diz de qual cliente fala. O `Aguardando conexões...` sai uma vez
+//! só, antes do laço: o `accept()` não espera mais ninguém sair. A fila do
+//! `listen()` passa a 128 por padrão (`main.rs`): com o `accept()` sempre
+//! pronto, ela só absorve rajadas de conexões.
 //!
 //! Limitações que a Parte 4 resolve: não há limite de clientes (cada um
 //! custa uma thread), um cliente parado ocupa a sua thread para sempre, e
@@ -140,7 +140,7 @@ fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
                 }
             }
             Ok(Recebido::Incompleta(bytes)) => {
-                break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
+                break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
                 let _ = fechar_com_aviso(&conexao, &erro_mensagem_grande());

@@ -265,7 +265,7 @@ fn atender_cliente(conexao: TcpStream, cliente: Cliente, estado: &Estado) {
                 }
             }
             Ok(Recebido::Incompleta(bytes)) => {
-                break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
+                break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
                 let _ = fechar_com_aviso(conexao.tcp(), &erro_mensagem_grande());

@@ -34,18 +34,13 @@ pub fn inteiro(x: f64) -> String {
     if !x.is_finite() {
         return "—".into();
     }
-    let digitos = format!("{:.0}", x.abs());
-    let mut saida = String::new();
-    for (i, c) in digitos.chars().enumerate() {
-        if i > 0 && (digitos.len() - i) % 3 == 0 {
-            saida.push('.');
-        }
-        saida.push(c);
+    let arredondado = x.abs().round();
+    let saida = common::texto::milhares(arredondado as u64);
+    if x < 0.0 && arredondado != 0.0 {
+        format!("-{saida}")
+    } else {
+        saida
     }
-    if x < 0.0 && digitos != "0" {
-        saida.insert(0, '-');
-    }
-    saida
 }
 
 /// `0.953` → `0,95`.

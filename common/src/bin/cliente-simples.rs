@@ -43,12 +43,18 @@ use std::net::TcpStream;
 
 const HOST: &str = "localhost";
 const PORT: u16 = 5000;
+const USO: &str = "uso: cliente-simples [PORTA]: o cliente.py da disciplina; a porta, de 1 a 65535, é 5000 se omitida (ex.: cliente-simples 6000)";
 
 fn main() {
     // Como no `cliente.py`, a porta pode vir na linha de comando (aqui também
     // como `--porta 6000`: vale o último argumento).
-    let Ok(porta) = std::env::args().skip(1).last().map_or(Ok(PORT), |p| p.parse()) else {
-        eprintln!("uso: cliente-simples [PORTA]: o cliente.py da disciplina; a porta, de 1 a 65535, é 5000 se omitida (ex.: cliente-simples 6000)");
+    let ultimo = std::env::args().skip(1).last();
+    if matches!(ultimo.as_deref(), Some("--help" | "-h")) {
+        println!("{USO}");
+        return;
+    }
+    let Ok(porta) = ultimo.map_or(Ok(PORT), |p| p.parse()) else {
+        eprintln!("{USO}");
         std::process::exit(2);
     };
     if let Err(e) = conversar(porta) {

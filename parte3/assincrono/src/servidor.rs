@@ -182,7 +182,7 @@ async fn atender_cliente(mut socket: TcpStream, cliente: Cliente, atraso: Durati
         match fim {
             None => {}
             Some(Recebido::Incompleta(bytes)) => {
-                break format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados");
+                break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
             Some(Recebido::GrandeDemais) => {
                 let _ = fechar_com_aviso(&mut socket, &erro_mensagem_grande()).await;

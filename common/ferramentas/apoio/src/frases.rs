@@ -184,7 +184,9 @@ mod testes {
         assert!(encerra_conexao("Cliente desconectou (atendido por 3,00 s, 3 mensagens)"));
         assert!(encerra_conexao("Recusado: servidor lotado"));
         assert!(!encerra_conexao("Recebido: Cliente desconectou"));
-        assert!(cliente_saiu("Cliente saiu no meio de uma mensagem; 4 bytes descartados"));
+        assert!(cliente_saiu(
+            "Cliente saiu no meio de uma mensagem (sem o \\n do fim); 4 bytes descartados"
+        ));
         assert!(!cliente_saiu("Conexão com o cliente falhou: conexão reiniciada"));
     }
 }

@@ -159,7 +159,9 @@ fn leitura_das_linhas_do_servidor_e_do_cliente() {
     assert_eq!(enviada("[13:48:04.416] Digite uma mensagem: oi "), Some("oi"));
     assert_eq!(enviada("Digite uma mensagem: SAIR"), None);
     assert_eq!(enviada("Digite uma mensagem: "), None);
-    assert!(desfecho("Cliente saiu no meio de uma mensagem; 3 bytes descartados"));
+    assert!(desfecho(
+        "Cliente saiu no meio de uma mensagem (sem o \\n do fim); 3 bytes descartados"
+    ));
     assert!(!desfecho("Conectado (conexões ativas: 1)"));
 }
 

@@ -127,7 +127,7 @@ fn leitura_curta_esvaziou(lidos: usize, cabiam: usize) -> bool {
 fn desfecho_do_fim(fim: Recebido) -> String {
     match fim {
         Recebido::Incompleta(bytes) => {
-            format!("Cliente saiu no meio de uma mensagem; {bytes} bytes descartados")
+            format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")
         }
         _ => "Cliente desconectou".to_string(),
     }

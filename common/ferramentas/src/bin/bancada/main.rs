@@ -20,6 +20,7 @@ mod tabela;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use common::linha_de_comando::{ArgsAjuda, MODELO_AJUDA};
+use common::texto::quantidade;
 use medida::{Carga, Medida, Tempos, Variante};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -176,10 +177,10 @@ fn executar(args: Args) -> Result<()> {
                 let variante = &grupo.variantes[i];
                 let medida = medida::medir(&pasta, variante, grupo.carga, &tempos)?;
                 eprintln!(
-                    "bancada: rodada {}/{rodadas}, {:<16} {:>5} clientes × pipeline {:<2}: {:>9.0} msg/s, p99 {:>7} µs, erros {}",
+                    "bancada: rodada {}/{rodadas}, {:<16} {:>14} × pipeline {:<2}: {:>9.0} msg/s, p99 {:>7} µs, erros {}",
                     rodada + 1,
                     variante.rotulo,
-                    grupo.carga.clientes,
+                    quantidade(u64::from(grupo.carga.clientes), "cliente", "clientes"),
                     grupo.carga.pipeline,
                     medida.carga.mensagens_por_s,
                     medida.carga.p99_us,

@@ -191,7 +191,7 @@ pub fn tabela(medidas: &Medidas, d: &Descricao) -> String {
             );
         }
     }
-    md.push_str(&metas(medidas));
+    md.push_str(&metas(medidas, d.rodadas));
     md
 }
 
@@ -205,8 +205,20 @@ fn formatar_razao(r: Option<(f64, f64, f64)>) -> String {
 }
 
 /// As metas de desempenho, com a razão medida e se foi atingida.
-fn metas(medidas: &Medidas) -> String {
-    let mut md = String::from("\n## Metas\n\n| meta | medido | ok? |\n|---|---|---|\n");
+fn metas(medidas: &Medidas, rodadas: u32) -> String {
+    let mut md = String::from("\n## Metas\n\n");
+    if rodadas < 5 {
+        // A execução rápida existe para ver a bancada funcionar; numa máquina
+        // compartilhada, a razão de uma rodada varia mais que a margem da meta.
+        let _ = writeln!(
+            md,
+            "Com {} só, uma razão varia de uma execução para outra mais que a margem de \
+             cada meta: aqui um \"não\" não quer dizer nada. As metas valem para a execução \
+             completa (`--gravar`, 5 rodadas).\n",
+            common::texto::quantidade(u64::from(rodadas), "rodada", "rodadas")
+        );
+    }
+    md.push_str("| meta | medido | ok? |\n|---|---|---|\n");
     let mut linha = |meta: String, r: Option<(f64, f64, f64)>, minimo: f64| {
         let ok = match r {
             Some((m, _, _)) if m >= minimo => "sim",

@@ -29,8 +29,9 @@ use clap::Parser;
 use common::erros::descrever;
 use common::linha_de_comando::{faixa, faixa_decimal, ArgsAjuda, MODELO_AJUDA};
 use common::rede::{host_porta, resolver, PORTA_PADRAO};
-use common::texto::quantidade;
+use common::texto::{milhares, quantidade};
 use ferramentas::carga::Relatorio;
+use ferramentas::formato::inteiro;
 use gerador::{DaThread, Pedido, LATENCIA_MAXIMA_US, PRAZO_DE_CONEXAO};
 use hdrhistogram::Histogram;
 use std::io::{self, IsTerminal, Read, Write};
@@ -293,8 +294,11 @@ fn mostrar(r: &Relatorio, args: &Args) {
         host_porta(&args.host, args.porta)
     );
     println!(
-        "mensagens respondidas: {} ({:.0} msg/s); conexões atendidas: {} de {}",
-        r.contas.mensagens, r.mensagens_por_s, r.contas.atendidos, r.clientes
+        "mensagens respondidas: {} ({} msg/s); conexões atendidas: {} de {}",
+        milhares(r.contas.mensagens),
+        inteiro(r.mensagens_por_s),
+        milhares(r.contas.atendidos),
+        milhares(u64::from(r.clientes))
     );
     if r.ociosos > 0 {
         println!(

@@ -180,8 +180,8 @@ fn notas(c: &Condicoes) -> String {
          quantas há em TIME-WAIT (/proc/net/sockstat) e, se elas mais as do ponto não \
          couberem na faixa com folga de {} portas, espera as mais velhas expirarem. Nesta \
          execução: no máximo {} em TIME-WAIT antes de um ponto; {} s de espera no total. Os \
-         pontos vão servidor por servidor, de 10 a 10.000, para os pontos grandes ficarem \
-         espaçados.",
+         pontos vão servidor por servidor, do menor número de conexões ao maior, para os pontos \
+         grandes ficarem espaçados.",
         c.tw_reuse.as_deref().unwrap_or("desconhecido"),
         inteiro(crate::FOLGA_DE_PORTAS as f64),
         inteiro(c.maior_time_wait as f64),
