@@ -62,7 +62,12 @@ fn host_de_escuta(texto: &str) -> Result<String, String> {
     if let Some((nome, porta)) = porta_junto_do_host(host) {
         return Err(format!("a porta vai em --porta: --host {nome} --porta {porta}"));
     }
-    Ok(host.to_string())
+    // [::1], como se escreve numa URL: o IPv6 sem os colchetes.
+    let sem_colchetes = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+    match sem_colchetes {
+        Some(ip) if ip.parse::<std::net::Ipv6Addr>().is_ok() => Ok(ip.to_string()),
+        _ => Ok(host.to_string()),
+    }
 }
 
 /// Os endereços de `host:porta`, os IPv4 primeiro.
@@ -209,6 +214,8 @@ mod testes {
         for host in ["localhost", "0.0.0.0", "::", "::1", "192.168.0.10"] {
             assert_eq!(host_de_escuta(host).as_deref(), Ok(host));
         }
+        assert_eq!(host_de_escuta("[::1]").as_deref(), Ok("::1"));
+        assert_eq!(host_de_escuta("[::]").as_deref(), Ok("::"));
         for (host, dica) in [
             ("127.0.0.1:5000", "--host 127.0.0.1 --porta 5000"),
             ("localhost:6000", "--host localhost --porta 6000"),
