@@ -323,17 +323,9 @@ pub fn mostrar(bytes: &[u8]) -> String {
     )
 }
 
-/// `100000` como `100.000`.
+/// `100000` como `100.000` (um tamanho em bytes ou uma contagem).
 pub fn formatar_milhar(n: usize) -> String {
-    let digitos = n.to_string();
-    let mut saida = String::new();
-    for (i, c) in digitos.chars().enumerate() {
-        if i > 0 && (digitos.len() - i).is_multiple_of(3) {
-            saida.push('.');
-        }
-        saida.push(c);
-    }
-    saida
+    common::texto::milhares(n as u64)
 }
 
 /// Uma duração em segundos com vírgula decimal: `2,0 s`, `0,35 s`.
