@@ -3,13 +3,18 @@
 //! TCP entrega um fluxo de bytes, não mensagens: uma leitura pode trazer meia
 //! mensagem, ou três mensagens de uma vez. O `servidor.py` da disciplina
 //! trata cada `recv(1024)` como uma mensagem, e o cliente envia o texto sem
-//! terminador; isso funciona enquanto as mensagens são curtas e o cliente
-//! espera cada resposta antes de enviar a próxima. Uma mensagem de mais de
-//! 1024 bytes sempre chega em vários `recv`, e o servidor responde a cada
-//! pedaço como se fosse uma mensagem. Aqui cada
-//! mensagem termina em `\n` (um `\r` logo antes dele é descartado, para
-//! aceitar clientes Windows, telnet e `nc -C`), e quem lê junta os pedaços
-//! até achar o terminador: é o [`LeitorDeLinhas`].
+//! terminador: isso só funciona por sorte. Com mensagens curtas e um cliente
+//! que espera cada resposta, cada `sendall` costuma chegar num `recv` só,
+//! mas o TCP não promete isso; e uma mensagem de mais de 1024 bytes sempre
+//! chega em vários `recv`, e o servidor responde a cada pedaço como se fosse
+//! uma mensagem.
+//!
+//! Aqui uma mensagem é uma linha: termina em `\n` (um `\r` logo antes dele
+//! é descartado, para aceitar clientes Windows, telnet e `nc -C`). A ideia
+//! do [`LeitorDeLinhas`], em três passos:
+//! 1. chame `read()` e guarde o que veio;
+//! 2. se já há um `\n`, o que vem antes dele é a mensagem (se não, volte ao 1);
+//! 3. o que vem depois fica guardado para a próxima chamada.
 //!
 //! Regras:
 //! - para cada mensagem o servidor envia exatamente uma linha
@@ -118,8 +123,9 @@ impl LeitorDeLinhas {
             // Não: pede mais bytes ao kernel. O `read` (o `recv` do Python)
             // devolve o que já chegou, de 1 byte até o tamanho pedido: meia
             // mensagem, ou três. Por isso tratar cada `recv(1024)` como uma
-            // mensagem, como faz o `servidor.py`, falha com mensagens longas
-            // (mais de 1024 bytes chegam sempre em pedaços) ou seguidas.
+            // mensagem, como faz o `servidor.py`, só funciona por sorte:
+            // falha com mensagens longas (mais de 1024 bytes chegam sempre
+            // em pedaços) ou seguidas.
             self.fim = match socket.read(&mut self.lidos) {
                 Ok(0) => return Ok(self.enquadrador.fim()),
                 Ok(n) => n,

@@ -137,8 +137,8 @@ fn motivo_do_bind(e: &io::Error, porta: u16) -> String {
     }
 }
 
-/// Imprime o banner (a primeira linha de todo servidor, e uma linha vazia) e,
-/// na saída de erros, como se conectar a ele.
+/// Imprime o banner (a primeira linha de todo servidor) e, na saída de
+/// erros, como se conectar a ele.
 ///
 /// Com `--porta 0` o banner mostra a porta que o sistema escolheu: é dele
 /// que os testes e o `cenario` tiram a porta.
@@ -146,7 +146,6 @@ pub fn anunciar(escuta: &TcpListener, args: &ArgsServidor) -> Result<u16> {
     let local = escuta.local_addr().map_err(|e| anyhow!("getsockname(): {}", descrever(&e)))?;
     let porta = local.port();
     println!("{PREFIXO_DO_BANNER}{}", host_porta(&args.host, porta));
-    println!();
     let comando = |host: Option<&str>| {
         let mut opcoes = String::new();
         if let Some(host) = host {

@@ -8,22 +8,22 @@
 //!
 //! | `servidor.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
-//! | `HOST = "localhost"` | `endereco_de_escuta(args)`, com as opções --host e --porta |
-//! | `servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)` |
+//! | `HOST = "localhost"` | `endereco_de_escuta(args)`: HOST e PORT são os padrões das opções --host e --porta (localhost e 5000, em common/src/rede.rs) |
+//! | `servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)` (AF_INET para localhost; AF_INET6 para um endereço IPv6) |
 //! | `servidor.bind((HOST, PORT))` | `escuta.bind(&endereco_local.into())` |
 //! | `servidor.listen(1)` | `escuta.listen(BACKLOG)` |
 //! | `print(f"Servidor Echo escutando em {HOST}:{PORT}")` | `anunciar(&escuta, args)` |
 //! | `while True:` | `loop {` |
-//! | `print("\nAguardando conexão...")` | `println!("Aguardando conexão...")` (a linha em branco sai antes: depois do banner e no fim de cada cliente) |
-//! | `conn, addr = servidor.accept()` | `let (conexao, endereco) = match escuta.accept()` |
+//! | `print("\nAguardando conexão...")` | `println!("\nAguardando conexão...")` |
+//! | `conn, addr = servidor.accept()` | `let (conexao, endereco) = match escuta.accept()` e, com a conexão aceita, `atender_cliente(conexao, endereco)`: a conversa é uma função, para a Parte 3 poder entregá-la a uma thread |
 //! | `print(f"Conectado com {addr}")` | `println!("Conectado com {endereco}")` |
-//! | `while True:` | `loop {` |
+//! | `while True:` | `loop {` (o de dentro, na função atender_cliente) |
 //! | `dados = conn.recv(1024)` | `linhas.proxima(&mut conexao)` |
 //! | `if not dados:` | `Ok(Recebido::Fim)` |
 //! | `print("Cliente desconectou")` | `println!("Cliente desconectou")` |
 //! | `mensagem = dados.decode()` | nada: os bytes voltam como vieram; só o log vira texto |
 //! | `print(f"Recebido: {mensagem}")` | `println!("Recebido: {}", texto_seguro(&mensagem))` |
-//! | `conn.sendall(f"Echo: {mensagem}".encode())` | `let resposta = eco(&mensagem);` e `conexao.write_all(&resposta)` |
+//! | `conn.sendall(f"Echo: {mensagem}".encode())` | `let resposta = eco(&mensagem);` (o prefixo "Echo: ", a mensagem e o "\n" do fim) e `conexao.write_all(&resposta)` |
 //! | `conn.close()` | `drop(conexao)` |
 //!
 //! O que muda em relação ao `servidor.py`, e por quê:
@@ -90,9 +90,10 @@ pub fn servir(args: &ArgsServidor) -> Result<()> {
         .map_err(falhou("socket()"))?;
     // Sem SO_REUSEADDR, reiniciar o servidor logo depois de encerrá-lo com
     // clientes conectados daria "porta em uso" por até 1 min: as conexões
-    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção quer
-    // dizer outra coisa: deixaria este servidor ocupar, sem erro, uma porta
-    // que outro programa (o seu `servidor.py`) já usa. Lá, não a ligamos.
+    // que ele fechou primeiro ficam em TIME_WAIT (ou em FIN_WAIT_2, se o
+    // cliente ainda não fechou a dele). No Windows a opção quer dizer outra
+    // coisa: deixaria este servidor ocupar, sem erro, uma porta que outro
+    // programa (o seu `servidor.py`) já usa. Lá, não a ligamos.
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
     escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
@@ -103,7 +104,7 @@ pub fn servir(args: &ArgsServidor) -> Result<()> {
     anunciar(&escuta, args)?;
 
     loop {
-        println!("Aguardando conexão...");
+        println!("\nAguardando conexão...");
         let (conexao, endereco) = match escuta.accept() {
             Ok(par) => par,
             Err(e) => {
@@ -113,7 +114,6 @@ pub fn servir(args: &ArgsServidor) -> Result<()> {
             }
         };
         atender_cliente(conexao, endereco);
-        println!(); // o "\n" de print("\nAguardando conexão...")
     }
 }
 

@@ -129,8 +129,10 @@ pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
         .map_err(falhou("socket()"))?;
     // Sem SO_REUSEADDR, reiniciar o servidor logo depois de encerrá-lo com
     // clientes conectados daria "porta em uso" por até 1 min: as conexões
-    // que ele fechou primeiro ficam em TIME_WAIT. No Windows a opção
-    // deixaria outro programa tomar a porta em uso: lá, não.
+    // que ele fechou primeiro ficam em TIME_WAIT (ou em FIN_WAIT_2, se o
+    // cliente ainda não fechou a dele). No Windows a opção quer dizer outra
+    // coisa: deixaria este servidor ocupar, sem erro, uma porta que outro
+    // programa (o seu `servidor.py`) já usa. Lá, não a ligamos.
     #[cfg(unix)]
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
     escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;

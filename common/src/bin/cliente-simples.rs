@@ -4,15 +4,16 @@
 //! | `cliente.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
 //! | `PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000` | `std::env::args().skip(1).last()` |
-//! | `cliente = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `common::rede::resolver(HOST, porta)` (os endereços IPv4 primeiro, como o AF_INET) |
+//! | `cliente = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `let enderecos = common::rede::resolver(HOST, porta)?;` só acha os endereços de HOST (os IPv4 primeiro, como o AF_INET); o socket nasce no connect, na linha seguinte |
 //! | `cliente.connect((HOST, PORT))` | `TcpStream::connect(&enderecos[..])` (cria o socket e conecta) |
 //! | `print("Conectado ao servidor Echo")` | `println!("Conectado ao servidor Echo")` |
+//! | `print('Digite "sair" para encerrar a conexão\n')` | `println!("Digite \"sair\" para encerrar a conexão\n")` |
 //! | `while True:` | `loop {` |
 //! | `mensagem = input("Digite uma mensagem: ")` | `print!("Digite uma mensagem: ")`, `io::stdout().flush()` e `teclado.next()` |
 //! | `if mensagem.lower() == "sair":` | `if mensagem.trim().eq_ignore_ascii_case("sair")` |
 //! | `cliente.sendall(mensagem.encode())` | `cliente.write_all(format!("{mensagem}\n").as_bytes())` |
 //! | `resposta = cliente.recv(1024)` | `respostas.proxima(&mut cliente)` |
-//! | `print(f"Resposta: {resposta.decode()}\n")` | `println!("Resposta: {}\n"` |
+//! | `print(f"Resposta: {resposta.decode()}\n")` | `println!("Resposta: {}\n", common::texto::texto_seguro(&resposta))` |
 //! | `cliente.close()` | `drop(cliente)` |
 //! | `print("Conexão encerrada")` | `println!("Conexão encerrada")` |
 //!
