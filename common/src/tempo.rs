@@ -104,16 +104,19 @@ pub fn sem_carimbo(linha: &str) -> &str {
 }
 
 /// Uma duração para pessoas: `0,3 ms`, `850 ms`, `3,21 s`, `2 min 05 s`.
+/// Arredonda (não corta) na última casa mostrada: 2,997 s vira `3,00 s`,
+/// como os instantes do `cenario` (+3,00 s), para as contas fecharem.
 pub fn duracao_legivel(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 10 {
-        format!("{:.1} ms", d.as_secs_f64() * 1000.0).replace('.', ",")
-    } else if ms < 1000 {
-        format!("{ms} ms")
-    } else if ms < 60_000 {
-        format!("{},{:02} s", ms / 1000, (ms % 1000) / 10)
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 9.95 {
+        format!("{ms:.1} ms").replace('.', ",")
+    } else if ms < 999.5 {
+        format!("{ms:.0} ms")
+    } else if ms < 59_995.0 {
+        format!("{:.2} s", ms / 1000.0).replace('.', ",")
     } else {
-        format!("{} min {:02} s", ms / 60_000, (ms % 60_000) / 1000)
+        let segundos = (ms / 1000.0).round() as u64;
+        format!("{} min {:02} s", segundos / 60, segundos % 60)
     }
 }
 
@@ -189,5 +192,10 @@ mod testes {
         assert_eq!(duracao_legivel(Duration::from_millis(850)), "850 ms");
         assert_eq!(duracao_legivel(Duration::from_millis(3210)), "3,21 s");
         assert_eq!(duracao_legivel(Duration::from_secs(125)), "2 min 05 s");
+        // Arredonda, inclusive na troca de unidade.
+        assert_eq!(duracao_legivel(Duration::from_millis(2997)), "3,00 s");
+        assert_eq!(duracao_legivel(Duration::from_micros(9_960)), "10 ms");
+        assert_eq!(duracao_legivel(Duration::from_micros(999_600)), "1,00 s");
+        assert_eq!(duracao_legivel(Duration::from_millis(59_996)), "1 min 00 s");
     }
 }
