@@ -64,9 +64,10 @@ lint:
     cargo fmt --all
     cargo clippy --workspace --all-targets -- -D warnings
 
+# Sem o número, o próprio cenario diz, em português, que falta a parte.
 # Roda o experimento da atividade num terminal só (ex.: just demo 2; just demo 2 --clientes 4 --backlog 1)
-demo n *args:
-    @-cargo run --bin cenario -- --parte {{n}} {{args}}
+demo n="" *args:
+    @-cargo run --bin cenario -- {{ if n == "" { "" } else { "--parte " + n } }} {{args}}
 
 # `just cenario 2` é o mesmo que `just demo 2` (o programa se chama cenario)
 alias cenario := demo

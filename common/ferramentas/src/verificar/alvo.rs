@@ -227,12 +227,14 @@ impl Alvo {
                 return Ok(());
             }
             if !self.vivo() {
+                // A saída do programa vai por último, em linhas próprias:
+                // ela costuma ser um erro do Python, em inglês e longo.
                 let queda = self.queda().map(|q| match q.saida.trim() {
-                    "" => format!("{}, sem escrever nada", q.como),
-                    saida => format!("{}; a saída dele:\n{saida}", q.como),
+                    "" => format!(" ({}, sem escrever nada)", q.como),
+                    saida => format!(" ({}). A saída dele:\n{saida}", q.como),
                 });
                 bail!(
-                    "o comando {comando:?} terminou antes de aceitar conexões ({})",
+                    "o comando {comando:?} terminou antes de aceitar conexões{}",
                     queda.unwrap_or_default()
                 );
             }

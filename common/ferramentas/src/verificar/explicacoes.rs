@@ -23,7 +23,7 @@ pub fn titulo(id: &str) -> &'static str {
         "duas_mensagens_juntas" => "separa duas mensagens que chegam juntas",
         "bytes_invalidos" => "aguenta bytes que não são UTF-8",
         "mensagem_grande" => "aguenta uma mensagem de 100.000 bytes",
-        "concorrencia" => "atende dois clientes ao mesmo tempo?",
+        "concorrencia" => "serial ou concorrente?",
         "muitos_clientes" => "100 clientes juntos, cada resposta para quem enviou",
         "cliente_que_nao_le" => "um cliente que não lê não trava os outros",
         _ => "",

@@ -21,6 +21,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use common::linha_de_comando::{ArgsAjuda, MODELO_AJUDA};
 use common::texto::quantidade;
+use ferramentas::formato::inteiro;
 use medida::{Carga, Medida, Tempos, Variante};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -177,13 +178,13 @@ fn executar(args: Args) -> Result<()> {
                 let variante = &grupo.variantes[i];
                 let medida = medida::medir(&pasta, variante, grupo.carga, &tempos)?;
                 eprintln!(
-                    "bancada: rodada {}/{rodadas}, {:<16} {:>14} × pipeline {:<2}: {:>9.0} msg/s, p99 {:>7} µs, erros {}",
+                    "bancada: rodada {}/{rodadas}, {:<16} {:>14} × pipeline {:<2}: {:>9} msg/s, p99 {:>7} µs, erros {}",
                     rodada + 1,
                     variante.rotulo,
                     quantidade(u64::from(grupo.carga.clientes), "cliente", "clientes"),
                     grupo.carga.pipeline,
-                    medida.carga.mensagens_por_s,
-                    medida.carga.p99_us,
+                    inteiro(medida.carga.mensagens_por_s),
+                    inteiro(medida.carga.p99_us as f64),
                     medida.carga.erros()
                 );
                 medidas.entry((*variante, grupo.carga)).or_default().push(medida);
