@@ -289,10 +289,16 @@ mod editor_no_terminal {
         terminal.digitar("\x1b[A\x0c!\x1b[D\x1b[D>\x1b[C\x16\x01\r").unwrap();
         assert_eq!(proxima(), b"o>i!");
         tela.esperar_texto("Resposta: Echo: o>i!", 1);
+        // Um Esc sozinho não faz nada, nem come a letra que vem depois dele.
+        tela.esperar_texto(PROMPT, 3);
+        terminal.digitar("\x1b").unwrap();
+        thread::sleep(Duration::from_millis(400));
+        terminal.digitar("depois\r").unwrap();
+        assert_eq!(proxima(), b"depois");
         terminal.digitar("sair\r").unwrap();
         let status = esperar_fim(&mut cliente, &tela);
         assert!(status.success(), "{status:?}\n{:?}", tela.texto());
-        assert!(recebidas.try_recv().is_err(), "o servidor recebeu mais do que as duas linhas");
+        assert!(recebidas.try_recv().is_err(), "o servidor recebeu mais do que as três linhas");
     }
 
     #[test]

@@ -161,8 +161,15 @@ mod editor {
             return None;
         }
         // Sem campainha (o Tab não completa nada) e sem histórico automático:
-        // só as linhas com texto entram no histórico.
-        let config = Config::builder().bell_style(BellStyle::None).auto_add_history(false).build();
+        // só as linhas com texto entram no histórico. Um Esc sozinho (nada
+        // mais em 100 ms) é só Esc, e não faz nada; sem o prazo, ele virava
+        // o prefixo "Alt" da tecla seguinte, e uma letra digitada depois dele,
+        // mesmo muito depois, sumia. As setas chegam com o Esc numa leitura só.
+        let config = Config::builder()
+            .bell_style(BellStyle::None)
+            .auto_add_history(false)
+            .keyseq_timeout(Some(100))
+            .build();
         let mut editor: Editor<Vigia, DefaultHistory> = Editor::with_config(config).ok()?;
         let vez = Arc::new(Vez::default());
         editor.set_helper(Some(Vigia { vez: Arc::clone(&vez) }));
