@@ -192,8 +192,9 @@ pub fn linha_do_tempo(analise: &Analise) -> String {
     // Régua: uma marca a cada segundo inteiro.
     let mut regua = vec![' '; COLUNAS + 8];
     let mut s = 0;
-    // (+1 ms: um fim em 2,9996 s ainda ganha a marca dos 3 s)
-    while (s as f64) <= total.as_secs_f64() + 0.001 {
+    // (+ meia coluna: um fim em 2,98 s cai na mesma coluna que os 3 s, e
+    // ainda ganha a marca; antes, a mesma execução às vezes parava em "2s")
+    while (s as f64) <= total.as_secs_f64() + passo / 2.0 {
         let coluna = (s as f64 / passo).round() as usize;
         for (k, c) in format!("{s}s").chars().enumerate() {
             if let Some(lugar) = regua.get_mut(coluna + k) {
