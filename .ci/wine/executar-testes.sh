@@ -154,6 +154,13 @@ done < <(grep '"reason":"compiler-artifact"' "$SAIDA/artefatos.json" \
 [ "${#lista[@]}" -gt 0 ] || erro "nenhum executável de teste encontrado"
 mapfile -t lista < <(printf '%s\n' "${lista[@]}" | sort)
 
+# Roda o executável do item atual ($pasta, $exe, $args) na pasta do pacote,
+# com a saída em $log.
+rodar() {
+    (cd "$RAIZ/$pasta" && timeout -k 10 "$PRAZO_POR_EXECUTAVEL" "$WINE" "$exe" "${args[@]}") \
+        >"$log" 2>&1
+}
+
 echo "-- ${#lista[@]} executáveis de teste; rodando no Wine $(tempo)"
 falhas=()
 repetidos=()
@@ -174,16 +181,14 @@ for item in "${lista[@]}"; do
     echo "== $rotulo: $(basename "$exe") ${args[*]}"
     inicio=$SECONDS
     status=0
-    (cd "$RAIZ/$pasta" && timeout -k 10 "$PRAZO_POR_EXECUTAVEL" "$WINE" "$exe" "${args[@]}") \
-        >"$log" 2>&1 || status=$?
+    rodar || status=$?
     if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && grep -a -q -i -E -e "$NAO_INICIOU" "$log"; then
         echo "-- $rotulo: o Wine não iniciou um processo (STATUS_DLL_INIT_FAILED);" \
             "rodando o executável de novo (a primeira saída fica em ${log%.log}.1.log)"
         grep -a -E '^test .* FAILED$' "$log" || true
         mv "$log" "${log%.log}.1.log"
         status=0
-        (cd "$RAIZ/$pasta" && timeout -k 10 "$PRAZO_POR_EXECUTAVEL" "$WINE" "$exe" "${args[@]}") \
-            >"$log" 2>&1 || status=$?
+        rodar || status=$?
         repetidos+=("$rotulo")
     fi
     duracao=$((SECONDS - inicio))
