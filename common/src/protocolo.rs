@@ -124,8 +124,8 @@ impl LeitorDeLinhas {
             // devolve o que já chegou, de 1 byte até o tamanho pedido: meia
             // mensagem, ou três. Por isso tratar cada `recv(1024)` como uma
             // mensagem, como faz o `servidor.py`, só funciona por sorte:
-            // falha com mensagens longas (mais de 1024 bytes chegam sempre
-            // em pedaços) ou seguidas.
+            // duas mensagens seguidas podem chegar num `recv` só, e uma de
+            // mais de 1024 bytes nunca cabe num `recv(1024)`.
             self.fim = match socket.read(&mut self.lidos) {
                 Ok(0) => return Ok(self.enquadrador.fim()),
                 Ok(n) => n,

@@ -61,3 +61,24 @@ fn cliente_simples_recebe_o_eco_da_maior_mensagem_aceita() {
     let esperado = format!("Resposta: Echo: {}\n", "x".repeat(65_536));
     assert!(saida.contains(&esperado), "{}", &saida[..saida.len().min(300)]);
 }
+
+#[test]
+fn cliente_simples_cabe_em_40_linhas_de_codigo() {
+    // O tamanho é a promessa: o `cliente.py` em Rust, sem nada além do que a
+    // tabela do cabeçalho explica. Conta as linhas que não são vazias nem
+    // comentário, como o `tokei`.
+    let fonte = include_str!("../src/bin/cliente-simples.rs");
+    let codigo =
+        fonte.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")).count();
+    assert!(codigo <= 40, "cliente-simples.rs tem {codigo} linhas de código (o limite é 40)");
+}
+
+#[test]
+fn cliente_simples_mostra_o_uso_com_help_e_com_uma_porta_errada() {
+    for (args, codigo) in [(&["--help"][..], 0), (&["porta"][..], 2), (&["70000"][..], 2)] {
+        let saida = Command::new(binario("cliente-simples")).args(args).output().expect("rodar");
+        let erro = String::from_utf8_lossy(&saida.stderr);
+        assert_eq!(saida.status.code(), Some(codigo), "{args:?}: {erro}");
+        assert!(erro.starts_with("uso: cliente-simples [PORTA]"), "{args:?}: {erro}");
+    }
+}

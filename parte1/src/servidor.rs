@@ -8,11 +8,13 @@
 //!
 //! | `servidor.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
-//! | `HOST = "localhost"` | `endereco_de_escuta(args)`: HOST e PORT são os padrões das opções --host e --porta (localhost e 5000, em common/src/rede.rs) |
+//! | `HOST = "localhost"` | o padrão da opção --host (em common/src/rede.rs) |
+//! | `PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000` | o padrão da opção --porta, 5000 (a porta vem da linha de comando nos dois) |
+//! | `def main():` | `pub fn servir(args: &ArgsServidor)`, chamada pelo main de parte1/src/main.rs; começa por `endereco_de_escuta(args)`, o endereço de HOST e PORT |
 //! | `servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)` (AF_INET para localhost; AF_INET6 para um endereço IPv6) |
 //! | `servidor.bind((HOST, PORT))` | `escuta.bind(&endereco_local.into())` |
 //! | `servidor.listen(1)` | `escuta.listen(BACKLOG)` |
-//! | `print(f"Servidor Echo escutando em {HOST}:{PORT}")` | `anunciar(&escuta, args)` |
+//! | `print(f"Servidor Echo escutando em {HOST}:{PORT}")` | `anunciar(&escuta, args)` (em common/src/rede.rs: o mesmo banner, com a porta que o kernel deu, e na saída de erros o comando para conectar) |
 //! | `while True:` | `loop {` |
 //! | `print("\nAguardando conexão...")` | `println!("\nAguardando conexão...")` |
 //! | `conn, addr = servidor.accept()` | `let (conexao, endereco) = match escuta.accept()` e, com a conexão aceita, `atender_cliente(conexao, endereco)`: a conversa é uma função, para a Parte 3 poder entregá-la a uma thread |
@@ -25,17 +27,17 @@
 //! | `print(f"Recebido: {mensagem}")` | `println!("Recebido: {}", texto_seguro(&mensagem))` |
 //! | `conn.sendall(f"Echo: {mensagem}".encode())` | `let resposta = eco(&mensagem);` (o prefixo "Echo: ", a mensagem e o "\n" do fim) e `conexao.write_all(&resposta)` |
 //! | `conn.close()` | `drop(conexao)` |
+//! | `if __name__ == "__main__":` | o main de parte1/src/main.rs: lê a linha de comando e chama servir |
 //!
 //! O que muda em relação ao `servidor.py`, e por quê:
 //! - as mensagens terminam em `\n`. TCP entrega um fluxo de bytes, sem
 //!   fronteiras: um `recv(1024)` pode trazer meia mensagem, ou duas. O
-//!   `LeitorDeLinhas` (`common/src/protocolo.rs`) chama `read()`, pedindo
-//!   até 8 KiB por vez, até completar uma linha (a função `proxima`, sobre o
-//!   `Enquadrador`, que separa as linhas sem fazer E/S); é o único passo
-//!   entre este arquivo e o `recv`. Por isso o `cliente.py` da disciplina,
-//!   que envia sem `\n`, fica esperando a resposta deste servidor para
-//!   sempre: acrescente `+ "\n"` no `sendall` dele (ou use o nosso
-//!   `cliente-simples`, a tradução dele);
+//!   `LeitorDeLinhas` (`common/src/protocolo.rs`) chama `read()` até
+//!   completar uma linha; é o único passo entre este arquivo e o `recv`;
+//! - por isso o `cliente.py` da disciplina, que envia sem `\n`, fica
+//!   esperando a resposta para sempre, e o log deste servidor não mostra
+//!   nada até o cliente sair. Acrescente `+ "\n"` no `sendall` dele (ou use
+//!   o nosso `cliente-simples`, a tradução dele);
 //! - nenhum erro de um cliente derruba o servidor: cada desfecho (fim, queda
 //!   com RST, meia linha, linha grande demais, um `accept()` que falhou)
 //!   vira uma linha de log, e o laço segue. O `servidor.py` morre com um RST
@@ -43,8 +45,9 @@
 //! - o log mostra o texto do cliente escapado (`texto_seguro`): um cliente
 //!   não consegue apagar a tela de quem olha o servidor; `-q` omite a linha
 //!   de cada mensagem (para medir velocidade);
-//! - duas linhas a mais, cada uma com o seu porquê: `SO_REUSEADDR` (no
-//!   Unix), antes do `bind`, e `TCP_NODELAY`, em cada conexão aceita.
+//! - duas opções de socket a mais, cada uma com o seu porquê:
+//!   `SO_REUSEADDR` (no Unix), antes do `bind`, e `TCP_NODELAY`, em cada
+//!   conexão aceita.
 //!
 //! Limitação que a Parte 2 mostra e a Parte 3 resolve: enquanto um cliente
 //! está conectado, qualquer outro espera.
@@ -72,7 +75,8 @@ use std::time::Duration;
 
 /// O tamanho da fila de conexões completas que o servidor pede ao kernel
 /// (ela as guarda enquanto o servidor não chama `accept()`): 1, como o
-/// `listen(1)` da disciplina. É um pedido: no Linux cabem backlog + 1 (2).
+/// `listen(1)` da disciplina. É um pedido ao kernel: o Linux guarda até
+/// backlog + 1 conexões, ou seja, 2.
 const BACKLOG: i32 = 1;
 
 /// Pausa depois de um `accept()` que falhou (ex.: limite de arquivos
@@ -160,5 +164,8 @@ fn atender_cliente(mut conexao: TcpStream, endereco: SocketAddr) {
             }
         }
     }
-    drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
+    // close(), em todos os caminhos, normal ou de erro. O Rust fecharia a
+    // conexão no fim da função de qualquer jeito: o drop só deixa o close()
+    // visível.
+    drop(conexao);
 }

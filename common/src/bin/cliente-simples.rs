@@ -40,23 +40,18 @@
 
 use common::protocolo::{LeitorDeLinhas, Recebido, LIMITE_MENSAGEM, PREFIXO_ECO};
 use std::io::{self, BufRead, Write};
-use std::net::TcpStream;
 
 const HOST: &str = "localhost";
 const PORT: u16 = 5000;
-const USO: &str = "uso: cliente-simples [PORTA]: o cliente.py da disciplina; a porta, de 1 a 65535, é 5000 se omitida (ex.: cliente-simples 6000)";
 
 fn main() {
     // Como no `cliente.py`, a porta pode vir na linha de comando (aqui também
     // como `--porta 6000`: vale o último argumento).
     let ultimo = std::env::args().skip(1).last();
-    if matches!(ultimo.as_deref(), Some("--help" | "-h")) {
-        println!("{USO}");
-        return;
-    }
-    let Ok(porta) = ultimo.map_or(Ok(PORT), |p| p.parse()) else {
-        eprintln!("{USO}");
-        std::process::exit(2);
+    let Ok(porta) = ultimo.as_deref().map_or(Ok(PORT), str::parse) else {
+        // Não é uma porta: mostra o uso; com `--help`, isso não é um erro.
+        eprintln!("uso: cliente-simples [PORTA]: o cliente.py da disciplina; a porta, de 1 a 65535, é 5000 se omitida (ex.: cliente-simples 6000)");
+        std::process::exit(if matches!(ultimo.as_deref(), Some("--help" | "-h")) { 0 } else { 2 });
     };
     if let Err(e) = conversar(porta) {
         eprintln!("cliente-simples: {}", common::erros::descrever(&e));
@@ -68,7 +63,7 @@ fn conversar(porta: u16) -> io::Result<()> {
     // `localhost` também resolve para ::1, que o Windows lista primeiro; com o
     // servidor só em IPv4, tentar ::1 antes custaria uns 2 s lá.
     let enderecos = common::rede::resolver(HOST, porta)?;
-    let mut cliente = TcpStream::connect(&enderecos[..])?;
+    let mut cliente = std::net::TcpStream::connect(&enderecos[..])?;
     println!("Conectado ao servidor Echo");
     println!("Digite \"sair\" para encerrar a conexão\n");
     // Uma resposta tem o prefixo `Echo: ` além da mensagem.
