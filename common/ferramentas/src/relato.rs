@@ -68,10 +68,10 @@ fn celula(tabela: &str, nome: &str, secao: &str, chave: &[&str], coluna: usize) 
 /// a atividade não as pede.
 pub fn modelos_da_bancada(bancada: &str, escala: &str) -> Result<String> {
     let mut texto = format!(
-        "Das últimas execuções completas da bancada (`{TABELA_DA_BANCADA}`: cada cliente envia \
-         uma mensagem de 32 bytes e espera a resposta antes da próxima) e da escala \
-         (`{TABELA_DA_ESCALA}`: 10 clientes ativos e o resto ocioso); servidores sem log \
-         (`-q`).\n\n|"
+        "Tirei os números, arredondados, das últimas execuções completas da bancada \
+         (`{TABELA_DA_BANCADA}`: cada cliente espera a resposta antes de enviar a próxima \
+         mensagem, de 32 bytes) e da escala (`{TABELA_DA_ESCALA}`: 10 clientes ativos, o \
+         resto ocioso), com os servidores sem log (`-q`).\n\n|"
     );
     for (titulo, _) in MODELOS {
         texto += &format!(" | {titulo}");
@@ -79,23 +79,78 @@ pub fn modelos_da_bancada(bancada: &str, escala: &str) -> Result<String> {
     texto += " |\n|---|---:|---:|---:|\n";
     const VAI_E_VOLTA: &str = "Vazão e latência, uma mensagem por vez";
     const POR_CONEXAO: &str = "Por conexão, com 10.000 conexões abertas";
-    let linhas: [(&str, &str, &str, &[&str], usize); 6] = [
-        ("mensagens/s, 10 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["10"], 3),
-        ("mensagens/s, 1.000 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 3),
-        ("latência p99 com 1.000 clientes (µs)", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 4),
-        ("com 10.000 conexões abertas: threads", TABELA_DA_ESCALA, POR_CONEXAO, &[], 3),
-        ("memória residente por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 1),
-        ("pilha do kernel por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 2),
+    use Forma::*;
+    let linhas: [Linha; 6] = [
+        ("mensagens/s, 10 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["10"], 3, Milhares),
+        ("mensagens/s, 1.000 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 3, Milhares),
+        ("latência p99 com 1.000 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 4, Ms),
+        ("com 10.000 conexões abertas: threads", TABELA_DA_ESCALA, POR_CONEXAO, &[], 3, Exata),
+        ("memória residente por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 1, Exata),
+        ("pilha do kernel por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 2, QuaseZero),
     ];
-    for (rotulo, nome, secao, clientes, coluna) in linhas {
+    for (rotulo, nome, secao, clientes, coluna, forma) in linhas {
         let tabela = if nome == TABELA_DA_BANCADA { bancada } else { escala };
         texto += &format!("| {rotulo}");
         for (_, servidor) in MODELOS {
             let chave: Vec<&str> =
                 std::iter::once(servidor).chain(clientes.iter().copied()).collect();
-            texto += &format!(" | {}", celula(tabela, nome, secao, &chave, coluna)?);
+            let valor = celula(tabela, nome, secao, &chave, coluna)?;
+            texto += &format!(" | {}", forma.mostrar(&valor)?);
         }
         texto += " |\n";
     }
     Ok(texto)
+}
+
+/// Uma linha da comparação: rótulo, tabela, seção, o que vem depois do
+/// servidor na chave (os clientes), coluna e como mostrar o número.
+type Linha = (&'static str, &'static str, &'static str, &'static [&'static str], usize, Forma);
+
+/// Como o relato mostra um número das tabelas: sem mais dígitos do que a
+/// medida sustenta.
+#[derive(Clone, Copy)]
+enum Forma {
+    /// Como está na tabela.
+    Exata,
+    /// Mensagens por segundo em milhares: `52.502` vira `53 mil`.
+    Milhares,
+    /// Microssegundos em milissegundos inteiros: `35.455` vira `35 ms`.
+    Ms,
+    /// Abaixo de 0,05, um valor que a tabela da escala chama de ruído: `≈ 0`.
+    QuaseZero,
+}
+
+impl Forma {
+    fn mostrar(self, valor: &str) -> Result<String> {
+        let numero = || -> Result<f64> {
+            valor
+                .replace('.', "")
+                .replace(',', ".")
+                .parse()
+                .with_context(|| format!("{valor:?} não é um número"))
+        };
+        Ok(match self {
+            Forma::Exata => valor.to_string(),
+            Forma::Milhares => format!("{:.0} mil", numero()? / 1000.0),
+            Forma::Ms => format!("{:.0} ms", numero()? / 1000.0),
+            Forma::QuaseZero if numero()? < 0.05 => "≈ 0".to_string(),
+            Forma::QuaseZero => valor.to_string(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod testes {
+    use super::Forma;
+
+    #[test]
+    fn numeros_arredondados_como_a_medida_sustenta() {
+        assert_eq!(Forma::Milhares.mostrar("52.502").unwrap(), "53 mil");
+        assert_eq!(Forma::Milhares.mostrar("32.368").unwrap(), "32 mil");
+        assert_eq!(Forma::Ms.mostrar("35.455").unwrap(), "35 ms");
+        assert_eq!(Forma::QuaseZero.mostrar("0,01").unwrap(), "≈ 0");
+        assert_eq!(Forma::QuaseZero.mostrar("16,0").unwrap(), "16,0");
+        assert_eq!(Forma::Exata.mostrar("0,29").unwrap(), "0,29");
+        assert!(Forma::Ms.mostrar("—").is_err());
+    }
 }

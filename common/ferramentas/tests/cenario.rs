@@ -28,7 +28,7 @@ fn espera_do_cliente(saida: &str, n: usize) -> f64 {
         .lines()
         .find(|l| l.starts_with(&format!("- O cliente {n} ")))
         .expect("linha do cliente");
-    // Uma espera curta é dita como "recebeu a primeira resposta em menos de 10 ms".
+    // Uma espera curta é dita como "recebeu a primeira resposta em menos de 3 ms".
     let Some(trecho) = linha.split("esperou ").nth(1) else {
         assert!(linha.contains("recebeu a primeira resposta em menos de "), "{linha}");
         return 0.0;

@@ -153,15 +153,14 @@ pub fn trechos(cliente: &Cliente) -> Vec<(Estado, Duration, Duration)> {
 }
 
 /// Uma duração medida com os relógios dos processos, que marcam o
-/// milissegundo: a diferença de duas marcas erra por até 1 ms. Abaixo de
-/// 10 ms, só um limite honesto ("menos de 10 ms"); em segundos, duas casas,
-/// como os instantes (+0,20 s), para a conta fechar.
+/// milissegundo: a diferença de duas marcas, N ms, vale de N - 1 a N + 1 ms.
+/// Abaixo de 10 ms, só o limite honesto ("menos de 1 ms" para 0, "menos de
+/// 3 ms" para 2); até 1 s, "cerca de N ms"; em segundos, duas casas, como os
+/// instantes (+0,20 s), para a conta fechar.
 pub fn medida(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms == 0 {
-        "menos de 1 ms".to_string()
-    } else if ms < 10 {
-        "menos de 10 ms".to_string()
+    if ms < 10 {
+        format!("menos de {} ms", ms + 1)
     } else if d < Duration::from_secs(1) {
         format!("cerca de {ms} ms")
     } else {

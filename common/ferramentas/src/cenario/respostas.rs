@@ -33,8 +33,8 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
     for c in clientes {
         if let Some(t) = c.tempo_de_conexao().filter(|t| *t > Duration::from_millis(500)) {
             linhas.push(format!(
-                "O connect() do cliente {} levou {}: com a fila de conexões cheia, o Linux \
-                 descartou o SYN dele, e o connect() só voltou quando um SYN reenviado \
+                "O `connect()` do cliente {} levou {}: com a fila de conexões cheia, o Linux \
+                 descartou o SYN dele, e o `connect()` só voltou quando um SYN reenviado \
                  encontrou lugar na fila.",
                 c.numero,
                 medida(t)
@@ -46,39 +46,76 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
     let conexoes = quantidade(max_ativas as u64, "conexão", "conexões");
     // Com um cliente só (e sem a conexão de teste), não há o que concluir.
     let conclusao = match sobreposicao(clientes) {
-        Some((a, b)) => format!(
-            "O atendimento foi sobreposto: o cliente {b} recebeu resposta enquanto o cliente {a}, \
-             já atendido, continuava conectado; o servidor chegou a atender {conexoes} ao mesmo tempo."
-        ),
-        None if clientes.len() > 1 && max_ativas <= 1 => "O atendimento foi serial: o servidor nunca \
-             atendeu duas conexões ao mesmo tempo, e nenhum cliente recebeu resposta enquanto outro, \
-             já atendido, continuava conectado."
-            .to_string(),
-        None if clientes.len() > 1 => format!(
+        Some((a, b)) => Some(Conclusao {
+            tipo: "sobreposto",
+            longa: format!(
+                "O atendimento foi sobreposto: o cliente {b} recebeu resposta enquanto o \
+                 cliente {a}, já atendido, continuava conectado; o servidor chegou a atender \
+                 {conexoes} ao mesmo tempo."
+            ),
+            curta: format!("De novo, o atendimento foi sobreposto ({conexoes} ao mesmo tempo)."),
+        }),
+        None if clientes.len() > 1 && max_ativas <= 1 => Some(Conclusao {
+            tipo: "serial",
+            longa: "O atendimento foi serial: o servidor nunca atendeu duas conexões ao mesmo \
+                    tempo, e nenhum cliente recebeu resposta enquanto outro, já atendido, \
+                    continuava conectado."
+                .to_string(),
+            curta: "De novo, o atendimento foi serial.".to_string(),
+        }),
+        None if clientes.len() > 1 => Some(Conclusao::uma_so(format!(
             "O servidor chegou a atender {conexoes} ao mesmo tempo, mas nenhum cliente recebeu \
              resposta enquanto outro continuava conectado (roteiro curto demais para sobrepor)."
-        ),
-        None if max_ativas > 1 => format!(
+        ))),
+        None if max_ativas > 1 => Some(Conclusao::uma_so(format!(
             "Com a conexão de teste, o servidor chegou a atender {conexoes} ao mesmo tempo."
-        ),
-        None => String::new(),
+        ))),
+        None => None,
     };
-    if !conclusao.is_empty() {
-        linhas.push(conclusao);
+    let final_ = codigo_do_servidor
+        .map(|codigo| format!("Depois do Ctrl-C, o servidor terminou com código {codigo}."));
+    Respostas {
+        por_cliente: clientes.iter().map(frase_do_cliente).collect(),
+        gerais: linhas,
+        conclusao,
+        final_,
     }
-    if let Some(codigo) = codigo_do_servidor {
-        linhas.push(format!("Depois do Ctrl-C, o servidor terminou com código {codigo}."));
-    }
-    Respostas { por_cliente: clientes.iter().map(frase_do_cliente).collect(), gerais: linhas }
 }
 
-/// As respostas de um cenário: uma frase por cliente e as conclusões.
+/// A conclusão de um cenário (serial ou sobreposto), com uma forma curta
+/// para quando um bloco anterior do relato já tirou a mesma (`tipo`).
+pub struct Conclusao {
+    /// "serial" ou "sobreposto"; vazio numa conclusão que não se repete.
+    pub tipo: &'static str,
+    pub longa: String,
+    pub curta: String,
+}
+
+impl Conclusao {
+    fn uma_so(frase: String) -> Self {
+        Conclusao { tipo: "", curta: frase.clone(), longa: frase }
+    }
+}
+
+/// As respostas de um cenário: uma frase por cliente, as gerais (recusas,
+/// SYN descartados), a conclusão e, com Ctrl-C, o código de saída.
 pub struct Respostas {
     pub por_cliente: Vec<String>,
     pub gerais: Vec<String>,
+    pub conclusao: Option<Conclusao>,
+    pub final_: Option<String>,
 }
 
-/// "O cliente 2 conectou em menos de 10 ms e esperou 2,80 s pela primeira
+impl Respostas {
+    /// As linhas depois das de cada cliente; `curta` escolhe a forma curta
+    /// da conclusão.
+    pub fn conclusoes(&self, curta: bool) -> Vec<&str> {
+        let conclusao = self.conclusao.as_ref().map(|c| if curta { &c.curta } else { &c.longa });
+        self.gerais.iter().chain(conclusao).chain(&self.final_).map(String::as_str).collect()
+    }
+}
+
+/// "O cliente 2 conectou em menos de 2 ms e esperou 2,80 s pela primeira
 /// resposta (de +0,20 s a +3,00 s): a mensagem ficou no buffer, sem ser lida, até +3,00 s,
 /// quando o servidor a leu; ficou conectado de +0,20 s a +3,00 s e recebeu
 /// 1 resposta."

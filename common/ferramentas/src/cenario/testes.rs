@@ -216,10 +216,12 @@ fn parte2_e_serial_e_o_segundo_espera_na_fila() {
     assert_eq!(segundo.primeira_nao_lida(), Some(Duration::from_millis(2800)));
     let respostas = respostas(&analise, None);
     assert!(
-        respostas.gerais.iter().any(|l| l.starts_with("O atendimento foi serial")),
+        respostas.conclusoes(false).iter().any(|l| l.starts_with("O atendimento foi serial")),
         "{:?}",
-        respostas.gerais
+        respostas.conclusoes(false)
     );
+    // Repetida num bloco seguinte do relato, a conclusão vem curta.
+    assert!(respostas.conclusoes(true).contains(&"De novo, o atendimento foi serial."));
     assert_eq!(respostas.por_cliente.len(), 2);
     let desenho = linha_do_tempo(&analise);
     assert!(desenho.contains("cliente 1") && desenho.contains("cliente 2"), "{desenho}");
@@ -235,10 +237,14 @@ fn parte4_sobrepoe_os_dois_clientes() {
     assert_eq!(sobreposicao(&analise.clientes), Some((1, 2)));
     let respostas = respostas(&analise, None);
     assert!(
-        respostas.gerais.iter().any(|l| l.starts_with("O atendimento foi sobreposto")),
+        respostas.conclusoes(false).iter().any(|l| l.starts_with("O atendimento foi sobreposto")),
         "{:?}",
-        respostas.gerais
+        respostas.conclusoes(false)
     );
+    // Repetida num bloco seguinte do relato, a conclusão vem curta.
+    assert!(respostas
+        .conclusoes(true)
+        .contains(&"De novo, o atendimento foi sobreposto (2 conexões ao mesmo tempo)."));
     let gantt = mermaid(&analise, "parte4: 2 clientes");
     assert!(
         gantt.starts_with("```mermaid\ngantt\n") && gantt.contains("section cliente 2"),
@@ -254,4 +260,14 @@ fn eco_errado_e_um_erro_da_analise() {
     *resposta = resposta.replace("Echo: olá", "Echo: oi");
     let erro = analisar(&resultado).err().expect("eco errado");
     assert!(erro.to_string().contains("eco errado para o cliente 1"), "{erro}");
+}
+
+#[test]
+fn duracoes_com_a_resolucao_dos_carimbos() {
+    use super::desenho::medida;
+    let ms = Duration::from_millis;
+    assert_eq!(medida(ms(0)), "menos de 1 ms");
+    assert_eq!(medida(ms(2)), "menos de 3 ms");
+    assert_eq!(medida(ms(40)), "cerca de 40 ms");
+    assert_eq!(medida(ms(2801)), "2,80 s");
 }

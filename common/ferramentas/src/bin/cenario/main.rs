@@ -276,7 +276,10 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     println!();
     println!("== {}", relatorio.linha_do_tempo);
     println!("== Respostas às perguntas da atividade (medidas)");
-    for linha in relatorio.respostas.por_cliente.iter().chain(&relatorio.respostas.gerais) {
+    for linha in &relatorio.respostas.por_cliente {
+        println!("- {linha}");
+    }
+    for linha in relatorio.respostas.conclusoes(false) {
         println!("- {linha}");
     }
     if args.mermaid {
@@ -333,7 +336,15 @@ fn cenarios_do_relato() -> Vec<(&'static str, Cenario, Partes)> {
     ]
 }
 
-fn bloco(cenario: &Cenario, relatorio: &Relatorio, partes: Partes) -> String {
+/// O texto de um bloco do relato. `ja_dito` guarda os tipos de conclusão
+/// dos blocos anteriores (serial, sobreposto): uma que se repete vem na
+/// forma curta, para o relato não dizer a mesma frase duas vezes.
+fn bloco(
+    cenario: &Cenario,
+    relatorio: &Relatorio,
+    partes: Partes,
+    ja_dito: &mut Vec<&'static str>,
+) -> String {
     let mut texto = format!("Gerado por `{}`:\n\n", cenario.comando());
     if partes.transcricao {
         texto += &format!("```text\n{}```\n\n", relatorio.transcricao);
@@ -345,9 +356,13 @@ fn bloco(cenario: &Cenario, relatorio: &Relatorio, partes: Partes) -> String {
         texto += &format!("```text\n{}```\n\n", relatorio.linha_do_tempo);
     }
     if partes.respostas {
-        let por_cliente: &[String] =
-            if partes.cada_cliente { &relatorio.respostas.por_cliente } else { &[] };
-        for linha in por_cliente.iter().chain(&relatorio.respostas.gerais) {
+        let respostas = &relatorio.respostas;
+        let por_cliente: &[String] = if partes.cada_cliente { &respostas.por_cliente } else { &[] };
+        let tipo = respostas.conclusao.as_ref().map_or("", |c| c.tipo);
+        let repetida = !tipo.is_empty() && ja_dito.contains(&tipo);
+        ja_dito.push(tipo);
+        let conclusoes = respostas.conclusoes(repetida);
+        for linha in por_cliente.iter().map(String::as_str).chain(conclusoes) {
             texto += &format!("- {linha}\n");
         }
     }
@@ -359,10 +374,11 @@ fn bloco(cenario: &Cenario, relatorio: &Relatorio, partes: Partes) -> String {
 
 fn atualizar_relato(arquivo: &std::path::Path, parar: &Arc<AtomicBool>) -> Result<()> {
     let mut blocos = Vec::new();
+    let mut ja_dito = Vec::new();
     for (id, cenario, partes) in cenarios_do_relato() {
         eprintln!("cenario: rodando {} ({})...", id, cenario.comando());
         let relatorio = rodar(&cenario, parar)?;
-        blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio, partes)));
+        blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio, partes, &mut ja_dito)));
     }
     // A comparação dos modelos vem das últimas execuções completas da
     // bancada e da escala (medir de novo leva uns 20 min: `just figuras` e
