@@ -57,17 +57,18 @@ diff a b: (_diff (if a =~ '^[0-9]' { "parte" + a } else { a }) (if b =~ '^[0-9]'
 _diff a b:
     @{{ if path_exists(a / "src") != "true" { error(a + " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)") } else if path_exists(b / "src") != "true" { error(b + " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)") } else { "" } }}
     @-git --no-pager grep -h "^//!" -- {{b}}/src/servidor.rs
-    @-git --no-pager diff --no-index -O common/ferramentas/ordem-do-diff.txt -I "^\s*//" -- {{a}}/src {{b}}/src
+    @-git --no-pager diff --no-index -U1 -O common/ferramentas/ordem-do-diff.txt -I "^\s*//" -- {{a}}/src {{b}}/src
 
 # Formata o código e roda o clippy como o CI
 lint:
     cargo fmt --all
     cargo clippy --workspace --all-targets -- -D warnings
 
-# Sem o número, o próprio cenario diz, em português, que falta a parte.
+# Sem o número, o próprio cenario diz, em português, que falta a parte; uma
+# opção no lugar do número (just demo --help) vai direto para o cenario.
 # Roda o experimento da atividade num terminal só (ex.: just demo 2; just demo 2 --clientes 4 --backlog 1)
 demo n="" *args:
-    @-cargo run --bin cenario -- {{ if n == "" { "" } else { "--parte " + n } }} {{args}}
+    @-cargo run --bin cenario -- {{ if n == "" { "" } else if n =~ '^-' { n } else { "--parte " + n } }} {{args}}
 
 # `just cenario 2` é o mesmo que `just demo 2` (o programa se chama cenario)
 alias cenario := demo

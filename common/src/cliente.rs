@@ -154,7 +154,12 @@ fn conectar(host: &str, porta: u16) -> Result<TcpStream, String> {
     let local = enderecos.iter().all(|e| e.ip().is_loopback());
     let dica = match ultimo_erro.kind() {
         ErrorKind::ConnectionRefused if local => {
-            format!("O servidor está rodando? (ex.: cargo run --bin parte1 -- --porta {porta})")
+            // Rodando ele pode estar, mas em outro endereço: localhost, aqui,
+            // pode ser só 127.0.0.1, e o servidor escutar só em ::1.
+            format!(
+                "O servidor está rodando? (ex.: cargo run --bin parte1 -- --porta {porta}) Se ele \
+                 foi iniciado com --host, use aqui o mesmo --host."
+            )
         }
         ErrorKind::ConnectionRefused => format!(
             "Nada escuta na porta {porta} dessa máquina para quem vem de fora: o servidor de lá \

@@ -144,6 +144,13 @@ impl LeitorDeLinhas {
     pub fn meia_linha(&self) -> usize {
         self.enquadrador.meia_linha()
     }
+
+    /// Quantos bytes já lidos do socket ainda não viraram mensagem: a meia
+    /// linha e o que veio depois da última mensagem devolvida. É o que se
+    /// perde se a conexão for encerrada agora.
+    pub fn sem_resposta(&self) -> usize {
+        self.enquadrador.meia_linha() + (self.fim - self.inicio)
+    }
 }
 
 impl Default for LeitorDeLinhas {

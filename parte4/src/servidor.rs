@@ -231,7 +231,7 @@ fn atender_cliente(conexao: TcpStream, cliente: Cliente, estado: &Estado) {
         // cada leitura, ou seja, a cada mensagem e a cada intervalo sem dados.
         if desligando.load(Ordering::Relaxed) {
             let _ = fechar_com_aviso(conexao.tcp(), &format!("{PREFIXO_AVISO}servidor encerrando"));
-            break "Desconectado: servidor encerrando".to_string();
+            break format!("Desconectado: servidor encerrando{}", perdidos(&linhas));
         }
         match linhas.proxima(&mut conexao) {
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
@@ -255,7 +255,10 @@ fn atender_cliente(conexao: TcpStream, cliente: Cliente, estado: &Estado) {
                     let aviso = format!("{PREFIXO_AVISO}conexão encerrada por inatividade");
                     let _ = fechar_com_aviso(conexao.tcp(), &aviso);
                     let limite = duracao_legivel(config.tempo_ocioso);
-                    break format!("Desconectado por inatividade: nenhuma mensagem em {limite}");
+                    let perdidos = perdidos(&linhas);
+                    break format!(
+                        "Desconectado por inatividade: nenhuma mensagem em {limite}{perdidos}"
+                    );
                 }
                 // NOVO (dica): uma meia linha parada há 1 s ganha uma explicação.
                 if linhas.meia_linha() != meia_linha {
@@ -289,6 +292,15 @@ fn atender_cliente(conexao: TcpStream, cliente: Cliente, estado: &Estado) {
         )
     });
     drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
+}
+
+/// NOVO (desligamento, inatividade): o que o cliente enviou e não vai ter
+/// resposta (quase sempre uma linha sem `\n`), dito no desfecho.
+fn perdidos(linhas: &LeitorDeLinhas) -> String {
+    match linhas.sem_resposta() {
+        0 => String::new(),
+        bytes => format!("; {bytes} bytes recebidos ficaram sem resposta"),
+    }
 }
 
 /// NOVO (relógio de leitura): a leitura voltou vazia porque passou o

@@ -133,6 +133,22 @@ fn sigterm_avisa_os_clientes_e_sai_com_resumo() {
 
 #[cfg(unix)]
 #[test]
+fn ctrl_c_diz_quantos_bytes_de_uma_linha_sem_fim_se_perderam() {
+    // O `cliente.py` da disciplina envia sem `\n`: no Ctrl-C, o log diz que
+    // aqueles bytes ficaram sem resposta, em vez de sumirem calados.
+    let mut servidor = iniciar_servidor("parte4", &[]);
+    let mut c = Conectado::novo(servidor.porta);
+    c.enviar(b"oi").expect("enviar");
+    servidor.esperar_texto("Dica: chegaram 2 bytes", 1);
+    servidor.sinal("INT").expect("enviar o sinal");
+    assert_eq!(c.ler_ate_o_fim().unwrap(), vec![b"Aviso: servidor encerrando".to_vec()]);
+    let linha = servidor.esperar_texto("Desconectado: servidor encerrando", 1);
+    assert!(linha.contains("; 2 bytes recebidos ficaram sem resposta (atendido por"), "{linha}");
+    assert!(servidor.esperar_saida().success());
+}
+
+#[cfg(unix)]
+#[test]
 fn ctrl_c_alcanca_tambem_o_cliente_que_nao_para_de_enviar() {
     // Um cliente ocupado nunca deixa a leitura esgotar o tempo: o aviso tem
     // de chegar a ele mesmo assim (a thread confere a cada mensagem).

@@ -109,6 +109,22 @@ impl Cenario {
         }
     }
 
+    /// Quanto o cenário deve levar, para quem espera: o cliente 1 envia aos
+    /// 0, 1 e 2 s, mas cada mensagem só depois da resposta à anterior, que
+    /// leva o `--atraso`; sai aos 3 s ou depois da última resposta.
+    fn quanto_demora(&self) -> String {
+        if let Some(s) = self.ctrl_c {
+            return format!("Ctrl-C no servidor a {} s", s.to_string().replace('.', ","));
+        }
+        let atraso = self.atraso.unwrap_or(0) as f64 / 1000.0;
+        let ultima_resposta = (0..3).fold(0.0, |t: f64, k| t.max(k as f64) + atraso);
+        let fim = ultima_resposta.max(3.0);
+        format!(
+            "o cliente 1 fica cerca de {} s",
+            format!("{fim:.1}").replace(".0", "").replace('.', ",")
+        )
+    }
+
     fn plano(&self) -> Plano {
         let mut args_servidor = Vec::new();
         if let Some(b) = self.backlog {
@@ -261,7 +277,7 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
         quantidade(cenario.clientes as u64, "cliente", "clientes"),
         cenario.comando()
     );
-    println!("   rodando... (o cliente 1 fica cerca de 3 s)");
+    println!("   rodando... ({})", cenario.quanto_demora());
     let relatorio = rodar(&cenario, parar)?;
     println!();
     println!(
