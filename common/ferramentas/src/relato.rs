@@ -68,10 +68,11 @@ fn celula(tabela: &str, nome: &str, secao: &str, chave: &[&str], coluna: usize) 
 /// a atividade não as pede.
 pub fn modelos_da_bancada(bancada: &str, escala: &str) -> Result<String> {
     let mut texto = format!(
-        "Tirei os números, arredondados, das últimas execuções completas da bancada \
-         (`{TABELA_DA_BANCADA}`: cada cliente espera a resposta antes de enviar a próxima \
-         mensagem, de 32 bytes) e da escala (`{TABELA_DA_ESCALA}`: 10 clientes ativos, o \
-         resto ocioso), com os servidores sem log (`-q`).\n\n|"
+        "Tirei os números, arredondados, das últimas execuções completas com os servidores \
+         sem log (`-q`): as três primeiras linhas, da bancada (`{TABELA_DA_BANCADA}`: cada \
+         cliente espera a resposta antes de enviar a próxima mensagem, de 32 bytes); as \
+         outras, da escala (`{TABELA_DA_ESCALA}`), com 10.000 conexões abertas, 10 delas \
+         ativas.\n\n|"
     );
     for (titulo, _) in MODELOS {
         texto += &format!(" | {titulo}");
@@ -84,7 +85,7 @@ pub fn modelos_da_bancada(bancada: &str, escala: &str) -> Result<String> {
         ("mensagens/s, 10 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["10"], 3, Milhares),
         ("mensagens/s, 1.000 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 3, Milhares),
         ("latência p99 com 1.000 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 4, Ms),
-        ("com 10.000 conexões abertas: threads", TABELA_DA_ESCALA, POR_CONEXAO, &[], 3, Exata),
+        ("threads", TABELA_DA_ESCALA, POR_CONEXAO, &[], 3, Exata),
         ("memória residente por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 1, Exata),
         ("pilha do kernel por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 2, QuaseZero),
     ];

@@ -58,8 +58,7 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
         None if clientes.len() > 1 && max_ativas <= 1 => Some(Conclusao {
             tipo: "serial",
             longa: "O atendimento foi serial: o servidor nunca atendeu duas conexões ao mesmo \
-                    tempo, e nenhum cliente recebeu resposta enquanto outro, já atendido, \
-                    continuava conectado."
+                    tempo; cada cliente só foi aceito depois de o anterior sair."
                 .to_string(),
             curta: "De novo, o atendimento foi serial.".to_string(),
         }),
@@ -116,9 +115,9 @@ impl Respostas {
 }
 
 /// "O cliente 2 conectou em menos de 2 ms e esperou 2,80 s pela primeira
-/// resposta (de +0,20 s a +3,00 s): a mensagem ficou no buffer, sem ser lida, até +3,00 s,
-/// quando o servidor a leu; ficou conectado de +0,20 s a +3,00 s e recebeu
-/// 1 resposta."
+/// resposta: a mensagem ficou no buffer do socket, sem ser lida, até +3,00 s;
+/// ficou conectado de +0,20 s a +3,00 s, recebeu 1 resposta e saiu com
+/// código 0."
 fn frase_do_cliente(c: &Cliente) -> String {
     let mut frase = format!("O cliente {} ", c.numero);
     match c.tempo_de_conexao() {
@@ -131,13 +130,7 @@ fn frase_do_cliente(c: &Cliente) -> String {
         if espera < Duration::from_millis(10) {
             let _ = write!(frase, " e recebeu a primeira resposta em {}", medida(espera));
         } else {
-            let _ = write!(
-                frase,
-                " e esperou {} pela primeira resposta (de +{} s a +{} s)",
-                medida(espera),
-                segundos(primeira.envio),
-                segundos(primeira.resposta)
-            );
+            let _ = write!(frase, " e esperou {} pela primeira resposta", medida(espera));
             // De quem foi a demora: da mensagem sem ser lida ou do próprio servidor.
             if let Some(nao_lida) = c.primeira_nao_lida() {
                 let preparo = espera.saturating_sub(nao_lida);
