@@ -47,7 +47,7 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
     // Com um cliente só (e sem a conexão de teste), não há o que concluir.
     let conclusao = match sobreposicao(clientes) {
         Some((a, b)) => Some(Conclusao {
-            tipo: "sobreposto",
+            tipo: Some("sobreposto"),
             longa: format!(
                 "O atendimento foi sobreposto: o cliente {b} recebeu resposta enquanto o \
                  cliente {a}, já atendido, continuava conectado; o servidor chegou a atender \
@@ -56,7 +56,7 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
             curta: format!("De novo, o atendimento foi sobreposto ({conexoes} ao mesmo tempo)."),
         }),
         None if clientes.len() > 1 && max_ativas <= 1 => Some(Conclusao {
-            tipo: "serial",
+            tipo: Some("serial"),
             longa: "O atendimento foi serial: o servidor nunca atendeu duas conexões ao mesmo \
                     tempo; cada cliente só foi aceito depois de o anterior sair."
                 .to_string(),
@@ -84,15 +84,15 @@ pub fn respostas(analise: &Analise, codigo_do_servidor: Option<i32>) -> Resposta
 /// A conclusão de um cenário (serial ou sobreposto), com uma forma curta
 /// para quando um bloco anterior do relato já tirou a mesma (`tipo`).
 pub struct Conclusao {
-    /// "serial" ou "sobreposto"; vazio numa conclusão que não se repete.
-    pub tipo: &'static str,
+    /// "serial" ou "sobreposto"; `None` numa conclusão que não se repete.
+    pub tipo: Option<&'static str>,
     pub longa: String,
     pub curta: String,
 }
 
 impl Conclusao {
     fn uma_so(frase: String) -> Self {
-        Conclusao { tipo: "", curta: frase.clone(), longa: frase }
+        Conclusao { tipo: None, curta: frase.clone(), longa: frase }
     }
 }
 

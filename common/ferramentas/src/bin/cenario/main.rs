@@ -119,10 +119,7 @@ impl Cenario {
         let atraso = self.atraso.unwrap_or(0) as f64 / 1000.0;
         let ultima_resposta = (0..3).fold(0.0, |t: f64, k| t.max(k as f64) + atraso);
         let fim = ultima_resposta.max(3.0);
-        format!(
-            "o cliente 1 fica cerca de {} s",
-            format!("{fim:.1}").replace(".0", "").replace('.', ",")
-        )
+        format!("o cliente 1 fica cerca de {}", ferramentas::formato::duracao(fim))
     }
 
     fn plano(&self) -> Plano {
@@ -374,9 +371,9 @@ fn bloco(
     if partes.respostas {
         let respostas = &relatorio.respostas;
         let por_cliente: &[String] = if partes.cada_cliente { &respostas.por_cliente } else { &[] };
-        let tipo = respostas.conclusao.as_ref().map_or("", |c| c.tipo);
-        let repetida = !tipo.is_empty() && ja_dito.contains(&tipo);
-        ja_dito.push(tipo);
+        let tipo = respostas.conclusao.as_ref().and_then(|c| c.tipo);
+        let repetida = tipo.is_some_and(|t| ja_dito.contains(&t));
+        ja_dito.extend(tipo);
         let conclusoes = respostas.conclusoes(repetida);
         for linha in por_cliente.iter().map(String::as_str).chain(conclusoes) {
             texto += &format!("- {linha}\n");
