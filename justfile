@@ -100,3 +100,7 @@ carga *args:
 # O atraso de Nagle + ACK atrasado: uma resposta em duas escritas, com e sem TCP_NODELAY
 nagle *args:
     @-cargo run --release --bin nagle -- {{args}}
+
+# Um cliente leve enquanto 4 conexões inundam cada servidor concorrente: alguém segura os outros? (uns 3 min; --rapido: menos de 1 min; --gravar: em figuras/)
+inundacao *args:
+    cargo run --release --bin inundacao -- {{args}}
