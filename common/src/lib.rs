@@ -1,6 +1,6 @@
 //! O que as partes e o cliente compartilham sem mudança: o protocolo de
 //! linhas, os argumentos `--host`/`--porta` e o socket de escuta, o carimbo
-//! de hora dos logs, o saneamento do texto vindo da rede, as frases de erro
+//! de hora dos logs, o log por fila (uma thread dona do terminal), o saneamento do texto vindo da rede, as frases de erro
 //! em português e o cliente interativo (binário `cliente`).
 //!
 //! Fica aqui para não aparecer nos `diff` entre as partes: cada parte mostra
@@ -13,6 +13,7 @@
 pub mod cliente;
 pub mod erros;
 pub mod linha_de_comando;
+pub mod log;
 pub mod protocolo;
 pub mod rede;
 pub mod tempo;
