@@ -47,6 +47,9 @@ struct Args {
     /// Grava os resultados em figuras/ (só numa execução completa)
     #[arg(long)]
     gravar: bool,
+    /// Mede só os servidores cujo rótulo começa assim (repetível: --so parte3-poll --so eco-epoll)
+    #[arg(long, value_name = "ROTULO")]
+    so: Vec<String>,
     /// Só para os testes: uma rodada curtíssima, dois servidores
     #[arg(long, hide = true)]
     fumaca: bool,
@@ -132,8 +135,16 @@ fn executar(args: Args) -> Result<()> {
     let variantes: Vec<&Variante> = if args.fumaca {
         VARIANTES.iter().filter(|v| ["parte3 -q", "eco-mio"].contains(&v.rotulo)).collect()
     } else {
-        VARIANTES.iter().collect()
+        VARIANTES
+            .iter()
+            .filter(|v| {
+                args.so.is_empty() || args.so.iter().any(|s| v.rotulo.starts_with(s.as_str()))
+            })
+            .collect()
     };
+    if variantes.is_empty() {
+        bail!("nenhum servidor com esse rótulo; os rótulos são os da primeira coluna da tabela");
+    }
     let mut rust: Vec<&str> = variantes.iter().map(|v| v.programa).collect();
     rust.retain(|p| *p != "eco-epoll");
     rust.dedup();
