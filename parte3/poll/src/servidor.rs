@@ -1,24 +1,32 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
-//! O mesmo protocolo e o mesmo log da Parte 3, com o segundo modelo de
-//! concorrência da atividade (o `select`/`selectors` do Python): uma única
-//! thread pergunta ao kernel quais sockets estão prontos e atende só esses.
-//! Nenhuma chamada bloqueia: ler de um socket sem dados devolve `WouldBlock`
-//! na hora, e a thread vai atender outro. A única espera do programa é o
-//! `poll()` deste arquivo.
+//! O mesmo servidor da Parte 3 com o segundo modelo de concorrência da
+//! atividade, o `select`/`selectors` do Python: uma thread só registra os
+//! sockets no poll, espera algum ficar pronto e atende os prontos: lê uma
+//! vez e responde; escreve quando o socket aceita. Nenhuma chamada
+//! bloqueia (um socket sem dados devolve `WouldBlock` na hora); a única
+//! espera do programa é o `poll()` deste arquivo.
 //!
-//! Ordem de leitura: este arquivo (o socket de escuta, o laço, o `accept()`
-//! e os relógios); `conexao.rs`, o que a thread de um cliente guardaria na
-//! pilha, agora explícito (com `leitura.rs`, `escrita.rs` e `relogios.rs`
-//! ao lado); e `log.rs`, por que o log não pode ser um `println!` aqui.
-//! Por que `mio`: é a camada de `poll` padrão do ecossistema (o tokio é
-//! construído sobre ela), com a mesma interface sobre epoll (Linux), kqueue
+//! O que mudou em relação às threads, e por quê: sem uma pilha por
+//! cliente, o que a thread guardava em variáveis locais vira um `struct`
+//! (`conexao.rs`), e o que ela fazia bloqueando vira código que devolve a
+//! vez: uma escrita pode sair pela metade (o resto espera o aviso de
+//! "gravável"); o `--atraso` vira um relógio, porque um `sleep` pararia
+//! todos os clientes; o `Erro:` da linha grande fecha devagar sem parar o
+//! laço; e o log não pode ser um `println!` (`log.rs`). Em troca, um
+//! cliente parado custa menos de 1 KiB, não uma thread.
+//!
+//! E a justiça, que com threads o escalonador do kernel dá de graça, aqui
+//! é de propósito: a regra da vez ([`Laco::uma_volta`]). Cada conexão
+//! pronta lê no máximo 16 KiB por volta, e quem pode ter mais espera a
+//! volta seguinte, depois das outras. Sem ela, um cliente que nunca para
+//! de enviar seguraria os outros para sempre; o custo, medido, está lá.
+//!
+//! Ordem de leitura: este arquivo (o socket de escuta, o laço, o
+//! `accept()` e a regra da vez); `conexao.rs` (a vez de uma conexão);
+//! `log.rs`. Por que `mio`: é a camada de poll padrão do Rust (o tokio é
+//! construído sobre ela), a mesma interface sobre epoll (Linux), kqueue
 //! (macOS) e IOCP (Windows).
-//!
-//! O que fica difícil, e está comentado onde acontece: cada conexão vira
-//! uma máquina de estados; uma escrita pode sair pela metade; quem não lê
-//! (um cliente, ou o terminal do log) não pode fazer a memória crescer; e o
-//! `--atraso` vira um relógio, porque um `sleep` pararia todos os clientes.
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte3-poll -- --atraso 2000`.
@@ -26,8 +34,11 @@
 //!    mensagem em cada, quase juntos: as duas respostas chegam juntas, cerca
 //!    de 2 s depois, com uma thread só de atendimento (`ps -T` mostra mais
 //!    uma, a do log).
+//! 3. A regra da vez: `cargo run --release --bin inundacao -- --rapido --so
+//!    parte3-poll` mede quanto um cliente leve espera enquanto quatro
+//!    conexões inundam o servidor.
 
-use crate::conexao::{Cliente, Conexao, DoLaco, Relogios};
+use crate::conexao::{Cliente, Conexao, Relogios};
 use crate::log::Log;
 use anyhow::Result;
 use common::erros::{descrever, falhou, perdeu_so_esta_conexao};
@@ -37,33 +48,36 @@ use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use socket2::{Domain, Socket, Type};
 use std::cmp::Reverse;
+use std::collections::VecDeque;
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 /// O token do socket de escuta (os das conexões são as chaves do `Slab`).
 const ESCUTA: Token = Token(usize::MAX);
 
-/// O buffer de leitura do laço, um só para todas as conexões: cada leitura
-/// traz até isso de um socket, e o que não é processado na hora vai para a
-/// conexão (ver `conexao.rs`, a regra dos buffers).
-const TAMANHO_DA_LEITURA: usize = 64 * 1024;
+/// A regra da vez: o máximo que uma conexão lê numa volta do laço.
+const LEITURA_POR_VEZ: usize = 16 * 1024;
 
-/// Com a fila do log cheia, de quanto em quanto tempo conferir se ela andou.
+/// Com o log atrasado, de quanto em quanto tempo conferir se a fila andou
+/// (ela não avisa o poll quando anda).
 const ESPERA_PELO_LOG: Duration = Duration::from_millis(1);
 
-/// O estado do laço: as conexões, os relógios e o log.
+/// O estado do laço. Com threads, cada uma guardava o seu cliente na pilha.
 struct Laco {
     poll: Poll,
+    /// As conexões abertas; a chave de cada uma é o seu `Token` no poll.
     conexoes: Slab<Conexao>,
+    /// A fila das prontas: quem tem o que fazer sem esperar aviso do poll,
+    /// na ordem em que será atendido (a regra da vez).
+    prontas: VecDeque<usize>,
     relogios: Relogios,
     atraso: Duration,
     log: Log,
-    /// Número do próximo cliente, a partir de 1.
+    /// Número do próximo cliente.
     numero: u64,
+    /// O buffer de leitura, um só para todas as conexões (`conexao.rs`, a
+    /// regra dos buffers).
     lidos: Box<[u8]>,
-    /// Conexões (e o `accept()`) que pararam porque a fila do log encheu.
-    esperando_o_log: Vec<usize>,
-    aceitar_depois: bool,
 }
 
 /// Abre o socket de escuta e atende clientes para sempre, numa thread só.
@@ -91,6 +105,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let escuta = std::net::TcpListener::from(escuta);
     anunciar(&escuta, args)?;
 
+
     // NOVO: o socket de escuta também não bloqueia (um accept() sem ninguém
     // na fila devolve WouldBlock), e o poll avisa quando alguém chega.
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
@@ -98,19 +113,18 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let mut laco = Laco {
         poll: Poll::new().map_err(falhou("criar o poll"))?,
         conexoes: Slab::new(),
+        prontas: VecDeque::new(),
         relogios: Relogios::new(),
         atraso,
         log: Log::iniciar().map_err(falhou("criar a thread do log"))?,
         numero: 1,
-        lidos: vec![0; TAMANHO_DA_LEITURA].into_boxed_slice(),
-        esperando_o_log: Vec::new(),
-        aceitar_depois: false,
+        lidos: vec![0; LEITURA_POR_VEZ].into_boxed_slice(),
     };
     laco.poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
-        // A única espera: até o próximo evento, ou o próximo relógio.
+        // A única espera: até um socket ficar pronto ou o próximo relógio.
         if let Err(e) = laco.poll.poll(&mut eventos, laco.espera()) {
             if e.kind() == ErrorKind::Interrupted {
                 continue;
@@ -120,38 +134,34 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         for evento in eventos.iter() {
             match evento.token() {
                 ESCUTA => laco.aceitar(&escuta),
-                Token(chave) => {
-                    if let Some(c) = laco.conexoes.get_mut(chave) {
-                        c.avisada(evento);
-                    }
-                    laco.atender(chave);
-                }
+                Token(chave) => laco.pronta(chave, true),
             }
         }
         laco.disparar_relogios();
-        laco.retomar_se_o_log_andou(&escuta);
+        laco.log.enviar();
+        laco.uma_volta();
     }
 }
 
 impl Laco {
-    /// Quanto o `poll()` pode dormir: até o próximo relógio; com o log
-    /// cheio, só um instante; sem relógio nenhum, até o próximo evento.
+    /// Quanto o `poll()` pode dormir: nada, se há conexões prontas; com o
+    /// log atrasado, um instante; senão, até o próximo relógio (ou aviso).
     fn espera(&self) -> Option<Duration> {
-        let relogio = self.relogios.peek().map(|Reverse((t, _))| *t);
-        let espera = relogio.map(|t| t.saturating_duration_since(Instant::now()));
-        if self.log.cheio() || !self.esperando_o_log.is_empty() || self.aceitar_depois {
-            return Some(espera.unwrap_or(ESPERA_PELO_LOG).min(ESPERA_PELO_LOG));
+        let agora = Instant::now();
+        let relogio = self.relogios.peek().map(|Reverse((t, _))| t.saturating_duration_since(agora));
+        if self.log.atrasado() {
+            Some(relogio.map_or(ESPERA_PELO_LOG, |r| r.min(ESPERA_PELO_LOG)))
+        } else if !self.prontas.is_empty() {
+            Some(Duration::ZERO)
+        } else {
+            relogio
         }
-        espera
     }
 
-    /// Aceita todas as conexões que esperam (o evento avisa uma vez só).
+    /// Aceita todas as conexões que esperam: o poll avisa uma vez por
+    /// chegada (e no Windows só volta a avisar depois de um `WouldBlock`).
     fn aceitar(&mut self, escuta: &TcpListener) {
         loop {
-            if self.log.cheio() {
-                self.aceitar_depois = true; // cada conexão gera uma linha de log
-                return;
-            }
             let (mut socket, endereco) = match escuta.accept() {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
@@ -160,8 +170,8 @@ impl Laco {
                     if perdeu_so_esta_conexao(&e) {
                         continue;
                     }
-                    // Ex.: limite de arquivos abertos. Não dá para pausar a
-                    // thread única; a próxima conexão traz um novo evento.
+                    // Ex.: limite de arquivos abertos. A thread única não
+                    // pode pausar; a próxima conexão traz um aviso novo.
                     return;
                 }
             };
@@ -174,48 +184,83 @@ impl Laco {
                 self.log.linha(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
                 continue;
             }
-            // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas
-            // seguidas esperaria o ACK da primeira (`just nagle` mede).
+            // Sem o algoritmo de Nagle: com ele, uma resposta escrita
+            // enquanto a anterior ainda espera o ACK do cliente (duas
+            // mensagens que chegaram juntas) ficaria retida até esse ACK,
+            // que o cliente atrasa (uns 40 ms no Linux, até 200 ms no
+            // Windows; `just nagle` mede). Se falhar, só se perde a otimização.
             let _ = socket.set_nodelay(true);
             self.log.linha(format!("{cliente} Conectado"));
             vaga.insert(Conexao::nova(cliente, socket));
         }
     }
 
-    /// Atende a conexão `chave` e, conforme o resultado, fecha-a ou ajusta
-    /// os avisos pedidos ao poll.
-    fn atender(&mut self, chave: usize) {
+    /// Põe a conexão no fim da fila das prontas (se já não está nela).
+    /// `avisada`: o poll avisou algo do socket, então pode ter chegado dado.
+    fn pronta(&mut self, chave: usize, avisada: bool) {
         let Some(c) = self.conexoes.get_mut(chave) else { return };
-        let mut laco = DoLaco {
-            log: &mut self.log,
-            relogios: &mut self.relogios,
-            atraso: self.atraso,
-            esperando_o_log: &mut self.esperando_o_log,
-        };
-        c.atender(chave, &mut self.lidos, &mut laco);
-        if c.terminou() {
-            return self.fechar(chave);
-        }
-        let interesse = c.interesse_necessario();
-        if interesse != c.interesse {
-            match self.poll.registry().reregister(&mut c.socket, Token(chave), interesse) {
-                Ok(()) => c.interesse = interesse,
-                Err(e) => {
-                    c.desfecho = Some(format!("Sem registro no poll(): {}", descrever(&e)));
-                    self.fechar(chave);
-                }
-            }
+        c.vazio &= !avisada;
+        if !c.na_fila {
+            c.na_fila = true;
+            self.prontas.push_back(chave);
         }
     }
 
-    /// Registra o desfecho e fecha o socket (ao sair de escopo: close()).
+    /// A regra da vez. Cada volta atende, na ordem da fila, as conexões que
+    /// estavam prontas quando ela começou: cada uma lê uma vez, no máximo
+    /// [`LEITURA_POR_VEZ`] bytes, e escreve as respostas. Quem ainda pode
+    /// ter dados volta para o fim da fila e lê de novo na volta seguinte,
+    /// depois das outras; só sai da fila quando a leitura dá `WouldBlock`.
+    /// Esperar outro aviso do poll não serviria: o mio avisa por borda, uma
+    /// vez a cada chegada de dados (e no Windows, só depois de um
+    /// `WouldBlock`), e um cliente que enviou tudo e espera a resposta não
+    /// traria aviso nenhum.
+    ///
+    /// O que ela impede: ler cada socket até esvaziá-lo, o mais natural,
+    /// deixa quem nunca para de enviar segurar o laço, e os outros esperam
+    /// para sempre. Medido antes dela (`inundacao`, 4 conexões inundando):
+    /// o cliente leve recebeu 1 resposta em 25 s. Com ela: TODO.
+    /// O que custa: TODO.
+    fn uma_volta(&mut self) {
+        for _ in 0..self.prontas.len() {
+            let Some(chave) = self.prontas.pop_front() else { break };
+            let Some(c) = self.conexoes.get_mut(chave) else { continue };
+            c.na_fila = false;
+            if c.vez(chave, &mut self.lidos, &mut self.log, &mut self.relogios, self.atraso) {
+                c.na_fila = true;
+                self.prontas.push_back(chave);
+            }
+            self.depois_da_vez(chave);
+        }
+    }
+
+    /// Ajusta os avisos pedidos ao poll, ou fecha a conexão que terminou.
+    fn depois_da_vez(&mut self, chave: usize) {
+        let Some(c) = self.conexoes.get_mut(chave) else { return };
+        let interesse = c.interesse_necessario();
+        if !c.terminou() && interesse != c.interesse {
+            match self.poll.registry().reregister(&mut c.socket, Token(chave), interesse) {
+                Ok(()) => c.interesse = interesse,
+                Err(e) => c.falhou(&e),
+            }
+        }
+        if c.terminou() {
+            self.fechar(chave);
+        }
+    }
+
+    /// Registra o desfecho e fecha o socket (destruir a `Conexao` é o close()).
     fn fechar(&mut self, chave: usize) {
         let mut c = self.conexoes.remove(chave);
+        if c.na_fila {
+            self.prontas.retain(|&k| k != chave);
+        }
         let _ = self.poll.registry().deregister(&mut c.socket);
         self.log.linha(c.linha_de_desfecho());
     }
 
-    /// Os relógios vencidos: respostas adiadas, prazos de fechamento, dicas.
+    /// Os relógios vencidos: respostas adiadas e prazos de fechamento. Cada
+    /// conexão acordada entra na fila das prontas.
     fn disparar_relogios(&mut self) {
         let agora = Instant::now();
         while let Some(&Reverse((quando, chave))) = self.relogios.peek() {
@@ -223,26 +268,10 @@ impl Laco {
                 break;
             }
             self.relogios.pop();
-            let Some(c) = self.conexoes.get_mut(chave) else { continue };
-            c.relogio(agora, &mut self.log);
-            self.atender(chave);
-        }
-    }
-
-    /// Se a fila do log tinha enchido e agora andou, volta a ler de quem
-    /// parou e a aceitar conexões.
-    fn retomar_se_o_log_andou(&mut self, escuta: &TcpListener) {
-        if self.log.cheio() && !self.log.enviar() {
-            return; // ainda cheia
-        }
-        for chave in std::mem::take(&mut self.esperando_o_log) {
             if let Some(c) = self.conexoes.get_mut(chave) {
-                c.log_andou();
-                self.atender(chave);
+                c.relogio(agora);
             }
-        }
-        if std::mem::take(&mut self.aceitar_depois) {
-            self.aceitar(escuta);
+            self.pronta(chave, false);
         }
     }
 }

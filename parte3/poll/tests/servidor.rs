@@ -3,11 +3,6 @@
 
 apoio::provas_da_parte3!("parte3-poll");
 
-#[test]
-fn linha_sem_fim_recebe_uma_dica_no_log() {
-    provas::linha_sem_fim_recebe_uma_dica_no_log("parte3-poll");
-}
-
 /// A regra dos buffers: 3.000 conexões paradas, menos de 4 KiB cada.
 #[cfg(target_os = "linux")]
 #[test]
