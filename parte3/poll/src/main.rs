@@ -1,5 +1,5 @@
-//! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o servidor
-//! (`servidor.rs`, que diz a ordem de leitura dos outros arquivos).
+//! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o
+//! servidor (`servidor.rs`; depois, `conexao.rs` e `log.rs`).
 
 mod conexao;
 mod log;
@@ -11,9 +11,8 @@ use common::rede::{definir_silencioso, ArgsServidor};
 use std::time::Duration;
 
 /// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
-/// o servidor não chama `accept()`. O laço aceita todas as conexões que
-/// esperam a cada volta; a fila só absorve rajadas: 128, o que a biblioteca
-/// padrão pede.
+/// o servidor não chama `accept()`. O laço aceita na hora todas as que
+/// esperam, e a fila só absorve rajadas: 128, o que a biblioteca padrão pede.
 const BACKLOG_PADRAO: i32 = 128;
 
 /// Servidor Echo concorrente com uma thread só e poll (Parte 3, multiplexação).
@@ -45,8 +44,8 @@ fn main() {
     // sistema permite. (No Windows não há esse limite: nada a fazer.)
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let atraso = Duration::from_millis(args.atraso);
-    // Só volta se não conseguiu abrir o socket de escuta (porta em uso...) ou
-    // se o próprio poll() falhou.
+    // Só volta se não conseguiu abrir o socket de escuta (porta em uso...)
+    // ou se o próprio poll() falhou.
     if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso) {
         eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
         std::process::exit(1);
