@@ -20,7 +20,6 @@ pub struct Conexao {
     pub socket: TcpStream,
     /// A chave no `Slab`, que é também o `Token` no poll.
     chave: usize,
-    /// Está na fila das prontas (a regra da vez).
     pub na_fila: bool,
     inicio: Instant,
     mensagens: u64,
@@ -69,21 +68,16 @@ impl Conexao {
         self.escrever();
         let leu = self.pode_ler() && self.ler(lidos, log, relogios);
         self.escrever();
-        if !leu {
-            self.devolver_buffers_vazios();
-        }
         leu && self.pode_ler()
     }
 
-    /// Só lê se nada espera para sair e se a conversa não acabou (ou falta
-    /// descartar o que chega depois do `Erro:`).
+    /// Nada espera para sair, e a conversa não acabou (ou falta descartar).
     fn pode_ler(&self) -> bool {
         let conversa = self.desfecho.is_none() || self.descartando.is_some();
         conversa && self.saida.is_empty() && self.adiadas.is_empty()
     }
 
-    /// Uma leitura e as respostas das mensagens que ela completou. Devolve
-    /// se leu alguma coisa.
+    /// Uma leitura e as respostas das mensagens que ela completou.
     fn ler(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
         let n = match self.socket.read(lidos) {
             Ok(n) => n,
@@ -169,24 +163,24 @@ impl Conexao {
             }
         }
         self.saida.drain(..enviados);
+        self.devolver_buffers_vazios();
         let erro_saiu = self.descartando.is_some() && self.adiadas.is_empty();
         if enviados > 0 && self.saida.is_empty() && erro_saiu {
             let _ = self.socket.shutdown(Shutdown::Write); // depois do `Erro:`, o fim do fluxo
         }
     }
 
-    /// Devolve `false`: a conexão não tem mais o que ler.
     pub fn falhou(&mut self, e: &io::Error) -> bool {
         self.desfecho.get_or_insert(format!("Conexão com o cliente falhou: {}", descrever(e)));
         (self.saida, self.adiadas, self.descartando) = (Vec::new(), VecDeque::new(), None);
         false
     }
 
-    /// A regra dos buffers, a lição da curva de memória: uma conexão que
-    /// espera o poll sem nada pela metade não guarda buffer nenhum. O laço
-    /// lê todos os sockets num buffer só; o que uma conexão guarda (a linha
-    /// sem `\n`, no `Enquadrador`, e as respostas que não saíram) volta a
-    /// ser um `Vec` vazio, sem memória, ao esvaziar. Com 10.000 conexões
+    /// A regra dos buffers, a lição da curva de memória: uma conexão sem
+    /// nada pela metade não guarda buffer nenhum. O laço lê todos os sockets
+    /// num buffer só; uma conexão só guarda a linha sem `\n` (no
+    /// `Enquadrador`) e as respostas que ainda não saíram, e cada uma volta
+    /// a ser um `Vec` vazio, sem memória, ao esvaziar. Com 10.000 conexões
     /// paradas (`escala`): MEDIR KiB por conexão.
     fn devolver_buffers_vazios(&mut self) {
         if self.saida.is_empty() {

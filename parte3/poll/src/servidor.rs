@@ -1,20 +1,19 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
 //! O servidor da Parte 3 como o `selectors` do Python: uma thread só
-//! registra os sockets no poll, espera algum ficar pronto e atende os
-//! prontos: lê uma vez e responde; escreve quando o socket aceita. Nada
-//! bloqueia (sem dados, a leitura devolve `WouldBlock` na hora); a única
-//! espera é o `poll()` deste arquivo (o `mio`: epoll no Linux, kqueue no
-//! macOS, IOCP no Windows; o tokio é feito sobre ele).
+//! registra os sockets no poll (o `mio`: epoll, kqueue ou IOCP), espera
+//! algum ficar pronto e atende os prontos: lê uma vez e responde; escreve
+//! quando o socket aceita. Nada bloqueia (sem dados, a leitura devolve
+//! `WouldBlock` na hora); a única espera é o `poll()` deste arquivo.
 //!
-//! O que mudou em relação às threads: sem uma pilha por cliente, o que a
-//! thread guardava em variáveis vira um `struct` (`conexao.rs`), e cada
-//! espera vira um estado: a escrita pela metade espera o aviso de
-//! "gravável"; o `--atraso` vira um relógio (um `sleep` pararia todos); o
-//! `Erro:` da linha grande fecha devagar sem parar o laço; o log não pode
-//! ser um `println!` (`log.rs`). Em troca, um cliente parado custa menos de
-//! 1 KiB, e não uma thread. E a justiça, que o escalonador dá às threads,
-//! aqui é de propósito: a regra da vez ([`Laco::uma_volta`]).
+//! O que mudou em relação às threads: o que a thread guardava em variáveis
+//! vira um `struct` (`conexao.rs`), e cada espera vira um estado: a escrita
+//! pela metade espera o aviso de "gravável"; o `--atraso` vira um relógio
+//! (um `sleep` pararia todos); o `Erro:` da linha grande fecha devagar sem
+//! parar o laço; o log não pode ser um `println!` (`log.rs`). Em troca, um
+//! cliente parado custa menos de 1 KiB, e não uma thread. E a justiça, que
+//! o escalonador dá às threads, aqui é de propósito: a regra da vez
+//! ([`Laco::uma_volta`]).
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte3-poll -- --atraso 2000`.
@@ -28,7 +27,7 @@
 use crate::{conexao::Conexao, conexao::Relogios, log::Log};
 use anyhow::Result;
 use common::erros::{descrever, falhou, perdeu_so_esta_conexao};
-use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
+use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use slab::Slab;
 use socket2::{Domain, Socket, Type};
@@ -36,8 +35,11 @@ use std::{cmp::Reverse, collections::VecDeque, io::ErrorKind, time::Duration, ti
 
 /// O token do socket de escuta (os das conexões são as chaves do `Slab`).
 const ESCUTA: Token = Token(usize::MAX);
-/// A regra da vez: o máximo que uma conexão lê numa volta do laço.
-const LEITURA_POR_VEZ: usize = 16 * 1024;
+/// A regra da vez: o máximo que uma conexão lê numa volta. Com o log
+/// ligado, menos: cada mensagem vira uma linha, e o log anda mais devagar
+/// que a rede (com 64 KiB, o cliente leve esperaria MEDIR em vez de MEDIR).
+const LEITURA_POR_VEZ: usize = 64 * 1024;
+const LEITURA_POR_VEZ_COM_LOG: usize = 16 * 1024;
 /// Com o log atrasado, de quanto em quanto tempo ver se a fila andou.
 const ESPERA_PELO_LOG: Duration = Duration::from_millis(1);
 
@@ -78,7 +80,8 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
     let (conexoes, prontas, relogios) = (Slab::new(), VecDeque::new(), Relogios::new());
-    let lidos = vec![0; LEITURA_POR_VEZ].into_boxed_slice();
+    let tamanho = if silencioso() { LEITURA_POR_VEZ } else { LEITURA_POR_VEZ_COM_LOG };
+    let lidos = vec![0; tamanho].into_boxed_slice();
     let mut laco = Laco { poll, conexoes, prontas, relogios, log, lidos, atraso, numero: 1 };
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
@@ -147,7 +150,7 @@ impl Laco {
         }
     }
 
-    /// Põe a conexão no fim da fila das prontas, se ela já não está lá.
+    /// Põe a conexão no fim da fila das prontas (se já não está nela).
     fn pronta(&mut self, chave: usize) {
         let Some(c) = self.conexoes.get_mut(chave) else { return };
         if !c.na_fila {
@@ -158,7 +161,7 @@ impl Laco {
 
     /// A regra da vez: cada volta atende, na ordem, as conexões que estavam
     /// na fila das prontas quando ela começou; cada uma lê uma vez, no
-    /// máximo [`LEITURA_POR_VEZ`] bytes, e escreve as respostas. Quem pode
+    /// máximo [`LEITURA_POR_VEZ`], e escreve as respostas. Quem pode
     /// ter mais dados volta para o fim da fila, depois das outras, e só sai
     /// dela quando a leitura dá `WouldBlock` (o mio avisa uma vez por
     /// chegada de dados; no Windows, só depois de um `WouldBlock`). Ela
