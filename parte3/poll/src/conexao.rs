@@ -6,7 +6,7 @@ use crate::log::Log;
 use common::protocolo::{self as p, acrescentar_eco, eco, Enquadrador, Recebido};
 use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel, texto};
 use mio::{net::TcpStream, Interest};
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 use std::io::{self, ErrorKind, Read, Write};
 use std::{cmp::Reverse, net::Shutdown, time::Duration, time::Instant};
 
@@ -29,8 +29,8 @@ pub struct Conexao {
     /// Respostas que o kernel ainda não aceitou. Enquanto houver, a conexão
     /// não lê: quem não lê as respostas não faz a memória crescer.
     saida: Vec<u8>,
-    /// `--atraso`: respostas com hora marcada, na ordem (idem).
-    adiadas: VecDeque<(Instant, Vec<u8>)>,
+    /// `--atraso`: a resposta com hora marcada (idem).
+    adiada: Option<(Instant, Vec<u8>)>,
     /// Como a conversa acabou; a conexão fecha quando tudo tiver saído.
     desfecho: Option<String>,
     /// Depois de um `Erro:`: o prazo do fechamento demorado e o descartado.
@@ -49,7 +49,7 @@ impl Conexao {
             atraso,
             enquadrador: Enquadrador::novo(p::LIMITE_MENSAGEM),
             saida: Vec::new(),
-            adiadas: VecDeque::new(),
+            adiada: None,
             desfecho: None,
             descartando: None,
         }
@@ -59,7 +59,7 @@ impl Conexao {
     /// que espera; se pode, lê uma vez (no máximo `lidos.len()` bytes),
     /// responde e escreve. Devolve se o socket pode ter mais para ler.
     pub fn vez(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
-        while let Some((_, resposta)) = self.adiadas.pop_front_if(|a| a.0 <= Instant::now()) {
+        if let Some((_, resposta)) = self.adiada.take_if(|a| a.0 <= Instant::now()) {
             self.saida.extend_from_slice(&resposta);
         }
         if self.descartando.is_some_and(|(prazo, _)| prazo <= Instant::now()) {
@@ -74,11 +74,15 @@ impl Conexao {
     /// Nada espera para sair, e a conversa não acabou (ou falta descartar).
     fn pode_ler(&self) -> bool {
         let conversa = self.desfecho.is_none() || self.descartando.is_some();
-        conversa && self.saida.is_empty() && self.adiadas.is_empty()
+        conversa && self.saida.is_empty() && self.adiada.is_none()
     }
 
     /// Uma leitura e as respostas das mensagens que ela completou.
     fn ler(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
+        // Com `--atraso`, um byte por vez: cada leitura completa no máximo
+        // uma mensagem, e as seguintes esperam no buffer do kernel, como na
+        // thread que dorme, até a resposta desta sair.
+        let lidos = if self.atraso.is_zero() { lidos } else { &mut lidos[..1] };
         let n = match self.socket.read(lidos) {
             Ok(n) => n,
             Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
@@ -115,14 +119,18 @@ impl Conexao {
                     if self.atraso.is_zero() {
                         acrescentar_eco(&mut self.saida, &mensagem);
                     } else {
-                        self.adiar(eco(&mensagem), self.atraso, relogios);
+                        // Um `sleep` pararia todos os clientes: a resposta
+                        // ganha uma hora marcada num relógio do laço.
+                        let hora = Instant::now() + self.atraso;
+                        relogios.push(Reverse((hora, self.chave)));
+                        self.adiada = Some((hora, eco(&mensagem)));
                     }
                 }
                 Some(_) => {
-                    // Grande demais: o `Erro:`, depois das respostas que ainda
-                    // esperam; depois dele, o fechamento demorado.
-                    let erro = format!("{}\n", p::erro_mensagem_grande()).into_bytes();
-                    let prazo = self.adiar(erro, Duration::ZERO, relogios) + p::ESPERA_AO_ENCERRAR;
+                    // Grande demais: o `Erro:` e o fechamento demorado.
+                    self.saida.extend_from_slice(p::erro_mensagem_grande().as_bytes());
+                    self.saida.push(b'\n');
+                    let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
                     relogios.push(Reverse((prazo, self.chave)));
                     self.descartando = Some((prazo, 0));
                     let limite = p::LIMITE_MENSAGEM;
@@ -134,17 +142,6 @@ impl Conexao {
             }
         }
         n > 0
-    }
-
-    /// Marca `resposta` para daqui a `atraso`, depois das que já esperam, e
-    /// devolve a hora. Um `sleep` pararia todos os clientes: a espera vira
-    /// um relógio do laço, e o `poll()` dorme até o mais próximo.
-    fn adiar(&mut self, resposta: Vec<u8>, atraso: Duration, relogios: &mut Relogios) -> Instant {
-        let agora = Instant::now();
-        let hora = self.adiadas.back().map_or(agora, |a| a.0).max(agora) + atraso;
-        relogios.push(Reverse((hora, self.chave)));
-        self.adiadas.push_back((hora, resposta));
-        hora
     }
 
     /// Escreve o que o kernel aceitar agora; uma escrita pode sair pela
@@ -164,15 +161,14 @@ impl Conexao {
         }
         self.saida.drain(..enviados);
         self.devolver_buffers_vazios();
-        let erro_saiu = self.descartando.is_some() && self.adiadas.is_empty();
-        if enviados > 0 && self.saida.is_empty() && erro_saiu {
+        if enviados > 0 && self.saida.is_empty() && self.descartando.is_some() {
             let _ = self.socket.shutdown(Shutdown::Write); // depois do `Erro:`, o fim do fluxo
         }
     }
 
     pub fn falhou(&mut self, e: &io::Error) -> bool {
         self.desfecho.get_or_insert(format!("Conexão com o cliente falhou: {}", descrever(e)));
-        (self.saida, self.adiadas, self.descartando) = (Vec::new(), VecDeque::new(), None);
+        (self.saida, self.adiada, self.descartando) = (Vec::new(), None, None);
         false
     }
 
@@ -200,7 +196,7 @@ impl Conexao {
     }
 
     pub fn terminou(&self) -> bool {
-        let tudo_enviado = self.saida.is_empty() && self.adiadas.is_empty();
+        let tudo_enviado = self.saida.is_empty() && self.adiada.is_none();
         self.desfecho.is_some() && tudo_enviado && self.descartando.is_none()
     }
 

@@ -1,12 +1,12 @@
 //! O log do laço. Escrever no terminal pode bloquear (um terminal lento; no
 //! Windows, basta clicar na janela do console), e aqui há uma thread só: um
-//! `println!` parado pararia todos os clientes. O laço entrega a linha à
+//! `println!` parado pararia todos os clientes. O laço só entrega a linha à
 //! fila do `common::log` com `try_send`, que nunca espera; a thread do log,
 //! dona do terminal, a escreve. Com a fila cheia, a linha espera em
-//! `atrasadas`, e o laço não lê de ninguém (cada mensagem lida seria mais
-//! uma linha) até a fila andar: a contrapressão que ele já aplica a quem
-//! não lê as respostas. Em `atrasadas` cabem as linhas de uma leitura e as
-//! de conexão e desconexão, duas por cliente: a memória fica limitada.
+//! `atrasadas`, e ninguém lê (cada mensagem lida seria mais uma linha) até a
+//! fila andar: a contrapressão que o laço já aplica a quem não lê as
+//! respostas. Ficam em `atrasadas`, no máximo, as linhas de uma leitura e as
+//! de conexão e desconexão: a memória fica limitada.
 
 use common::log::{iniciar, linha, Linha};
 use crossbeam_channel::{Sender, TrySendError};
@@ -31,7 +31,6 @@ impl Log {
         self.enviar();
     }
 
-    /// Há linhas esperando vaga na fila: ninguém lê até ela andar.
     pub fn atrasado(&self) -> bool {
         !self.atrasadas.is_empty()
     }

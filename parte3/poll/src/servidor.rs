@@ -174,7 +174,7 @@ impl Laco {
                 break; // quem ficou guarda o lugar e lê primeiro quando o log andar
             }
             let Some(chave) = self.prontas.pop_front() else { break };
-            let c = &mut self.conexoes[chave];
+            let Some(c) = self.conexoes.get_mut(chave) else { continue };
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
             c.na_fila = c.vez(&mut self.lidos, &mut self.log, &mut self.relogios);
             if c.na_fila {
