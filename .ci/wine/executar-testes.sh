@@ -40,14 +40,6 @@ PULAR=(
     # clientes levou 163 s sozinho; o de 1000 falhou.
     "parte3/assincrono servidor quinhentos_clientes_simultaneos_vinte_ecos_cada"
     "parte3/assincrono servidor mil_clientes_simultaneos_nada_se_perde"
-    # O cliente que não lê manda ~7 MB, e o parte3-poll (uma thread só) atende
-    # os 150.802 ecos dele numa volta só do laço antes de ler o cliente comum.
-    # No Linux nativo essa volta leva 0,35 s; sob o Wine, onde cada
-    # send/recv/escrita no log passa pelo wineserver, leva 14-20 s com o log
-    # num arquivo e mais de 30 s (o PRAZO do teste) com o log num pipe lido
-    # pelo próprio teste. É o custo das chamadas no Wine, não um erro de
-    # portabilidade.
-    "parte3/poll servidor clientes_hostis_nao_afetam_os_outros"
 )
 
 # Sob o Wine 8, raramente, um processo iniciado por um teste morre antes do

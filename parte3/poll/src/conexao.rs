@@ -56,7 +56,7 @@ impl Conexao {
     }
 
     /// A vez da conexão: solta as respostas que chegaram à hora e escreve o
-    /// que espera; se pode, lê uma vez (no máximo `lidos.len()` bytes),
+    /// que espera; se pode, lê a sua parte (no máximo `lidos.len()` bytes),
     /// responde e escreve. Devolve se o socket pode ter mais para ler.
     pub fn vez(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
         if let Some((_, resposta)) = self.adiada.take_if(|a| a.0 <= Instant::now()) {
@@ -66,9 +66,9 @@ impl Conexao {
             self.descartando = None; // o cliente não fechou a tempo: fecha assim mesmo
         }
         self.escrever();
-        let leu = self.pode_ler() && self.ler(lidos, log, relogios);
+        let mais = self.pode_ler() && self.ler(lidos, log, relogios);
         self.escrever();
-        leu && self.pode_ler()
+        mais && self.pode_ler()
     }
 
     /// Nada espera para sair, e a conversa não acabou (ou falta descartar).
@@ -77,33 +77,34 @@ impl Conexao {
         conversa && self.saida.is_empty() && self.adiada.is_none()
     }
 
-    /// Uma leitura e as respostas das mensagens que ela completou.
+    /// A parte da conexão numa volta: lê até o socket esvaziar (o
+    /// `WouldBlock`, que no Windows também rearma o aviso do poll) ou até
+    /// encher `lidos`, e responde às mensagens que chegaram. Devolve se
+    /// `lidos` encheu: então o socket pode ter mais.
     fn ler(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
-        // Com `--atraso`, um byte por vez: cada leitura completa no máximo
-        // uma mensagem, e as seguintes esperam no buffer do kernel, como na
+        // Com `--atraso`, um byte por vez: cada vez completa no máximo uma
+        // mensagem, e as seguintes esperam no buffer do kernel, como na
         // thread que dorme, até a resposta desta sair.
         let lidos = if self.atraso.is_zero() { lidos } else { &mut lidos[..1] };
-        let n = match self.socket.read(lidos) {
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
-            Err(e) if e.kind() == ErrorKind::Interrupted => return true,
-            Err(e) => return self.falhou(&e),
-        };
+        let (mut n, mut fim) = (0, false);
+        while n < lidos.len() && !fim {
+            match self.socket.read(&mut lidos[n..]) {
+                Ok(0) => fim = true,
+                Ok(lido) => n += lido,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return self.falhou(&e),
+            }
+        }
         if let Some((_, descartados)) = &mut self.descartando {
             // O fechamento demorado de `common::protocolo::fechar_com_aviso`:
             // fechar com dados do cliente por ler faria o kernel mandar um
             // RST, que pode apagar o `Erro:` antes de o cliente lê-lo.
             *descartados += n;
-            if n == 0 || *descartados >= p::DESCARTE_MAXIMO {
+            if fim || *descartados >= p::DESCARTE_MAXIMO {
                 self.descartando = None;
             }
-            return n > 0;
-        }
-        if n == 0 {
-            self.desfecho = Some(match self.enquadrador.fim() {
-                Recebido::Incompleta(bytes) => format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"),
-                _ => "Cliente desconectou".to_string(),
-            });
+            return n == lidos.len();
         }
         let mut resto = &lidos[..n];
         while !resto.is_empty() && self.desfecho.is_none() {
@@ -141,7 +142,13 @@ impl Conexao {
                 None => {}
             }
         }
-        n > 0
+        if fim && self.desfecho.is_none() {
+            self.desfecho = Some(match self.enquadrador.fim() {
+                Recebido::Incompleta(bytes) => format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"),
+                _ => "Cliente desconectou".to_string(),
+            });
+        }
+        n == lidos.len()
     }
 
     /// Escreve o que o kernel aceitar agora; uma escrita pode sair pela

@@ -1,10 +1,10 @@
 //! `eco-mio`: um eco mínimo com `mio` (uma thread, epoll no Linux), sem log,
 //! sem limites, sem nada de didático. É a referência da `bancada` para o
 //! `parte3-poll`: o mesmo modelo e a mesma regra da vez, sem o que o ensino
-//! acrescenta. A regra da vez: cada conexão pronta faz uma leitura (no
-//! máximo 64 KiB) por volta do laço, e quem pode ter mais volta para o fim
-//! da fila das prontas; assim quem nunca para de enviar não segura os
-//! outros (a `inundacao` mede).
+//! acrescenta. A regra da vez: cada conexão pronta lê no máximo 64 KiB por
+//! volta do laço, e quem pode ter mais volta para o fim da fila das
+//! prontas; assim quem nunca para de enviar não segura os outros (a
+//! `inundacao` mede).
 //!
 //! Uma técnica só de desempenho, que a lição não usa: no Unix, uma leitura
 //! curta (menos bytes do que cabiam) esvaziou o buffer do kernel, e o
@@ -70,22 +70,28 @@ struct Conexao {
 
 impl Conexao {
     /// A vez da conexão: escreve o que estava preso e, se não sobrou nada,
-    /// lê uma vez e responde. `Ok(true)`: ainda pode ter dados.
+    /// lê até esvaziar o socket ou encher `lidos` e responde. `Ok(true)`:
+    /// `lidos` encheu, o socket pode ter mais.
     fn vez(&mut self, lidos: &mut [u8]) -> io::Result<bool> {
         self.escrever()?;
         if self.enviados < self.saida.len() || self.vazio {
             return Ok(false);
         }
-        let n = match self.socket.read(lidos) {
-            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
-            Ok(n) => n,
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                self.vazio = true;
-                return Ok(false);
+        let (mut n, mut fim) = (0, false);
+        while n < lidos.len() && !self.vazio && !fim {
+            match self.socket.read(&mut lidos[n..]) {
+                Ok(0) => fim = true,
+                Ok(lido) => {
+                    // Leitura curta no Unix: o kernel não tinha mais nada, e
+                    // o próximo dado traz aviso novo (ver o cabeçalho).
+                    n += lido;
+                    self.vazio = n < lidos.len() && cfg!(unix) && !self.fim_avisado;
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => self.vazio = true,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
-            Err(e) if e.kind() == ErrorKind::Interrupted => return Ok(true),
-            Err(e) => return Err(e),
-        };
+        }
         let mut resto = &lidos[..n];
         while let Some(p) = memchr::memchr(b'\n', resto) {
             self.saida.extend_from_slice(b"Echo: ");
@@ -95,8 +101,10 @@ impl Conexao {
             resto = &resto[p + 1..];
         }
         self.linha.extend_from_slice(resto);
-        self.vazio = n < lidos.len() && cfg!(unix) && !self.fim_avisado;
         self.escrever()?;
+        if fim {
+            return Err(ErrorKind::UnexpectedEof.into()); // o cliente fechou: fecha também
+        }
         Ok(!self.vazio && self.enviados == self.saida.len())
     }
 
