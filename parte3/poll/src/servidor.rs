@@ -2,9 +2,9 @@
 //!
 //! O servidor da Parte 3 como o `selectors` do Python: uma thread só
 //! registra os sockets no poll (o `mio`: epoll, kqueue ou IOCP), espera
-//! algum ficar pronto e atende os prontos: lê uma vez e responde; escreve
-//! quando o socket aceita. Nada bloqueia (sem dados, a leitura devolve
-//! `WouldBlock` na hora); a única espera é o `poll()` deste arquivo.
+//! algum ficar pronto e atende os prontos: lê o que chegou e responde;
+//! escreve quando o socket aceita. Nada bloqueia (sem dados, a leitura
+//! devolve `WouldBlock` na hora); a única espera é o `poll()` daqui.
 //!
 //! O que mudou em relação às threads: o que a thread guardava em variáveis
 //! vira um `struct` (`conexao.rs`), e cada espera vira um estado: a escrita
@@ -160,14 +160,14 @@ impl Laco {
     }
 
     /// A regra da vez: cada volta atende, na ordem, as conexões que estavam
-    /// na fila das prontas quando ela começou; cada uma lê uma vez, no
-    /// máximo [`LEITURA_POR_VEZ`], e escreve as respostas. Quem pode
-    /// ter mais dados volta para o fim da fila, depois das outras, e só sai
-    /// dela quando a leitura dá `WouldBlock` (o mio avisa uma vez por
-    /// chegada de dados; no Windows, só depois de um `WouldBlock`). Ela
-    /// impede que quem nunca para de enviar segure o laço: lendo cada socket
-    /// até esvaziá-lo, com 4 conexões inundando (`inundacao`), o cliente leve
-    /// recebeu 1 resposta em 25 s; com ela, MEDIR. O custo: MEDIR.
+    /// na fila das prontas quando ela começou; cada uma lê no máximo a sua
+    /// parte, [`LEITURA_POR_VEZ`], e escreve as respostas. Quem encheu a
+    /// parte pode ter mais: volta para o fim da fila, depois das outras (o
+    /// mio só avisa de novo quando chegar mais dado, e o que já chegou
+    /// ficaria esquecido). Ela impede que quem nunca para de enviar segure o
+    /// laço: lendo cada socket até esvaziá-lo, com 4 conexões inundando
+    /// (`inundacao`), o cliente leve recebeu 1 resposta em 25 s; com ela,
+    /// MEDIR. O custo: MEDIR.
     fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
             if self.log.atrasado() {
