@@ -97,7 +97,7 @@ verificar *args:
 carga *args:
     @-cargo run --release --bin carga -- {{args}}
 
-# O atraso de Nagle + ACK atrasado: uma resposta em duas escritas, com e sem TCP_NODELAY
+# O atraso de Nagle + ACK atrasado: uma resposta em duas escritas, ou duas respostas seguidas, com e sem TCP_NODELAY
 nagle *args:
     @-cargo run --release --bin nagle -- {{args}}
 
