@@ -12,9 +12,10 @@
 # Simplificações: o print pode bloquear o laço se o terminal travar (em
 # Rust, parte3/poll escreve o log por uma fila); depois de um "Erro:" o
 # socket fica aberto até o cliente fechar, descartando o que chegar.
-# Cada leitura traz no máximo 16 KiB (umas mil linhas curtas): é o tamanho da
-# vez de cada conexão. Medido com 4 conexões inundando (ferramenta inundacao):
-# sem esse limite de uma leitura por vez, um cliente leve esperaria segundos.
+# Cada leitura traz no máximo 4 KiB (umas 250 linhas curtas): é o tamanho da
+# vez de cada conexão. Medido com 4 conexões inundando e um cliente leve
+# (`just inundacao --so python`, 2 núcleos): o cliente leve esperou uns 5 ms
+# por resposta (mediana), e no pior caso uns 0,15 s.
 # Requer Python 3.9 ou mais novo.
 # Uso: python servidor_selectors.py [PORTA]
 import selectors
@@ -40,7 +41,7 @@ def aceitar(servidor):
 def atender(conn, c):
     try:
         if not c.saida:  # a vez desta conexão: no máximo uma leitura
-            if not (dados := conn.recv(16384)):
+            if not (dados := conn.recv(4096)):
                 return fechar(conn, c)
             if not c.erro:  # depois do erro, só descarta
                 responder(c, c.linha + dados)
