@@ -37,6 +37,10 @@ parte3-async *args:
 parte4 *args:
     @-cargo run --bin parte4 -- {{args}}
 
+# O servidor.py da disciplina em Rust, em 40 linhas, só com a biblioteca padrão (ex.: just servidor-simples 6000)
+servidor-simples *args:
+    @-cargo run --bin servidor-simples -- {{args}}
+
 # O cliente.py da disciplina em Rust, linha por linha (ex.: just cliente-simples 6000)
 cliente-simples *args:
     @-cargo run --bin cliente-simples -- {{args}}
