@@ -20,14 +20,9 @@
 //! digita, restaurar o terminal na saída) fica em `cliente/`: não é assunto
 //! de sockets, e este arquivo lê igual com ou sem ele.
 
-// Sem a característica `editor` (as partes compilam `common` sem ela), o
-// escritor, a marca de edição e o Ctrl-C do editor nunca são usados.
 mod destino;
-#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
 mod teclado;
-#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
 mod tela;
-#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
 mod terminal;
 
 use crate::erros::descrever;

@@ -203,7 +203,7 @@ mod no_terminal {
 /// O cliente com entrada e saída num terminal de verdade, como quem o usa:
 /// o editor de linha (setas, histórico, Ctrl-L) e o terminal devolvido
 /// intacto ao shell.
-#[cfg(all(unix, feature = "editor"))]
+#[cfg(unix)]
 mod editor_no_terminal {
     use apoio::terminal::{Tela, Terminal};
     use apoio::{binario, PRAZO};

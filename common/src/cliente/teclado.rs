@@ -2,8 +2,9 @@
 //! manda por um pipe), entregues à thread principal por um canal.
 //!
 //! Dois caminhos:
-//! - entrada num pipe ou arquivo (e num terminal sem o editor): uma thread lê
-//!   a entrada padrão linha a linha, em bytes, como sempre;
+//! - entrada num pipe ou arquivo (e num terminal em que o editor não sabe
+//!   desenhar, como `TERM=dumb`): uma thread lê a entrada padrão linha a
+//!   linha, em bytes, como sempre;
 //! - entrada num terminal: o editor de linha (crate `rustyline`) cuida do
 //!   teclado. Setas andam na linha e no histórico, Ctrl-L limpa a tela, e
 //!   nenhuma tecla de controle vira mensagem (o terminal do sistema, sozinho,
@@ -45,13 +46,11 @@ impl Teclado {
     /// ele sabe usar (e então `tela` passa a escrever pelo escritor), senão
     /// linha a linha.
     pub fn abrir(tela: &mut Tela) -> Teclado {
-        #[cfg(feature = "editor")]
         if tela.interativo {
             if let Some(teclado) = editor::abrir(tela) {
                 return teclado;
             }
         }
-        let _ = &tela;
         Teclado { entradas: ler_linhas(), liberar: None, lendo: false }
     }
 
@@ -131,7 +130,6 @@ fn mensagens(texto: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[cfg(feature = "editor")]
 mod editor {
     use super::super::tela::{Impressora, SaidaDoEditor, Vez, PROMPT};
     use super::super::terminal;
