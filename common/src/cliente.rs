@@ -24,6 +24,7 @@ mod destino;
 mod teclado;
 mod tela;
 mod terminal;
+mod vez;
 
 use crate::erros::descrever;
 use crate::linha_de_comando::{faixa, ArgsAjuda, MODELO_AJUDA};

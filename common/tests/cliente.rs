@@ -370,6 +370,62 @@ mod editor_no_terminal {
         assert!(status.success(), "{status:?}\n{:?}", tela.texto());
     }
 
+    /// As diferenças de `depois` em relação a `antes` que deixam o terminal
+    /// inutilizável, no vocabulário do `stty` (ex.: `-icanon -echo`).
+    fn modo_estragado(antes: &libc::termios, depois: &libc::termios) -> Vec<&'static str> {
+        let locais = [
+            (libc::ICANON, "-icanon"),
+            (libc::ECHO, "-echo"),
+            (libc::ISIG, "-isig"),
+            (libc::IEXTEN, "-iexten"),
+        ];
+        let entrada = [(libc::ICRNL, "-icrnl"), (libc::IXON, "-ixon")];
+        let mut faltam: Vec<&str> = locais
+            .iter()
+            .filter(|(flag, _)| antes.c_lflag & flag != 0 && depois.c_lflag & flag == 0)
+            .map(|(_, nome)| *nome)
+            .collect();
+        faltam.extend(
+            entrada
+                .iter()
+                .filter(|(flag, _)| antes.c_iflag & flag != 0 && depois.c_iflag & flag == 0)
+                .map(|(_, nome)| *nome),
+        );
+        faltam
+    }
+
+    /// O caso da Parte 4 lotada, muitas vezes: o servidor recusa o cliente
+    /// logo depois do primeiro prompt, enquanto a thread do teclado entra no
+    /// editor de linha (que põe o terminal em modo cru). A thread principal
+    /// restaura o terminal e sai; a corrida entre as duas deixava o terminal
+    /// cru em cerca de 3 saídas de 100. A cada saída, o modo tem de ser o de
+    /// antes.
+    #[test]
+    fn servidor_lotado_devolve_o_terminal_normal_em_toda_saida() {
+        const VEZES: usize = 60;
+        let servidor = apoio::iniciar_servidor("parte4", &["--max-clientes", "1"]);
+        let mut dentro = apoio::Conectado::novo(servidor.porta);
+        dentro.eco(b"fico aqui"); // o único lugar está ocupado
+                                  // Todo pseudoterminal nasce no mesmo modo normal (linha, eco, sinais).
+        let antes = Terminal::abrir().expect("abrir um pseudoterminal").modo().unwrap();
+        let mut crus = Vec::new();
+        let inicio = Instant::now();
+        for vez in 1..=VEZES {
+            let (mut cliente, terminal, tela) = cliente_no_terminal(servidor.porta);
+            let status = esperar_fim(&mut cliente, &tela);
+            assert_eq!(status.code(), Some(1), "{:?}", tela.texto());
+            let texto = tela.esperar_texto("Conexão encerrada pelo servidor", 1);
+            assert!(texto.contains("Servidor: Erro: servidor lotado"), "{texto:?}");
+            let estragado = modo_estragado(&antes, &terminal.modo().unwrap());
+            if !estragado.is_empty() {
+                crus.push(format!("saída {vez}: {}", estragado.join(" ")));
+            }
+        }
+        assert!(crus.is_empty(), "terminal cru em {} de {VEZES} saídas: {crus:?}", crus.len());
+        eprintln!("{VEZES} recusas num pseudoterminal em {:?}", inicio.elapsed());
+        dentro.eco(b"ainda aqui");
+    }
+
     /// Teclas que chegam juntas numa leitura só (uma colagem sem marcação,
     /// o tmux, alguém rápido) durante uma espera longa: `sair` e Enter valem
     /// na hora. Com o rustyline 18 o editor só as lia na tecla seguinte, e o
