@@ -370,6 +370,25 @@ mod editor_no_terminal {
         assert!(status.success(), "{status:?}\n{:?}", tela.texto());
     }
 
+    /// Várias linhas que chegam numa leitura só (o `send-keys` do tmux,
+    /// alguém que digita rápido numa conexão lenta): cada uma é uma mensagem,
+    /// e nenhuma se perde. O editor lê o terminal aos pedaços de até 1 KiB;
+    /// sem o `buffer-redux` do rustyline, o que sobrava do pedaço depois do
+    /// primeiro Enter ia embora com o `readline`, e o `sair` sumia.
+    #[test]
+    fn linhas_que_chegam_juntas_saem_todas_na_ordem() {
+        let (porta, recebidas) = servidor_que_conta();
+        let (mut cliente, mut terminal, tela) = cliente_no_terminal(porta);
+        tela.esperar_texto(PROMPT, 1);
+        terminal.digitar("um\rdois\rsair\r").unwrap(); // uma escrita só
+        let proxima = || recebidas.recv_timeout(PRAZO).expect("o servidor recebeu uma linha");
+        assert_eq!(proxima(), b"um");
+        assert_eq!(proxima(), b"dois");
+        let status = esperar_fim(&mut cliente, &tela);
+        assert!(status.success(), "{status:?}\n{:?}", tela.texto());
+        assert!(recebidas.try_recv().is_err(), "o servidor recebeu mais do que as duas linhas");
+    }
+
     /// As diferenças de `depois` em relação a `antes` que deixam o terminal
     /// inutilizável, no vocabulário do `stty` (ex.: `-icanon -echo`).
     fn modo_estragado(antes: &libc::termios, depois: &libc::termios) -> Vec<&'static str> {
