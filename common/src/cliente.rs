@@ -49,7 +49,10 @@ use teclado::{Entrada, Teclado};
 use tela::Tela;
 
 /// Linhas digitadas enquanto uma resposta não chega, guardadas para enviar
-/// depois dela. Acima disso o cliente para de ler o teclado até a resposta.
+/// depois dela (e a tela diz isso na hora: "na fila"). Uma mensagem por
+/// vez, como no `cliente.py`: cada resposta fica com a sua mensagem, e a
+/// espera medida (`Enviada` → `Resposta`, com `--tempo`) é só a do
+/// servidor. Acima disso o cliente para de ler o teclado até a resposta.
 const LINHAS_GUARDADAS: usize = 64;
 
 /// Com o editor de linha: quanto esperar a resposta antes de mostrar o
@@ -182,19 +185,28 @@ fn sessao(
                     }
                     Entrada::Interrompida => return Ok(encerrar(tela, &socket, SAIDA_INTERROMPIDA)),
                 };
+                let mut na_fila = 0;
                 for linha in linhas {
-                    if String::from_utf8_lossy(&linha).trim().eq_ignore_ascii_case("sair") {
+                    let texto = String::from_utf8_lossy(&linha);
+                    if texto.trim().eq_ignore_ascii_case("sair") {
                         tela.entrada_lida(agora(), &linha);
                         return Ok(encerrar(tela, &socket, 0));
                     }
                     if esperando {
-                        guardadas.push_back(linha);
+                        // Uma linha em branco não enviaria nada: nem entra.
+                        if !texto.trim().is_empty() {
+                            guardadas.push_back(linha);
+                            na_fila += 1;
+                        }
                     } else if !enviar(tela, &mut socket, linha)? {
                         tela.prompt();
                     } else {
                         esperando = true;
                         enviada_em = Instant::now();
                     }
+                }
+                if na_fila > 0 {
+                    tela.na_fila(agora(), na_fila);
                 }
                 if !esperando {
                     teclado.pedir_linha(false);

@@ -210,7 +210,7 @@ mod no_terminal {
     }
 
     /// O `[hh:mm:ss.mmm]` logo antes de `trecho` na linha, em segundos.
-    fn hora_de(linha: &str, trecho: &str) -> f64 {
+    pub(super) fn hora_de(linha: &str, trecho: &str) -> f64 {
         let fim = linha.find(trecho).expect("trecho na linha");
         let antes = linha[..fim].trim_end();
         let carimbo = &antes[antes.len().saturating_sub(TAMANHO_DO_CARIMBO)..];
@@ -278,12 +278,18 @@ mod editor_no_terminal {
 
     /// O cliente com as três saídas padrão no terminal, como num shell.
     fn cliente_no_terminal(porta: u16) -> (Child, Terminal, Tela) {
+        cliente_no_terminal_com(porta, &[])
+    }
+
+    /// Como [`cliente_no_terminal`], com outras opções (ex.: `--tempo`).
+    fn cliente_no_terminal_com(porta: u16, extra: &[&str]) -> (Child, Terminal, Tela) {
         let terminal = Terminal::abrir().expect("abrir um pseudoterminal");
         terminal.definir_tamanho(100, 30).expect("tamanho do terminal");
         let tela = terminal.ler_tela().expect("ler a tela");
         let lado = || Stdio::from(terminal.escravo.try_clone().expect("duplicar o terminal"));
         let cliente = Command::new(binario("cliente"))
             .args(["--porta", &porta.to_string()])
+            .args(extra)
             .env("TERM", "xterm")
             .stdin(lado())
             .stdout(lado())
@@ -426,6 +432,81 @@ mod editor_no_terminal {
         });
         assert!(!texto.contains("Digite uma mensagem: Resposta"), "{texto:?}");
         terminal.digitar("\x04").unwrap();
+        let status = esperar_fim(&mut cliente, &tela);
+        assert!(status.success(), "{status:?}\n{:?}", tela.texto());
+    }
+
+    /// Uma linha digitada enquanto a resposta anterior não chega fica na
+    /// fila, e a tela diz isso na hora; ela só sai depois da resposta, e o
+    /// `Enviada:` dela leva a hora do envio de verdade, não a da digitação.
+    #[test]
+    fn linha_digitada_na_espera_aparece_na_fila_e_sai_depois_da_resposta() {
+        #[derive(Debug, PartialEq)]
+        enum Visto {
+            Recebida(Vec<u8>),
+            Respondida(Vec<u8>),
+        }
+        let escuta = TcpListener::bind("127.0.0.1:0").unwrap();
+        let porta = escuta.local_addr().unwrap().port();
+        let (responder, pode_responder) = mpsc::channel::<()>();
+        let (envia, visto) = mpsc::channel::<Visto>();
+        thread::spawn(move || {
+            let (socket, _) = escuta.accept().unwrap();
+            let mut escrita = socket.try_clone().unwrap();
+            // Quem lê registra cada linha ao chegar; quem responde segura a
+            // primeira resposta até o teste liberar.
+            let (linhas, para_responder) = mpsc::channel::<Vec<u8>>();
+            let registro = envia.clone();
+            thread::spawn(move || {
+                let mut leitor = BufReader::new(socket);
+                loop {
+                    let mut linha = Vec::new();
+                    if leitor.read_until(b'\n', &mut linha).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    linha.pop();
+                    let _ = registro.send(Visto::Recebida(linha.clone()));
+                    let _ = linhas.send(linha);
+                }
+            });
+            for (n, linha) in para_responder.iter().enumerate() {
+                if n == 0 {
+                    let _ = pode_responder.recv();
+                }
+                let mut eco = b"Echo: ".to_vec();
+                eco.extend_from_slice(&linha);
+                eco.push(b'\n');
+                let _ = escrita.write_all(&eco);
+                let _ = envia.send(Visto::Respondida(linha));
+            }
+        });
+        let proximo = || visto.recv_timeout(PRAZO).expect("o servidor viu algo");
+        let (mut cliente, mut terminal, tela) = cliente_no_terminal_com(porta, &["--tempo"]);
+        tela.esperar_texto(PROMPT, 1);
+        terminal.digitar("primeira\r").unwrap();
+        assert_eq!(proximo(), Visto::Recebida(b"primeira".to_vec()));
+        // A resposta não veio: o prompt volta, e alguém digita outra.
+        tela.esperar_texto(PROMPT, 2);
+        terminal.digitar("segunda\r").unwrap();
+        tela.esperar_texto("(na fila: sai quando chegar a resposta anterior)", 1);
+        responder.send(()).unwrap();
+        // No servidor: a segunda só chega depois da resposta à primeira.
+        assert_eq!(proximo(), Visto::Respondida(b"primeira".to_vec()));
+        assert_eq!(proximo(), Visto::Recebida(b"segunda".to_vec()));
+        let texto = tela.esperar_texto("Resposta: Echo: segunda", 1);
+        let hora = |trecho: &str| {
+            let linha = texto[..texto.find(trecho).unwrap() + trecho.len()]
+                .rsplit('\n')
+                .next()
+                .unwrap()
+                .to_string();
+            super::no_terminal::hora_de(&linha, trecho)
+        };
+        let na_fila = hora("(na fila");
+        let resposta = hora("Resposta: Echo: primeira");
+        let enviada = hora("Enviada: segunda");
+        assert!(na_fila <= resposta && resposta <= enviada, "{na_fila} {resposta} {enviada}");
+        terminal.digitar("sair\r").unwrap();
         let status = esperar_fim(&mut cliente, &tela);
         assert!(status.success(), "{status:?}\n{:?}", tela.texto());
     }

@@ -116,6 +116,21 @@ impl Tela {
         }
     }
 
+    /// No terminal: `quantas` linhas digitadas com uma resposta pendente
+    /// ficaram guardadas, e só saem depois dela. Dito na hora: sem isso, a
+    /// demora pareceria do servidor. A hora (com `--tempo`) é a de agora,
+    /// e a do envio vem depois, no `Enviada:` de cada uma.
+    pub fn na_fila(&self, quando: Carimbo, quantas: usize) {
+        let nota = if quantas == 1 {
+            "(na fila: sai quando chegar a resposta anterior)".to_string()
+        } else {
+            format!(
+                "(na fila: {quantas} mensagens; cada uma sai quando chegar a resposta anterior)"
+            )
+        };
+        self.linha(quando, &nota);
+    }
+
     /// No terminal, com `--tempo`: a hora em que a mensagem saiu, numa
     /// linha própria (a linha digitada não tem como levar a hora).
     pub fn enviada(&self, quando: Carimbo, mensagem: &[u8]) {
