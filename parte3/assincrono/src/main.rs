@@ -29,8 +29,7 @@ struct Args {
 async fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
-    // Cada conexão ocupa um descritor de arquivo, e o limite inicial
-    // (`ulimit -n`) costuma ser 1.024: sobe até o máximo (no Windows, nada).
+    // Uma conexão, um descritor: sobe o `ulimit -n` (muitas vezes 1.024) ao máximo.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let atraso = Duration::from_millis(args.atraso);
     if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso).await {

@@ -87,11 +87,14 @@ async fn atender_cliente(mut conexao: TcpStream, cliente: String, atraso: Durati
         // só o orçamento do tokio (uma pausa forçada a cada 128 operações de
         // E/S) faria esta tarefa largar a thread. A mesma regra do `parte3-poll`.
         tokio::task::yield_now().await;
-        let recebidos = match ler_mensagens(&conexao, &mut enquadrador).await {
-            Ok(recebidos) => recebidos,
+        let lidos = match ler_quando_chegar(&conexao).await {
+            Ok(lidos) => lidos,
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         };
-        for recebido in recebidos {
+        // As mensagens desta leitura, uma por vez (nada lido: o cliente fechou).
+        let fim = lidos.is_empty().then(|| enquadrador.fim());
+        let pedacos = lidos.split_inclusive(|&byte| byte == b'\n');
+        for recebido in pedacos.filter_map(|pedaco| enquadrador.avancar(pedaco).1).chain(fim) {
             let mensagem = match recebido {
                 Recebido::Mensagem(mensagem) => mensagem,
                 Recebido::Fim => break 'conversa "Cliente desconectou".to_string(),
@@ -118,23 +121,20 @@ async fn atender_cliente(mut conexao: TcpStream, cliente: String, atraso: Durati
 }
 
 /// NOVO (a regra dos buffers): espera dados sem buffer nenhum (`readable`),
-/// e só então cria um, lê e devolve as mensagens completas (ou o fim). Com
-/// `conexao.read(&mut buffer).await`, o buffer viveria na tarefa parada: cada
-/// conexão parada custaria 8 KiB a mais. Só a meia linha fica (`Enquadrador`).
-async fn ler_mensagens(conexao: &TcpStream, linha: &mut Enquadrador) -> io::Result<Vec<Recebido>> {
-    let lidos = loop {
+/// e só então cria um e lê (vazio: o cliente fechou). Com `conexao.read(&mut
+/// buffer).await`, o buffer viveria na tarefa parada: cada conexão parada
+/// custaria 8 KiB a mais. Parada, a tarefa só guarda a meia linha.
+async fn ler_quando_chegar(conexao: &TcpStream) -> io::Result<Vec<u8>> {
+    loop {
         conexao.readable().await?;
         let mut lidos = Vec::with_capacity(TAMANHO_DA_LEITURA);
         match conexao.try_read_buf(&mut lidos) {
-            Ok(0) => return Ok(vec![linha.fim()]),
-            Ok(_) => break lidos,
+            Ok(_) => return Ok(lidos),
             // O aviso de "legível" era velho: espera o próximo.
             Err(e) if e.kind() == ErrorKind::WouldBlock => {}
             Err(e) => return Err(e),
         }
-    };
-    let pedacos = lidos.split_inclusive(|&byte| byte == b'\n');
-    Ok(pedacos.filter_map(|pedaco| linha.avancar(pedaco).1).collect())
+    }
 }
 
 /// NOVO: envia o `Erro:` da mensagem grande, fecha devagar e devolve o
@@ -148,11 +148,13 @@ async fn fechar_com_erro(conexao: TcpStream) -> String {
     format!("Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro")
 }
 
-/// NOVO: põe a linha na fila do log, com a hora do evento. `try_send` nunca
-/// bloqueia; com a fila cheia (o terminal não dá conta), a espera por uma
-/// vaga vai para o pool de bloqueio, e a tarefa a espera com `.await`.
+/// NOVO: põe a linha na fila do log, com a hora do evento. Com a fila cheia
+/// (o terminal não dá conta), esperar uma vaga bloquearia: uma tarefa por vez
+/// espera no pool de bloqueio, e as outras, a vez dela, com `.await`.
 async fn registrar(log: &Log, texto: String) {
+    static VEZ: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     if let Err(TrySendError::Full(linha)) = log.try_send(log::linha(texto)) {
+        let _vez = VEZ.lock().await;
         let log = log.clone();
         let _ = spawn_blocking(move || log.send(linha)).await;
     }
