@@ -28,21 +28,18 @@ impl Log {
     /// Registra uma linha com a hora de agora, sem nunca esperar.
     pub fn linha(&mut self, texto: String) {
         self.atrasadas.push_back(linha(texto));
-        self.enviar();
+        self.atrasado();
     }
 
-    pub fn atrasado(&self) -> bool {
-        !self.atrasadas.is_empty()
-    }
-
-    /// Passa para a fila as linhas atrasadas que couberem.
-    pub fn enviar(&mut self) {
+    /// Passa para a fila as linhas atrasadas que couberem; diz se sobrou alguma.
+    pub fn atrasado(&mut self) -> bool {
         while let Some(linha) = self.atrasadas.pop_front() {
-            match self.fila.try_send(linha) {
-                Ok(()) => {}
-                Err(TrySendError::Full(linha)) => return self.atrasadas.push_front(linha),
-                Err(TrySendError::Disconnected(_)) => self.atrasadas.clear(), // sem a thread do log
+            // (`Disconnected`, sem a thread do log: a linha se perde.)
+            if let Err(TrySendError::Full(linha)) = self.fila.try_send(linha) {
+                self.atrasadas.push_front(linha);
+                return true;
             }
         }
+        false
     }
 }

@@ -8,26 +8,26 @@
 //!
 //! O que mudou em relação às threads: o que a thread guardava em variáveis
 //! vira um `struct` (`conexao.rs`), e cada espera vira um estado: a escrita
-//! pela metade espera o aviso de "gravável"; o `--atraso` vira um relógio
-//! (um `sleep` pararia todos); o `Erro:` da linha grande fecha devagar sem
-//! parar o laço; o log não pode ser um `println!` (`log.rs`). Em troca, um
-//! cliente parado custa menos de 1 KiB, e não uma thread. E a justiça, que
-//! o escalonador dá às threads, aqui é de propósito: a regra da vez
-//! ([`Laco::uma_volta`]).
+//! pela metade espera o aviso de "gravável"; o `--atraso` vira uma hora
+//! marcada; o `Erro:` da linha grande fecha devagar sem parar o laço; o log
+//! passa por uma fila (`log.rs`). Em troca, um cliente parado custa menos de
+//! 1 KiB, e não uma thread. E a justiça, que o escalonador dá às threads,
+//! aqui é de propósito: a regra da vez ([`Laco::uma_volta`]).
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte3-poll -- --atraso 2000`.
 //! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; envie uma
 //!    mensagem em cada, quase juntos: as duas respostas chegam juntas, cerca
-//!    de 2 s depois, com uma thread só de atendimento (`ps -T` mostra mais
-//!    uma, a do log).
+//!    de 2 s depois, de uma thread só (`ps -T` mostra mais uma, a do log).
 //! 3. A regra da vez: `cargo run --release --bin inundacao -- --rapido --so
 //!    parte3-poll` mede um cliente leve enquanto quatro conexões inundam.
 
-use crate::{conexao::Conexao, conexao::Relogios, log::Log};
+use crate::conexao::{Conexao, Relogios};
+use crate::log::Log;
 use anyhow::Result;
 use common::erros::{descrever, falhou, perdeu_so_esta_conexao};
-use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
+use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
+use common::texto::Cliente;
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use slab::Slab;
 use socket2::{Domain, Socket, Type};
@@ -35,12 +35,9 @@ use std::{cmp::Reverse, collections::VecDeque, io::ErrorKind, time::Duration, ti
 
 /// O token do socket de escuta (os das conexões são as chaves do `Slab`).
 const ESCUTA: Token = Token(usize::MAX);
-/// A regra da vez: o máximo que uma conexão lê numa volta. Com o log
-/// ligado, menos: cada mensagem vira uma linha, e o log anda mais devagar
-/// que a rede (com 64 KiB, o cliente leve esperaria MEDIR em vez de MEDIR).
-const LEITURA_POR_VEZ: usize = 64 * 1024;
-const LEITURA_POR_VEZ_COM_LOG: usize = 16 * 1024;
-/// Com o log atrasado, de quanto em quanto tempo ver se a fila andou.
+/// A parte de cada conexão numa volta (a regra da vez): o máximo que ela lê.
+const LEITURA_POR_VEZ: usize = 16 * 1024;
+/// Com o log atrasado, de quanto em quanto tempo ver se a fila dele andou.
 const ESPERA_PELO_LOG: Duration = Duration::from_millis(1);
 
 struct Laco {
@@ -54,8 +51,8 @@ struct Laco {
     /// O buffer de leitura, um só para todas as conexões.
     lidos: Box<[u8]>,
     atraso: Duration,
-    /// Ordem do accept(), a partir de 1.
-    numero: u64,
+    /// Quantas conexões o accept() já devolveu.
+    aceitas: u64,
 }
 
 /// Abre o socket de escuta e atende clientes para sempre, numa thread só.
@@ -71,27 +68,26 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     escuta.listen(backlog).map_err(falhou("listen()"))?;
     let escuta = std::net::TcpListener::from(escuta);
     anunciar(&escuta, args)?;
-
     // NOVO: o socket de escuta também não bloqueia (um accept() sem ninguém
-    // na fila devolve WouldBlock), e o poll avisa quando alguém chega.
+    // na fila devolve WouldBlock), e é o primeiro registrado no poll.
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
     let mut escuta = TcpListener::from_std(escuta);
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
     let (conexoes, prontas, relogios) = (Slab::new(), VecDeque::new(), Relogios::new());
-    let tamanho = if silencioso() { LEITURA_POR_VEZ } else { LEITURA_POR_VEZ_COM_LOG };
-    let lidos = vec![0; tamanho].into_boxed_slice();
-    let mut laco = Laco { poll, conexoes, prontas, relogios, log, lidos, atraso, numero: 1 };
+    let lidos = vec![0; LEITURA_POR_VEZ].into_boxed_slice();
+    let mut laco = Laco { poll, conexoes, prontas, relogios, log, lidos, atraso, aceitas: 0 };
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
         // A única espera: até um aviso ou o próximo relógio; com conexões
         // prontas, nenhuma; com o log atrasado, um instante.
+        let proximo = laco.relogios.peek().map(|Reverse((hora, _))| *hora);
         let espera = match (laco.log.atrasado(), laco.prontas.is_empty()) {
             (true, _) => Some(ESPERA_PELO_LOG),
             (false, false) => Some(Duration::ZERO),
-            (false, true) => laco.relogios.peek().map(|Reverse((t, _))| *t - Instant::now()),
+            (false, true) => proximo.map(|hora| hora.saturating_duration_since(Instant::now())),
         };
         if let Err(e) = laco.poll.poll(&mut eventos, espera) {
             if e.kind() != ErrorKind::Interrupted {
@@ -104,12 +100,12 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
                 Token(chave) => laco.pronta(chave),
             }
         }
-        // Relógios vencidos (respostas adiadas, prazos): a conexão vê na sua vez.
-        while laco.relogios.peek().is_some_and(|Reverse((t, _))| *t <= Instant::now()) {
+        // Relógios vencidos (respostas com hora marcada, prazos): a conexão
+        // vê o que fazer na sua vez.
+        while laco.relogios.peek().is_some_and(|Reverse((hora, _))| *hora <= Instant::now()) {
             let Some(Reverse((_, chave))) = laco.relogios.pop() else { break };
             laco.pronta(chave);
         }
-        laco.log.enviar();
         laco.uma_volta();
     }
 }
@@ -130,8 +126,8 @@ impl Laco {
                     return; // ex.: sem descritores; a próxima conexão traz outro aviso
                 }
             };
-            let cliente = format!("[cliente {} {endereco}]", self.numero);
-            self.numero += 1;
+            self.aceitas += 1;
+            let cliente = Cliente { numero: self.aceitas, endereco };
             let chave = self.conexoes.vacant_key();
             let registro =
                 self.poll.registry().register(&mut socket, Token(chave), Interest::READABLE);
@@ -139,11 +135,8 @@ impl Laco {
                 self.log.linha(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
                 continue;
             }
-            // Sem o algoritmo de Nagle: com ele, uma resposta escrita
-            // enquanto a anterior ainda espera o ACK do cliente (duas
-            // mensagens que chegaram juntas) ficaria retida até esse ACK,
-            // que o cliente atrasa (uns 40 ms no Linux, até 200 ms no
-            // Windows; `just nagle` mede). Se falhar, só se perde a otimização.
+            // Sem o algoritmo de Nagle: uma resposta logo depois da outra não
+            // espera o ACK da anterior (`just nagle`; `parte3/src/servidor.rs`).
             let _ = socket.set_nodelay(true);
             self.log.linha(format!("{cliente} Conectado"));
             self.conexoes.insert(Conexao::nova(cliente, chave, socket, self.atraso));
@@ -176,10 +169,7 @@ impl Laco {
             let Some(chave) = self.prontas.pop_front() else { break };
             let Some(c) = self.conexoes.get_mut(chave) else { continue };
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            c.na_fila = c.vez(&mut self.lidos, &mut self.log, &mut self.relogios);
-            if c.na_fila {
-                self.prontas.push_back(chave);
-            }
+            let mais = c.vez(&mut self.lidos, &mut self.log, &mut self.relogios);
             let depois = c.interesse();
             if depois != antes && !c.terminou() {
                 if let Err(e) = self.poll.registry().reregister(&mut c.socket, Token(chave), depois)
@@ -187,10 +177,12 @@ impl Laco {
                     c.falhou(&e);
                 }
             }
-            if c.terminou() {
+            c.na_fila = mais && !c.terminou();
+            if c.na_fila {
+                self.prontas.push_back(chave);
+            } else if c.terminou() {
                 // Destruir a `Conexao` fecha o socket: o close().
                 let mut c = self.conexoes.remove(chave);
-                self.prontas.retain(|&k| k != chave);
                 let _ = self.poll.registry().deregister(&mut c.socket);
                 self.log.linha(c.linha_de_desfecho());
             }
