@@ -1,6 +1,5 @@
 //! Uma conexão: o que a thread de um cliente guardava em variáveis locais
-//! vira um `struct`, e o que ela fazia bloqueando vira a sua vez
-//! ([`Conexao::vez`]), que nunca espera.
+//! vira um `struct`, e o que ela fazia bloqueando, a sua vez ([`Conexao::vez`]).
 
 use crate::log::Log;
 use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido};
@@ -29,14 +28,12 @@ pub struct Conexao {
     /// Respostas que o kernel ainda não aceitou. Enquanto houver, a conexão
     /// não lê: quem não lê as respostas não faz a memória do servidor crescer.
     saida: Vec<u8>,
-    /// `--atraso`: a hora em que a resposta em `saida` pode sair, e o que
-    /// já foi lido depois da mensagem dela, que espera essa hora.
+    /// `--atraso`: a hora da resposta em `saida`, e o que veio depois dela.
     presa_ate: Option<Instant>,
     pendente: Vec<u8>,
     /// Como a conversa acabou; a conexão fecha quando tudo tiver saído.
     desfecho: Option<String>,
-    /// Depois de um `Erro:`: o prazo do fechamento demorado e o que ainda
-    /// pode descartar.
+    /// Depois de um `Erro:`: o prazo e o limite do que ainda descarta.
     descartando: Option<(Instant, usize)>,
 }
 
@@ -59,127 +56,107 @@ impl Conexao {
         }
     }
 
-    /// A vez da conexão: escreve o que espera; se não sobrou nada, responde
-    /// ao que ficou pendente ou lê a sua parte do socket (no máximo
-    /// `lidos.len()` bytes), e escreve as respostas. Devolve se o socket
-    /// pode ter mais para ler.
+    /// A vez da conexão: escreve o que espera e, se nada sobrou, lê a sua
+    /// parte e responde. Devolve se pode ter mais para ler.
     pub fn vez(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
         let agora = Instant::now();
         self.presa_ate = self.presa_ate.filter(|&hora| hora > agora);
         self.descartando = self.descartando.filter(|&(prazo, _)| prazo > agora);
         self.escrever();
-        if self.saida.is_empty() && !self.pendente.is_empty() {
-            let pendente = std::mem::take(&mut self.pendente);
-            self.responder(&pendente, log, relogios);
-            self.escrever();
-        }
-        let mais = self.pode_ler() && self.ler(lidos, log, relogios);
-        self.escrever();
-        mais && self.pode_ler()
-    }
-
-    /// A conversa não acabou (ou falta descartar), e nada espera a vez.
-    fn pode_ler(&self) -> bool {
         let conversa = self.desfecho.is_none() || self.descartando.is_some();
-        conversa && self.saida.is_empty() && self.pendente.is_empty()
+        let mais = conversa && self.saida.is_empty() && self.ler(lidos, log, relogios);
+        self.escrever();
+        mais
     }
 
     /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também
     /// rearma o aviso do poll) ou até encher `lidos`, e responde. Devolve se
-    /// `lidos` encheu: então o socket pode ter mais.
+    /// encheu: então o socket pode ter mais.
     fn ler(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
+        if !self.pendente.is_empty() {
+            let pendente = std::mem::take(&mut self.pendente);
+            self.responder(&pendente, false, log, relogios);
+            return true; // o socket fica para a próxima vez
+        }
         let (mut n, mut fim) = (0, false);
         while n < lidos.len() && !fim {
             match self.socket.read(&mut lidos[n..]) {
-                Ok(0) => fim = true,
-                Ok(lido) => n += lido,
+                Ok(lido) => (n, fim) = (n + lido, lido == 0),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => {
                     self.falhou(&e);
                     return false;
                 }
             }
         }
+        // Depois do `Erro:`, o fechamento demorado de `fechar_com_aviso`
+        // (fechar com dados por ler faria o kernel mandar um RST, que pode
+        // apagar o `Erro:`): descarta até o cliente fechar, o prazo ou o limite.
         if let Some((_, resta)) = &mut self.descartando {
-            // O fechamento demorado de `common::protocolo::fechar_com_aviso`
-            // (fechar com dados por ler faria o kernel mandar um RST, que
-            // pode apagar o `Erro:`): descarta até o cliente fechar, o prazo
-            // ou o limite do descarte.
             *resta = resta.saturating_sub(n);
             if fim || *resta == 0 {
                 self.descartando = None;
             }
-        } else {
-            self.responder(&lidos[..n], log, relogios);
         }
-        // Com algo pendente, o fim fica para depois: a leitura que o achou
-        // o achará de novo quando a conexão voltar a ler.
-        if fim && self.desfecho.is_none() && self.pendente.is_empty() {
-            self.desfecho = Some(match self.enquadrador.fim() {
-                Recebido::Incompleta(bytes) => format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"),
-                _ => "Cliente desconectou".to_string(),
-            });
-        }
+        self.responder(&lidos[..n], fim, log, relogios);
         n == lidos.len()
     }
 
-    /// Responde às mensagens que `bytes` completa; a linha pela metade fica
-    /// no enquadrador.
-    fn responder(&mut self, mut bytes: &[u8], log: &mut Log, relogios: &mut Relogios) {
-        while !bytes.is_empty() && self.desfecho.is_none() {
-            let (usados, recebido) = self.enquadrador.avancar(bytes);
-            bytes = &bytes[usados..];
-            match recebido {
-                None => {}
-                Some(Recebido::Mensagem(mensagem)) => {
+    /// O `match` da versão com threads: responde às mensagens que `bytes`
+    /// completa e, no `fim` do fluxo, anota como a conversa acabou.
+    fn responder(&mut self, mut bytes: &[u8], fim: bool, log: &mut Log, relogios: &mut Relogios) {
+        while self.desfecho.is_none() && self.presa_ate.is_none() && (fim || !bytes.is_empty()) {
+            let recebido = if bytes.is_empty() {
+                self.enquadrador.fim()
+            } else {
+                let (usados, recebido) = self.enquadrador.avancar(bytes);
+                bytes = &bytes[usados..];
+                let Some(recebido) = recebido else { continue };
+                recebido
+            };
+            self.desfecho = match recebido {
+                Recebido::Fim => Some("Cliente desconectou".to_string()),
+                Recebido::Mensagem(mensagem) => {
                     if !silencioso() {
-                        log.linha(format!(
-                            "{} Recebido: {}",
-                            self.cliente,
-                            texto_seguro(&mensagem)
-                        ));
+                        let texto = texto_seguro(&mensagem);
+                        log.linha(format!("{} Recebido: {texto}", self.cliente));
                     }
                     self.mensagens += 1;
                     acrescentar_eco(&mut self.saida, &mensagem);
                     if !self.atraso.is_zero() {
-                        // NOVO: um `sleep` pararia todos os clientes. A
-                        // resposta fica presa até a hora marcada num relógio
-                        // do laço, e a conexão não lê nem responde mais nada
-                        // até lá, como a thread que dorme.
+                        // NOVO: um `sleep` pararia todos. A resposta fica
+                        // presa até a hora marcada, e a conexão não lê nem
+                        // responde mais nada até lá, como a thread que dorme
+                        // (um fim do fluxo volta na leitura seguinte).
                         let hora = Instant::now() + self.atraso;
                         relogios.push(Reverse((hora, self.chave)));
                         (self.presa_ate, self.pendente) = (Some(hora), bytes.to_vec());
-                        return;
                     }
+                    None
                 }
-                Some(_) => {
-                    // Grande demais: o `Erro:`, e o fechamento demorado.
+                Recebido::Incompleta(bytes) => Some(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")),
+                Recebido::GrandeDemais => {
                     self.saida.extend_from_slice(p::erro_mensagem_grande().as_bytes());
                     self.saida.push(b'\n');
                     let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
                     relogios.push(Reverse((prazo, self.chave)));
                     self.descartando = Some((prazo, p::DESCARTE_MAXIMO));
                     let limite = p::LIMITE_MENSAGEM;
-                    self.desfecho = Some(format!(
-                        "Mensagem maior que {limite} bytes: conexão encerrada com erro"
-                    ));
+                    Some(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"))
                 }
-            }
+            };
         }
     }
 
-    /// Escreve o que o kernel aceitar agora (se não é uma resposta presa);
-    /// uma escrita pode sair pela metade, e o resto espera o aviso de
-    /// "gravável".
+    /// Escreve o que o kernel aceitar (a resposta presa, só na hora dela); o
+    /// resto de uma escrita pela metade espera o aviso de "gravável".
     fn escrever(&mut self) {
         let mut enviados = 0;
         while enviados < self.saida.len() && self.presa_ate.is_none() {
             match self.socket.write(&self.saida[enviados..]) {
-                Ok(0) => return self.falhou(&ErrorKind::WriteZero.into()),
-                Ok(n) => enviados += n,
+                Ok(n) if n > 0 => enviados += n,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Ok(_) => return self.falhou(&ErrorKind::WriteZero.into()),
                 Err(e) => return self.falhou(&e),
             }
         }
@@ -198,13 +175,12 @@ impl Conexao {
     }
 
     /// "Gravável" enquanto há resposta que pode sair, senão "legível". Nunca
-    /// os dois: no Windows (e no Wine), um "legível" que a conexão não vai
-    /// atender (ela não lê com resposta esperando) voltaria sem parar.
+    /// os dois: no Windows, o mio rearma os avisos pedidos a cada `WouldBlock`,
+    /// e um "gravável" sem nada a escrever voltaria na hora, sem parar.
     pub fn interesse(&self) -> Interest {
-        if self.saida.is_empty() || self.presa_ate.is_some() {
-            Interest::READABLE
-        } else {
-            Interest::WRITABLE
+        match self.saida.is_empty() || self.presa_ate.is_some() {
+            true => Interest::READABLE,
+            false => Interest::WRITABLE,
         }
     }
 
@@ -221,11 +197,10 @@ impl Conexao {
     }
 }
 
-/// A regra dos buffers, a lição da curva de memória: uma conexão sem nada
-/// pela metade não guarda buffer nenhum. O laço lê todos os sockets num
-/// buffer só; cada conexão guarda só a linha sem `\n` (no `Enquadrador`) e
-/// o que ainda não saiu, e cada buffer que esvazia volta a ser um `Vec` sem
-/// memória. Com 10.000 conexões paradas (`escala`): MEDIR KiB por conexão.
+/// A regra dos buffers, a lição da curva de memória: o laço lê todos os
+/// sockets num buffer só, e cada buffer de uma conexão (a linha sem `\n`, a
+/// saída) só existe enquanto tem dados: ao esvaziar, volta a ser um `Vec`
+/// sem memória. Com 10.000 conexões paradas (`escala`): MEDIR KiB cada.
 fn sem_dados_sem_buffer(buffer: &mut Vec<u8>) {
     if buffer.is_empty() {
         *buffer = Vec::new();

@@ -1,12 +1,10 @@
 //! O log do laço. Escrever no terminal pode bloquear (um terminal lento; no
-//! Windows, basta clicar na janela do console), e aqui há uma thread só: um
-//! `println!` parado pararia todos os clientes. O laço só entrega a linha à
-//! fila do `common::log` com `try_send`, que nunca espera; a thread do log,
-//! dona do terminal, a escreve. Com a fila cheia, a linha espera em
-//! `atrasadas`, e ninguém lê (cada mensagem lida seria mais uma linha) até a
-//! fila andar: a contrapressão que o laço já aplica a quem não lê as
-//! respostas. Ficam em `atrasadas`, no máximo, as linhas de uma leitura e as
-//! de conexão e desconexão: a memória fica limitada.
+//! Windows, basta clicar na janela do console), e um `println!` parado
+//! pararia o laço e todos os clientes. O laço entrega a linha à fila de
+//! `common::log` com `try_send`, que nunca espera, e a thread do log a
+//! escreve. Com a fila cheia, a linha espera em `atrasadas`, e ninguém lê
+//! (cada mensagem lida seria mais uma linha) até a fila andar: ficam ali no
+//! máximo as linhas de uma leitura e as de conexão e desconexão.
 
 use common::log::{iniciar, linha, Linha};
 use crossbeam_channel::{Sender, TrySendError};

@@ -1,10 +1,8 @@
 //! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o
-//! servidor. A ordem de leitura:
-//! 1. `servidor.rs`: o laço, como o `selectors` do Python (registrar,
-//!    esperar, atender os prontos), e a regra da vez, que o faz justo;
-//! 2. `conexao.rs`: a vez de uma conexão (ler e responder, escrever quando
-//!    o socket aceita) e a regra dos buffers;
-//! 3. `log.rs`: o log, que o laço entrega sem nunca esperar.
+//! servidor. Ordem de leitura: `servidor.rs` (o laço, como o `selectors` do
+//! Python, e a regra da vez, que o faz justo), `conexao.rs` (a vez de uma
+//! conexão: ler, responder, escrever; e a regra dos buffers) e `log.rs` (o
+//! log que o laço entrega sem esperar).
 
 mod conexao;
 mod log;
@@ -13,7 +11,6 @@ mod servidor;
 use clap::Parser;
 use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
 use common::rede::{definir_silencioso, ArgsServidor};
-use std::time::Duration;
 
 /// Servidor Echo concorrente com uma thread só e poll (Parte 3, multiplexação).
 #[derive(Parser)]
@@ -38,8 +35,7 @@ fn main() {
     definir_silencioso(&args.servidor);
     // Uma conexão, um descritor: sobe o `ulimit -n` (muitas vezes 1.024) ao máximo.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let atraso = Duration::from_millis(args.atraso);
-    // Só volta se não abriu o socket de escuta (porta em uso...) ou se o poll() falhou.
+    let atraso = std::time::Duration::from_millis(args.atraso);
     if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso) {
         eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
         std::process::exit(1);

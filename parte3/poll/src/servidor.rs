@@ -3,27 +3,25 @@
 //! O servidor da Parte 3 como o `selectors` do Python: uma thread só
 //! registra os sockets no poll (o `mio`: epoll, kqueue ou IOCP), espera
 //! algum ficar pronto e atende os prontos: lê o que chegou e responde;
-//! escreve quando o socket aceita. Nada bloqueia (sem dados, a leitura
-//! devolve `WouldBlock` na hora); a única espera é o `poll()` daqui.
+//! escreve quando o socket aceita. Nada bloqueia; a única espera é o `poll()`.
 //!
-//! O que mudou em relação às threads: o que a thread guardava em variáveis
+//! O que muda em relação às threads: o que a thread guardava em variáveis
 //! vira um `struct` (`conexao.rs`), e cada espera vira um estado: a escrita
-//! pela metade espera o aviso de "gravável"; o `--atraso` vira uma hora
-//! marcada; o `Erro:` da linha grande fecha devagar sem parar o laço; o log
-//! passa por uma fila (`log.rs`). Em troca, um cliente parado custa menos de
-//! 1 KiB, e não uma thread. E a justiça, que o escalonador dá às threads,
-//! aqui é de propósito: a regra da vez ([`Laco::uma_volta`]).
+//! pela metade espera o aviso de "gravável", o `--atraso` vira uma hora
+//! marcada, o `Erro:` fecha devagar sem parar o laço, e o log passa por uma
+//! fila (`log.rs`). Em troca, um cliente parado custa menos de 1 KiB, e não
+//! uma thread. E a justiça, que o escalonador dá às threads, aqui é de
+//! propósito: a regra da vez ([`Laco::uma_volta`]).
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte3-poll -- --atraso 2000`.
 //! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; envie uma
-//!    mensagem em cada, quase juntos: as duas respostas chegam juntas, cerca
-//!    de 2 s depois, de uma thread só (`ps -T` mostra mais uma, a do log).
-//! 3. A regra da vez: `cargo run --release --bin inundacao -- --rapido --so
-//!    parte3-poll` mede um cliente leve enquanto quatro conexões inundam.
+//!    mensagem em cada, quase juntos: as respostas chegam juntas, 2 s depois,
+//!    de uma thread só (`ps -T` mostra mais uma, a do log).
+//! 3. `cargo run --release --bin inundacao -- --rapido --so parte3-poll`:
+//!    quatro conexões inundam, e um cliente leve ainda é atendido na hora.
 
-use crate::conexao::{Conexao, Relogios};
-use crate::log::Log;
+use crate::{conexao::Conexao, conexao::Relogios, log::Log};
 use anyhow::Result;
 use common::erros::{descrever, falhou, perdeu_so_esta_conexao};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
@@ -35,8 +33,8 @@ use std::{cmp::Reverse, collections::VecDeque, io::ErrorKind, time::Duration, ti
 
 /// O token do socket de escuta (os das conexões são as chaves do `Slab`).
 const ESCUTA: Token = Token(usize::MAX);
-/// A parte de cada conexão numa volta (a regra da vez): o máximo que ela lê.
-const LEITURA_POR_VEZ: usize = 16 * 1024;
+/// A parte de cada conexão numa volta, a regra da vez: o máximo que ela lê.
+const LEITURA_POR_VEZ: usize = 32 * 1024;
 /// Com o log atrasado, de quanto em quanto tempo ver se a fila dele andou.
 const ESPERA_PELO_LOG: Duration = Duration::from_millis(1);
 
@@ -44,14 +42,13 @@ struct Laco {
     poll: Poll,
     /// As conexões abertas; a chave de cada uma é o seu `Token` no poll.
     conexoes: Slab<Conexao>,
-    /// A fila das prontas: quem pode ler sem esperar aviso, na ordem da vez.
+    /// As prontas: quem pode ler sem esperar aviso, na ordem da vez.
     prontas: VecDeque<usize>,
     relogios: Relogios,
     log: Log,
     /// O buffer de leitura, um só para todas as conexões.
     lidos: Box<[u8]>,
     atraso: Duration,
-    /// Quantas conexões o accept() já devolveu.
     aceitas: u64,
 }
 
@@ -68,8 +65,8 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     escuta.listen(backlog).map_err(falhou("listen()"))?;
     let escuta = std::net::TcpListener::from(escuta);
     anunciar(&escuta, args)?;
-    // NOVO: o socket de escuta também não bloqueia (um accept() sem ninguém
-    // na fila devolve WouldBlock), e é o primeiro registrado no poll.
+    // NOVO: o socket de escuta também não bloqueia (sem ninguém na fila, o
+    // accept() devolve WouldBlock), e é o primeiro registrado no poll.
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
     let mut escuta = TcpListener::from_std(escuta);
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
@@ -81,8 +78,8 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
-        // A única espera: até um aviso ou o próximo relógio; com conexões
-        // prontas, nenhuma; com o log atrasado, um instante.
+        // A única espera: até um aviso ou o próximo relógio; nenhuma, com
+        // conexões prontas; um instante, com o log atrasado.
         let proximo = laco.relogios.peek().map(|Reverse((hora, _))| *hora);
         let espera = match (laco.log.atrasado(), laco.prontas.is_empty()) {
             (true, _) => Some(ESPERA_PELO_LOG),
@@ -100,11 +97,9 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
                 Token(chave) => laco.pronta(chave),
             }
         }
-        // Relógios vencidos (respostas com hora marcada, prazos): a conexão
-        // vê o que fazer na sua vez.
         while laco.relogios.peek().is_some_and(|Reverse((hora, _))| *hora <= Instant::now()) {
             let Some(Reverse((_, chave))) = laco.relogios.pop() else { break };
-            laco.pronta(chave);
+            laco.pronta(chave); // a hora de uma resposta presa, ou um prazo
         }
         laco.uma_volta();
     }
@@ -120,10 +115,10 @@ impl Laco {
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) => {
                     self.log.linha(format!("Erro no accept(): {}", descrever(&e)));
-                    if perdeu_so_esta_conexao(&e) {
-                        continue;
+                    match perdeu_so_esta_conexao(&e) {
+                        true => continue,
+                        false => return, // ex.: sem descritores; a próxima conexão traz outro aviso
                     }
-                    return; // ex.: sem descritores; a próxima conexão traz outro aviso
                 }
             };
             self.aceitas += 1;
@@ -152,15 +147,13 @@ impl Laco {
         }
     }
 
-    /// A regra da vez: cada volta atende, na ordem, as conexões que estavam
-    /// na fila das prontas quando ela começou; cada uma lê no máximo a sua
-    /// parte, [`LEITURA_POR_VEZ`], e escreve as respostas. Quem encheu a
-    /// parte pode ter mais: volta para o fim da fila, depois das outras (o
-    /// mio só avisa de novo quando chegar mais dado, e o que já chegou
-    /// ficaria esquecido). Ela impede que quem nunca para de enviar segure o
-    /// laço: lendo cada socket até esvaziá-lo, com 4 conexões inundando
-    /// (`inundacao`), o cliente leve recebeu 1 resposta em 25 s; com ela,
-    /// MEDIR. O custo: MEDIR.
+    /// A regra da vez: cada volta atende, na ordem, as conexões prontas
+    /// quando ela começou, e cada uma lê no máximo a sua parte,
+    /// [`LEITURA_POR_VEZ`]. Quem encheu a parte pode ter mais: volta para o
+    /// fim da fila, depois das outras (o mio só avisa de novo quando chega
+    /// mais dado). Sem ela, quem nunca para de enviar segura o laço: com 4
+    /// conexões inundando (`inundacao`), um cliente leve recebia 1 resposta
+    /// em 25 s; com ela, MEDIR. O custo: MEDIR.
     fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
             if self.log.atrasado() {
