@@ -2,7 +2,7 @@
 //! vira um `struct`, e o que ela fazia bloqueando, a sua vez ([`Conexao::vez`]).
 
 use crate::log::Log;
-use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido};
+use common::protocolo::{self as p, acrescentar_eco, LeitorDeLinhas, Recebido};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest};
@@ -14,27 +14,20 @@ pub type Relogios = BinaryHeap<Reverse<(Instant, usize)>>;
 
 pub struct Conexao {
     pub cliente: Cliente,
-    /// Só a `Conexao` tem o socket: destruí-la é o close().
-    pub socket: TcpStream,
-    /// A chave no `Slab` do laço, que é também o `Token` no poll.
-    chave: usize,
-    /// Já está na fila das prontas (para não entrar duas vezes).
-    pub na_fila: bool,
+    pub socket: TcpStream, // só a `Conexao` o tem: destruí-la é o close()
+    chave: usize,          // no `Slab` do laço, e o `Token` no poll
+    pub na_fila: bool,     // já está na fila das prontas
     inicio: Instant,
     mensagens: u64,
     atraso: Duration,
-    /// A linha sem `\n` que está chegando.
-    enquadrador: Enquadrador,
+    /// O leitor de linhas da versão com threads, só enquanto guarda bytes.
+    linhas: Option<LeitorDeLinhas>,
     /// Respostas que o kernel ainda não aceitou. Enquanto houver, a conexão
     /// não lê: quem não lê as respostas não faz a memória do servidor crescer.
     saida: Vec<u8>,
-    /// `--atraso`: a hora da resposta em `saida`, e o que veio depois dela.
-    presa_ate: Option<Instant>,
-    pendente: Vec<u8>,
-    /// Como a conversa acabou; a conexão fecha quando tudo tiver saído.
-    desfecho: Option<String>,
-    /// Depois de um `Erro:`: o prazo e o limite do que ainda descarta.
-    descartando: Option<(Instant, usize)>,
+    presa_ate: Option<Instant>, // `--atraso`: a hora da resposta em `saida`
+    desfecho: Option<String>,   // como a conversa acabou; fecha quando tudo sair
+    descartando: Option<(Instant, usize)>, // depois do `Erro:`: prazo e limite
 }
 
 impl Conexao {
@@ -47,105 +40,75 @@ impl Conexao {
             inicio: Instant::now(),
             mensagens: 0,
             atraso,
-            enquadrador: Enquadrador::novo(p::LIMITE_MENSAGEM),
+            linhas: None,
             saida: Vec::new(),
             presa_ate: None,
-            pendente: Vec::new(),
             desfecho: None,
             descartando: None,
         }
     }
 
-    /// A vez da conexão: escreve o que espera e, se nada sobrou, lê a sua
-    /// parte e responde. Devolve se pode ter mais para ler.
-    pub fn vez(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
+    /// A vez da conexão: escreve o que espera e, se nada sobrou, responde a
+    /// no máximo `parte` bytes de mensagens. Devolve se pode ter mais.
+    pub fn vez(&mut self, parte: usize, log: &mut Log, relogios: &mut Relogios) -> bool {
         let agora = Instant::now();
         self.presa_ate = self.presa_ate.filter(|&hora| hora > agora);
         self.descartando = self.descartando.filter(|&(prazo, _)| prazo > agora);
         self.escrever();
-        let conversa = self.desfecho.is_none() || self.descartando.is_some();
-        let mais = conversa && self.saida.is_empty() && self.ler(lidos, log, relogios);
+        let mais = self.saida.is_empty() && self.responder(parte, log, relogios);
         self.escrever();
+        if self.saida.is_empty() {
+            self.descartar();
+        }
+        self.sem_dados_sem_buffer();
         mais
     }
 
-    /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também
-    /// rearma o aviso do poll) ou até encher `lidos`, e responde. Devolve se
-    /// encheu: então o socket pode ter mais.
-    fn ler(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
-        if !self.pendente.is_empty() {
-            let pendente = std::mem::take(&mut self.pendente);
-            self.responder(&pendente, false, log, relogios);
-            return true; // o socket fica para a próxima vez
-        }
-        let (mut n, mut fim) = (0, false);
-        while n < lidos.len() && !fim {
-            match self.socket.read(&mut lidos[n..]) {
-                Ok(lido) => (n, fim) = (n + lido, lido == 0),
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    self.falhou(&e);
-                    return false;
-                }
+    /// O laço da versão com threads, com o mesmo `match`: com o socket não
+    /// bloqueante, onde a thread esperaria, `proxima` devolve `WouldBlock`
+    /// (guardando o que já chegou), e a conexão espera o próximo aviso.
+    fn responder(&mut self, parte: usize, log: &mut Log, relogios: &mut Relogios) -> bool {
+        let mut respondidos = 0;
+        while self.desfecho.is_none() && self.presa_ate.is_none() {
+            if respondidos >= parte {
+                return true; // a parte acabou; o resto fica para a próxima vez
             }
-        }
-        // Depois do `Erro:`, o fechamento demorado de `fechar_com_aviso`
-        // (fechar com dados por ler faria o kernel mandar um RST, que pode
-        // apagar o `Erro:`): descarta até o cliente fechar, o prazo ou o limite.
-        if let Some((_, resta)) = &mut self.descartando {
-            *resta = resta.saturating_sub(n);
-            if fim || *resta == 0 {
-                self.descartando = None;
-            }
-        }
-        self.responder(&lidos[..n], fim, log, relogios);
-        n == lidos.len()
-    }
-
-    /// O `match` da versão com threads: responde às mensagens que `bytes`
-    /// completa e, no `fim` do fluxo, anota como a conversa acabou.
-    fn responder(&mut self, mut bytes: &[u8], fim: bool, log: &mut Log, relogios: &mut Relogios) {
-        while self.desfecho.is_none() && self.presa_ate.is_none() && (fim || !bytes.is_empty()) {
-            let recebido = if bytes.is_empty() {
-                self.enquadrador.fim()
-            } else {
-                let (usados, recebido) = self.enquadrador.avancar(bytes);
-                bytes = &bytes[usados..];
-                let Some(recebido) = recebido else { continue };
-                recebido
-            };
-            self.desfecho = match recebido {
-                Recebido::Fim => Some("Cliente desconectou".to_string()),
-                Recebido::Mensagem(mensagem) => {
+            let linhas = self.linhas.get_or_insert_with(LeitorDeLinhas::novo);
+            self.desfecho = match linhas.proxima(&mut self.socket) {
+                Ok(Recebido::Fim) => Some("Cliente desconectou".to_string()),
+                Ok(Recebido::Mensagem(mensagem)) => {
                     if !silencioso() {
                         let texto = texto_seguro(&mensagem);
                         log.linha(format!("{} Recebido: {texto}", self.cliente));
                     }
                     self.mensagens += 1;
+                    respondidos += mensagem.len() + 1;
                     acrescentar_eco(&mut self.saida, &mensagem);
                     if !self.atraso.is_zero() {
                         // NOVO: um `sleep` pararia todos. A resposta fica
                         // presa até a hora marcada, e a conexão não lê nem
-                        // responde mais nada até lá, como a thread que dorme
-                        // (um fim do fluxo volta na leitura seguinte).
+                        // responde mais nada até lá, como a thread que dorme.
                         let hora = Instant::now() + self.atraso;
                         relogios.push(Reverse((hora, self.chave)));
-                        (self.presa_ate, self.pendente) = (Some(hora), bytes.to_vec());
+                        self.presa_ate = Some(hora);
                     }
                     None
                 }
-                Recebido::Incompleta(bytes) => Some(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")),
-                Recebido::GrandeDemais => {
-                    self.saida.extend_from_slice(p::erro_mensagem_grande().as_bytes());
-                    self.saida.push(b'\n');
+                Ok(Recebido::Incompleta(bytes)) => Some(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")),
+                Ok(Recebido::GrandeDemais) => {
+                    let erro = format!("{}\n", p::erro_mensagem_grande());
+                    self.saida.extend_from_slice(erro.as_bytes());
                     let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
                     relogios.push(Reverse((prazo, self.chave)));
                     self.descartando = Some((prazo, p::DESCARTE_MAXIMO));
                     let limite = p::LIMITE_MENSAGEM;
                     Some(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"))
                 }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
+                Err(e) => Some(format!("Conexão com o cliente falhou: {}", descrever(&e))),
             };
         }
+        false
     }
 
     /// Escreve o que o kernel aceitar (a resposta presa, só na hora dela); o
@@ -161,17 +124,42 @@ impl Conexao {
             }
         }
         self.saida.drain(..enviados);
-        sem_dados_sem_buffer(&mut self.saida);
         if enviados > 0 && self.saida.is_empty() && self.descartando.is_some() {
             let _ = self.socket.shutdown(Shutdown::Write); // depois do `Erro:`, o fim do fluxo
+        }
+    }
+
+    /// Depois do `Erro:`, o fechamento demorado de `fechar_com_aviso`: fechar
+    /// com dados do cliente por ler faria o kernel mandar um RST, que pode
+    /// apagar o `Erro:`. Descarta até o cliente fechar, o prazo ou o limite.
+    fn descartar(&mut self) {
+        let mut lixo = [0; 8192];
+        while let Some((_, resta)) = &mut self.descartando {
+            match self.socket.read(&mut lixo) {
+                Ok(n) if n > 0 && n < *resta => *resta -= n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                _ => self.descartando = None, // o fim do fluxo, o limite ou um erro
+            }
         }
     }
 
     /// A conexão falhou (RST, rede): o que ela ainda tinha a fazer se perde.
     pub fn falhou(&mut self, e: &io::Error) {
         self.desfecho.get_or_insert(format!("Conexão com o cliente falhou: {}", descrever(e)));
-        (self.saida, self.pendente, self.presa_ate, self.descartando) =
-            (vec![], vec![], None, None);
+        (self.saida, self.presa_ate, self.descartando) = (Vec::new(), None, None);
+    }
+
+    /// A regra dos buffers, a lição da curva de memória: um buffer só existe
+    /// enquanto tem dados. Parada, a conexão não guarda nem o leitor (8 KiB)
+    /// nem a saída: com 10.000 conexões paradas (`escala`), MEDIR KiB cada.
+    fn sem_dados_sem_buffer(&mut self) {
+        let vazio = |l: &LeitorDeLinhas| l.sem_resposta() == 0;
+        if self.desfecho.is_some() || self.linhas.as_ref().is_some_and(vazio) {
+            self.linhas = None;
+        }
+        if self.saida.is_empty() {
+            self.saida = Vec::new();
+        }
     }
 
     /// "Gravável" enquanto há resposta que pode sair, senão "legível". Nunca
@@ -194,15 +182,5 @@ impl Conexao {
         let mensagens = quantidade(self.mensagens, "mensagem", "mensagens");
         let desfecho = self.desfecho.take().unwrap_or_default();
         format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente)
-    }
-}
-
-/// A regra dos buffers, a lição da curva de memória: o laço lê todos os
-/// sockets num buffer só, e cada buffer de uma conexão (a linha sem `\n`, a
-/// saída) só existe enquanto tem dados: ao esvaziar, volta a ser um `Vec`
-/// sem memória. Com 10.000 conexões paradas (`escala`): MEDIR KiB cada.
-fn sem_dados_sem_buffer(buffer: &mut Vec<u8>) {
-    if buffer.is_empty() {
-        *buffer = Vec::new();
     }
 }

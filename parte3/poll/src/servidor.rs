@@ -33,8 +33,8 @@ use std::{cmp::Reverse, collections::VecDeque, io::ErrorKind, time::Duration, ti
 
 /// O token do socket de escuta (os das conexões são as chaves do `Slab`).
 const ESCUTA: Token = Token(usize::MAX);
-/// A parte de cada conexão numa volta, a regra da vez: o máximo que ela lê.
-const LEITURA_POR_VEZ: usize = 32 * 1024;
+/// A parte de cada conexão numa volta (a regra da vez): bytes de mensagens.
+const PARTE: usize = 32 * 1024;
 /// Com o log atrasado, de quanto em quanto tempo ver se a fila dele andou.
 const ESPERA_PELO_LOG: Duration = Duration::from_millis(1);
 
@@ -46,8 +46,6 @@ struct Laco {
     prontas: VecDeque<usize>,
     relogios: Relogios,
     log: Log,
-    /// O buffer de leitura, um só para todas as conexões.
-    lidos: Box<[u8]>,
     atraso: Duration,
     aceitas: u64,
 }
@@ -73,8 +71,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
     let (conexoes, prontas, relogios) = (Slab::new(), VecDeque::new(), Relogios::new());
-    let lidos = vec![0; LEITURA_POR_VEZ].into_boxed_slice();
-    let mut laco = Laco { poll, conexoes, prontas, relogios, log, lidos, atraso, aceitas: 0 };
+    let mut laco = Laco { poll, conexoes, prontas, relogios, log, atraso, aceitas: 0 };
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
@@ -149,7 +146,7 @@ impl Laco {
 
     /// A regra da vez: cada volta atende, na ordem, as conexões prontas
     /// quando ela começou, e cada uma lê no máximo a sua parte,
-    /// [`LEITURA_POR_VEZ`]. Quem encheu a parte pode ter mais: volta para o
+    /// [`PARTE`]. Quem encheu a parte pode ter mais: volta para o
     /// fim da fila, depois das outras (o mio só avisa de novo quando chega
     /// mais dado). Sem ela, quem nunca para de enviar segura o laço: com 4
     /// conexões inundando (`inundacao`), um cliente leve recebia 1 resposta
@@ -162,13 +159,11 @@ impl Laco {
             let Some(chave) = self.prontas.pop_front() else { break };
             let Some(c) = self.conexoes.get_mut(chave) else { continue };
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            let mais = c.vez(&mut self.lidos, &mut self.log, &mut self.relogios);
+            let mais = c.vez(PARTE, &mut self.log, &mut self.relogios);
             let depois = c.interesse();
             if depois != antes && !c.terminou() {
-                if let Err(e) = self.poll.registry().reregister(&mut c.socket, Token(chave), depois)
-                {
-                    c.falhou(&e);
-                }
+                let registro = self.poll.registry().reregister(&mut c.socket, Token(chave), depois);
+                registro.unwrap_or_else(|e| c.falhou(&e));
             }
             c.na_fila = mais && !c.terminou();
             if c.na_fila {
