@@ -1,27 +1,26 @@
-//! Uma conexão: o que a thread de um cliente guardava em variáveis locais
-//! vira um `struct`, e o que ela fazia bloqueando, a sua vez ([`Conexao::vez`]).
+//! Uma conexão: as variáveis da thread de um cliente viram um `struct`, e o
+//! que ela fazia bloqueando, a sua vez ([`Conexao::vez`]), que nunca espera.
 
 use crate::log::Log;
 use common::protocolo::{self as p, acrescentar_eco, LeitorDeLinhas, Recebido};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel};
-use mio::{net::TcpStream, Interest};
+use mio::{net::TcpStream, Interest, Token};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{cmp::Reverse, collections::BinaryHeap, net::Shutdown, time::Duration, time::Instant};
 
-/// Os relógios do laço, o mais próximo primeiro: (quando, chave da conexão).
-pub type Relogios = BinaryHeap<Reverse<(Instant, usize)>>;
+/// Os relógios do laço, o mais próximo primeiro: (quando, conexão).
+pub type Relogios = BinaryHeap<Reverse<(Instant, Token)>>;
 
 pub struct Conexao {
     pub cliente: Cliente,
     pub socket: TcpStream, // só a `Conexao` o tem: destruí-la é o close()
-    chave: usize,          // no `Slab` do laço, e o `Token` no poll
+    token: Token,          // o seu nome no poll e nos relógios do laço
     pub na_fila: bool,     // já está na fila das prontas
     inicio: Instant,
     mensagens: u64,
     atraso: Duration,
-    /// O leitor de linhas da versão com threads, só enquanto guarda bytes.
-    linhas: Option<LeitorDeLinhas>,
+    linhas: Option<LeitorDeLinhas>, // o das threads, só enquanto guarda bytes
     /// Respostas que o kernel ainda não aceitou. Enquanto houver, a conexão
     /// não lê: quem não lê as respostas não faz a memória do servidor crescer.
     saida: Vec<u8>,
@@ -31,11 +30,11 @@ pub struct Conexao {
 }
 
 impl Conexao {
-    pub fn nova(cliente: Cliente, chave: usize, socket: TcpStream, atraso: Duration) -> Conexao {
+    pub fn nova(cliente: Cliente, token: Token, socket: TcpStream, atraso: Duration) -> Conexao {
         Conexao {
             cliente,
             socket,
-            chave,
+            token,
             na_fila: false,
             inicio: Instant::now(),
             mensagens: 0,
@@ -57,7 +56,7 @@ impl Conexao {
         self.escrever();
         let mais = self.saida.is_empty() && self.responder(parte, log, relogios);
         self.escrever();
-        if self.saida.is_empty() {
+        if self.saida.is_empty() && self.descartando.is_some() {
             self.descartar();
         }
         self.sem_dados_sem_buffer();
@@ -69,10 +68,7 @@ impl Conexao {
     /// (guardando o que já chegou), e a conexão espera o próximo aviso.
     fn responder(&mut self, parte: usize, log: &mut Log, relogios: &mut Relogios) -> bool {
         let mut respondidos = 0;
-        while self.desfecho.is_none() && self.presa_ate.is_none() {
-            if respondidos >= parte {
-                return true; // a parte acabou; o resto fica para a próxima vez
-            }
+        while self.desfecho.is_none() && self.presa_ate.is_none() && respondidos < parte {
             let linhas = self.linhas.get_or_insert_with(LeitorDeLinhas::novo);
             self.desfecho = match linhas.proxima(&mut self.socket) {
                 Ok(Recebido::Fim) => Some("Cliente desconectou".to_string()),
@@ -89,7 +85,7 @@ impl Conexao {
                         // presa até a hora marcada, e a conexão não lê nem
                         // responde mais nada até lá, como a thread que dorme.
                         let hora = Instant::now() + self.atraso;
-                        relogios.push(Reverse((hora, self.chave)));
+                        relogios.push(Reverse((hora, self.token)));
                         self.presa_ate = Some(hora);
                     }
                     None
@@ -99,7 +95,7 @@ impl Conexao {
                     let erro = format!("{}\n", p::erro_mensagem_grande());
                     self.saida.extend_from_slice(erro.as_bytes());
                     let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
-                    relogios.push(Reverse((prazo, self.chave)));
+                    relogios.push(Reverse((prazo, self.token)));
                     self.descartando = Some((prazo, p::DESCARTE_MAXIMO));
                     let limite = p::LIMITE_MENSAGEM;
                     Some(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"))
@@ -108,7 +104,7 @@ impl Conexao {
                 Err(e) => Some(format!("Conexão com o cliente falhou: {}", descrever(&e))),
             };
         }
-        false
+        respondidos >= parte // a parte acabou: o resto fica para a próxima vez
     }
 
     /// Escreve o que o kernel aceitar (a resposta presa, só na hora dela); o
@@ -118,21 +114,19 @@ impl Conexao {
         while enviados < self.saida.len() && self.presa_ate.is_none() {
             match self.socket.write(&self.saida[enviados..]) {
                 Ok(n) if n > 0 => enviados += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Ok(_) => return self.falhou(&ErrorKind::WriteZero.into()),
-                Err(e) => return self.falhou(&e),
+                Err(e) if e.kind() != ErrorKind::WouldBlock => return self.falhou(&e),
+                _ => break, // o kernel não aceita mais nada agora
             }
         }
         self.saida.drain(..enviados);
-        if enviados > 0 && self.saida.is_empty() && self.descartando.is_some() {
-            let _ = self.socket.shutdown(Shutdown::Write); // depois do `Erro:`, o fim do fluxo
-        }
     }
 
-    /// Depois do `Erro:`, o fechamento demorado de `fechar_com_aviso`: fechar
-    /// com dados do cliente por ler faria o kernel mandar um RST, que pode
-    /// apagar o `Erro:`. Descarta até o cliente fechar, o prazo ou o limite.
+    /// O fechamento demorado de `fechar_com_aviso`, depois que o `Erro:`
+    /// saiu: o fim do fluxo e o descarte do que chegar, até o cliente fechar,
+    /// o prazo ou o limite (fechar com dados por ler faria o kernel mandar um
+    /// RST, que pode apagar o `Erro:` antes de o cliente lê-lo).
     fn descartar(&mut self) {
+        let _ = self.socket.shutdown(Shutdown::Write);
         let mut lixo = [0; 8192];
         while let Some((_, resta)) = &mut self.descartando {
             match self.socket.read(&mut lixo) {
@@ -153,10 +147,7 @@ impl Conexao {
     /// enquanto tem dados. Parada, a conexão não guarda nem o leitor (8 KiB)
     /// nem a saída: com 10.000 conexões paradas (`escala`), MEDIR KiB cada.
     fn sem_dados_sem_buffer(&mut self) {
-        let vazio = |l: &LeitorDeLinhas| l.sem_resposta() == 0;
-        if self.desfecho.is_some() || self.linhas.as_ref().is_some_and(vazio) {
-            self.linhas = None;
-        }
+        self.linhas = self.linhas.take().filter(|linhas| linhas.sem_resposta() > 0);
         if self.saida.is_empty() {
             self.saida = Vec::new();
         }

@@ -4,26 +4,23 @@
 //! `common::log` com `try_send`, que nunca espera, e a thread do log a
 //! escreve. Com a fila cheia, a linha espera em `atrasadas`, e ninguém lê
 //! (cada mensagem lida seria mais uma linha) até a fila andar: ficam ali no
-//! máximo as linhas de uma leitura e as de conexão e desconexão.
+//! máximo as linhas de uma vez e as de conexão e desconexão.
 
 use common::log::{iniciar, linha, Linha};
 use crossbeam_channel::{Sender, TrySendError};
 use std::{collections::VecDeque, io};
 
 pub struct Log {
-    /// A ponta de envio da fila; a outra é da thread do log.
-    fila: Sender<Linha>,
-    /// As linhas que não couberam na fila, na ordem, com a hora do evento.
-    atrasadas: VecDeque<Linha>,
+    fila: Sender<Linha>,        // a outra ponta é da thread do log
+    atrasadas: VecDeque<Linha>, // as que não couberam na fila, na ordem
 }
 
 impl Log {
-    /// Cria a fila e a thread do log, que vive enquanto o processo.
     pub fn iniciar() -> io::Result<Log> {
         Ok(Log { fila: iniciar()?.0, atrasadas: VecDeque::new() })
     }
 
-    /// Registra uma linha com a hora de agora, sem nunca esperar.
+    /// Registra uma linha com a hora de agora (a do evento), sem esperar.
     pub fn linha(&mut self, texto: String) {
         self.atrasadas.push_back(linha(texto));
         self.atrasado();
