@@ -5,36 +5,31 @@ use crate::log::Log;
 use common::protocolo::{self as p, acrescentar_eco, LeitorDeLinhas, Recebido};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel};
-use mio::{net::TcpStream, Interest, Token};
+use mio::{net::TcpStream, Interest};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{cmp::Reverse, collections::BinaryHeap, net::Shutdown, time::Duration, time::Instant};
 
-/// Os relógios do laço, o mais próximo primeiro: (quando, conexão).
-pub type Relogios = BinaryHeap<Reverse<(Instant, Token)>>;
+pub type Relogios = BinaryHeap<Reverse<(Instant, u64)>>; // (hora, cliente), a mais cedo no topo
 
 pub struct Conexao {
     pub cliente: Cliente,
     pub socket: TcpStream, // só a `Conexao` o tem: destruí-la é o close()
-    token: Token,          // o seu nome no poll e nos relógios do laço
     pub na_fila: bool,     // já está na fila das prontas
     inicio: Instant,
     mensagens: u64,
     atraso: Duration,
     linhas: Option<LeitorDeLinhas>, // o das threads, só enquanto guarda bytes
-    /// Respostas que o kernel ainda não aceitou. Enquanto houver, a conexão
-    /// não lê: quem não lê as respostas não faz a memória do servidor crescer.
-    saida: Vec<u8>,
+    saida: Vec<u8>, // o que o kernel não aceitou; enquanto houver, não lê (contrapressão)
     presa_ate: Option<Instant>, // `--atraso`: a hora da resposta em `saida`
-    desfecho: Option<String>,   // como a conversa acabou; fecha quando tudo sair
+    desfecho: Option<String>, // como a conversa acabou; fecha quando tudo sair
     descartando: Option<(Instant, usize)>, // depois do `Erro:`: prazo e limite
 }
 
 impl Conexao {
-    pub fn nova(cliente: Cliente, token: Token, socket: TcpStream, atraso: Duration) -> Conexao {
+    pub fn nova(cliente: Cliente, socket: TcpStream, atraso: Duration) -> Conexao {
         Conexao {
             cliente,
             socket,
-            token,
             na_fila: false,
             inicio: Instant::now(),
             mensagens: 0,
@@ -49,10 +44,9 @@ impl Conexao {
 
     /// A vez da conexão: escreve o que espera e, se nada sobrou, responde a
     /// no máximo `parte` bytes de mensagens. Devolve se pode ter mais.
-    pub fn vez(&mut self, parte: usize, log: &mut Log, relogios: &mut Relogios) -> bool {
-        let agora = Instant::now();
-        self.presa_ate = self.presa_ate.filter(|&hora| hora > agora);
-        self.descartando = self.descartando.filter(|&(prazo, _)| prazo > agora);
+    pub fn vez(&mut self, parte: usize, log: &Log, relogios: &mut Relogios) -> bool {
+        self.presa_ate = self.presa_ate.filter(|&hora| hora > Instant::now());
+        self.descartando = self.descartando.filter(|&(prazo, _)| prazo > Instant::now());
         self.escrever();
         let mais = self.saida.is_empty() && self.responder(parte, log, relogios);
         self.escrever();
@@ -63,10 +57,9 @@ impl Conexao {
         mais
     }
 
-    /// O laço da versão com threads, com o mesmo `match`: com o socket não
-    /// bloqueante, onde a thread esperaria, `proxima` devolve `WouldBlock`
-    /// (guardando o que já chegou), e a conexão espera o próximo aviso.
-    fn responder(&mut self, parte: usize, log: &mut Log, relogios: &mut Relogios) -> bool {
+    /// O laço e o `match` da versão com threads; onde a thread esperaria,
+    /// `proxima` devolve `WouldBlock` (guardando o que já chegou).
+    fn responder(&mut self, parte: usize, log: &Log, relogios: &mut Relogios) -> bool {
         let mut respondidos = 0;
         while self.desfecho.is_none() && self.presa_ate.is_none() && respondidos < parte {
             let linhas = self.linhas.get_or_insert_with(LeitorDeLinhas::novo);
@@ -81,21 +74,19 @@ impl Conexao {
                     respondidos += mensagem.len() + 1;
                     acrescentar_eco(&mut self.saida, &mensagem);
                     if !self.atraso.is_zero() {
-                        // NOVO: um `sleep` pararia todos. A resposta fica
-                        // presa até a hora marcada, e a conexão não lê nem
-                        // responde mais nada até lá, como a thread que dorme.
+                        // NOVO: um `sleep` pararia todos. A resposta fica presa até a
+                        // hora marcada; até lá a conexão não lê, como a thread que dorme.
                         let hora = Instant::now() + self.atraso;
-                        relogios.push(Reverse((hora, self.token)));
+                        relogios.push(Reverse((hora, self.cliente.numero)));
                         self.presa_ate = Some(hora);
                     }
                     None
                 }
                 Ok(Recebido::Incompleta(bytes)) => Some(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")),
                 Ok(Recebido::GrandeDemais) => {
-                    let erro = format!("{}\n", p::erro_mensagem_grande());
-                    self.saida.extend_from_slice(erro.as_bytes());
+                    self.saida.extend(format!("{}\n", p::erro_mensagem_grande()).bytes());
                     let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
-                    relogios.push(Reverse((prazo, self.token)));
+                    relogios.push(Reverse((prazo, self.cliente.numero)));
                     self.descartando = Some((prazo, p::DESCARTE_MAXIMO));
                     let limite = p::LIMITE_MENSAGEM;
                     Some(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"))
@@ -121,10 +112,10 @@ impl Conexao {
         self.saida.drain(..enviados);
     }
 
-    /// O fechamento demorado de `fechar_com_aviso`, depois que o `Erro:`
-    /// saiu: o fim do fluxo e o descarte do que chegar, até o cliente fechar,
-    /// o prazo ou o limite (fechar com dados por ler faria o kernel mandar um
-    /// RST, que pode apagar o `Erro:` antes de o cliente lê-lo).
+    /// Saído o `Erro:`, o fechamento demorado de `fechar_com_aviso`: o fim do
+    /// fluxo, e descartar o que chegar até o cliente fechar, o prazo ou o
+    /// limite (fechar com dados por ler faria o kernel mandar um RST, que
+    /// pode apagar o `Erro:` antes de o cliente lê-lo).
     fn descartar(&mut self) {
         let _ = self.socket.shutdown(Shutdown::Write);
         let mut lixo = [0; 8192];
@@ -137,7 +128,6 @@ impl Conexao {
         }
     }
 
-    /// A conexão falhou (RST, rede): o que ela ainda tinha a fazer se perde.
     pub fn falhou(&mut self, e: &io::Error) {
         self.desfecho.get_or_insert(format!("Conexão com o cliente falhou: {}", descrever(e)));
         (self.saida, self.presa_ate, self.descartando) = (Vec::new(), None, None);
@@ -153,9 +143,9 @@ impl Conexao {
         }
     }
 
-    /// "Gravável" enquanto há resposta que pode sair, senão "legível". Nunca
-    /// os dois: no Windows, o mio rearma os avisos pedidos a cada `WouldBlock`,
-    /// e um "gravável" sem nada a escrever voltaria na hora, sem parar.
+    /// "Gravável" se há resposta que pode sair, senão "legível". Nunca os dois:
+    /// o mio rearma no Windows os avisos pedidos a cada `WouldBlock`, e um
+    /// "gravável" sem nada a escrever voltaria na hora, sem parar.
     pub fn interesse(&self) -> Interest {
         match self.saida.is_empty() || self.presa_ate.is_some() {
             true => Interest::READABLE,
@@ -163,15 +153,13 @@ impl Conexao {
         }
     }
 
-    pub fn terminou(&self) -> bool {
-        self.desfecho.is_some() && self.saida.is_empty() && self.descartando.is_none()
-    }
-
-    /// A última linha de log: como acabou, quanto durou, quantas mensagens.
-    pub fn linha_de_desfecho(&mut self) -> String {
+    /// Se ela terminou (a conversa acabou e tudo saiu), a última linha de
+    /// log: como acabou, quanto durou, quantas mensagens.
+    pub fn linha_final(&mut self) -> Option<String> {
+        let tudo_saiu = self.saida.is_empty() && self.descartando.is_none();
+        let desfecho = self.desfecho.take_if(|_| tudo_saiu)?;
         let duracao = duracao_legivel(self.inicio.elapsed());
         let mensagens = quantidade(self.mensagens, "mensagem", "mensagens");
-        let desfecho = self.desfecho.take().unwrap_or_default();
-        format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente)
+        Some(format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente))
     }
 }

@@ -1,8 +1,7 @@
 //! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o
-//! servidor. Ordem de leitura: `servidor.rs` (o laço, como o `selectors` do
-//! Python, e a regra da vez, que o faz justo), `conexao.rs` (a vez de uma
-//! conexão: ler, responder, escrever; e a regra dos buffers) e `log.rs` (o
-//! log que o laço entrega sem esperar).
+//! servidor. Leia depois `servidor.rs` (o laço, como o `selectors` do Python,
+//! e a regra da vez), `conexao.rs` (a vez de uma conexão: ler, responder,
+//! escrever; e a regra dos buffers) e `log.rs` (o log que nunca espera).
 
 mod conexao;
 mod log;
@@ -33,8 +32,7 @@ struct Args {
 fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
-    // Uma conexão, um descritor: sobe o `ulimit -n` (muitas vezes 1.024) ao máximo.
-    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let _ = rlimit::increase_nofile_limit(u64::MAX); // um descritor por conexão: o máximo
     let atraso = std::time::Duration::from_millis(args.atraso);
     if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso) {
         eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));

@@ -12,28 +12,24 @@
 //! aqui é de propósito: a regra da vez ([`Laco::uma_volta`]).
 //!
 //! ## Como observar
-//! 1. Terminal 1: `cargo run --bin parte3-poll -- --atraso 2000`.
-//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; duas mensagens
-//!    quase juntas têm as respostas juntas, 2 s depois, de uma thread só
-//!    (`ps -T` mostra mais uma, a do log).
-//! 3. `cargo run --release --bin inundacao -- --rapido --so parte3-poll`:
+//! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
+//!    `cargo run --bin cliente -- --tempo`: duas mensagens quase juntas têm
+//!    as respostas juntas, 2 s depois, de uma thread só (e a do log: `ps -T`).
+//! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-poll`:
 //!    quatro conexões inundam, e um cliente leve ainda é atendido na hora.
 
 use crate::{conexao::Conexao, conexao::Relogios, log::Log};
 use anyhow::Result;
-use common::erros::{descrever, falhou, perdeu_so_esta_conexao};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
-use common::texto::Cliente;
+use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, texto::Cliente};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
 use std::collections::{HashMap, VecDeque};
 use std::{cmp::Reverse, io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o seu número
-/// A parte de cada conexão numa volta (a regra da vez), em bytes de mensagens.
-const PARTE: usize = 32 * 1024;
-/// Com o log atrasado, de quanto em quanto tempo ver se a fila dele andou.
-const ESPERA_PELO_LOG: Duration = Duration::from_millis(1);
+const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão responde por volta
+const ESPERA_PELO_LOG: Duration = Duration::from_millis(1); // se a fila do log andou
 
 struct Laco {
     poll: Poll,
@@ -68,8 +64,8 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
-        // A única espera: até um aviso ou o próximo relógio (com conexões
-        // prontas, nenhuma; com o log atrasado, um instante).
+        // A única espera: até um aviso ou o próximo relógio (nenhuma com
+        // conexões prontas; um instante com o log atrasado).
         let proximo = laco.relogios.peek().map(|Reverse((hora, _))| *hora);
         let espera = match (laco.log.atrasado(), laco.prontas.is_empty()) {
             (true, _) => Some(ESPERA_PELO_LOG),
@@ -87,16 +83,15 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
             }
         }
         while laco.relogios.peek().is_some_and(|Reverse((hora, _))| *hora <= Instant::now()) {
-            let Some(Reverse((_, token))) = laco.relogios.pop() else { break };
-            laco.pronta(token); // a hora de uma resposta presa, ou um prazo
+            let Some(Reverse((_, numero))) = laco.relogios.pop() else { break };
+            laco.pronta(Token(numero as usize)); // a hora de uma resposta presa, ou um prazo
         }
         laco.uma_volta();
     }
 }
 
 impl Laco {
-    /// Aceita todas as que esperam: o aviso não se repete por elas (e, no
-    /// Windows, só volta depois de um `WouldBlock`).
+    /// Aceita até o `WouldBlock`: o aviso não se repete pelas que já esperam.
     fn aceitar(&mut self, escuta: &TcpListener) {
         loop {
             let (mut socket, endereco) = match escuta.accept() {
@@ -106,7 +101,7 @@ impl Laco {
                     self.log.linha(format!("Erro no accept(): {}", descrever(&e)));
                     match perdeu_so_esta_conexao(&e) {
                         true => continue,
-                        false => return, // ex.: sem descritores; a próxima conexão traz outro aviso
+                        false => return, // ex.: sem descritores; espera outro aviso
                     }
                 }
             };
@@ -120,14 +115,13 @@ impl Laco {
             // Sem Nagle, como nas threads: respostas seguidas não esperam ACK.
             let _ = socket.set_nodelay(true);
             self.log.linha(format!("{cliente} Conectado"));
-            self.conexoes.insert(token, Conexao::nova(cliente, token, socket, self.atraso));
+            self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
         }
     }
 
-    /// Põe a conexão no fim da fila das prontas (se já não está nela).
+    /// Põe a conexão no fim da fila das prontas, se já não está nela.
     fn pronta(&mut self, token: Token) {
-        let Some(c) = self.conexoes.get_mut(&token) else { return };
-        if !c.na_fila {
+        if let Some(c) = self.conexoes.get_mut(&token).filter(|c| !c.na_fila) {
             c.na_fila = true;
             self.prontas.push_back(token);
         }
@@ -148,7 +142,7 @@ impl Laco {
             let Some(token) = self.prontas.pop_front() else { break };
             let Some(c) = self.conexoes.get_mut(&token) else { continue };
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            c.na_fila = c.vez(PARTE, &mut self.log, &mut self.relogios);
+            c.na_fila = c.vez(PARTE, &self.log, &mut self.relogios);
             let depois = c.interesse();
             if depois != antes {
                 let registro = self.poll.registry().reregister(&mut c.socket, token, depois);
@@ -156,11 +150,11 @@ impl Laco {
             }
             if c.na_fila {
                 self.prontas.push_back(token);
-            } else if c.terminou() {
+            } else if let Some(linha) = c.linha_final() {
                 // Destruir a `Conexao` fecha o socket: o close().
                 let Some(mut c) = self.conexoes.remove(&token) else { continue };
                 let _ = self.poll.registry().deregister(&mut c.socket);
-                self.log.linha(c.linha_de_desfecho());
+                self.log.linha(linha);
             }
         }
     }
