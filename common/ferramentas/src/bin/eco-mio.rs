@@ -1,10 +1,10 @@
 //! `eco-mio`: um eco mínimo com `mio` (uma thread, epoll no Linux), sem log,
 //! sem limites, sem nada de didático. É a referência da `bancada` para o
 //! `parte3-poll`: o mesmo modelo e a mesma regra da vez, sem o que o ensino
-//! acrescenta. A regra da vez: cada conexão pronta lê no máximo 64 KiB por
-//! volta do laço, e quem pode ter mais volta para o fim da fila das
-//! prontas; assim quem nunca para de enviar não segura os outros (a
-//! `inundacao` mede).
+//! acrescenta. A regra da vez: cada conexão pronta lê no máximo 32 KiB por
+//! volta do laço (a parte do `parte3-poll`), e quem pode ter mais volta
+//! para o fim da fila das prontas; assim quem nunca para de enviar não
+//! segura os outros (a `inundacao` mede).
 //!
 //! Uma técnica só de desempenho, que a lição não usa: no Unix, uma leitura
 //! curta (menos bytes do que cabiam) esvaziou o buffer do kernel, e o
@@ -40,8 +40,8 @@ struct Args {
 
 const ESCUTA: Token = Token(usize::MAX);
 
-/// O máximo que uma conexão lê numa vez.
-const LEITURA_POR_VEZ: usize = 64 * 1024;
+/// O máximo que uma conexão lê numa vez: a mesma parte do `parte3-poll`.
+const LEITURA_POR_VEZ: usize = 32 * 1024;
 
 fn main() {
     let args: Args = common::linha_de_comando::ler();
