@@ -179,6 +179,7 @@ impl Enquadrador {
 
     /// Processa o início de `disponivel` (não vazio). Devolve quantos bytes
     /// consumiu e, se completou uma, a mensagem (ou `GrandeDemais`).
+    #[inline]
     pub fn avancar(&mut self, disponivel: &[u8]) -> (usize, Option<Recebido>) {
         match memchr::memchr(b'\n', disponivel) {
             Some(posicao) => {

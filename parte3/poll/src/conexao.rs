@@ -2,7 +2,7 @@
 //! que ela fazia bloqueando, a sua vez ([`Conexao::vez`]), que nunca espera.
 
 use crate::log::Log;
-use common::protocolo::{self as p, acrescentar_eco, LeitorDeLinhas, Recebido};
+use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest};
@@ -18,9 +18,10 @@ pub struct Conexao {
     inicio: Instant,
     mensagens: u64,
     atraso: Duration,
-    linhas: Option<LeitorDeLinhas>, // o das threads, só enquanto guarda bytes
+    enquadrador: Enquadrador,   // a linha sem `\n` que está chegando
     saida: Vec<u8>, // o que o kernel não aceitou; enquanto houver, não lê (contrapressão)
     presa_ate: Option<Instant>, // `--atraso`: a hora da resposta em `saida`
+    pendente: Vec<u8>, // `--atraso`: o que já veio depois dela
     desfecho: Option<String>, // como a conversa acabou; fecha quando tudo sair
     descartando: Option<(Instant, usize)>, // depois do `Erro:`: prazo e limite
 }
@@ -34,56 +35,81 @@ impl Conexao {
             inicio: Instant::now(),
             mensagens: 0,
             atraso,
-            linhas: None,
+            enquadrador: Enquadrador::novo(p::LIMITE_MENSAGEM),
             saida: Vec::new(),
             presa_ate: None,
+            pendente: Vec::new(),
             desfecho: None,
             descartando: None,
         }
     }
 
-    /// A vez da conexão: escreve o que espera e, se nada sobrou, responde a
-    /// no máximo `parte` bytes de mensagens. Devolve se pode ter mais.
-    pub fn vez(&mut self, parte: usize, log: &Log, relogios: &mut Relogios) -> bool {
+    /// A vez da conexão: escreve o que espera e, se nada sobrou, lê a sua
+    /// parte (no máximo `lidos.len()` bytes) e responde. Devolve se pode ter mais.
+    pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         self.presa_ate = self.presa_ate.filter(|&hora| hora > Instant::now());
         self.descartando = self.descartando.filter(|&(prazo, _)| prazo > Instant::now());
         self.escrever();
-        let mais = self.saida.is_empty() && self.responder(parte, log, relogios);
+        let conversa = self.desfecho.is_none() || self.descartando.is_some();
+        let mais = conversa && self.saida.is_empty() && self.ler(lidos, log, relogios);
         self.escrever();
-        if self.saida.is_empty() && self.descartando.is_some() {
-            self.descartar();
+        if !mais {
+            self.sem_dados_sem_buffer();
         }
-        self.sem_dados_sem_buffer();
         mais
     }
 
-    /// O laço e o `match` da versão com threads; onde a thread esperaria,
-    /// `proxima` devolve `WouldBlock` (guardando o que já chegou).
-    fn responder(&mut self, parte: usize, log: &Log, relogios: &mut Relogios) -> bool {
-        let mut respondidos = 0;
-        while self.desfecho.is_none() && self.presa_ate.is_none() && respondidos < parte {
-            let linhas = self.linhas.get_or_insert_with(LeitorDeLinhas::novo);
-            self.desfecho = match linhas.proxima(&mut self.socket) {
-                Ok(Recebido::Fim) => Some("Cliente desconectou".to_string()),
-                Ok(Recebido::Mensagem(mensagem)) => {
+    /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também
+    /// rearma o aviso do poll) ou encher `lidos`, e responde com o `match` da
+    /// versão com threads. Devolve se encheu: o socket pode ter mais.
+    fn ler(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
+        let (mut n, mut fim) = (self.pendente.len(), false);
+        lidos[..n].copy_from_slice(&std::mem::take(&mut self.pendente)); // primeiro, o que esperava
+        while n < lidos.len() && !fim {
+            match self.socket.read(&mut lidos[n..]) {
+                Ok(lido) => (n, fim) = (n + lido, lido == 0),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    self.falhou(&e);
+                    return false;
+                }
+            }
+        }
+        // Depois do `Erro:`, o fechamento demorado de `fechar_com_aviso`: o que
+        // chega é descartado até o cliente fechar, o prazo ou o limite.
+        if let Some((_, resta)) = &mut self.descartando {
+            *resta = resta.saturating_sub(n);
+            self.descartando = self.descartando.filter(|&(_, resta)| resta > 0 && !fim);
+        }
+        let mut bytes = &lidos[..n];
+        while self.desfecho.is_none() && self.presa_ate.is_none() {
+            let (usados, recebido) = self.enquadrador.avancar(bytes);
+            bytes = &bytes[usados..];
+            let recebido = match recebido {
+                Some(recebido) => recebido,
+                None if fim => self.enquadrador.fim(),
+                None => break, // tudo lido; a linha sem `\n` ficou no enquadrador
+            };
+            self.desfecho = match recebido {
+                Recebido::Fim => Some("Cliente desconectou".to_string()),
+                Recebido::Mensagem(mensagem) => {
                     if !silencioso() {
                         let texto = texto_seguro(&mensagem);
                         log.linha(format!("{} Recebido: {texto}", self.cliente));
                     }
                     self.mensagens += 1;
-                    respondidos += mensagem.len() + 1;
                     acrescentar_eco(&mut self.saida, &mensagem);
                     if !self.atraso.is_zero() {
                         // NOVO: um `sleep` pararia todos. A resposta fica presa até a
                         // hora marcada; até lá a conexão não lê, como a thread que dorme.
                         let hora = Instant::now() + self.atraso;
                         relogios.push(Reverse((hora, self.cliente.numero)));
-                        self.presa_ate = Some(hora);
+                        (self.presa_ate, self.pendente) = (Some(hora), bytes.to_vec());
                     }
                     None
                 }
-                Ok(Recebido::Incompleta(bytes)) => Some(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")),
-                Ok(Recebido::GrandeDemais) => {
+                Recebido::Incompleta(bytes) => Some(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")),
+                Recebido::GrandeDemais => {
                     self.saida.extend(format!("{}\n", p::erro_mensagem_grande()).bytes());
                     let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
                     relogios.push(Reverse((prazo, self.cliente.numero)));
@@ -91,11 +117,9 @@ impl Conexao {
                     let limite = p::LIMITE_MENSAGEM;
                     Some(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"))
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
-                Err(e) => Some(format!("Conexão com o cliente falhou: {}", descrever(&e))),
             };
         }
-        respondidos >= parte // a parte acabou: o resto fica para a próxima vez
+        n == lidos.len()
     }
 
     /// Escreve o que o kernel aceitar (a resposta presa, só na hora dela); o
@@ -110,34 +134,21 @@ impl Conexao {
             }
         }
         self.saida.drain(..enviados);
-    }
-
-    /// Saído o `Erro:`, o fechamento demorado de `fechar_com_aviso`: o fim do
-    /// fluxo, e descartar o que chegar até o cliente fechar, o prazo ou o
-    /// limite (fechar com dados por ler faria o kernel mandar um RST, que
-    /// pode apagar o `Erro:` antes de o cliente lê-lo).
-    fn descartar(&mut self) {
-        let _ = self.socket.shutdown(Shutdown::Write);
-        let mut lixo = [0; 8192];
-        while let Some((_, resta)) = &mut self.descartando {
-            match self.socket.read(&mut lixo) {
-                Ok(n) if n > 0 && n < *resta => *resta -= n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                _ => self.descartando = None, // o fim do fluxo, o limite ou um erro
-            }
+        if enviados > 0 && self.saida.is_empty() && self.descartando.is_some() {
+            let _ = self.socket.shutdown(Shutdown::Write); // depois do `Erro:`, o fim do fluxo
         }
     }
 
     pub fn falhou(&mut self, e: &io::Error) {
         self.desfecho.get_or_insert(format!("Conexão com o cliente falhou: {}", descrever(e)));
-        (self.saida, self.presa_ate, self.descartando) = (Vec::new(), None, None);
+        (self.saida, self.pendente, self.presa_ate, self.descartando) =
+            (vec![], vec![], None, None);
     }
 
-    /// A regra dos buffers, a lição da curva de memória: um buffer só existe
-    /// enquanto tem dados. Parada, a conexão não guarda nem o leitor (8 KiB)
-    /// nem a saída: com 10.000 conexões paradas (`escala`), MEDIR KiB cada.
+    /// A regra dos buffers, a lição da curva de memória: o laço lê todos os
+    /// sockets num buffer só, e os de uma conexão (a linha sem `\n`, a saída)
+    /// só existem enquanto têm dados: 0,4 KiB por conexão parada (`escala`).
     fn sem_dados_sem_buffer(&mut self) {
-        self.linhas = self.linhas.take().filter(|linhas| linhas.sem_resposta() > 0);
         if self.saida.is_empty() {
             self.saida = Vec::new();
         }

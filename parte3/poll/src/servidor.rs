@@ -28,7 +28,7 @@ use std::collections::{HashMap, VecDeque};
 use std::{cmp::Reverse, io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o seu número
-const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão responde por volta
+const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê por volta
 const ESPERA_PELO_LOG: Duration = Duration::from_millis(1); // se a fila do log andou
 
 struct Laco {
@@ -37,6 +37,7 @@ struct Laco {
     prontas: VecDeque<Token>, // quem pode ler sem esperar aviso, na ordem da vez
     relogios: Relogios,
     log: Log,
+    lidos: Box<[u8]>, // o buffer de leitura, um só para todas as conexões
     atraso: Duration,
     aceitas: u64,
 }
@@ -60,7 +61,8 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
     let (conexoes, prontas, relogios) = (HashMap::new(), VecDeque::new(), Relogios::new());
-    let mut laco = Laco { poll, conexoes, prontas, relogios, log, atraso, aceitas: 0 };
+    let lidos = vec![0; PARTE].into_boxed_slice();
+    let mut laco = Laco { poll, conexoes, prontas, relogios, log, lidos, atraso, aceitas: 0 };
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
@@ -128,7 +130,7 @@ impl Laco {
     }
 
     /// A regra da vez: cada volta atende, na ordem, as conexões prontas
-    /// quando ela começou, e cada uma responde no máximo a sua [`PARTE`].
+    /// quando ela começou, e cada uma lê no máximo a sua [`PARTE`].
     /// Quem a esgotou pode ter mais: volta para o fim da fila, depois das
     /// outras (o mio só avisa de novo quando chega mais dado). Sem ela, quem
     /// nunca para de enviar segura o laço: com 4 conexões inundando
@@ -142,7 +144,7 @@ impl Laco {
             let Some(token) = self.prontas.pop_front() else { break };
             let Some(c) = self.conexoes.get_mut(&token) else { continue };
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            c.na_fila = c.vez(PARTE, &self.log, &mut self.relogios);
+            c.na_fila = c.vez(&mut self.lidos, &self.log, &mut self.relogios);
             let depois = c.interesse();
             if depois != antes {
                 let registro = self.poll.registry().reregister(&mut c.socket, token, depois);
