@@ -177,9 +177,8 @@ impl Enquadrador {
         Enquadrador { linha: Vec::new(), limite }
     }
 
-    /// Processa o início de `disponivel` (não vazio). Devolve quantos bytes
-    /// consumiu e, se completou uma, a mensagem (ou `GrandeDemais`).
-    #[inline]
+    /// Processa o início de `disponivel` (se vazio, nada muda). Devolve quantos
+    /// bytes consumiu e, se completou uma, a mensagem (ou `GrandeDemais`).
     pub fn avancar(&mut self, disponivel: &[u8]) -> (usize, Option<Recebido>) {
         match memchr::memchr(b'\n', disponivel) {
             Some(posicao) => {

@@ -1,5 +1,4 @@
-//! Uma conexão: as variáveis da thread de um cliente viram um `struct`, e o
-//! que ela fazia bloqueando, a sua vez ([`Conexao::vez`]), que nunca espera.
+//! Uma conexão: as variáveis da thread de um cliente, e a sua vez, que nunca espera.
 
 use crate::log::Log;
 use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido};
@@ -49,12 +48,14 @@ impl Conexao {
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         self.presa_ate = self.presa_ate.filter(|&hora| hora > Instant::now());
         self.descartando = self.descartando.filter(|&(prazo, _)| prazo > Instant::now());
-        self.escrever();
         let conversa = self.desfecho.is_none() || self.descartando.is_some();
-        let mais = conversa && self.saida.is_empty() && self.ler(lidos, log, relogios);
+        let mais = self.escrever() && conversa && self.ler(lidos, log, relogios);
         self.escrever();
-        if !mais {
-            self.sem_dados_sem_buffer();
+        // A regra dos buffers, a lição da curva de memória: o laço lê todos os
+        // sockets num buffer só, e os de uma conexão (a linha sem `\n`, a saída)
+        // só existem enquanto têm dados: 0,4 KiB por conexão parada (`escala`).
+        if !mais && self.saida.is_empty() {
+            self.saida = Vec::new();
         }
         mais
     }
@@ -69,14 +70,10 @@ impl Conexao {
             match self.socket.read(&mut lidos[n..]) {
                 Ok(lido) => (n, fim) = (n + lido, lido == 0),
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    self.falhou(&e);
-                    return false;
-                }
+                Err(e) => return self.falhou(&e),
             }
         }
-        // Depois do `Erro:`, o fechamento demorado de `fechar_com_aviso`: o que
-        // chega é descartado até o cliente fechar, o prazo ou o limite.
+        // Depois do `Erro:`, o fechamento demorado (`fechar_com_aviso`) descarta.
         if let Some((_, resta)) = &mut self.descartando {
             *resta = resta.saturating_sub(n);
             self.descartando = self.descartando.filter(|&(_, resta)| resta > 0 && !fim);
@@ -122,9 +119,9 @@ impl Conexao {
         n == lidos.len()
     }
 
-    /// Escreve o que o kernel aceitar (a resposta presa, só na hora dela); o
-    /// resto de uma escrita pela metade espera o aviso de "gravável".
-    fn escrever(&mut self) {
+    /// Escreve o que o kernel aceitar e diz se tudo saiu. A resposta presa só
+    /// sai na hora dela; o resto de uma escrita pela metade, com "gravável".
+    fn escrever(&mut self) -> bool {
         let mut enviados = 0;
         while enviados < self.saida.len() && self.presa_ate.is_none() {
             match self.socket.write(&self.saida[enviados..]) {
@@ -137,21 +134,13 @@ impl Conexao {
         if enviados > 0 && self.saida.is_empty() && self.descartando.is_some() {
             let _ = self.socket.shutdown(Shutdown::Write); // depois do `Erro:`, o fim do fluxo
         }
+        self.saida.is_empty()
     }
 
-    pub fn falhou(&mut self, e: &io::Error) {
+    pub fn falhou(&mut self, e: &io::Error) -> bool {
         self.desfecho.get_or_insert(format!("Conexão com o cliente falhou: {}", descrever(e)));
-        (self.saida, self.pendente, self.presa_ate, self.descartando) =
-            (vec![], vec![], None, None);
-    }
-
-    /// A regra dos buffers, a lição da curva de memória: o laço lê todos os
-    /// sockets num buffer só, e os de uma conexão (a linha sem `\n`, a saída)
-    /// só existem enquanto têm dados: 0,4 KiB por conexão parada (`escala`).
-    fn sem_dados_sem_buffer(&mut self) {
-        if self.saida.is_empty() {
-            self.saida = Vec::new();
-        }
+        (self.saida, self.descartando) = (Vec::new(), None); // e ela fecha
+        false
     }
 
     /// "Gravável" se há resposta que pode sair, senão "legível". Nunca os dois:
@@ -164,8 +153,7 @@ impl Conexao {
         }
     }
 
-    /// Se ela terminou (a conversa acabou e tudo saiu), a última linha de
-    /// log: como acabou, quanto durou, quantas mensagens.
+    /// Se tudo saiu, a última linha de log: como acabou, quanto durou, quantas mensagens.
     pub fn linha_final(&mut self) -> Option<String> {
         let tudo_saiu = self.saida.is_empty() && self.descartando.is_none();
         let desfecho = self.desfecho.take_if(|_| tudo_saiu)?;

@@ -7,14 +7,14 @@
 //! thread de um cliente viram um `struct` (`conexao.rs`), e cada espera, um
 //! estado: a escrita pela metade espera o aviso de "gravável", o `--atraso`
 //! vira uma hora marcada, o `Erro:` fecha devagar sem parar o laço, e o log
-//! passa por uma fila (`log.rs`). Em troca, um cliente parado custa menos de
-//! 1 KiB, e não uma thread. E a justiça, que o escalonador dá às threads,
-//! aqui é de propósito: a regra da vez ([`Laco::uma_volta`]).
+//! passa por uma fila (`log.rs`). Um cliente parado custa menos de 1 KiB, e
+//! não uma thread; e a justiça, que o escalonador dá às threads, aqui é de
+//! propósito: a regra da vez ([`Laco::uma_volta`]).
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
-//!    `cargo run --bin cliente -- --tempo`: duas mensagens quase juntas têm
-//!    as respostas juntas, 2 s depois, de uma thread só (e a do log: `ps -T`).
+//!    `cargo run --bin cliente -- --tempo`: duas mensagens quase juntas voltam
+//!    juntas, 2 s depois, de uma thread só (mais a do log, em `ps -T`).
 //! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-poll`:
 //!    quatro conexões inundam, e um cliente leve ainda é atendido na hora.
 
@@ -29,7 +29,6 @@ use std::{cmp::Reverse, io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o seu número
 const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê por volta
-const ESPERA_PELO_LOG: Duration = Duration::from_millis(1); // se a fila do log andou
 
 struct Laco {
     poll: Poll,
@@ -67,10 +66,10 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let mut eventos = Events::with_capacity(1024);
     loop {
         // A única espera: até um aviso ou o próximo relógio (nenhuma com
-        // conexões prontas; um instante com o log atrasado).
+        // conexões prontas; com o log atrasado, 1 ms, para ver se ele andou).
         let proximo = laco.relogios.peek().map(|Reverse((hora, _))| *hora);
         let espera = match (laco.log.atrasado(), laco.prontas.is_empty()) {
-            (true, _) => Some(ESPERA_PELO_LOG),
+            (true, _) => Some(Duration::from_millis(1)),
             (false, false) => Some(Duration::ZERO),
             (false, true) => proximo.map(|hora| hora.saturating_duration_since(Instant::now())),
         };
@@ -148,7 +147,7 @@ impl Laco {
             let depois = c.interesse();
             if depois != antes {
                 let registro = self.poll.registry().reregister(&mut c.socket, token, depois);
-                registro.unwrap_or_else(|e| c.falhou(&e));
+                let _ = registro.map_err(|e| c.falhou(&e));
             }
             if c.na_fila {
                 self.prontas.push_back(token);
