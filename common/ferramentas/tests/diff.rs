@@ -69,3 +69,20 @@ fn da_parte2_para_a_parte3_bastam_poucas_linhas_de_codigo() {
         .collect();
     assert!(codigo.len() <= 15, "{} linhas de código mudaram: {codigo:#?}", codigo.len());
 }
+
+#[test]
+fn da_parte3_para_a_parte4_bastam_250_linhas_de_codigo() {
+    // Cada passo da Parte 4 entra num arquivo novo ou no servidor; os
+    // arquivos novos contam inteiros (menos comentários e linhas em branco).
+    let codigo: Vec<String> = diff("parte3", "parte4")
+        .lines()
+        .filter(|l| !l.starts_with("+++ ") && !l.starts_with("--- "))
+        .filter(|l| l.starts_with('+') || l.starts_with('-'))
+        .filter(|l| {
+            let resto = l[1..].trim();
+            !resto.is_empty() && !resto.starts_with("//")
+        })
+        .map(String::from)
+        .collect();
+    assert!(codigo.len() <= 250, "{} linhas de código mudaram: {codigo:#?}", codigo.len());
+}
