@@ -10,15 +10,16 @@
 //!    do fluxo (FIN). O cliente fecha a conexão dele, e a leitura da thread
 //!    que o atende volta com o fim do fluxo: a thread registra o desfecho e
 //!    termina;
-//! 4. quem não terminar no prazo é fechado à força; o resumo sai por último,
-//!    e o processo termina com 0.
+//! 4. quem não terminar no prazo (2 s) é registrado como fechado à força, e o
+//!    fim do processo fecha o socket dele; o resumo sai por último, e o
+//!    processo termina com 0.
 //!
 //! Por que o aviso sai daqui, e não da thread do cliente: ela está parada no
 //! `recv()`, e no Windows nada que outra thread faça com o socket a acorda
 //! (o `shutdown()` só envia o FIN; o `closesocket()` acordaria, mas a
 //! biblioteca padrão não deixa fechar um socket que outra thread usa). Quem
-//! acorda a thread é o próprio cliente, ao fechar depois do aviso. No
-//! Linux, o `shutdown()` acorda, e serve para o fechamento à força do passo 4.
+//! acorda a thread é o próprio cliente, ao fechar depois do aviso. (No
+//! Linux o `shutdown()` acordaria; o servidor faz igual nos dois sistemas.)
 //!
 //! O crate ctrlc traduz Ctrl-C e Ctrl-Break no Windows e SIGINT/SIGTERM no
 //! Unix; o resto não depende de sinais.
@@ -27,7 +28,7 @@ use crate::registro::Registro;
 use crate::servidor::registrar;
 use anyhow::{Context, Result};
 use common::log::Linha;
-use common::protocolo::{ESPERA_AO_ENCERRAR, PREFIXO_AVISO};
+use common::protocolo::ESPERA_AO_ENCERRAR;
 use common::tempo::duracao_legivel;
 use common::texto::quantidade;
 use crossbeam_channel::Sender;
@@ -68,10 +69,9 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
     registrar(&log, format!("Encerrando: sem novas conexões; avisando {ativas}"));
     // A cada volta, avisa quem ainda não foi avisado (a thread dele estava
     // no meio de um eco). O prazo é o mesmo do fechamento demorado.
-    let aviso = format!("{PREFIXO_AVISO}servidor encerrando");
     esperar(ESPERA_AO_ENCERRAR, || {
         let conexoes = registro.conexoes();
-        conexoes.iter().for_each(|conexao| conexao.avisar_sem_esperar(&aviso));
+        conexoes.iter().for_each(|c| c.avisar_sem_esperar("Aviso: servidor encerrando"));
         conexoes.is_empty()
     });
     // Quem não terminou: um cliente que não fecha depois do aviso (o

@@ -2,14 +2,14 @@
 //! decisão de admissão (`--max-clientes`), os totais do resumo e a lista de
 //! quem o desligamento precisa avisar.
 //!
-//! Duas travas, cada uma guardando uma coisa só:
+//! Duas travas, cada uma guardando uma coisa só, e nenhuma thread segura as
+//! duas ao mesmo tempo:
 //! - a do registro ([`Registro::ativas`]) guarda o mapa das conexões;
 //! - a de cada conexão ([`Conexao::escrita`]) guarda a vez de escrever no
 //!   socket dela.
 
 use crate::servidor::{registrar, Cliente};
 use common::log::Linha;
-use common::protocolo::fechar_com_aviso;
 use crossbeam_channel::Sender;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -20,7 +20,7 @@ use std::time::Duration;
 
 /// A mensagem do `expect` de toda trava. Uma trava fica "envenenada" se uma
 /// thread entra em pânico segurando-a; o código que as segura aqui não entra
-/// em pânico (só mexe num mapa, num `bool` e num socket).
+/// em pânico (só mexe num mapa, num `bool`, num socket e na fila do log).
 pub const TRAVA: &str = "nenhuma thread entra em pânico segurando uma trava";
 
 /// Quanto o desligamento espera o `send()` do aviso: um cliente que não lê
@@ -33,38 +33,26 @@ pub struct Conexao {
     /// Só a thread do cliente lê dele. O socket fecha quando a última ponta
     /// (`Arc`) some: quase sempre a da thread, no fim do atendimento.
     pub socket: TcpStream,
-    /// A vez de escrever. Duas threads escrevem neste socket, a do cliente
-    /// (cada eco) e a do desligamento (o aviso), e quem escreve segura a
-    /// trava até o fim da escrita: o aviso nunca sai no meio de um eco.
-    /// Dentro, `true` depois da última linha (`Erro:` ou `Aviso:`): daí em
-    /// diante o lado de escrita está fechado, e ninguém mais escreve.
+    /// A vez de escrever. Duas threads escrevem neste socket: a do cliente
+    /// (cada eco, e a sua última linha `Erro:` ou `Aviso:`) e a do
+    /// desligamento (o aviso de encerramento). Quem escreve segura a trava
+    /// até o fim da escrita: uma linha nunca sai no meio da outra. Dentro,
+    /// `true` depois do aviso de encerramento: o lado de escrita está
+    /// fechado, e a thread do cliente não escreve mais nenhum eco.
     pub escrita: Mutex<bool>,
 }
 
 impl Conexao {
-    /// Pela thread do cliente: envia a última linha e fecha a conexão com o
-    /// fechamento demorado de [`fechar_com_aviso`] (espera o cliente fechar,
-    /// até 2 s), se ninguém a enviou antes.
-    pub fn avisar(&self, aviso: &str) {
-        let mut avisada = self.escrita.lock().expect(TRAVA);
-        if !*avisada {
-            let _ = fechar_com_aviso(&self.socket, aviso);
-            *avisada = true;
-        }
-    }
-
     /// Pelo desligamento: envia a última linha e o fim do fluxo (FIN), sem
     /// esperar nada. Se a thread do cliente está escrevendo agora, não faz
     /// nada (o desligamento tenta de novo daqui a pouco). Quem espera o
     /// cliente fechar é a thread dele, que continua lendo.
     pub fn avisar_sem_esperar(&self, aviso: &str) {
-        if let Ok(mut avisada) = self.escrita.try_lock() {
-            if !*avisada {
-                let _ = self.socket.set_write_timeout(Some(ESPERA_PELO_AVISO));
-                let _ = (&self.socket).write_all(format!("{aviso}\n").as_bytes());
-                let _ = self.socket.shutdown(Shutdown::Write);
-                *avisada = true;
-            }
+        let Ok(mut avisada) = self.escrita.try_lock() else { return };
+        if !std::mem::replace(&mut *avisada, true) {
+            let _ = self.socket.set_write_timeout(Some(ESPERA_PELO_AVISO));
+            let _ = (&self.socket).write_all(format!("{aviso}\n").as_bytes());
+            let _ = self.socket.shutdown(Shutdown::Write);
         }
     }
 }
@@ -82,8 +70,9 @@ pub struct Registro {
     pub ecos: AtomicU64,
 }
 
-/// A vaga de uma conexão admitida, da thread do cliente. Devolvida no
-/// `Drop`: nenhum caminho de saída da thread deixa a vaga ocupada.
+/// A vaga de uma conexão admitida, da thread do cliente: a conexão e uma
+/// ponta do registro, para devolvê-la. Devolvida no `Drop`: nenhum caminho
+/// de saída da thread deixa a vaga ocupada.
 pub struct Vaga {
     pub registro: Arc<Registro>,
     pub conexao: Arc<Conexao>,

@@ -12,8 +12,9 @@
 //!    log a cada entrada e saída, e o desligamento acha ali quem avisar;
 //! 3. `admissão`: `--max-clientes` é decidido neste arquivo, no laço do
 //!    `accept()`, antes de existir uma thread para o cliente. O cliente N+1
-//!    recebe `Erro: servidor lotado ...` e é desconectado ali mesmo: uma
-//!    rajada de milhares de conexões não vira milhares de threads;
+//!    recebe ali mesmo `Erro: servidor lotado ...`, e uma thread só, a de
+//!    recusas, espera ele fechar: uma rajada de milhares de conexões não
+//!    vira milhares de threads;
 //! 4. `desligamento` (`desligamento.rs`): Ctrl-C (ou SIGTERM) para de
 //!    aceitar, avisa cada cliente, espera as threads (com prazo) e imprime um
 //!    resumo.
@@ -40,7 +41,10 @@ use crate::registro::{Registro, Vaga, TRAVA};
 use anyhow::Result;
 use common::erros::{descrever, falhou};
 use common::log::{self, linha, Linha};
-use common::protocolo::{eco, erro_mensagem_grande, LeitorDeLinhas, Recebido, LIMITE_MENSAGEM};
+use common::protocolo::{
+    eco, erro_mensagem_grande, fechar_com_aviso, LeitorDeLinhas, Recebido, DESCARTE_MAXIMO,
+    ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM,
+};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::tempo::duracao_legivel;
 use common::texto::{quantidade, texto_seguro};
@@ -57,6 +61,13 @@ use std::time::{Duration, Instant};
 /// Pausa depois de um `accept()` que falhou (ex.: limite de arquivos
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
+
+/// NOVO (admissão): quantos recusados podem esperar ao mesmo tempo na fila
+/// da thread de recusas (ver `recusar`), cada um com o seu socket aberto por
+/// até 2 s. Com a fila cheia, o recusado é fechado na hora. Medido com 500
+/// recusados que enviam logo e não fecham: com 64, 106 deles levaram RST;
+/// com 256, nenhum.
+const FILA_DE_RECUSAS: usize = 256;
 
 /// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
 #[derive(Clone, Copy)]
@@ -106,7 +117,14 @@ pub fn servir(
     // NOVO (log): daqui em diante, só a thread do log escreve na saída
     // padrão; cada thread de atendimento leva uma cópia da ponta de envio.
     let (log, escritor) = log::iniciar()?;
-    let registro = Arc::new(Registro::default()); // NOVO (registro)
+    // NOVO (registro): dividido (`Arc`) com as threads de atendimento.
+    let registro = Arc::new(Registro::default());
+    // NOVO (admissão): uma thread só para os recusados (ver `recusar`). Este
+    // laço põe cada socket recusado na fila; a thread fica com ele e o fecha.
+    let (recusas, recusados) = crossbeam_channel::bounded(FILA_DE_RECUSAS);
+    thread::Builder::new()
+        .name("recusas".into())
+        .spawn(move || recusados.iter().for_each(esperar_o_fim))?;
 
     let mut numero = 0;
     registrar(&log, "Aguardando conexões...".to_string());
@@ -129,7 +147,9 @@ pub fn servir(
             Ok(admitida) => admitida,
             Err(conexao) => {
                 recusar(&conexao, cliente, max_clientes, &log);
-                continue; // close(): aqui, sem ninguém esperar (ver `recusar`)
+                let prazo = Instant::now() + ESPERA_AO_ENCERRAR;
+                let _ = recusas.try_send((conexao, prazo)); // cheia: close() aqui, na hora
+                continue;
             }
         };
         registrar(&log, format!("{cliente} Conectado (conexões ativas: {ativas})"));
@@ -154,7 +174,9 @@ pub fn servir(
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
 fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocioso: Duration) {
-    let (conexao, cliente) = (&vaga.conexao, vaga.conexao.cliente);
+    // NOVO (registro): a conexão vem com a vaga, dividida com o registro;
+    // `&TcpStream` basta para ler e escrever.
+    let (mut conexao, cliente) = (&vaga.conexao.socket, vaga.conexao.cliente);
     let inicio = Instant::now();
     let mut mensagens = 0;
     // Sem o algoritmo de Nagle: com ele, uma resposta escrita enquanto a
@@ -162,15 +184,20 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // juntas) ficaria retida até esse ACK, que o cliente atrasa (uns 40 ms no
     // Linux, até 200 ms no Windows; `just nagle` mede). Se falhar, só se perde
     // a otimização.
-    let _ = conexao.socket.set_nodelay(true);
+    let _ = conexao.set_nodelay(true);
     // NOVO (inatividade): o tempo limite de leitura do próprio socket
     // (SO_RCVTIMEO). Um `read()` sem nenhum byte por `tempo_ocioso` volta com
     // erro, e a conexão é encerrada: sem relógio à parte, sem outra thread.
-    let _ = conexao.socket.set_read_timeout(Some(tempo_ocioso));
+    let _ = conexao.set_read_timeout(Some(tempo_ocioso));
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
     let desfecho = loop {
-        match linhas.proxima(&mut &conexao.socket) {
+        match linhas.proxima(&mut conexao) {
+            // NOVO (desligamento): o cliente fechou (ou caiu) depois do aviso.
+            Ok(Recebido::Fim) | Err(_) if *vaga.conexao.escrita.lock().expect(TRAVA) => {
+                break "Desconectado: servidor encerrando".to_string()
+            }
+            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
                     registrar(log, format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
@@ -181,26 +208,22 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                 // NOVO (desligamento): escreve com a vez de escrever (ver
                 // `Conexao::escrita`). Depois do aviso de encerramento, nada
                 // mais sai: a thread só lê, até o cliente fechar.
-                let avisada = conexao.escrita.lock().expect(TRAVA);
+                let avisada = vaga.conexao.escrita.lock().expect(TRAVA);
                 if *avisada {
                     continue;
                 }
                 // O `sendall` do Python: escreve até o último byte.
-                if let Err(e) = (&conexao.socket).write_all(&resposta) {
+                if let Err(e) = conexao.write_all(&resposta) {
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
                 vaga.registro.ecos.fetch_add(1, Ordering::Relaxed); // NOVO (registro)
             }
-            // NOVO (desligamento): o cliente fechou (ou caiu) depois do aviso.
-            _ if *conexao.escrita.lock().expect(TRAVA) => {
-                break "Desconectado: servidor encerrando".to_string()
-            }
-            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Incompleta(bytes)) => {
                 break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
-                conexao.avisar(&erro_mensagem_grande());
+                let _vez = vaga.conexao.escrita.lock().expect(TRAVA); // NOVO (desligamento)
+                let _ = fechar_com_aviso(conexao, &erro_mensagem_grande());
                 break format!(
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
@@ -210,7 +233,8 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
             // que, depois disso, o socket fica num estado indeterminado e
             // deve ser fechado: é o que se faz, depois do aviso.
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                conexao.avisar("Aviso: conexão encerrada por inatividade");
+                let _vez = vaga.conexao.escrita.lock().expect(TRAVA);
+                let _ = fechar_com_aviso(conexao, "Aviso: conexão encerrada por inatividade");
                 let limite = duracao_legivel(tempo_ocioso);
                 break format!("Desconectado por inatividade: nada recebido em {limite}");
             }
@@ -220,11 +244,12 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
     // NOVO (registro): a última linha sai junto com a devolução da vaga,
-    // com quantas conexões ficam (ver `Vaga::liberar`).
+    // com quantas conexões ficam (ver `Vaga::liberar`). close(): `liberar`
+    // consome a vaga, e com ela a ponta (`Arc`) desta thread; o socket fecha
+    // quando a última ponta some (quase sempre esta), aqui, em todos os
+    // caminhos, normal ou de erro.
     let fim = format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens}");
     vaga.liberar(log, |ativas| format!("{fim}; conexões ativas: {ativas})"));
-    // close(): o socket fecha quando a última ponta (`Arc`) some, a desta
-    // thread, aqui, em todos os caminhos, normal ou de erro.
 }
 
 /// NOVO (log): uma linha vai para a fila do log, com a hora de agora (a do
@@ -234,25 +259,39 @@ pub fn registrar(log: &Sender<Linha>, texto: String) {
     let _ = log.send(linha(texto));
 }
 
-/// NOVO (admissão): o servidor está lotado. O cliente recebe uma linha
-/// `Erro:` que diz por quê, e o socket é fechado pelo laço do `accept()`
-/// mesmo, sem thread e sem esperar o cliente: o kernel entrega a linha e o
-/// fim do fluxo (FIN) depois, sozinho. Um cliente lento ou malicioso não
-/// segura este laço, porque o socket vira não bloqueante antes de tudo.
+/// NOVO (admissão): o servidor está lotado. Decidido no laço do `accept()`,
+/// sem thread para o cliente: ele recebe na hora uma linha `Erro:` que diz
+/// por quê, e o fim do fluxo (FIN). Um cliente lento ou malicioso não segura
+/// este laço: o socket vira não bloqueante antes de tudo, e a linha cabe com
+/// folga no buffer de envio, vazio numa conexão nova.
+///
+/// Fechar logo em seguida seria arriscado: fechar um socket com dados
+/// recebidos e não lidos (ou recebê-los depois de fechado) faz o kernel
+/// mandar RST em vez de FIN, e o RST pode descartar, do lado do cliente, a
+/// linha `Erro:` que ele ainda não leu (o Windows descarta). Um `cliente`
+/// que lê de um pipe envia a mensagem logo depois de conectar: medido com
+/// 200 recusados assim, fechar aqui mesmo deu 155 RST. Por isso este laço
+/// só descarta o que já chegou, e o socket vai para a thread de recusas, que
+/// espera o cliente fechar o lado dele (ver `esperar_o_fim`).
 fn recusar(mut conexao: &TcpStream, cliente: Cliente, max_clientes: usize, log: &Sender<Linha>) {
     let maximo = quantidade(max_clientes as u64, "cliente", "clientes");
     registrar(log, format!("{cliente} Recusado: servidor lotado ({maximo} ao mesmo tempo)"));
     let _ = conexao.set_nonblocking(true);
-    // A linha cabe com folga no buffer de envio, vazio numa conexão nova.
     let erro = format!("Erro: servidor lotado (máximo de {maximo}); tente mais tarde\n");
     let _ = conexao.write_all(erro.as_bytes());
     let _ = conexao.shutdown(Shutdown::Write);
-    // Fechar um socket com dados recebidos e não lidos faz o kernel mandar
-    // RST em vez de FIN, e o RST pode descartar, do lado do cliente, a linha
-    // `Erro:` que ele ainda não leu (o Windows descarta). Por isso, antes de
-    // fechar, lê e descarta o que o cliente já enviou (até o tamanho de uma
-    // mensagem; a leitura não bloqueante para quando não há mais nada). O
-    // que ele enviar depois do fechamento ainda provoca o RST: é o preço de
-    // não dedicar uma thread a quem foi recusado.
     let _ = io::copy(&mut conexao.take(LIMITE_MENSAGEM as u64), &mut io::sink());
+}
+
+/// NOVO (admissão): o fim de um recusado, na thread de recusas, um de cada
+/// vez: descarta o que ele enviar até ele fechar o lado dele (o fim do
+/// fluxo), por no máximo 2 s contados da recusa (o prazo do fechamento
+/// demorado de `fechar_com_aviso`). Os prazos correm juntos: com vários
+/// recusados calados, a fila anda assim mesmo. Depois, o socket é fechado
+/// sem RST.
+fn esperar_o_fim((conexao, prazo): (TcpStream, Instant)) {
+    let resta = prazo.saturating_duration_since(Instant::now());
+    let _ = conexao.set_nonblocking(false);
+    let _ = conexao.set_read_timeout(Some(resta.max(Duration::from_millis(1))));
+    let _ = io::copy(&mut conexao.take(DESCARTE_MAXIMO as u64), &mut io::sink());
 }
