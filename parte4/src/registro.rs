@@ -8,8 +8,9 @@
 //! - a de cada conexão ([`Conexao::escrita`]) guarda a vez de escrever no
 //!   socket dela.
 
-use crate::servidor::{registrar, Cliente};
+use crate::servidor::registrar;
 use common::log::Linha;
+use common::texto::Cliente;
 use crossbeam_channel::Sender;
 use std::collections::BTreeMap;
 use std::io::Write;

@@ -47,12 +47,11 @@ use common::protocolo::{
 };
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::tempo::duracao_legivel;
-use common::texto::{quantidade, texto_seguro};
+use common::texto::{quantidade, texto_seguro, Cliente};
 use crossbeam_channel::Sender;
 use socket2::{Domain, Socket, Type};
-use std::fmt;
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
@@ -68,20 +67,6 @@ const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 /// recusados que enviam logo e não fecham: com 64, 106 deles levaram RST;
 /// com 256, nenhum.
 const FILA_DE_RECUSAS: usize = 256;
-
-/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
-#[derive(Clone, Copy)]
-pub struct Cliente {
-    /// Ordem do accept(), a partir de 1.
-    pub numero: u64,
-    endereco: SocketAddr,
-}
-
-impl fmt::Display for Cliente {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[cliente {} {}]", self.numero, self.endereco)
-    }
-}
 
 /// Abre o socket de escuta e aceita clientes até o desligamento; cada um é
 /// atendido na sua thread. Volta com erro se não conseguir abrir o socket.

@@ -5,7 +5,8 @@
 //! durante a inundação. Roda todos os servidores concorrentes (com e sem
 //! `-q`) e as referências: `eco-mio`, `eco-tokio` e `eco-epoll`, um eco em
 //! C que faz uma leitura por socket pronto a cada volta (Linux, compilado
-//! com o `cc` da máquina).
+//! com o `cc` da máquina); e as três soluções Python da disciplina
+//! (`disciplina/solucoes/`), se houver Python.
 //!
 //! Numa rodada, os servidores se alternam, e a ordem gira de uma rodada
 //! para outra. Cada número da tabela é a mediana das rodadas, com o menor e
@@ -18,7 +19,7 @@ mod tabela;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use common::linha_de_comando::{faixa, faixa_decimal, ArgsAjuda, MODELO_AJUDA};
-use medida::{Resultado, Tempos, Variante};
+use medida::{Programa, Resultado, Tempos, Variante};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -62,7 +63,11 @@ const fn v(
     programa: &'static str,
     args: &'static [&'static str],
 ) -> Variante {
-    Variante { rotulo, programa, args }
+    Variante { rotulo, programa: Programa::Rust(programa), args }
+}
+
+const fn py(rotulo: &'static str, arquivo: &'static str) -> Variante {
+    Variante { rotulo, programa: Programa::Python(arquivo), args: &[] }
 }
 
 /// Os servidores medidos: os concorrentes, com e sem log, e as referências.
@@ -77,8 +82,21 @@ const VARIANTES: &[Variante] = &[
     v("parte4", "parte4", &[]),
     v("eco-mio", "eco-mio", &[]),
     v("eco-tokio", "eco-tokio", &[]),
-    v("eco-epoll", "eco-epoll", &[]),
+    Variante { rotulo: "eco-epoll", programa: Programa::C, args: &[] },
+    py("python threads", "servidor_threads.py"),
+    py("python selectors", "servidor_selectors.py"),
+    py("python asyncio", "servidor_asyncio.py"),
 ];
+
+/// O interpretador Python da máquina, se houver (no Windows, `python`).
+fn python() -> Option<PathBuf> {
+    let nome = if cfg!(windows) { "python" } else { "python3" };
+    let ok = Command::new(nome).arg("--version").output().is_ok_and(|s| s.status.success());
+    if !ok {
+        eprintln!("inundacao: sem {nome} nesta máquina; as soluções Python ficam de fora");
+    }
+    ok.then(|| PathBuf::from(nome))
+}
 
 /// A referência em C, compilada em `pasta`; `None` (com o motivo impresso)
 /// se não há epoll ou compilador.
@@ -145,15 +163,31 @@ fn executar(args: Args) -> Result<()> {
     if variantes.is_empty() {
         bail!("nenhum servidor com esse rótulo; os rótulos são os da primeira coluna da tabela");
     }
-    let mut rust: Vec<&str> = variantes.iter().map(|v| v.programa).collect();
-    rust.retain(|p| *p != "eco-epoll");
-    rust.dedup();
-    ferramentas::binarios::compilar(&pasta, &rust)?;
-    let epoll = variantes.iter().any(|v| v.programa == "eco-epoll").then(|| eco_epoll(&pasta));
-    let variantes: Vec<&Variante> = variantes
-        .into_iter()
-        .filter(|v| v.programa != "eco-epoll" || matches!(epoll, Some(Some(_))))
+    let rust: Vec<&str> = variantes
+        .iter()
+        .filter_map(|v| match v.programa {
+            Programa::Rust(nome) => Some(nome),
+            _ => None,
+        })
         .collect();
+    ferramentas::binarios::compilar(&pasta, &rust)?;
+    // O caminho de cada programa; quem não pode rodar aqui fica de fora.
+    let epoll =
+        variantes.iter().any(|v| v.programa == Programa::C).then(|| eco_epoll(&pasta)).flatten();
+    let python =
+        variantes.iter().any(|v| matches!(v.programa, Programa::Python(_))).then(python).flatten();
+    let mut caminhos = Vec::new();
+    for v in variantes {
+        let caminho = match v.programa {
+            Programa::Rust(nome) => Some(ferramentas::binarios::caminho(&pasta, nome)?),
+            Programa::C => epoll.clone(),
+            Programa::Python(_) => python.clone(),
+        };
+        if let Some(caminho) = caminho {
+            caminhos.push((v, caminho));
+        }
+    }
+    let variantes: Vec<&Variante> = caminhos.iter().map(|(v, _)| *v).collect();
 
     let inicio = Instant::now();
     let mut medidas: Vec<Vec<Resultado>> = vec![Vec::new(); variantes.len()];
@@ -161,9 +195,8 @@ fn executar(args: Args) -> Result<()> {
         let n = variantes.len();
         // A ordem gira a cada rodada: a posição não favorece ninguém.
         for i in (0..n).map(|k| (k + rodada) % n) {
-            let variante = variantes[i];
-            let programa = ferramentas::binarios::caminho(&pasta, variante.programa)?;
-            let r = medida::medir(&programa, variante, &tempos)?;
+            let (variante, caminho) = &caminhos[i];
+            let r = medida::medir(caminho, variante, &tempos)?;
             eprintln!(
                 "inundacao: rodada {}/{rodadas}, {}",
                 rodada + 1,

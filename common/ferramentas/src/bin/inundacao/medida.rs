@@ -3,6 +3,7 @@
 
 use anyhow::{anyhow, Context, Result};
 use apoio::inundacao::{Inundacao, Leve, Medida, Percentis, RESPOSTA};
+use common::rede::PREFIXO_DO_BANNER;
 use ferramentas::processo::{Processo, Saida};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -14,8 +15,20 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Copy, Debug)]
 pub struct Variante {
     pub rotulo: &'static str,
-    pub programa: &'static str,
+    pub programa: Programa,
     pub args: &'static [&'static str],
+}
+
+/// De onde vem o servidor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Programa {
+    /// Um executável do workspace (`--porta 0`, a porta lida do banner).
+    Rust(&'static str),
+    /// O eco em C da referência (`referencias/eco-epoll.c`), compilado aqui.
+    C,
+    /// Uma solução Python da disciplina (`disciplina/solucoes/`), que lê a
+    /// porta da linha de comando, como o `servidor.py`.
+    Python(&'static str),
 }
 
 /// Os tempos de uma medida.
@@ -72,14 +85,34 @@ impl Resultado {
     }
 }
 
-pub fn medir(programa: &Path, variante: &Variante, tempos: &Tempos) -> Result<Resultado> {
+/// Inicia o servidor. A saída é descartada: com o log ligado são milhões de
+/// linhas, lidas do pipe tão rápido quanto o servidor as escreve.
+fn iniciar(caminho: &Path, variante: &Variante) -> Result<Processo> {
     let mut args: Vec<String> = variante.args.iter().map(|a| a.to_string()).collect();
-    if variante.programa != "eco-epoll" {
-        args.extend(["--host".to_string(), "127.0.0.1".to_string()]);
+    match variante.programa {
+        Programa::Rust(_) => {
+            args.extend(["--host".to_string(), "127.0.0.1".to_string()]);
+            Processo::servidor(caminho, &args, Saida::Descartar)
+        }
+        Programa::C => Processo::servidor(caminho, &args, Saida::Descartar),
+        Programa::Python(arquivo) => {
+            // Uma porta livre, escolhida aqui: o programa Python a recebe
+            // como a do `servidor.py` (outro programa poderia tomá-la no
+            // instante entre fechar e abrir; numa medida, tanto faz).
+            let porta = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            let script =
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("disciplina/solucoes").join(arquivo);
+            let args = [script.to_string_lossy().into_owned(), porta.to_string()];
+            let mut processo = Processo::iniciar(caminho, &args, Saida::Descartar)?;
+            processo.esperar(|l| l.starts_with(PREFIXO_DO_BANNER), 1, Duration::from_secs(30))?;
+            processo.porta = porta;
+            Ok(processo)
+        }
     }
-    // A saída é descartada: com o log ligado são milhões de linhas, lidas
-    // do pipe tão rápido quanto o servidor as escreve.
-    let servidor = Processo::servidor(programa, &args, Saida::Descartar)?;
+}
+
+pub fn medir(caminho: &Path, variante: &Variante, tempos: &Tempos) -> Result<Resultado> {
+    let servidor = iniciar(caminho, variante)?;
     let endereco = SocketAddr::from(([127, 0, 0, 1], servidor.porta));
     let mut leve = Leve::conectar(endereco).context("conectar o cliente leve")?;
     let sozinho = leve.medir(SOZINHO, PRAZO_DEPOIS, INTERVALO, PRAZO_DEPOIS);

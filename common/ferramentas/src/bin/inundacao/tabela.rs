@@ -1,6 +1,6 @@
 //! A tabela (Markdown) e os números (JSON) da inundação.
 
-use crate::medida::{Resultado, Tempos, Variante, INTERVALO};
+use crate::medida::{Programa, Resultado, Tempos, Variante, INTERVALO};
 use ferramentas::formato::{decimal, inteiro, maquina, mediana};
 use serde_json::{json, Value};
 
@@ -56,7 +56,7 @@ fn referencia<'a>(
     variantes: &[&Variante],
     medidas: &'a [Vec<Resultado>],
 ) -> Option<&'a Vec<Resultado>> {
-    variantes.iter().position(|v| v.programa == "eco-epoll").map(|i| &medidas[i])
+    variantes.iter().position(|v| v.programa == Programa::C).map(|i| &medidas[i])
 }
 
 /// Uma linha de progresso, depois de cada medida.
@@ -105,7 +105,7 @@ pub fn tabela(variantes: &[&Variante], medidas: &[Vec<Resultado>], d: &Descricao
     for (variante, m) in variantes.iter().zip(medidas) {
         let opcional = |x: Option<u64>| x.map_or("—".into(), tempo);
         let razao = match razao(m, referencia) {
-            Some((med, a, b)) if variante.programa != "eco-epoll" => {
+            Some((med, a, b)) if variante.programa != Programa::C => {
                 format!("{} ({}–{})", decimal(med, 2), decimal(a, 2), decimal(b, 2))
             }
             _ => "—".into(),
@@ -140,7 +140,6 @@ pub fn json(variantes: &[&Variante], medidas: &[Vec<Resultado>], d: &Descricao) 
             let maximo: Vec<u64> = m.iter().filter_map(|r| r.maximo_us).collect();
             json!({
                 "rotulo": v.rotulo,
-                "programa": v.programa,
                 "args": v.args,
                 "p50_us": mediana_us(m.iter().filter_map(|r| r.p50_us)),
                 "p99_us": [p99.iter().min(), p99.iter().max()],
