@@ -60,9 +60,10 @@ impl Conexao {
 
 #[derive(Default)]
 pub struct Registro {
-    /// Conexões ativas, pelo número do cliente. A trava guarda só o mapa e
-    /// nunca é segurada durante E/S de rede; além de mexer no mapa, só põe
-    /// na fila do log a última linha de uma conexão (ver [`Vaga::liberar`]).
+    /// Conexões ativas, pelo número do cliente. A trava guarda só o mapa;
+    /// nenhuma leitura ou escrita em socket acontece sob ela. A única espera
+    /// possível sob ela é a da fila do log cheia, ao registrar a última
+    /// linha de uma conexão (ver [`Vaga::liberar`]).
     ativas: Mutex<BTreeMap<u64, Arc<Conexao>>>,
     /// Totais do resumo final, contando também as conexões que ainda não
     /// terminaram. Contadores atômicos: cada thread soma sem trava, e

@@ -42,7 +42,7 @@ use anyhow::Result;
 use common::erros::{descrever, falhou};
 use common::log::{self, linha, Linha};
 use common::protocolo::{
-    eco, erro_mensagem_grande, fechar_com_aviso, LeitorDeLinhas, Recebido, DESCARTE_MAXIMO,
+    descartar_ate_o_fim, eco, erro_mensagem_grande, fechar_com_aviso, LeitorDeLinhas, Recebido,
     ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM,
 };
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
@@ -269,14 +269,11 @@ fn recusar(mut conexao: &TcpStream, cliente: Cliente, max_clientes: usize, log: 
 }
 
 /// NOVO (admissão): o fim de um recusado, na thread de recusas, um de cada
-/// vez: descarta o que ele enviar até ele fechar o lado dele (o fim do
-/// fluxo), por no máximo 2 s contados da recusa (o prazo do fechamento
-/// demorado de `fechar_com_aviso`). Os prazos correm juntos: com vários
-/// recusados calados, a fila anda assim mesmo. Depois, o socket é fechado
-/// sem RST.
+/// vez: descarta o que ele enviar até ele fechar o lado dele, por no máximo
+/// 2 s contados da recusa (o prazo do fechamento demorado de
+/// `fechar_com_aviso`). Os prazos correm juntos: com vários recusados
+/// calados, a fila anda assim mesmo. Depois, o socket é fechado sem RST.
 fn esperar_o_fim((conexao, prazo): (TcpStream, Instant)) {
-    let resta = prazo.saturating_duration_since(Instant::now());
     let _ = conexao.set_nonblocking(false);
-    let _ = conexao.set_read_timeout(Some(resta.max(Duration::from_millis(1))));
-    let _ = io::copy(&mut conexao.take(DESCARTE_MAXIMO as u64), &mut io::sink());
+    let _ = descartar_ate_o_fim(&conexao, prazo);
 }
