@@ -115,17 +115,17 @@ impl Registro {
 }
 
 impl Vaga {
-    /// Devolve a vaga e põe na fila do log a última linha da conexão, feita
-    /// por `linha_final` com quantas conexões ficam ativas, tudo sob a trava
-    /// do mapa: duas saídas ao mesmo tempo não leem a mesma contagem, e a
-    /// linha entra na fila antes de a vaga ficar livre (o desligamento espera
-    /// as vagas; assim nenhuma linha sai depois do resumo). Com a fila do log
-    /// cheia, a trava fica segurada até o escritor abrir uma vaga; ele nunca
-    /// pega esta trava, então a espera termina.
-    pub fn liberar(self, log: &Sender<Linha>, linha_final: impl FnOnce(usize) -> String) {
+    /// Devolve a vaga e põe na fila do log a última linha da conexão: `fim`
+    /// e quantas conexões ficam ativas, tudo sob a trava do mapa. Assim duas
+    /// saídas ao mesmo tempo não leem a mesma contagem, e a linha entra na
+    /// fila antes de a vaga ficar livre (o desligamento espera as vagas;
+    /// nenhuma linha sai depois do resumo). Com a fila do log cheia, a trava
+    /// fica segurada até o escritor abrir uma vaga; ele nunca pega esta
+    /// trava, então a espera termina.
+    pub fn liberar(self, log: &Sender<Linha>, fim: &str) {
         let mut ativas = self.registro.ativas.lock().expect(TRAVA);
         if ativas.remove(&self.conexao.cliente.numero).is_some() {
-            registrar(log, linha_final(ativas.len()));
+            registrar(log, format!("{fim}; conexões ativas: {})", ativas.len()));
         }
     }
 }

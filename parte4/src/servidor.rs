@@ -233,8 +233,7 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // consome a vaga, e com ela a ponta (`Arc`) desta thread; o socket fecha
     // quando a última ponta some (quase sempre esta), aqui, em todos os
     // caminhos, normal ou de erro.
-    let fim = format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens}");
-    vaga.liberar(log, |ativas| format!("{fim}; conexões ativas: {ativas})"));
+    vaga.liberar(log, &format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens}"));
 }
 
 /// NOVO (log): uma linha vai para a fila do log, com a hora de agora (a do
