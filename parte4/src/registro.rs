@@ -37,7 +37,8 @@ pub struct Conexao {
     /// A vez de escrever. Duas threads escrevem neste socket: a do cliente
     /// (cada eco, e a sua última linha `Erro:` ou `Aviso:`) e a do
     /// desligamento (o aviso de encerramento). Quem escreve segura a trava
-    /// até o fim da escrita: uma linha nunca sai no meio da outra. Dentro,
+    /// até o fim da escrita (a thread do cliente, na última linha, até o fim
+    /// do fechamento demorado): uma linha nunca sai no meio da outra. Dentro,
     /// `true` depois do aviso de encerramento: o lado de escrita está
     /// fechado, e a thread do cliente não escreve mais nenhum eco.
     pub escrita: Mutex<bool>,
@@ -45,9 +46,10 @@ pub struct Conexao {
 
 impl Conexao {
     /// Pelo desligamento: envia a última linha e o fim do fluxo (FIN), sem
-    /// esperar nada. Se a thread do cliente está escrevendo agora, não faz
-    /// nada (o desligamento tenta de novo daqui a pouco). Quem espera o
-    /// cliente fechar é a thread dele, que continua lendo.
+    /// esperar o cliente (o `send()` espera no máximo [`ESPERA_PELO_AVISO`]
+    /// por espaço no buffer). Se a thread do cliente está escrevendo agora,
+    /// não faz nada (o desligamento tenta de novo daqui a pouco). Quem espera
+    /// o cliente fechar é a thread dele, que continua lendo.
     pub fn avisar_sem_esperar(&self, aviso: &str) {
         let Ok(mut avisada) = self.escrita.try_lock() else { return };
         if !std::mem::replace(&mut *avisada, true) {
