@@ -8,8 +8,9 @@
 //! de 0,2 em 0,2 s, fazem o mesmo.
 //!
 //! `cenario --relato RELATO.md` refaz os blocos gerados do relato (entre os
-//! marcadores `<!-- cenario:ID -->` e `<!-- /cenario:ID -->`), e o das metas
-//! da bancada a partir de `figuras/bancada.md`, a última execução completa.
+//! marcadores `<!-- cenario:ID -->` e `<!-- /cenario:ID -->`), e o da
+//! comparação dos modelos a partir de `figuras/bancada.json` e
+//! `figuras/escala.json`, as últimas execuções completas (ver `relato.rs`).
 
 use anyhow::{bail, Result};
 use apoio::servidores;

@@ -7,6 +7,7 @@
 use crate::{rodar, Cenario, Relatorio};
 use anyhow::Result;
 use ferramentas::cenario::execucao::Foto;
+use ferramentas::figuras;
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -105,17 +106,13 @@ pub fn atualizar(arquivo: &Path, parar: &Arc<AtomicBool>) -> Result<()> {
     // bancada e da escala (medir de novo leva uns 20 min: `just figuras` e
     // `just escala --gravar`).
     let raiz = arquivo.parent().unwrap_or(Path::new("."));
-    let ler = |nome: &str| std::fs::read_to_string(raiz.join(nome));
-    use ferramentas::relato::{modelos_da_bancada, TABELA_DA_BANCADA, TABELA_DA_ESCALA};
-    match (ler(TABELA_DA_BANCADA), ler(TABELA_DA_ESCALA)) {
-        (Ok(bancada), Ok(escala)) => {
-            blocos.push(("bancada:modelos".to_string(), modelos_da_bancada(&bancada, &escala)?))
-        }
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!(
-                "cenario: sem as tabelas de figuras/ ({e}): o bloco das medidas fica como está"
-            )
-        }
+    let (bancada, escala) = (raiz.join(figuras::BANCADA_JSON), raiz.join(figuras::ESCALA_JSON));
+    if let Some(falta) = [&bancada, &escala].into_iter().find(|f| !f.exists()) {
+        eprintln!("cenario: {} não existe: o bloco das medidas fica como está", falta.display());
+    } else {
+        let (bancada, escala) = (figuras::ler(&bancada)?, figuras::ler(&escala)?);
+        let bloco = ferramentas::relato::modelos_da_bancada(&bancada, &escala)?;
+        blocos.push(("bancada:modelos".to_string(), bloco));
     }
     ferramentas::relato::atualizar(arquivo, &blocos)?;
     eprintln!("cenario: {} atualizado", arquivo.display());
