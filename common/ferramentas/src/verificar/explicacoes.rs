@@ -100,7 +100,7 @@ pub fn explicar(id: &str, medida: Option<Classe>, exigida: Option<Classe>) -> Ex
              mistura as conversas: uma thread escreve, outra sobrescreve antes do envio.",
             "guarde a mensagem em variáveis locais da função que atende o cliente; o que for \
              mesmo compartilhado, proteja com threading.Lock ou passe por uma fila (RELATO.md, \
-             Parte 3, \"O checklist\"; parte4/src/logger.rs).",
+             Parte 3, \"O checklist\"; common/src/log.rs).",
         ),
         "cliente_que_nao_le" => (
             "um cliente que envia sem ler enche os buffers do TCP: o send() para ele bloqueia. \
