@@ -1,7 +1,13 @@
 //! O servidor verificado: um que já está rodando (`--host`/`--porta`), ou um
 //! que o `verificar` inicia (`--iniciar "CMD"`, ver [`super::shell`]),
-//! reinicia entre as verificações (uma queda não esconde o resto) e encerra
-//! no fim.
+//! reinicia quando preciso (uma queda não esconde o resto) e encerra no fim.
+//!
+//! Com `{porta}` no comando, cada verificação ganha um servidor novo numa
+//! porta nova. Com a porta fixa (a de `--porta`, ou a que o servidor
+//! anuncia por conta própria: toda entrega da disciplina tem `PORT = 5000`
+//! no código), o servidor só é reiniciado se cair, e o `verificar` fecha o
+//! lado dele das conexões antes de encerrá-lo: quem fecha primeiro fica com
+//! o TIME-WAIT, e o servidor reiniciado encontra a porta livre.
 //!
 //! Saber se a porta já aceita é conectar, e conectar já é um cliente: um
 //! servidor que termina depois do primeiro cliente seria gasto pela sondagem.
@@ -9,12 +15,14 @@
 //! o primeiro cliente da verificação seguinte.
 
 use super::conexao::Conexao;
+use super::diagnostico::{self, Diagnostico};
 use super::shell::{iniciar_pelo_shell, matar_na_saida, Iniciado};
 use anyhow::{anyhow, bail, Result};
-use common::rede::{host_porta, resolver};
+use common::rede::{host_porta, resolver, PORTA_PADRAO};
 use std::io::ErrorKind;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -26,15 +34,29 @@ pub const PRAZO_DE_CONEXAO: Duration = Duration::from_secs(5);
 /// O marcador da porta no comando.
 pub const MARCADOR: &str = "{porta}";
 
-/// O processo (Unix: o grupo) iniciado agora, para o Ctrl-C o encerrar: o
-/// grupo próprio não recebe o Ctrl-C do terminal. 0 = nenhum.
-static INICIADO_AGORA: AtomicU32 = AtomicU32::new(0);
+/// Quanto esperar, sem nada na porta pedida, antes de procurar o servidor
+/// na porta padrão da disciplina (um servidor com a porta fixa que não
+/// anuncia onde escuta).
+const ESPERA_PELA_PORTA_PEDIDA: Duration = Duration::from_secs(2);
 
-/// Encerra à força o servidor iniciado agora, se houver (para o tratador
-/// de Ctrl-C do programa, que sai logo depois).
-pub fn encerrar_o_iniciado_agora() {
-    let pid = INICIADO_AGORA.swap(0, Ordering::SeqCst);
-    if pid != 0 {
+/// Os processos (Unix: os grupos) iniciados agora, para o Ctrl-C os
+/// encerrar: o grupo próprio não recebe o Ctrl-C do terminal. Na `turma`,
+/// são vários ao mesmo tempo.
+static INICIADOS_AGORA: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn registrar(pid: u32, vivo: bool) {
+    let mut pids = INICIADOS_AGORA.lock().unwrap_or_else(|e| e.into_inner());
+    pids.retain(|p| *p != pid);
+    if vivo {
+        pids.push(pid);
+    }
+}
+
+/// Encerra à força os servidores iniciados agora, se houver (para o
+/// tratador de Ctrl-C do programa, que sai logo depois).
+pub fn encerrar_os_iniciados_agora() {
+    let pids = std::mem::take(&mut *INICIADOS_AGORA.lock().unwrap_or_else(|e| e.into_inner()));
+    for pid in pids {
         matar_na_saida(pid);
     }
 }
@@ -54,7 +76,17 @@ pub struct Alvo {
     porta: u16,
     /// O comando de `--iniciar`, com o marcador; `None` para um servidor já rodando.
     comando: Option<String>,
+    /// Onde o comando roda (`None`: na pasta atual).
+    pasta: Option<PathBuf>,
     iniciado: Option<Iniciado>,
+    /// A porta em que o servidor escuta por conta própria, ignorando a do
+    /// `{porta}` (fixa no código).
+    porta_fixa: Option<u16>,
+    /// A porta padrão já aceitava conexões antes de o servidor iniciar (não
+    /// é dele, então).
+    padrao_ocupada_antes: bool,
+    /// Os erros típicos descobertos ao iniciar, ainda não entregues.
+    diagnosticos: Vec<Diagnostico>,
     /// A conexão da sondagem, entregue ao próximo [`Alvo::conectar`].
     reserva: Option<TcpStream>,
     /// Já rodou uma verificação desde o último início?
@@ -79,8 +111,9 @@ impl Alvo {
     }
 
     /// Inicia `comando` e espera a porta aceitar conexões.
-    pub fn iniciar(comando: &str, host: &str, porta: u16) -> Result<Alvo> {
+    pub fn iniciar(comando: &str, host: &str, porta: u16, pasta: Option<&Path>) -> Result<Alvo> {
         let mut alvo = Alvo::novo(host, porta, Some(comando.to_string()));
+        alvo.pasta = pasta.map(Path::to_path_buf);
         if !comando.contains(MARCADOR) && alvo.sondar().is_ok() {
             bail!(
                 "a porta {porta} já está em uso: outro programa escuta em {} (outro servidor \
@@ -89,13 +122,41 @@ impl Alvo {
                 host_porta(host, porta)
             );
         }
+        if comando.contains(MARCADOR) && porta != PORTA_PADRAO {
+            alvo.padrao_ocupada_antes = alvo.sondar_em(PORTA_PADRAO).is_ok();
+        }
         alvo.subir()?;
         Ok(alvo)
     }
 
     fn novo(host: &str, porta: u16, comando: Option<String>) -> Alvo {
-        let host = host.to_string();
-        Alvo { host, porta, comando, iniciado: None, reserva: None, usado: false }
+        Alvo {
+            host: host.to_string(),
+            porta,
+            comando,
+            pasta: None,
+            iniciado: None,
+            porta_fixa: None,
+            padrao_ocupada_antes: false,
+            diagnosticos: Vec::new(),
+            reserva: None,
+            usado: false,
+        }
+    }
+
+    /// A porta fixa no código do servidor, se ele ignorou a do `{porta}`.
+    pub fn porta_fixa(&self) -> Option<u16> {
+        self.porta_fixa
+    }
+
+    /// Os erros típicos descobertos ao (re)iniciar desde a última chamada.
+    pub fn diagnosticos(&mut self) -> Vec<Diagnostico> {
+        std::mem::take(&mut self.diagnosticos)
+    }
+
+    /// Cada verificação ganha um servidor novo numa porta nova?
+    fn porta_nova_a_cada_vez(&self) -> bool {
+        self.porta_fixa.is_none() && self.comando.as_ref().is_some_and(|c| c.contains(MARCADOR))
     }
 
     /// Como o boletim nomeia o alvo.
@@ -111,8 +172,10 @@ impl Alvo {
     /// só se ele caiu (reabrir a mesma porta logo depois pode esbarrar nas
     /// conexões em TIME_WAIT de um servidor sem SO_REUSEADDR).
     pub fn preparar(&mut self) -> Result<()> {
-        let Some(comando) = &self.comando else { return Ok(()) };
-        let reiniciar = if comando.contains(MARCADOR) { self.usado } else { !self.vivo() };
+        if self.comando.is_none() {
+            return Ok(());
+        }
+        let reiniciar = if self.porta_nova_a_cada_vez() { self.usado } else { !self.vivo() };
         if reiniciar {
             self.encerrar();
             self.subir()
@@ -126,17 +189,21 @@ impl Alvo {
     pub fn conectar(&mut self) -> std::io::Result<Conexao> {
         match self.reserva.take() {
             Some(socket) => Conexao::nova(socket),
-            None => {
-                let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
-                for endereco in self.enderecos()? {
-                    match Conexao::conectar(endereco, PRAZO_DE_CONEXAO) {
-                        Ok(c) => return Ok(c),
-                        Err(e) => ultimo = e,
-                    }
-                }
-                Err(ultimo)
+            None => self.conectar_nova(),
+        }
+    }
+
+    /// Uma conexão nova (nunca a da sondagem): pode ser chamada de várias
+    /// threads ao mesmo tempo.
+    pub fn conectar_nova(&self) -> std::io::Result<Conexao> {
+        let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
+        for endereco in self.enderecos()? {
+            match Conexao::conectar(endereco, PRAZO_DE_CONEXAO) {
+                Ok(c) => return Ok(c),
+                Err(e) => ultimo = e,
             }
         }
+        Err(ultimo)
     }
 
     /// O servidor iniciado terminou? (De um já rodando, não há como saber.)
@@ -162,7 +229,7 @@ impl Alvo {
             return None;
         }
         let mut iniciado = self.iniciado.take()?;
-        INICIADO_AGORA.store(0, Ordering::SeqCst);
+        registrar(iniciado.pid(), false);
         // O shell saiu; o que ele deixou (um neto órfão) sai junto.
         let como = iniciado.matar();
         let saida = iniciado.texto_da_saida();
@@ -193,14 +260,18 @@ impl Alvo {
         }
     }
 
-    fn enderecos(&self) -> std::io::Result<Vec<SocketAddr>> {
+    pub fn enderecos(&self) -> std::io::Result<Vec<SocketAddr>> {
         resolver(&self.host, self.porta)
     }
 
     /// Conecta para saber se a porta aceita; devolve o socket conectado.
     fn sondar(&self) -> std::io::Result<TcpStream> {
+        self.sondar_em(self.porta)
+    }
+
+    fn sondar_em(&self, porta: u16) -> std::io::Result<TcpStream> {
         let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
-        for endereco in self.enderecos()? {
+        for endereco in resolver(&self.host, porta)? {
             match TcpStream::connect_timeout(&endereco, PRAZO_DE_CONEXAO) {
                 Ok(s) => return Ok(s),
                 Err(e) => ultimo = e,
@@ -210,14 +281,19 @@ impl Alvo {
     }
 
     /// Inicia o comando e espera a porta aceitar (a sondagem fica guardada).
+    /// Um servidor que anuncia outra porta (fixa no código) é achado lá.
     fn subir(&mut self) -> Result<()> {
         let modelo = self.comando.clone().expect("subir só é chamado com --iniciar");
+        let mut pedida = self.porta;
         if modelo.contains(MARCADOR) {
-            self.porta = porta_livre(&self.host)?;
+            pedida = porta_livre(&self.host)?;
+            if self.porta_fixa.is_none() {
+                self.porta = pedida;
+            }
         }
-        let comando = modelo.replace(MARCADOR, &self.porta.to_string());
-        let iniciado = iniciar_pelo_shell(&comando)?;
-        INICIADO_AGORA.store(iniciado.pid(), Ordering::SeqCst);
+        let comando = modelo.replace(MARCADOR, &pedida.to_string());
+        let iniciado = iniciar_pelo_shell(&comando, self.pasta.as_deref())?;
+        registrar(iniciado.pid(), true);
         self.iniciado = Some(iniciado);
         self.usado = false;
         let inicio = Instant::now();
@@ -226,26 +302,43 @@ impl Alvo {
                 self.reserva = Some(socket);
                 return Ok(());
             }
+            if self.porta_fixa.is_none() && self.achar_porta_fixa(pedida, inicio.elapsed()) {
+                continue;
+            }
             if !self.vivo() {
                 // A saída do programa vai por último, em linhas próprias:
                 // ela costuma ser um erro do Python, em inglês e longo.
-                let queda = self.queda().map(|q| match q.saida.trim() {
+                let queda = self.queda();
+                let saida = queda.as_ref().map(|q| q.saida.clone()).unwrap_or_default();
+                let como = queda.map(|q| match q.saida.trim() {
                     "" => format!(" ({}, sem escrever nada)", q.como),
                     saida => format!(" ({}). A saída dele:\n{saida}", q.como),
                 });
+                let causa = diagnostico::da_saida(&saida)
+                    .map(|d| format!("\n\n{}", d.texto))
+                    .unwrap_or_default();
                 bail!(
-                    "o comando {comando:?} terminou antes de aceitar conexões{}",
-                    queda.unwrap_or_default()
+                    "o comando {comando:?} terminou antes de aceitar conexões{}{causa}",
+                    como.unwrap_or_default()
                 );
             }
             if inicio.elapsed() >= PRAZO_PARA_INICIAR {
                 let saida = self.iniciado.as_ref().map(Iniciado::texto_da_saida);
                 self.encerrar();
+                let dica = if modelo.contains(MARCADOR) {
+                    format!(
+                        "{MARCADOR} virou {pedida}, e o servidor não escutou nela nem anunciou \
+                         outra porta: ele lê a porta da linha de comando? (PORT = \
+                         int(sys.argv[1]) em Python). Se a porta é fixa no código, tire \
+                         {MARCADOR} do comando e use --porta com ela"
+                    )
+                } else {
+                    format!("ele escuta nessa porta? Ponha {MARCADOR} no comando, ou use --porta")
+                };
                 bail!(
-                    "o comando {comando:?} rodou {}, mas nada aceitou conexões em {} (ele \
-                     escuta nessa porta? Ponha {MARCADOR} no comando, ou use --porta); a saída \
-                     dele:\n{}",
-                    super::conexao::segundos(PRAZO_PARA_INICIAR),
+                    "o comando {comando:?} rodou {}, mas nada aceitou conexões em {} ({dica}); a \
+                     saída dele:\n{}",
+                    super::conexao::segundos(inicio.elapsed()),
                     host_porta(&self.host, self.porta),
                     saida.unwrap_or_default()
                 );
@@ -254,11 +347,42 @@ impl Alvo {
         }
     }
 
+    /// O servidor ignorou a porta `pedida`? Procura-o na porta que ele
+    /// anunciou na saída ("escutando em localhost:5000") ou, passado um
+    /// tempo sem anúncio, na porta padrão da disciplina, se ela estava livre
+    /// antes de ele iniciar. Achando, passa a verificar lá.
+    fn achar_porta_fixa(&mut self, pedida: u16, passado: Duration) -> bool {
+        let saida = self.iniciado.as_ref().map(|i| i.texto_desde(0)).unwrap_or_default();
+        let mut candidatas: Vec<(u16, bool)> =
+            diagnostico::portas_anunciadas(&saida).into_iter().filter(|p| *p != pedida).map(|p| (p, true)).collect();
+        if candidatas.is_empty() && passado >= ESPERA_PELA_PORTA_PEDIDA && !self.padrao_ocupada_antes && pedida != PORTA_PADRAO {
+            candidatas.push((PORTA_PADRAO, false));
+        }
+        for (porta, anunciada) in candidatas {
+            let Ok(socket) = self.sondar_em(porta) else { continue };
+            if !self.vivo() {
+                return false;
+            }
+            self.porta = porta;
+            self.porta_fixa = Some(porta);
+            self.reserva = Some(socket);
+            self.diagnosticos.push(diagnostico::porta_fixa(porta, pedida, anunciada.then_some(saida.as_str())));
+            return true;
+        }
+        false
+    }
+
     /// Encerra o servidor iniciado, se houver (ver [`Iniciado::parar`]).
     pub fn encerrar(&mut self) {
         self.reserva = None;
         if let Some(mut iniciado) = self.iniciado.take() {
-            INICIADO_AGORA.store(0, Ordering::SeqCst);
+            if !self.porta_nova_a_cada_vez() && iniciado.vivo() {
+                // Com a porta fixa, o servidor precisa ver o fim das nossas
+                // conexões e fechar as dele antes de morrer: quem fecha
+                // primeiro fica com o TIME-WAIT (ver `Conexao`).
+                thread::sleep(Duration::from_millis(200));
+            }
+            registrar(iniciado.pid(), false);
             iniciado.parar();
         }
     }

@@ -1,50 +1,50 @@
 //! As verificações com vários clientes ao mesmo tempo: a classe do servidor
 //! (serial ou concorrente), cem clientes juntos e um cliente que nunca lê.
 //!
-//! A classe sai da ordem dos eventos, não de um cronômetro fino: um servidor
-//! serial não tem como responder ao cliente B enquanto o cliente A continua
-//! conectado, por mais rápida que seja a máquina; um concorrente responde em
-//! milissegundos. A janela de espera é larga para uma máquina carregada.
+//! A classe sai da sobreposição, não de um cronômetro: um servidor serial
+//! não tem como responder ao cliente B enquanto o cliente A continua
+//! conectado, por mais rápida que seja a máquina, e um concorrente responde
+//! a B no mesmo tempo em que respondeu a A sozinho. A janela de B é medida a
+//! partir desse tempo ([`super::ritmo`]): um `time.sleep(3)` por conexão não
+//! vira "serial".
 
 use super::alvo::Alvo;
 use super::conexao::{escrever_tudo, formatar_milhar, mostrar, segundos, Conexao, Resposta};
-use super::verificacoes::{conectar, conferir_eco, duracao, PRAZO_DE_RESPOSTA};
-use super::{Avaliacao, Classe};
+use super::verificacoes::{conectar, conferir_eco, duracao};
+use super::{Avaliacao, Classe, Contexto, Falha, Sintoma};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Quanto B espera, com A conectado e ocioso: um servidor concorrente
-/// responde em milissegundos (a referência é 1 s; a janela dá folga para uma
-/// máquina carregada); um serial não responde nunca.
-const JANELA_COM_A_CONECTADO: Duration = Duration::from_secs(3);
-/// Resposta abaixo disto: concorrente e rápido; acima, concorrente e lento.
-const REFERENCIA: Duration = Duration::from_secs(1);
-/// Quanto B ainda espera depois que A sai (um servidor serial o atende agora).
-const ESPERA_DEPOIS_DE_A: Duration = Duration::from_secs(10);
-/// Clientes simultâneos e mensagens por cliente em `muitos_clientes`.
+/// Como começa o detalhe de uma verificação que não se aplica.
+pub const NAO_SE_APLICA: &str = "não se aplica";
+/// Clientes simultâneos e mensagens (no máximo) por cliente em `muitos_clientes`.
 const CLIENTES: usize = 100;
 const MENSAGENS: usize = 10;
-/// Prazo total de `muitos_clientes` (conexões e conversas).
-const PRAZO_DOS_MUITOS: Duration = Duration::from_secs(30);
+/// Quanto os cem clientes têm para conectar e receber a primeira resposta:
+/// a fila do `listen(1)` da disciplina transborda (ver [`um_dos_cem`]).
+const PRAZO_PARA_CONECTAR: Duration = Duration::from_secs(20);
+/// O espaço entre o começo de um cliente e o do próximo.
+const ESPACO_ENTRE_CLIENTES: Duration = Duration::from_millis(5);
 /// Quanto o cliente que não lê envia, em blocos.
 const TOTAL_SEM_LER: usize = 4 << 20;
 const BLOCO_SEM_LER: usize = 64 << 10;
-/// Prazo do outro cliente, enquanto o que não lê ocupa o servidor.
-const PRAZO_DO_OUTRO: Duration = Duration::from_secs(2);
 
 /// Classifica o servidor; `exigida` é a classe que a `--parte` pede.
-pub fn concorrencia(alvo: &mut Alvo, exigida: Option<Classe>) -> (Avaliacao, Option<Classe>) {
-    match classificar(alvo) {
-        Err(motivo) => (Avaliacao::falhou(motivo), None),
+pub fn concorrencia(
+    alvo: &mut Alvo,
+    ctx: &Contexto,
+    exigida: Option<Classe>,
+) -> (Avaliacao, Option<Classe>) {
+    match classificar(alvo, ctx) {
+        Err(f) => (Avaliacao::falhou(f.texto, f.sintoma), None),
         Ok((classe, detalhe)) => {
             let avaliacao = match exigida {
-                Some(esperada) if esperada != classe => Avaliacao::falhou(format!(
-                    "{}: esperava um servidor {}; {detalhe}",
-                    classe.nome(),
-                    esperada.nome()
-                )),
+                Some(esperada) if esperada != classe => Avaliacao::falhou(
+                    format!("{}: a parte pede um servidor {}; {detalhe}", classe.nome(), esperada.nome()),
+                    Sintoma::Nenhum,
+                ),
                 _ => Avaliacao::passou(format!("{}: {detalhe}", classe.nome())),
             };
             (avaliacao, Some(classe))
@@ -52,60 +52,68 @@ pub fn concorrencia(alvo: &mut Alvo, exigida: Option<Classe>) -> (Avaliacao, Opt
     }
 }
 
-fn classificar(alvo: &mut Alvo) -> Result<(Classe, String), String> {
+fn classificar(alvo: &mut Alvo, ctx: &Contexto) -> Result<(Classe, String), Falha> {
     let mut tolerada = false;
     let mut a = conectar(alvo, "do cliente A")?;
-    let resposta = a.perguntar(b"sou o A", PRAZO_DE_RESPOSTA);
-    conferir_eco(&resposta, b"sou o A", &mut tolerada)
-        .map_err(|e| format!("o cliente A não foi atendido: {e}"))?;
+    let (resposta, tempo_a) = a.perguntar_medindo(b"sou o A", ctx.ritmo.prazo());
+    conferir_eco(&resposta, b"sou o A", ctx, &mut tolerada)
+        .map_err(|f| f.com_cenario("o cliente A não foi atendido: "))?;
     let mut b = conectar(alvo, "do cliente B, com A conectado,")?;
-    let inicio = Instant::now();
-    let resposta = b.perguntar(b"sou o B", JANELA_COM_A_CONECTADO);
-    let espera = inicio.elapsed();
-    if !matches!(resposta, Resposta::Nada) {
-        conferir_eco(&resposta, b"sou o B", &mut tolerada).map_err(|e| {
-            format!("com o cliente A conectado e ocioso, o cliente B conectou; {e}")
+    let (resposta, espera) = b.perguntar_medindo(b"sou o B", ctx.ritmo.janela_com_a_conectado());
+    if !matches!(resposta, Resposta::Nada(_)) {
+        conferir_eco(&resposta, b"sou o B", ctx, &mut tolerada)
+            .map_err(|f| f.com_cenario("com o cliente A conectado e ocioso, o cliente B conectou; "))?;
+        // A continua sendo atendido? Um servidor que larga A depois da
+        // primeira resposta também responderia a B, sem ser concorrente.
+        let resposta = a.perguntar(b"sou o A de novo", ctx.ritmo.prazo());
+        conferir_eco(&resposta, b"sou o A de novo", ctx, &mut tolerada).map_err(|f| {
+            f.com_cenario(&format!(
+                "com o cliente A conectado, o cliente B foi atendido em {}; mas A, que ficou \
+                 conectado, não foi mais: ",
+                duracao(espera)
+            ))
         })?;
-        let lento = if espera > REFERENCIA { " (mais de 1 s: concorrente, mas lento)" } else { "" };
         return Ok((
             Classe::Concorrente,
             format!(
-                "com o cliente A conectado e ocioso, o cliente B foi atendido em {}{lento}",
-                duracao(espera)
+                "com o cliente A conectado e ocioso, o cliente B foi atendido em {} (A, sozinho, \
+                 em {}); depois, A foi atendido de novo",
+                duracao(espera),
+                duracao(tempo_a)
             ),
         ));
     }
     drop(a); // A sai: num servidor serial, só agora B é aceito
     let saida_de_a = Instant::now();
-    let resposta = b.ler_resposta(ESPERA_DEPOIS_DE_A);
-    conferir_eco(&resposta, b"sou o B", &mut tolerada).map_err(|e| {
-        format!(
-            "com o cliente A conectado e ocioso, o cliente B não foi atendido em {}; nem depois \
-             que A saiu: {e}",
-            segundos(JANELA_COM_A_CONECTADO)
-        )
+    let resposta = b.ler_resposta(ctx.ritmo.prazo());
+    conferir_eco(&resposta, b"sou o B", ctx, &mut tolerada).map_err(|f| {
+        f.com_cenario(&format!(
+            "com o cliente A conectado e ocioso, o cliente B esperou {} sem resposta; A saiu, e \
+             B continuou sem ser atendido: ",
+            segundos(espera)
+        ))
     })?;
     Ok((
         Classe::Serial,
         format!(
-            "com o cliente A conectado e ocioso, o cliente B esperou {} sem resposta; A saiu, \
-             e B foi atendido {} depois (esperou {} ao todo)",
-            segundos(JANELA_COM_A_CONECTADO),
-            duracao(saida_de_a.elapsed()),
-            segundos(inicio.elapsed())
+            "com o cliente A conectado e ocioso, o cliente B esperou {} sem resposta (A, \
+             sozinho, foi atendido em {}); A saiu, e B foi atendido {} depois",
+            segundos(espera),
+            duracao(tempo_a),
+            duracao(saida_de_a.elapsed())
         ),
     ))
 }
 
-/// `muitos_clientes` e `cliente_que_nao_le` medem o atendimento simultâneo:
-/// não se aplicam a um servidor serial (nem a um que não foi classificado).
+/// As verificações de atendimento simultâneo não se aplicam a um servidor
+/// serial, e não são avaliadas sem a classe.
 pub fn so_para_concorrentes(classe: Option<Classe>) -> Avaliacao {
-    Avaliacao::nao_se_aplica(match classe {
-        Some(Classe::Serial) => {
-            "não se aplica: o servidor é serial (atende um cliente por vez); esta verificação \
-             mede o atendimento simultâneo"
-        }
-        _ => "não rodou: a concorrência do servidor não pôde ser classificada",
+    Avaliacao::nao_avaliada(match classe {
+        Some(Classe::Serial) => format!(
+            "{NAO_SE_APLICA}: o servidor é serial (atende um cliente por vez); esta \
+             verificação mede o atendimento simultâneo"
+        ),
+        _ => "não avaliada: a concorrência do servidor não pôde ser classificada".to_string(),
     })
 }
 
@@ -117,6 +125,8 @@ struct Contas {
     de_outro: usize,
     erradas: usize,
     perdidas: usize,
+    /// Não conectou (ou não recebeu a primeira resposta).
+    sem_conexao: bool,
     tolerada: bool,
     exemplo: Option<String>,
 }
@@ -126,37 +136,38 @@ fn mensagem(i: usize, j: usize) -> String {
     format!("cliente {i} mensagem {j}")
 }
 
-/// A resposta à mensagem `j` do cliente `i` (enviada antes se `enviar`),
-/// anotada em `contas`; `false` se não veio resposta nenhuma (o cliente
+/// Envia a mensagem `j` do cliente `i`, espera a resposta até `prazo` e a
+/// anota em `contas`; `false` se não veio resposta nenhuma (o cliente
 /// desiste das restantes).
 fn conversar(
     c: &mut Conexao,
     (i, j): (usize, usize),
-    enviar: bool,
-    limite: Instant,
+    total: usize,
+    ctx: &Contexto,
+    prazo: Duration,
     contas: &mut Contas,
 ) -> bool {
     let mensagem = mensagem(i, j);
-    let prazo = limite.saturating_duration_since(Instant::now()).min(PRAZO_DE_RESPOSTA * 2);
-    let resposta =
-        if enviar { c.perguntar(mensagem.as_bytes(), prazo) } else { c.ler_resposta(prazo) };
+    let resposta = c.perguntar(mensagem.as_bytes(), prazo);
     let mut tolerada = false;
-    if conferir_eco(&resposta, mensagem.as_bytes(), &mut tolerada).is_ok() {
+    if conferir_eco(&resposta, mensagem.as_bytes(), ctx, &mut tolerada).is_ok() {
         contas.certas += 1;
         contas.tolerada |= tolerada;
         return true;
     }
     let Some(bytes) = resposta.bytes() else {
-        contas.perdidas += MENSAGENS - j;
+        contas.perdidas += total - j;
         contas.exemplo.get_or_insert(format!(
             "o cliente {i} enviou \"{mensagem}\\n\": {}",
-            resposta.descrever(prazo)
+            resposta.descrever()
         ));
         return false;
     };
-    let de_outro = bytes.starts_with(b"Echo: cliente ")
-        && !bytes.starts_with(format!("Echo: cliente {i} ").as_bytes());
-    if de_outro {
+    let mut proprio = ctx.prefixo.clone();
+    proprio.extend_from_slice(format!("cliente {i} ").as_bytes());
+    let mut de_cliente = ctx.prefixo.clone();
+    de_cliente.extend_from_slice(b"cliente ");
+    if bytes.starts_with(&de_cliente) && !bytes.starts_with(&proprio) {
         contas.de_outro += 1;
     } else {
         contas.erradas += 1;
@@ -168,131 +179,156 @@ fn conversar(
     true
 }
 
-pub fn muitos_clientes(alvo: &mut Alvo) -> Avaliacao {
+/// Conecta com novas tentativas até `limite`: numa fila de `listen(1)`
+/// cheia, o Windows recusa (RST) e o Linux deixa o SYN sem resposta.
+fn conectar_insistindo(alvo: &Alvo, limite: Instant) -> std::io::Result<Conexao> {
+    loop {
+        match alvo.conectar_nova() {
+            Ok(c) => return Ok(c),
+            Err(e) if Instant::now() >= limite => return Err(e),
+            Err(_) => thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// Um dos cem: conecta, conversa a primeira mensagem, espera a largada (os
+/// cem conectados) e conversa as outras, todos ao mesmo tempo.
+///
+/// Os cem começam espaçados de 5 ms (meio segundo ao todo), e a primeira
+/// resposta tem até o `limite`: na fila de um `listen(1)` cheia, o Linux
+/// descarta o ACK que completa a conexão; o cliente se acha conectado, mas
+/// o servidor só o aceita quando repete o SYN-ACK (1 s, 3 s, 7 s depois).
+fn um_dos_cem(
+    i: usize,
+    total: usize,
+    alvo: &Alvo,
+    ctx: &Contexto,
+    largada: &Barrier,
+    limite: Instant,
+) -> Contas {
+    let mut contas = Contas::default();
+    thread::sleep(ESPACO_ENTRE_CLIENTES * i as u32);
+    let conexao = conectar_insistindo(alvo, limite);
+    let primeira = limite.saturating_duration_since(Instant::now()).max(ctx.ritmo.prazo());
+    let mut conectado = match conexao {
+        Ok(mut c) => conversar(&mut c, (i, 0), total, ctx, primeira, &mut contas).then_some(c),
+        Err(e) => {
+            contas.perdidas = total;
+            contas.exemplo = Some(format!(
+                "o cliente {i} não conectou em {}: {}",
+                segundos(PRAZO_PARA_CONECTAR),
+                common::erros::descrever(&e)
+            ));
+            None
+        }
+    };
+    contas.sem_conexao = conectado.is_none();
+    largada.wait();
+    if let Some(c) = conectado.as_mut() {
+        for j in 1..total {
+            if !conversar(c, (i, j), total, ctx, ctx.ritmo.prazo(), &mut contas) {
+                break;
+            }
+        }
+    }
+    contas
+}
+
+pub fn muitos_clientes(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
     let inicio = Instant::now();
-    let mut conexoes = Vec::new();
-    let mut sem_conexao = Vec::new();
-    // Um cliente de cada vez conecta, envia a primeira mensagem e espera o
-    // primeiro byte da resposta: assim ele já foi aceito quando o próximo
-    // conecta. Com cem connect() de uma vez, a fila do listen() (1 no
-    // servidor da disciplina) transbordaria, e no Linux cada SYN que não
-    // cabe só é repetido 1 s depois (e 3 s, 7 s...). O resto da resposta é
-    // lido depois, junto com as outras (uma resposta sem \n espera um
-    // silêncio, e cem silêncios em fila somariam quase um minuto).
-    let limite = inicio + PRAZO_DOS_MUITOS;
-    for i in 0..CLIENTES {
-        if Instant::now() >= limite {
-            sem_conexao.push(format!("o cliente {i} não chegou a conectar: prazo esgotado"));
-            continue;
-        }
-        match conectar(alvo, &format!("do cliente {i}")) {
-            Ok(mut c) => {
-                let prazo = limite.saturating_duration_since(Instant::now()).min(PRAZO_DE_RESPOSTA);
-                let enviada = c.enviar(format!("{}\n", mensagem(i, 0)).as_bytes(), prazo);
-                match enviada.map(|()| c.esperar_bytes(prazo)) {
-                    Ok(true) => conexoes.push((i, c)),
-                    _ => sem_conexao.push(format!(
-                        "o cliente {i} enviou \"{}\\n\" e não recebeu nada em {}",
-                        mensagem(i, 0),
-                        segundos(prazo)
-                    )),
-                }
-            }
-            Err(e) => sem_conexao.push(e),
-        }
-    }
-    // Conectados os cem, as outras mensagens correm ao mesmo tempo, quando a
-    // largada vira `true`.
-    let limite = Instant::now() + PRAZO_DOS_MUITOS;
-    let largada = Arc::new((Mutex::new(false), Condvar::new()));
-    let mut threads = Vec::new();
-    for (i, mut c) in conexoes {
-        let largada = Arc::clone(&largada);
-        let criada = thread::Builder::new().stack_size(256 << 10).spawn(move || {
-            esperar_largada(&largada, limite);
-            let mut contas = Contas::default();
-            for j in 0..MENSAGENS {
-                if !conversar(&mut c, (i, j), j > 0, limite, &mut contas) {
-                    break;
-                }
-            }
-            contas
-        });
-        match criada {
-            Ok(t) => threads.push(t),
-            Err(e) => sem_conexao.push(format!("criar a thread do cliente {i} falhou: {e}")),
+    let total = ctx.ritmo.mensagens(MENSAGENS);
+    let limite = inicio + PRAZO_PARA_CONECTAR + ctx.ritmo.prazo();
+    // Os cem conectam juntos (cada um na sua thread); depois da primeira
+    // resposta de todos, as outras mensagens correm ao mesmo tempo.
+    let largada = Barrier::new(CLIENTES);
+    let contas: Vec<Contas> = thread::scope(|escopo| {
+        let alvo = &*alvo;
+        let largada = &largada;
+        let threads: Vec<_> = (0..CLIENTES)
+            .map(|i| {
+                thread::Builder::new()
+                    .stack_size(256 << 10)
+                    .spawn_scoped(escopo, move || um_dos_cem(i, total, alvo, ctx, largada, limite))
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| match t {
+                Ok(t) => t.join().unwrap_or_else(|_| Contas { perdidas: total, ..Contas::default() }),
+                // Sem a thread, a barreira nunca completaria: não acontece
+                // com 100 threads de 256 KiB, mas a conta fica honesta.
+                Err(_) => Contas { perdidas: total, sem_conexao: true, ..Contas::default() },
+            })
+            .collect()
+    });
+    let mut soma = Contas::default();
+    let mut sem_conexao = 0;
+    for c in contas {
+        soma.certas += c.certas;
+        soma.de_outro += c.de_outro;
+        soma.erradas += c.erradas;
+        soma.perdidas += c.perdidas;
+        soma.tolerada |= c.tolerada;
+        sem_conexao += usize::from(c.sem_conexao);
+        if soma.exemplo.is_none() {
+            soma.exemplo = c.exemplo;
         }
     }
-    *largada.0.lock().unwrap_or_else(|e| e.into_inner()) = true;
-    largada.1.notify_all();
-    let mut total = Contas::default();
-    for t in threads {
-        let contas =
-            t.join().unwrap_or_else(|_| Contas { perdidas: MENSAGENS, ..Contas::default() });
-        total.certas += contas.certas;
-        total.de_outro += contas.de_outro;
-        total.erradas += contas.erradas;
-        total.perdidas += contas.perdidas;
-        total.tolerada |= contas.tolerada;
-        if total.exemplo.is_none() {
-            total.exemplo = contas.exemplo;
-        }
-    }
-    total.perdidas += sem_conexao.len() * MENSAGENS;
-    let esperadas = CLIENTES * MENSAGENS;
+    let esperadas = CLIENTES * total;
     let cenario = format!(
-        "{CLIENTES} clientes conectados ao mesmo tempo, {MENSAGENS} mensagens únicas cada, uma \
-         por vez (as {} últimas de todos juntas)",
-        MENSAGENS - 1
+        "{CLIENTES} clientes conectados ao mesmo tempo, {total} mensagens únicas cada, uma por \
+         vez (as {} últimas de todos juntas)",
+        total - 1
     );
-    let mut avaliacao = if total.certas == esperadas {
+    let mut avaliacao = if soma.certas == esperadas {
         Avaliacao::passou(format!(
             "{cenario}: as {} respostas certas, cada uma para quem enviou (em {})",
             formatar_milhar(esperadas),
             segundos(inicio.elapsed())
         ))
     } else {
-        let mut partes = vec![format!("{} certas", formatar_milhar(total.certas))];
-        if total.de_outro > 0 {
-            partes.push(format!("{} com a mensagem de outro cliente", total.de_outro));
+        let mut partes = vec![format!("{} certas", formatar_milhar(soma.certas))];
+        if soma.de_outro > 0 {
+            partes.push(format!("{} com a mensagem de outro cliente", soma.de_outro));
         }
-        if total.erradas > 0 {
-            partes.push(format!("{} erradas", total.erradas));
+        if soma.erradas > 0 {
+            partes.push(format!("{} erradas", soma.erradas));
         }
-        if total.perdidas > 0 {
-            partes.push(format!("{} sem resposta", total.perdidas));
+        if soma.perdidas > 0 {
+            partes.push(format!("{} sem resposta", formatar_milhar(soma.perdidas)));
         }
         let mut frase = format!(
-            "{cenario}: das {} respostas, {}",
+            "{cenario}: das {} respostas, {} (em {})",
             formatar_milhar(esperadas),
-            partes.join(", ")
+            partes.join(", "),
+            segundos(inicio.elapsed())
         );
-        if let Some(exemplo) = total.exemplo.or(sem_conexao.first().cloned()) {
+        if let Some(exemplo) = soma.exemplo {
             frase += &format!("; por exemplo, {exemplo}");
         }
-        if !sem_conexao.is_empty() {
-            frase += &format!(" ({} clientes sem a primeira resposta)", sem_conexao.len());
+        if sem_conexao > 0 {
+            frase += &format!(" ({sem_conexao} clientes sem a primeira resposta)");
         }
-        Avaliacao::falhou(frase)
+        let sintoma = if soma.de_outro > 0 {
+            Sintoma::Errada
+        } else if soma.perdidas > 0 {
+            Sintoma::SemResposta
+        } else {
+            Sintoma::Errada
+        };
+        Avaliacao::falhou(frase, sintoma)
     };
-    avaliacao.sem_terminador = total.tolerada;
+    avaliacao.sem_terminador = soma.tolerada;
     avaliacao
 }
 
-/// Espera a largada (ou o `limite`, se ela nunca vier).
-fn esperar_largada(largada: &(Mutex<bool>, Condvar), limite: Instant) {
-    let mut dada = largada.0.lock().unwrap_or_else(|e| e.into_inner());
-    while !*dada && Instant::now() < limite {
-        let resta = limite.saturating_duration_since(Instant::now());
-        dada = largada.1.wait_timeout(dada, resta).unwrap_or_else(|e| e.into_inner()).0;
-    }
-}
-
-pub fn cliente_que_nao_le(alvo: &mut Alvo) -> Avaliacao {
+pub fn cliente_que_nao_le(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
     let mut tolerada = false;
-    let resultado = (|| -> Result<String, String> {
+    let resultado = (|| -> Result<String, Falha> {
         let surdo = conectar(alvo, "do cliente que não lê")?;
-        let socket = surdo.socket().map_err(|e| format!("clonar o socket: {e}"))?;
+        let socket = surdo
+            .socket()
+            .map_err(|e| Falha::nova(format!("clonar o socket: {e}"), Sintoma::Nenhum))?;
         let enviados = Arc::new(AtomicUsize::new(0));
         let contador = Arc::clone(&enviados);
         let escritora = thread::spawn(move || {
@@ -319,11 +355,11 @@ pub fn cliente_que_nao_le(alvo: &mut Alvo) -> Avaliacao {
         }
         let mut outro = conectar(alvo, "do outro cliente")?;
         let inicio = Instant::now();
-        let resposta = outro.perguntar(b"ainda me atende?", PRAZO_DO_OUTRO);
+        let resposta = outro.perguntar(b"ainda me atende?", ctx.ritmo.janela_com_a_conectado());
         let espera = inicio.elapsed();
         let mega = |n: usize| format!("{:.1} MiB", n as f64 / f64::from(1 << 20)).replace('.', ",");
         let cenario = format!(
-            "um cliente enviou {} de mensagens sem ler nenhuma resposta",
+            "um cliente enviou {} de mensagens sem ler nenhuma resposta; enquanto isso, ",
             mega(enviados.load(Ordering::Relaxed))
         );
         // Fecha os dois sentidos do socket (que a escritora também usa): a
@@ -331,14 +367,9 @@ pub fn cliente_que_nao_le(alvo: &mut Alvo) -> Avaliacao {
         surdo.interromper();
         let _ = escritora.join();
         surdo.resetar();
-        conferir_eco(&resposta, b"ainda me atende?", &mut tolerada)
-            .map_err(|e| format!("{cenario}; enquanto isso, outro cliente conectou, mas {e}"))?;
-        Ok(format!("{cenario}; enquanto isso, outro cliente foi atendido em {}", duracao(espera)))
+        conferir_eco(&resposta, b"ainda me atende?", ctx, &mut tolerada)
+            .map_err(|f| f.com_cenario(&format!("{cenario}outro cliente conectou, mas ")))?;
+        Ok(format!("{cenario}outro cliente foi atendido em {}", duracao(espera)))
     })();
-    let mut avaliacao = match resultado {
-        Ok(detalhe) => Avaliacao::passou(detalhe),
-        Err(detalhe) => Avaliacao::falhou(detalhe),
-    };
-    avaliacao.sem_terminador = tolerada;
-    avaliacao
+    super::verificacoes::avaliar(resultado, tolerada)
 }

@@ -12,6 +12,7 @@
 //! `SO_RCVTIMEO`: no Windows, depois de uma leitura que esgota esse prazo, o
 //! estado do socket fica indefinido (ver `parte4/src/relogio.rs`).
 
+use super::Sintoma;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
@@ -35,8 +36,8 @@ pub enum Resposta {
     SemTerminador(Vec<u8>),
     /// O servidor fechou a conexão sem mandar nada.
     Fim,
-    /// Nada chegou dentro do prazo.
-    Nada,
+    /// Nada chegou: o tempo que se esperou de fato.
+    Nada(Duration),
     /// A leitura falhou (ex.: RST).
     Falha(io::Error),
 }
@@ -51,13 +52,26 @@ impl Resposta {
     }
 
     /// Em palavras, para o boletim, quando não é o esperado.
-    pub fn descrever(&self, prazo: Duration) -> String {
+    pub fn descrever(&self) -> String {
         match self {
             Resposta::Linha(b) => format!("recebi \"{}\\n\"", mostrar(b)),
             Resposta::SemTerminador(b) => format!("recebi \"{}\" (sem \\n)", mostrar(b)),
             Resposta::Fim => "o servidor fechou a conexão sem responder".to_string(),
-            Resposta::Nada => format!("nenhuma resposta em {}", segundos(prazo)),
+            Resposta::Nada(esperei) => format!("nenhuma resposta em {}", segundos(*esperei)),
             Resposta::Falha(e) => format!("a leitura falhou: {}", common::erros::descrever(e)),
+        }
+    }
+
+    /// O sintoma, quando não é a resposta esperada.
+    pub fn sintoma(&self) -> Sintoma {
+        match self {
+            Resposta::Linha(b) | Resposta::SemTerminador(b) if b.starts_with(b"Erro: ") => {
+                Sintoma::Recusou
+            }
+            Resposta::Linha(_) | Resposta::SemTerminador(_) => Sintoma::Errada,
+            Resposta::Fim => Sintoma::Fechou,
+            Resposta::Nada(_) => Sintoma::SemResposta,
+            Resposta::Falha(_) => Sintoma::Resetou,
         }
     }
 }
@@ -85,6 +99,9 @@ pub struct Conexao {
     fim: bool,
     /// Alguma resposta chegou sem o `\n` final.
     pub sem_terminador: bool,
+    /// Quando chegou o último byte: o tempo de uma resposta sem `\n` é até
+    /// ele, não até o silêncio que a encerrou.
+    ultimo_byte: Instant,
 }
 
 impl Conexao {
@@ -99,7 +116,13 @@ impl Conexao {
         // Cada mensagem sai numa escrita; sem Nagle, nenhuma espera o ACK
         // da anterior (a medida de tempo seria a do algoritmo, não a do servidor).
         socket.set_nodelay(true)?;
-        Ok(Conexao { socket, pendente: Vec::new(), fim: false, sem_terminador: false })
+        Ok(Conexao {
+            socket,
+            pendente: Vec::new(),
+            fim: false,
+            sem_terminador: false,
+            ultimo_byte: Instant::now(),
+        })
     }
 
     /// Um clone do socket, para outra thread escrever enquanto esta lê.
@@ -110,6 +133,18 @@ impl Conexao {
     /// Envia todos os `bytes` em até `prazo`.
     pub fn enviar(&mut self, bytes: &[u8], prazo: Duration) -> io::Result<()> {
         escrever_tudo(&self.socket, bytes, prazo)
+    }
+
+    /// Envia `mensagem` + `\n`, lê a resposta e diz quanto ela levou: até o
+    /// `\n`, ou até o último byte de uma resposta sem ele.
+    pub fn perguntar_medindo(&mut self, mensagem: &[u8], prazo: Duration) -> (Resposta, Duration) {
+        let inicio = Instant::now();
+        let resposta = self.perguntar(mensagem, prazo);
+        let tempo = match resposta {
+            Resposta::SemTerminador(_) => self.ultimo_byte.saturating_duration_since(inicio),
+            _ => inicio.elapsed(),
+        };
+        (resposta, tempo)
     }
 
     /// Envia `mensagem` + `\n` e lê a resposta.
@@ -124,7 +159,8 @@ impl Conexao {
 
     /// Lê uma resposta: até o `\n`, ou bytes seguidos de [`SILENCIO`].
     pub fn ler_resposta(&mut self, prazo: Duration) -> Resposta {
-        let limite = Instant::now() + prazo;
+        let inicio = Instant::now();
+        let limite = inicio + prazo;
         let mut ultimo_byte = Instant::now();
         let mut espera = Espera::nova();
         loop {
@@ -140,7 +176,7 @@ impl Conexao {
             let silencio = !self.pendente.is_empty() && agora - ultimo_byte >= SILENCIO;
             if self.fim || silencio || self.pendente.len() >= LIMITE_GUARDADO || agora >= limite {
                 if self.pendente.is_empty() {
-                    return if self.fim { Resposta::Fim } else { Resposta::Nada };
+                    return if self.fim { Resposta::Fim } else { Resposta::Nada(inicio.elapsed()) };
                 }
                 self.sem_terminador = true;
                 return Resposta::SemTerminador(std::mem::take(&mut self.pendente));
@@ -240,6 +276,7 @@ impl Conexao {
     /// abrupta, como a de um cliente que morre ou perde a rede.
     pub fn resetar(self) {
         let _ = socket2::SockRef::from(&self.socket).set_linger(Some(Duration::ZERO));
+        drop(self);
     }
 
     /// Lê o que já chegou, sem esperar; devolve quantos bytes (0 se nada).
@@ -259,10 +296,28 @@ impl Conexao {
             }
             Ok(n) => {
                 self.pendente.extend_from_slice(&buffer[..n]);
+                self.ultimo_byte = Instant::now();
                 Ok(n)
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(0),
             Err(e) => Err(e),
+        }
+    }
+}
+
+/// Quem fecha primeiro uma conexão TCP fica com ela em TIME-WAIT (uns 60 s
+/// no Linux). Se for o servidor, a porta dele fica ocupada, e um servidor
+/// sem `SO_REUSEADDR` reiniciado na mesma porta (fixa no código) cai com
+/// `Address already in use`. Por isso o `verificar` fecha sempre primeiro
+/// (FIN, como um cliente comum); e quando o servidor já fechou o lado dele
+/// (ou caiu), responde com RST, que apaga a conexão do lado de lá em vez de
+/// deixá-la esperando em TIME-WAIT.
+impl Drop for Conexao {
+    fn drop(&mut self) {
+        let mut byte = [0u8; 1];
+        let fechou = self.fim || matches!((&self.socket).read(&mut byte), Ok(0));
+        if fechou {
+            let _ = socket2::SockRef::from(&self.socket).set_linger(Some(Duration::ZERO));
         }
     }
 }
