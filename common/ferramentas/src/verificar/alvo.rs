@@ -353,9 +353,16 @@ impl Alvo {
     /// antes de ele iniciar. Achando, passa a verificar lá.
     fn achar_porta_fixa(&mut self, pedida: u16, passado: Duration) -> bool {
         let saida = self.iniciado.as_ref().map(|i| i.texto_desde(0)).unwrap_or_default();
-        let mut candidatas: Vec<(u16, bool)> =
-            diagnostico::portas_anunciadas(&saida).into_iter().filter(|p| *p != pedida).map(|p| (p, true)).collect();
-        if candidatas.is_empty() && passado >= ESPERA_PELA_PORTA_PEDIDA && !self.padrao_ocupada_antes && pedida != PORTA_PADRAO {
+        let mut candidatas: Vec<(u16, bool)> = diagnostico::portas_anunciadas(&saida)
+            .into_iter()
+            .filter(|p| *p != pedida)
+            .map(|p| (p, true))
+            .collect();
+        if candidatas.is_empty()
+            && passado >= ESPERA_PELA_PORTA_PEDIDA
+            && !self.padrao_ocupada_antes
+            && pedida != PORTA_PADRAO
+        {
             candidatas.push((PORTA_PADRAO, false));
         }
         for (porta, anunciada) in candidatas {
@@ -366,7 +373,11 @@ impl Alvo {
             self.porta = porta;
             self.porta_fixa = Some(porta);
             self.reserva = Some(socket);
-            self.diagnosticos.push(diagnostico::porta_fixa(porta, pedida, anunciada.then_some(saida.as_str())));
+            self.diagnosticos.push(diagnostico::porta_fixa(
+                porta,
+                pedida,
+                anunciada.then_some(saida.as_str()),
+            ));
             return true;
         }
         false

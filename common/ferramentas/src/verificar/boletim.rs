@@ -33,8 +33,9 @@ pub fn cabecalho(alvo: &str, iniciado: bool, parte: Option<u8>) -> String {
             "",
         ),
         Some(p) => {
-            let classe =
-                classe_exigida(parte).map(|c| format!(", servidor {}", c.nome())).unwrap_or_default();
+            let classe = classe_exigida(parte)
+                .map(|c| format!(", servidor {}", c.nome()))
+                .unwrap_or_default();
             quebrar(
                 &format!(
                     "Parte {p}: o veredito sai do que a atividade pede ({pede} verificações{classe}); \
@@ -126,7 +127,9 @@ pub fn veredito(relatorio: &Relatorio) -> String {
             "Parte {p}: NÃO CUMPRE o que a atividade pede ({a} de {de_a}; faltou: {}); {alem}.",
             falhas.join(", ")
         ),
-        (None, _) => format!("O que a atividade pede: {a} de {de_a}; {alem} (sem --parte, sem veredito)."),
+        (None, _) => {
+            format!("O que a atividade pede: {a} de {de_a}; {alem} (sem --parte, sem veredito).")
+        }
     }
 }
 
@@ -169,7 +172,10 @@ pub fn rodape(relatorio: &Relatorio) -> String {
                 &queda.saida,
             ),
             (None, Some(erro)) => (
-                format!("O servidor escreveu um erro na verificação {} (e continuou rodando)", r.id),
+                format!(
+                    "O servidor escreveu um erro na verificação {} (e continuou rodando)",
+                    r.id
+                ),
                 erro,
             ),
             (None, None) => continue,

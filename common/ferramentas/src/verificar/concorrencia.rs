@@ -42,7 +42,11 @@ pub fn concorrencia(
         Ok((classe, detalhe)) => {
             let avaliacao = match exigida {
                 Some(esperada) if esperada != classe => Avaliacao::falhou(
-                    format!("{}: a parte pede um servidor {}; {detalhe}", classe.nome(), esperada.nome()),
+                    format!(
+                        "{}: a parte pede um servidor {}; {detalhe}",
+                        classe.nome(),
+                        esperada.nome()
+                    ),
                     Sintoma::Nenhum,
                 ),
                 _ => Avaliacao::passou(format!("{}: {detalhe}", classe.nome())),
@@ -61,8 +65,9 @@ fn classificar(alvo: &mut Alvo, ctx: &Contexto) -> Result<(Classe, String), Falh
     let mut b = conectar(alvo, "do cliente B, com A conectado,")?;
     let (resposta, espera) = b.perguntar_medindo(b"sou o B", ctx.ritmo.janela_com_a_conectado());
     if !matches!(resposta, Resposta::Nada(_)) {
-        conferir_eco(&resposta, b"sou o B", ctx, &mut tolerada)
-            .map_err(|f| f.com_cenario("com o cliente A conectado e ocioso, o cliente B conectou; "))?;
+        conferir_eco(&resposta, b"sou o B", ctx, &mut tolerada).map_err(|f| {
+            f.com_cenario("com o cliente A conectado e ocioso, o cliente B conectou; ")
+        })?;
         // A continua sendo atendido? Um servidor que larga A depois da
         // primeira resposta também responderia a B, sem ser concorrente.
         let resposta = a.perguntar(b"sou o A de novo", ctx.ritmo.prazo());
@@ -254,7 +259,9 @@ pub fn muitos_clientes(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
         threads
             .into_iter()
             .map(|t| match t {
-                Ok(t) => t.join().unwrap_or_else(|_| Contas { perdidas: total, ..Contas::default() }),
+                Ok(t) => {
+                    t.join().unwrap_or_else(|_| Contas { perdidas: total, ..Contas::default() })
+                }
                 // Sem a thread, a barreira nunca completaria: não acontece
                 // com 100 threads de 256 KiB, mas a conta fica honesta.
                 Err(_) => Contas { perdidas: total, sem_conexao: true, ..Contas::default() },

@@ -99,8 +99,7 @@ pub fn da_saida(saida: &str) -> Option<Diagnostico> {
              controla o ritmo são os clientes).",
         ));
     }
-    const EM_USO: [&str; 4] =
-        ["Address already in use", "Errno 98", "WinError 10048", "Errno 48"];
+    const EM_USO: [&str; 4] = ["Address already in use", "Errno 98", "WinError 10048", "Errno 48"];
     if EM_USO.iter().any(|s| saida.contains(s)) {
         return Some(Diagnostico::novo(
             "endereco_em_uso",

@@ -165,7 +165,12 @@ fn enviar_e_coletar(c: &mut Conexao, mensagem: &[u8], ctx: &Contexto) -> (Coleta
     linha.push(b'\n');
     let socket = match c.socket() {
         Ok(s) => s,
-        Err(e) => return (Coleta { falha: Some(format!("clonar o socket: {e}")), ..Coleta::default() }, None),
+        Err(e) => {
+            return (
+                Coleta { falha: Some(format!("clonar o socket: {e}")), ..Coleta::default() },
+                None,
+            )
+        }
     };
     let prazo = ctx.ritmo.prazo_curto();
     let escritora = thread::spawn(move || {

@@ -37,7 +37,11 @@ struct Inundador {
     threads: Vec<thread::JoinHandle<()>>,
 }
 
-fn inundar(socket: TcpStream, parar: &Arc<AtomicBool>, escritos: &Arc<AtomicUsize>) -> std::io::Result<Inundador> {
+fn inundar(
+    socket: TcpStream,
+    parar: &Arc<AtomicBool>,
+    escritos: &Arc<AtomicUsize>,
+) -> std::io::Result<Inundador> {
     let bloco: Vec<u8> = LINHA.iter().copied().cycle().take(BLOCO).collect();
     let (mut escrita, mut leitura) = (socket.try_clone()?, socket.try_clone()?);
     let (parar_e, parar_l, contador) = (Arc::clone(parar), Arc::clone(parar), Arc::clone(escritos));
@@ -53,7 +57,9 @@ fn inundar(socket: TcpStream, parar: &Arc<AtomicBool>, escritos: &Arc<AtomicUsiz
                         resto = &bloco;
                     }
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(1)),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    thread::sleep(Duration::from_millis(1))
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => break,
             }
@@ -65,7 +71,9 @@ fn inundar(socket: TcpStream, parar: &Arc<AtomicBool>, escritos: &Arc<AtomicUsiz
             match leitura.read(&mut buffer) {
                 Ok(0) => break,
                 Ok(_) => {}
-                Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(1)),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    thread::sleep(Duration::from_millis(1))
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(_) => break,
             }

@@ -81,7 +81,8 @@ const PEDE_A_PARTE_3: [&str; 7] = [
 ];
 
 /// As que medem o atendimento simultâneo: só para um servidor concorrente.
-pub const SO_CONCORRENTES: [&str; 3] = ["muitos_clientes", "cliente_que_nao_le", "cliente_que_inunda"];
+pub const SO_CONCORRENTES: [&str; 3] =
+    ["muitos_clientes", "cliente_que_nao_le", "cliente_que_inunda"];
 
 /// O nível de uma verificação para a parte pedida.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -110,7 +111,8 @@ pub fn nivel(id: &str, parte: Option<u8>) -> Nivel {
 /// A ordem em que as verificações rodam (e aparecem): as do nível
 /// "atividade" primeiro, cada grupo na ordem canônica.
 pub fn ordem(parte: Option<u8>) -> Vec<&'static str> {
-    let mut ids: Vec<&str> = IDS.iter().copied().filter(|id| nivel(id, parte) == Nivel::Atividade).collect();
+    let mut ids: Vec<&str> =
+        IDS.iter().copied().filter(|id| nivel(id, parte) == Nivel::Atividade).collect();
     ids.extend(IDS.iter().copied().filter(|id| nivel(id, parte) == Nivel::Alem));
     ids
 }
@@ -233,9 +235,12 @@ impl Relatorio {
     /// não se aplicam a um servidor serial não contam). Sem `--parte`: `None`.
     pub fn cumpre(&self) -> Option<bool> {
         self.parte?;
-        Some(self.resultados.iter().filter(|r| r.nivel == Nivel::Atividade).all(|r| {
-            r.ok == Some(true) || (r.ok.is_none() && nao_se_aplica(r))
-        }))
+        Some(
+            self.resultados
+                .iter()
+                .filter(|r| r.nivel == Nivel::Atividade)
+                .all(|r| r.ok == Some(true) || (r.ok.is_none() && nao_se_aplica(r))),
+        )
     }
 
     /// Quantas passaram, de quantas, no nível `nivel` (as que não se

@@ -44,7 +44,8 @@ pub fn comando_padrao() -> String {
 
 /// A pasta de saída padrão: `PASTA-verificar`, ao lado da pasta da turma.
 pub fn saida_padrao(pasta: &Path) -> PathBuf {
-    let nome = pasta.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or("turma".into());
+    let nome =
+        pasta.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or("turma".into());
     pasta.with_file_name(format!("{nome}-verificar"))
 }
 
@@ -68,7 +69,10 @@ struct Linha {
 pub fn rodar(turma: &Turma, mut progresso: impl FnMut(&str) + Send) -> Result<String> {
     let entregas = listar(turma)?;
     if entregas.is_empty() {
-        bail!("nenhuma entrega em {} (uma subpasta ou um arquivo .py por aluno)", turma.pasta.display());
+        bail!(
+            "nenhuma entrega em {} (uma subpasta ou um arquivo .py por aluno)",
+            turma.pasta.display()
+        );
     }
     let boletins = turma.saida.join("boletins");
     std::fs::create_dir_all(&boletins)
@@ -80,14 +84,16 @@ pub fn rodar(turma: &Turma, mut progresso: impl FnMut(&str) + Send) -> Result<St
     let adiadas = Mutex::new(Vec::new());
     let progresso = Mutex::new(&mut progresso);
     let anunciar = |linha: &Linha, feitas: usize| {
-        let texto = format!("[{feitas:>2}/{total}] {} — {}", linha.nome, resumo(linha, turma.parte));
+        let texto =
+            format!("[{feitas:>2}/{total}] {} — {}", linha.nome, resumo(linha, turma.parte));
         (progresso.lock().unwrap_or_else(|e| e.into_inner()))(&texto);
     };
     // Primeira volta: algumas ao mesmo tempo; as de porta fixa ficam para depois.
     thread::scope(|escopo| {
         for _ in 0..turma.simultaneas.max(1) {
             escopo.spawn(|| loop {
-                let Some(entrega) = fila.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else {
+                let Some(entrega) = fila.lock().unwrap_or_else(|e| e.into_inner()).pop_front()
+                else {
                     break;
                 };
                 match uma(turma, &entrega, &boletins, true) {
@@ -193,7 +199,12 @@ fn uma(turma: &Turma, entrega: &Entrega, boletins: &Path, adiar_porta_fixa: bool
     let comando = match &entrega.comando {
         Ok(c) => c.clone(),
         Err(e) => {
-            let linha = Linha { nome: entrega.nome.clone(), relatorio: None, erro: Some(e.clone()), tempo: inicio.elapsed() };
+            let linha = Linha {
+                nome: entrega.nome.clone(),
+                relatorio: None,
+                erro: Some(e.clone()),
+                tempo: inicio.elapsed(),
+            };
             gravar(boletins, &linha, turma.parte, "");
             return Some(linha);
         }
@@ -211,14 +222,28 @@ fn uma(turma: &Turma, entrega: &Entrega, boletins: &Path, adiar_porta_fixa: bool
             alvo.encerrar();
             return None;
         }
-        Err(e) if adiar_porta_fixa && diagnostico::da_saida(&format!("{e:#}")).is_some_and(|d| d.id == "endereco_em_uso") => {
+        Err(e)
+            if adiar_porta_fixa
+                && diagnostico::da_saida(&format!("{e:#}"))
+                    .is_some_and(|d| d.id == "endereco_em_uso") =>
+        {
             return None;
         }
         Ok(alvo) => {
             let relatorio = verificar(&pedido, alvo, |_| {});
-            Linha { nome: entrega.nome.clone(), relatorio: Some(relatorio), erro: None, tempo: inicio.elapsed() }
+            Linha {
+                nome: entrega.nome.clone(),
+                relatorio: Some(relatorio),
+                erro: None,
+                tempo: inicio.elapsed(),
+            }
         }
-        Err(e) => Linha { nome: entrega.nome.clone(), relatorio: None, erro: Some(format!("{e:#}")), tempo: inicio.elapsed() },
+        Err(e) => Linha {
+            nome: entrega.nome.clone(),
+            relatorio: None,
+            erro: Some(format!("{e:#}")),
+            tempo: inicio.elapsed(),
+        },
     };
     gravar(boletins, &linha, turma.parte, &comando);
     Some(linha)
@@ -262,20 +287,30 @@ fn principal_problema(linha: &Linha) -> String {
         return erro.lines().next().unwrap_or_default().chars().take(120).collect();
     };
     let falhas = |nivel: Nivel| -> Vec<&str> {
-        r.resultados.iter().filter(|x| x.nivel == nivel && x.ok == Some(false)).map(|x| x.id).collect()
+        r.resultados
+            .iter()
+            .filter(|x| x.nivel == nivel && x.ok == Some(false))
+            .map(|x| x.id)
+            .collect()
     };
-    const CAUSAS: [&str; 5] = ["teclado", "thread_chamada", "prefixo", "endereco_em_uso", "decodifica_pedacos"];
+    const CAUSAS: [&str; 5] =
+        ["teclado", "thread_chamada", "prefixo", "endereco_em_uso", "decodifica_pedacos"];
     let atividade = falhas(Nivel::Atividade);
     if !atividade.is_empty() {
         if let Some(d) = CAUSAS.iter().find_map(|c| r.diagnosticos.iter().find(|d| d.id == *c)) {
             return frase_do_diagnostico(d.id, r.porta_fixa);
         }
-        let mais = if atividade.len() > 1 { format!(" (e mais {})", atividade.len() - 1) } else { String::new() };
+        let mais = if atividade.len() > 1 {
+            format!(" (e mais {})", atividade.len() - 1)
+        } else {
+            String::new()
+        };
         return format!("{}: {}{mais}", atividade[0], super::explicacoes::titulo(atividade[0]));
     }
     let alem = falhas(Nivel::Alem);
     if let Some(primeira) = alem.first() {
-        let mais = if alem.len() > 1 { format!(" (e mais {})", alem.len() - 1) } else { String::new() };
+        let mais =
+            if alem.len() > 1 { format!(" (e mais {})", alem.len() - 1) } else { String::new() };
         return format!("além: {primeira}{mais}");
     }
     if r.porta_fixa.is_some() {
@@ -330,8 +365,16 @@ fn colunas(linha: &Linha, parte: Option<u8>) -> [String; 8] {
     ]
 }
 
-const CABECALHO: [&str; 8] =
-    ["aluno", "parte", "veredito", "atividade", "além", "concorrência", "principal problema", "tempo"];
+const CABECALHO: [&str; 8] = [
+    "aluno",
+    "parte",
+    "veredito",
+    "atividade",
+    "além",
+    "concorrência",
+    "principal problema",
+    "tempo",
+];
 
 fn tabela_markdown(linhas: &[Linha], turma: &Turma, tempo: Duration) -> String {
     let mut texto = format!(
@@ -357,7 +400,8 @@ fn tabela_csv(linhas: &[Linha], parte: Option<u8>) -> String {
     let campo = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
     let mut texto = CABECALHO.iter().map(|c| campo(c)).collect::<Vec<_>>().join(",") + "\n";
     for linha in linhas {
-        texto += &(colunas(linha, parte).iter().map(|c| campo(c)).collect::<Vec<_>>().join(",") + "\n");
+        texto +=
+            &(colunas(linha, parte).iter().map(|c| campo(c)).collect::<Vec<_>>().join(",") + "\n");
     }
     texto
 }

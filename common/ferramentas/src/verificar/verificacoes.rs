@@ -112,12 +112,15 @@ pub fn eco(alvo: &mut Alvo) -> (Avaliacao, Result<Contexto, String>) {
     };
     let mut c = match conectar(alvo, "do primeiro cliente") {
         Ok(c) => c,
-        Err(falha) => return sem_eco(falha, "o primeiro cliente não conseguiu conectar (veja eco)"),
+        Err(falha) => {
+            return sem_eco(falha, "o primeiro cliente não conseguiu conectar (veja eco)")
+        }
     };
     let (resposta, primeira) = c.perguntar_medindo(b"oi", PRAZO_DO_PRIMEIRO);
     let mut tolerada = matches!(resposta, Resposta::SemTerminador(_));
     let Some(bytes) = resposta.bytes() else {
-        let falha = Falha::nova(format!("enviei \"oi\\n\"; {}", resposta.descrever()), resposta.sintoma());
+        let falha =
+            Falha::nova(format!("enviei \"oi\\n\"; {}", resposta.descrever()), resposta.sintoma());
         return sem_eco(falha, "o servidor não respondeu ao primeiro cliente (veja eco)");
     };
     let Some(prefixo) = bytes.strip_suffix(b"oi") else {
@@ -133,10 +136,8 @@ pub fn eco(alvo: &mut Alvo) -> (Avaliacao, Result<Contexto, String>) {
     };
     let prefixo = prefixo.to_vec();
     // A segunda mensagem mede o tempo de uma mensagem (sem o do `accept()`).
-    let mut ctx = Contexto {
-        ritmo: Ritmo { primeira, seguinte: primeira },
-        prefixo: prefixo.clone(),
-    };
+    let mut ctx =
+        Contexto { ritmo: Ritmo { primeira, seguinte: primeira }, prefixo: prefixo.clone() };
     let segunda = conversar(&mut c, b"oi de novo", &ctx, &mut tolerada);
     match segunda {
         Ok(tempo) => ctx.ritmo.seguinte = tempo,

@@ -1,7 +1,8 @@
 # SEM ERRO: o mesmo servidor com asyncio (o caminho "asyncio" da Parte 3):
 # uma tarefa por cliente, leitura até o \n com limite, eco dos bytes,
 # "Erro: ..." para uma mensagem grande demais, await drain() depois de cada
-# write (um cliente que não lê não enche a memória) e o fechamento garantido.
+# write (um cliente que não lê não enche a memória), a vez cedida a cada
+# mensagem (um cliente que inunda não cala os outros) e o fechamento garantido.
 # Uso: python correto_asyncio.py PORTA
 import asyncio
 import sys
@@ -28,6 +29,10 @@ async def atender_cliente(leitor, escritor):
             print(f"Recebido de {addr}: {mensagem.decode(errors='replace')}")
             escritor.write(b"Echo: " + mensagem + b"\n")
             await escritor.drain()
+            # Com a linha seguinte já no buffer, readuntil() e drain() não
+            # esperam nada e esta tarefa nunca devolveria a vez: um cliente
+            # que inunda calaria os outros. sleep(0) cede a vez ao laço.
+            await asyncio.sleep(0)
     except OSError as e:
         print(f"Erro com {addr}: {e}")
     finally:

@@ -41,27 +41,37 @@ def ler(conn):
             return fechar(conn)
         buffers[0] += dados
         *linhas, buffers[0] = buffers[0].split(b"\n")
-        for linha in linhas:
-            buffers[1] += b"Echo: " + linha.removesuffix(b"\r") + b"\n"
+        buffers[1] += b"".join(b"Echo: " + l.removesuffix(b"\r") + b"\n" for l in linhas)
         if len(buffers[0]) > LIMITE:
             buffers[1] += f"Erro: mensagem maior que {LIMITE} bytes\n".encode()
             break
+        if not enviar(conn):
+            return
     escrever(conn)
 
 
-def escrever(conn):
+def enviar(conn):
+    """Envia o que o socket aceitar agora; False se a conexão caiu."""
     buffers = conexoes[conn]
     try:
         enviados = conn.send(buffers[1]) if buffers[1] else 0
     except BlockingIOError:
         enviados = 0
     except OSError:
-        return fechar(conn)
+        fechar(conn)
+        return False
     buffers[1] = buffers[1][enviados:]
+    return True
+
+
+def escrever(conn):
+    if not enviar(conn):
+        return
+    buffers = conexoes[conn]
     eventos = selectors.EVENT_WRITE if buffers[1] else 0
     if len(buffers[1]) < SAIDA_MAXIMA:
         eventos |= selectors.EVENT_READ
-    seletor.modify(conn, eventos or selectors.EVENT_WRITE)
+    seletor.modify(conn, eventos)
 
 
 def main():

@@ -2,7 +2,7 @@
 # com um time.sleep(3) no começo de cada atendimento (para os dois clientes
 # "se sobreporem" no log). Concorrente: o segundo cliente espera os 3 s dele,
 # não os do primeiro.
-# Uso: python threads_dorme_por_conexao.py PORTA
+# Uso: python threads_dorme_por_conexao.py PORTA [SEGUNDOS] (padrão: 3; os testes usam menos)
 import socket
 import sys
 import threading
@@ -10,11 +10,12 @@ import time
 
 HOST = "localhost"
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+ESPERA = float(sys.argv[2]) if len(sys.argv) > 2 else 3
 
 
 def atender(conn, addr):
     print(f"Conectado com {addr}")
-    time.sleep(3)  # simula um atendimento demorado
+    time.sleep(ESPERA)  # simula um atendimento demorado
     while True:
         dados = conn.recv(1024)
         if not dados:

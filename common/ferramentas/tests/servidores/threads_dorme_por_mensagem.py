@@ -3,7 +3,7 @@
 # concorrência. Concorrente, e lento de propósito: cada resposta leva 2 s.
 # Herda do servidor.py o recv(1024) como uma mensagem e o decode() de cada
 # pedaço.
-# Uso: python threads_dorme_por_mensagem.py PORTA
+# Uso: python threads_dorme_por_mensagem.py PORTA [SEGUNDOS] (padrão: 2; os testes usam menos)
 import socket
 import sys
 import threading
@@ -11,6 +11,7 @@ import time
 
 HOST = "localhost"
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+ESPERA = float(sys.argv[2]) if len(sys.argv) > 2 else 2
 
 
 def atender(conn, addr):
@@ -22,7 +23,7 @@ def atender(conn, addr):
             break
         mensagem = dados.decode()
         print(f"Recebido de {addr}: {mensagem}")
-        time.sleep(2)  # simula um processamento demorado
+        time.sleep(ESPERA)  # simula um processamento demorado
         conn.sendall(f"Echo: {mensagem}".encode())
     conn.close()
 
