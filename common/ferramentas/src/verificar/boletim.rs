@@ -152,9 +152,8 @@ pub fn rodape(relatorio: &Relatorio) -> String {
             &format!(
                 "Observação: o servidor responde sem o \\n no fim da resposta (como o \
                  servidor.py da disciplina, com o cliente.py que lê com um recv só). Contei \
-                 assim mesmo: os bytes certos seguidos de {} de silêncio ({}). O protocolo \
+                 assim mesmo quando chegaram os bytes certos e nada mais ({}). O protocolo \
                  deste projeto termina cada resposta em \\n, para o cliente saber onde ela acaba.",
-                super::conexao::segundos(super::conexao::SILENCIO),
                 tolerados.join(", ")
             ),
             "",

@@ -59,18 +59,19 @@ pub fn concorrencia(
 fn classificar(alvo: &mut Alvo, ctx: &Contexto) -> Result<(Classe, String), Falha> {
     let mut tolerada = false;
     let mut a = conectar(alvo, "do cliente A")?;
-    let (resposta, tempo_a) = a.perguntar_medindo(b"sou o A", ctx.ritmo.prazo());
+    let (resposta, tempo_a) = a.perguntar_eco(b"sou o A", &ctx.prefixo, ctx.ritmo.prazo());
     conferir_eco(&resposta, b"sou o A", ctx, &mut tolerada)
         .map_err(|f| f.com_cenario("o cliente A não foi atendido: "))?;
     let mut b = conectar(alvo, "do cliente B, com A conectado,")?;
-    let (resposta, espera) = b.perguntar_medindo(b"sou o B", ctx.ritmo.janela_com_a_conectado());
+    let (resposta, espera) =
+        b.perguntar_eco(b"sou o B", &ctx.prefixo, ctx.ritmo.janela_com_a_conectado());
     if !matches!(resposta, Resposta::Nada(_)) {
         conferir_eco(&resposta, b"sou o B", ctx, &mut tolerada).map_err(|f| {
             f.com_cenario("com o cliente A conectado e ocioso, o cliente B conectou; ")
         })?;
         // A continua sendo atendido? Um servidor que larga A depois da
         // primeira resposta também responderia a B, sem ser concorrente.
-        let resposta = a.perguntar(b"sou o A de novo", ctx.ritmo.prazo());
+        let (resposta, _) = a.perguntar_eco(b"sou o A de novo", &ctx.prefixo, ctx.ritmo.prazo());
         conferir_eco(&resposta, b"sou o A de novo", ctx, &mut tolerada).map_err(|f| {
             f.com_cenario(&format!(
                 "com o cliente A conectado, o cliente B foi atendido em {}; mas A, que ficou \
@@ -155,7 +156,7 @@ fn conversar(
     contas: &mut Contas,
 ) -> bool {
     let mensagem = mensagem(i, j);
-    let resposta = c.perguntar(mensagem.as_bytes(), prazo);
+    let (resposta, _) = c.perguntar_eco(mensagem.as_bytes(), &ctx.prefixo, prazo);
     let mut tolerada = false;
     if conferir_eco(&resposta, mensagem.as_bytes(), ctx, &mut tolerada).is_ok() {
         contas.certas += 1;
@@ -396,9 +397,11 @@ pub fn cliente_que_nao_le(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
             antes = agora;
         }
         let mut outro = conectar(alvo, "do outro cliente")?;
-        let inicio = Instant::now();
-        let resposta = outro.perguntar(b"ainda me atende?", ctx.ritmo.janela_com_a_conectado());
-        let espera = inicio.elapsed();
+        let (resposta, espera) = outro.perguntar_eco(
+            b"ainda me atende?",
+            &ctx.prefixo,
+            ctx.ritmo.janela_com_a_conectado(),
+        );
         let mega = |n: usize| format!("{:.1} MiB", n as f64 / f64::from(1 << 20)).replace('.', ",");
         let cenario = format!(
             "um cliente enviou {} de mensagens sem ler nenhuma resposta; enquanto isso, ",

@@ -99,6 +99,9 @@ pub struct Conexao {
     fim: bool,
     /// Alguma resposta chegou sem o `\n` final.
     pub sem_terminador: bool,
+    /// A resposta que se espera agora, se conhecida: chegando exatamente
+    /// ela sem `\n`, não é preciso esperar o silêncio.
+    esperado: Option<Vec<u8>>,
     /// Quando chegou o último byte: o tempo de uma resposta sem `\n` é até
     /// ele, não até o silêncio que a encerrou.
     ultimo_byte: Instant,
@@ -121,6 +124,7 @@ impl Conexao {
             pendente: Vec::new(),
             fim: false,
             sem_terminador: false,
+            esperado: None,
             ultimo_byte: Instant::now(),
         })
     }
@@ -145,6 +149,22 @@ impl Conexao {
             _ => inicio.elapsed(),
         };
         (resposta, tempo)
+    }
+
+    /// Como [`Conexao::perguntar_medindo`], sabendo que a resposta certa é
+    /// `prefixo` + `mensagem`: se ela chegar sem `\n`, vale na hora.
+    pub fn perguntar_eco(
+        &mut self,
+        mensagem: &[u8],
+        prefixo: &[u8],
+        prazo: Duration,
+    ) -> (Resposta, Duration) {
+        let mut esperado = prefixo.to_vec();
+        esperado.extend_from_slice(mensagem);
+        self.esperado = Some(esperado);
+        let medida = self.perguntar_medindo(mensagem, prazo);
+        self.esperado = None;
+        medida
     }
 
     /// Envia `mensagem` + `\n` e lê a resposta.
@@ -173,7 +193,9 @@ impl Conexao {
                 return Resposta::Linha(linha);
             }
             let agora = Instant::now();
-            let silencio = !self.pendente.is_empty() && agora - ultimo_byte >= SILENCIO;
+            let completa = self.esperado.as_deref() == Some(&self.pendente[..]);
+            let silencio =
+                !self.pendente.is_empty() && (completa || agora - ultimo_byte >= SILENCIO);
             if self.fim || silencio || self.pendente.len() >= LIMITE_GUARDADO || agora >= limite {
                 if self.pendente.is_empty() {
                     return if self.fim { Resposta::Fim } else { Resposta::Nada(inicio.elapsed()) };

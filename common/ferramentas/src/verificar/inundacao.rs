@@ -117,7 +117,7 @@ pub fn cliente_que_inunda(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
             let mensagem = format!("leve {i}");
             let enviada = Instant::now();
             let prazo = cada.min(limite.saturating_duration_since(enviada));
-            let resposta = leve.perguntar(mensagem.as_bytes(), prazo);
+            let (resposta, _) = leve.perguntar_eco(mensagem.as_bytes(), &ctx.prefixo, prazo);
             tempos.push(enviada.elapsed());
             let falha = conferir_eco(&resposta, mensagem.as_bytes(), ctx, &mut tolerada).err();
             let estourou = Instant::now() >= limite && i + 1 < total;

@@ -98,7 +98,7 @@ pub fn conversar(
     ctx: &Contexto,
     tolerada: &mut bool,
 ) -> Passo<Duration> {
-    let (resposta, tempo) = c.perguntar_medindo(mensagem, ctx.ritmo.prazo());
+    let (resposta, tempo) = c.perguntar_eco(mensagem, &ctx.prefixo, ctx.ritmo.prazo());
     conferir_eco(&resposta, mensagem, ctx, tolerada)?;
     Ok(tempo)
 }
