@@ -276,8 +276,8 @@ fn veredito(linha: &Linha) -> &'static str {
 }
 
 /// O principal problema, numa frase: um erro típico que explica a falha,
-/// senão a primeira verificação da atividade que falhou, senão o primeiro
-/// aviso de além da atividade.
+/// senão a primeira verificação da atividade que falhou; e os avisos de
+/// além da atividade, agrupados pelo erro que os causa.
 fn principal_problema(linha: &Linha) -> String {
     let Some(r) = &linha.relatorio else {
         let erro = linha.erro.clone().unwrap_or_default();
@@ -286,37 +286,52 @@ fn principal_problema(linha: &Linha) -> String {
         }
         return erro.lines().next().unwrap_or_default().chars().take(120).collect();
     };
-    let falhas = |nivel: Nivel| -> Vec<&str> {
-        r.resultados
-            .iter()
-            .filter(|x| x.nivel == nivel && x.ok == Some(false))
-            .map(|x| x.id)
-            .collect()
-    };
-    const CAUSAS: [&str; 5] =
-        ["teclado", "thread_chamada", "prefixo", "endereco_em_uso", "decodifica_pedacos"];
-    let atividade = falhas(Nivel::Atividade);
-    if !atividade.is_empty() {
-        if let Some(d) = CAUSAS.iter().find_map(|c| r.diagnosticos.iter().find(|d| d.id == *c)) {
-            return frase_do_diagnostico(d.id, r.porta_fixa);
-        }
-        let mais = if atividade.len() > 1 {
-            format!(" (e mais {})", atividade.len() - 1)
-        } else {
-            String::new()
-        };
-        return format!("{}: {}{mais}", atividade[0], super::explicacoes::titulo(atividade[0]));
-    }
-    let alem = falhas(Nivel::Alem);
-    if let Some(primeira) = alem.first() {
-        let mais =
-            if alem.len() > 1 { format!(" (e mais {})", alem.len() - 1) } else { String::new() };
-        return format!("além: {primeira}{mais}");
+    let falhou = |id: &str| r.resultados.iter().any(|x| x.id == id && x.ok == Some(false));
+    let mut frases = Vec::new();
+    // As causas que explicam uma falha do que a atividade pede.
+    const CAUSAS: [&str; 4] = ["teclado", "thread_chamada", "prefixo", "endereco_em_uso"];
+    let atividade: Vec<&str> = r
+        .resultados
+        .iter()
+        .filter(|x| x.nivel == Nivel::Atividade && x.ok == Some(false))
+        .map(|x| x.id)
+        .collect();
+    if let Some(d) = CAUSAS.iter().find_map(|c| r.diagnosticos.iter().find(|d| d.id == *c)) {
+        frases.push(frase_do_diagnostico(d.id, r.porta_fixa));
+    } else if atividade.contains(&"concorrencia") && r.classe == Some(super::Classe::Serial) {
+        frases.push("serial: atende um cliente por vez".to_string());
+    } else if let Some(primeira) = atividade.first() {
+        frases.push(format!("{primeira}: {}", super::explicacoes::titulo(primeira)));
     }
     if r.porta_fixa.is_some() {
-        return frase_do_diagnostico("porta_fixa", r.porta_fixa);
+        frases.push(frase_do_diagnostico("porta_fixa", r.porta_fixa));
     }
-    "—".to_string()
+    // Além da atividade: um aviso por erro, não por verificação.
+    let mut alem = Vec::new();
+    if ["mensagem_em_pedacos", "duas_mensagens_juntas", "mensagem_grande"]
+        .iter()
+        .any(|id| falhou(id))
+    {
+        alem.push("trata cada recv() como uma mensagem");
+    }
+    if r.diagnosticos.iter().any(|d| d.id == "decodifica_pedacos") {
+        alem.push("decodifica cada recv()");
+    } else if falhou("bytes_invalidos") || falhou("caractere_na_fronteira") {
+        alem.push("bytes inválidos ou um caractere partido");
+    }
+    if falhou("cliente_que_nao_le") {
+        alem.push("um cliente que não lê trava os outros");
+    }
+    if falhou("cliente_que_inunda") {
+        alem.push("um cliente que inunda cala os outros");
+    }
+    if !alem.is_empty() {
+        frases.push(format!("além: {}", alem.join("; ")));
+    }
+    if frases.is_empty() {
+        return "—".to_string();
+    }
+    frases.join("; ")
 }
 
 fn frase_do_diagnostico(id: &str, porta: Option<u16>) -> String {
