@@ -283,6 +283,24 @@ impl Alvo {
     /// Inicia o comando e espera a porta aceitar (a sondagem fica guardada).
     /// Um servidor que anuncia outra porta (fixa no código) é achado lá.
     fn subir(&mut self) -> Result<()> {
+        let mut tentativas = 0;
+        loop {
+            match self.subir_uma_vez() {
+                // A porta escolhida foi tomada antes do bind(): outra porta.
+                Err(e)
+                    if self.porta_nova_a_cada_vez()
+                        && tentativas < 2
+                        && diagnostico::da_saida(&format!("{e:#}"))
+                            .is_some_and(|d| d.id == "endereco_em_uso") =>
+                {
+                    tentativas += 1;
+                }
+                resultado => return resultado,
+            }
+        }
+    }
+
+    fn subir_uma_vez(&mut self) -> Result<()> {
         let modelo = self.comando.clone().expect("subir só é chamado com --iniciar");
         let mut pedida = self.porta;
         if modelo.contains(MARCADOR) {
@@ -405,11 +423,27 @@ impl Drop for Alvo {
     }
 }
 
-/// Uma porta livre agora em `host` (o sistema escolhe, com a porta 0). Entre
-/// soltá-la e o servidor ocupá-la, outro programa poderia tomá-la: janela
-/// pequena, que um comando com `{porta}` não tem como evitar.
+/// Uma porta livre agora em `host`. Entre soltá-la e o servidor ocupá-la,
+/// outro programa poderia tomá-la: por isso ela sai de uma faixa abaixo das
+/// portas efêmeras (Linux: 32.768 a 60.999; Windows: 49.152 a 65.535), de
+/// onde vêm as portas dos nossos próprios clientes (centenas, com várias
+/// entregas da turma ao mesmo tempo); se nenhuma servir, o sistema escolhe
+/// (porta 0). Um servidor que mesmo assim não consiga a porta é reiniciado
+/// noutra (ver `subir`).
 fn porta_livre(host: &str) -> Result<u16> {
     let endereco = resolver(host, 0).map_err(|_| anyhow!("o nome {host:?} não foi encontrado"))?[0];
+    let semente = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos())
+        ^ std::process::id().wrapping_mul(2_654_435_761);
+    for i in 0..20u32 {
+        let porta = 20_000 + (semente.wrapping_add(i.wrapping_mul(7_919)) % 12_000) as u16;
+        let mut tentativa = endereco;
+        tentativa.set_port(porta);
+        if TcpListener::bind(tentativa).is_ok() {
+            return Ok(porta);
+        }
+    }
     let escuta = TcpListener::bind(endereco)
         .map_err(|e| anyhow!("escolher uma porta livre: {}", common::erros::descrever(&e)))?;
     Ok(escuta.local_addr().map_err(|e| anyhow!("getsockname(): {e}"))?.port())
