@@ -193,8 +193,7 @@ impl Alvo {
         }
     }
 
-    /// Uma conexão nova (nunca a da sondagem): pode ser chamada de várias
-    /// threads ao mesmo tempo.
+    /// Uma conexão nova (nunca a da sondagem).
     pub fn conectar_nova(&self) -> std::io::Result<Conexao> {
         let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
         for endereco in self.enderecos()? {

@@ -12,6 +12,7 @@ use super::alvo::Alvo;
 use super::conexao::{escrever_tudo, formatar_milhar, mostrar, segundos, Conexao, Resposta};
 use super::verificacoes::{conectar, conferir_eco, duracao};
 use super::{Avaliacao, Classe, Contexto, Falha, Sintoma};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -187,11 +188,23 @@ fn conversar(
     true
 }
 
+/// Uma conexão nova com o primeiro dos `enderecos` que aceitar.
+fn conectar_em(enderecos: &[SocketAddr]) -> std::io::Result<Conexao> {
+    let mut ultimo = std::io::Error::from(std::io::ErrorKind::NotFound);
+    for endereco in enderecos {
+        match Conexao::conectar(*endereco, super::alvo::PRAZO_DE_CONEXAO) {
+            Ok(c) => return Ok(c),
+            Err(e) => ultimo = e,
+        }
+    }
+    Err(ultimo)
+}
+
 /// Conecta com novas tentativas até `limite`: numa fila de `listen(1)`
 /// cheia, o Windows recusa (RST) e o Linux deixa o SYN sem resposta.
-fn conectar_insistindo(alvo: &Alvo, limite: Instant) -> std::io::Result<Conexao> {
+fn conectar_insistindo(enderecos: &[SocketAddr], limite: Instant) -> std::io::Result<Conexao> {
     loop {
-        match alvo.conectar_nova() {
+        match conectar_em(enderecos) {
             Ok(c) => return Ok(c),
             Err(e) if Instant::now() >= limite => return Err(e),
             Err(_) => thread::sleep(Duration::from_millis(100)),
@@ -211,7 +224,7 @@ fn conectar_insistindo(alvo: &Alvo, limite: Instant) -> std::io::Result<Conexao>
 fn um_dos_cem(
     i: usize,
     total: usize,
-    alvo: &Alvo,
+    enderecos: &[SocketAddr],
     ctx: &Contexto,
     largada: &Barrier,
     limite: Instant,
@@ -221,7 +234,7 @@ fn um_dos_cem(
     let paciencia = Duration::from_secs(3) + ctx.ritmo.maior() * 2;
     let mut conectado = None;
     for tentativa in 1..=3 {
-        let mut c = match conectar_insistindo(alvo, limite) {
+        let mut c = match conectar_insistindo(enderecos, limite) {
             Ok(c) => c,
             Err(e) => {
                 contas.perdidas = total;
@@ -270,14 +283,17 @@ pub fn muitos_clientes(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
     // Os cem conectam juntos (cada um na sua thread); depois da primeira
     // resposta de todos, as outras mensagens correm ao mesmo tempo.
     let largada = Barrier::new(CLIENTES);
+    // Os endereços, não o alvo: as threads só conectam (e o alvo guarda o
+    // processo do servidor, que não se divide entre threads no Windows).
+    let enderecos = alvo.enderecos().unwrap_or_default();
     let contas: Vec<Contas> = thread::scope(|escopo| {
-        let alvo = &*alvo;
+        let enderecos = &enderecos[..];
         let largada = &largada;
         let threads: Vec<_> = (0..CLIENTES)
             .map(|i| {
-                thread::Builder::new()
-                    .stack_size(256 << 10)
-                    .spawn_scoped(escopo, move || um_dos_cem(i, total, alvo, ctx, largada, limite))
+                thread::Builder::new().stack_size(256 << 10).spawn_scoped(escopo, move || {
+                    um_dos_cem(i, total, enderecos, ctx, largada, limite)
+                })
             })
             .collect();
         threads

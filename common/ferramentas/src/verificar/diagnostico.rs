@@ -224,3 +224,50 @@ pub fn do_resultado(r: &Resultado, ctx: &Contexto, fonte: &Fonte) -> Vec<Diagnos
     }
     achados
 }
+
+#[cfg(test)]
+mod testes {
+    use super::*;
+
+    #[test]
+    fn portas_anunciadas_saem_do_anuncio_e_nao_de_um_horario() {
+        assert_eq!(portas_anunciadas("Servidor Echo escutando em localhost:5000\n"), [5000]);
+        assert_eq!(portas_anunciadas("Listening on port 8080..."), [8080]);
+        assert_eq!(portas_anunciadas("servidor ouvindo na porta 6001."), [6001]);
+        // Um horário, um endereço do cliente e uma linha que não fala de
+        // escutar não anunciam porta nenhuma.
+        assert!(portas_anunciadas("[13:48:04.416] servidor: cliente 1").is_empty());
+        assert!(portas_anunciadas("Conectado com ('127.0.0.1', 43518)").is_empty());
+        assert!(portas_anunciadas("Recebido: 10:30").is_empty());
+    }
+
+    fn fonte(texto: &str) -> Fonte {
+        Fonte { arquivos: vec![(PathBuf::from("servidor.py"), texto.to_string())] }
+    }
+
+    #[test]
+    fn thread_chamada_acha_os_parenteses_no_target() {
+        let errado =
+            "import threading\n\n        threading.Thread(target=atender(conn, addr)).start()\n";
+        let (arquivo, linha, codigo) = fonte(errado).thread_chamada().expect("acha o erro");
+        assert_eq!((arquivo.as_str(), linha), ("servidor.py", 3));
+        assert_eq!(codigo, "threading.Thread(target=atender(conn, addr)).start()");
+        assert!(fonte("t = Thread(target = self.atender (c, a))").thread_chamada().is_some());
+        // O certo, e o erro só num comentário, não contam.
+        assert!(fonte("threading.Thread(target=atender, args=(conn, addr)).start()")
+            .thread_chamada()
+            .is_none());
+        assert!(fonte("# nunca: Thread(target=atender(conn, addr))").thread_chamada().is_none());
+    }
+
+    #[test]
+    fn causas_conhecidas_na_saida() {
+        let teclado = "Traceback...\nEOFError: EOF when reading a line\n";
+        assert_eq!(da_saida(teclado).map(|d| d.id), Some("teclado"));
+        let em_uso = "OSError: [Errno 98] Address already in use";
+        assert_eq!(da_saida(em_uso).map(|d| d.id), Some("endereco_em_uso"));
+        let windows = "OSError: [WinError 10048] Normalmente é permitida apenas uma utilização";
+        assert_eq!(da_saida(windows).map(|d| d.id), Some("endereco_em_uso"));
+        assert!(da_saida("ConnectionResetError: [Errno 104]").is_none());
+    }
+}

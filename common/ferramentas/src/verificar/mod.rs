@@ -434,3 +434,39 @@ pub fn verificar(pedido: &Pedido, mut alvo: Alvo, mut a_cada: impl FnMut(&Result
         duracao: inicio.elapsed(),
     }
 }
+
+#[cfg(test)]
+mod testes {
+    use super::*;
+
+    #[test]
+    fn as_partes_1_e_2_pedem_menos_e_o_resto_vai_alem() {
+        let pede = |parte| {
+            ordem(parte).into_iter().filter(|id| nivel(id, parte) == Nivel::Atividade).count()
+        };
+        assert_eq!((pede(Some(1)), pede(Some(2)), pede(Some(3)), pede(None)), (5, 5, 7, 7));
+        assert_eq!(nivel("sobrevive_a_reset", Some(2)), Nivel::Alem);
+        assert_eq!(nivel("sobrevive_a_reset", Some(4)), Nivel::Atividade);
+        assert_eq!(nivel("caractere_na_fronteira", Some(3)), Nivel::Alem);
+        // As do nível "atividade" rodam primeiro, e a concorrência logo
+        // depois do eco (que mede o ritmo).
+        assert_eq!(&ordem(Some(3))[..2], ["eco", "concorrencia"]);
+        assert_eq!(ordem(Some(2))[5], "sobrevive_a_reset");
+        assert_eq!(ordem(None).len(), IDS.len());
+    }
+
+    #[test]
+    fn as_janelas_crescem_com_o_servidor() {
+        let rapido =
+            Ritmo { primeira: Duration::from_millis(1), seguinte: Duration::from_millis(1) };
+        let por_conexao = Ritmo { primeira: Duration::from_secs(3), seguinte: Duration::ZERO };
+        // A janela de B com A conectado cobre com folga os 3 s de um
+        // `time.sleep(3)` por conexão (a antiga, fixa, era de 3 s).
+        assert!(por_conexao.janela_com_a_conectado() >= Duration::from_secs(9));
+        assert!(rapido.janela_com_a_conectado() < Duration::from_secs(3));
+        assert!(por_conexao.lento() && !rapido.lento());
+        let por_mensagem =
+            Ritmo { primeira: Duration::from_secs(2), seguinte: Duration::from_secs(2) };
+        assert_eq!((rapido.mensagens(10), por_mensagem.mensagens(10)), (10, 2));
+    }
+}
