@@ -4,8 +4,10 @@
 # As receitas que rodam um programa começam com `@-`: `@` não repete o
 # comando na tela, e `-` faz o just não acrescentar uma linha de erro
 # quando o programa termina com Ctrl-C ou com código diferente de 0 (o
-# programa já disse, em português, o que aconteceu). Sem `--quiet`, a
-# primeira execução mostra o cargo compilando.
+# programa já disse, em português, o que aconteceu). As que precisam do
+# código de saída (testes, medidas) usam `[no-exit-message]`: o just sai
+# com o código do programa, sem a linha de erro dele, em inglês. Sem
+# `--quiet`, a primeira execução mostra o cargo compilando.
 
 set windows-shell := ["powershell.exe", "-NoLogo", "-NoProfile", "-Command"]
 
@@ -37,6 +39,10 @@ parte3-async *args:
 parte4 *args:
     @-cargo run --bin parte4 -- {{args}}
 
+# O servidor.py da disciplina em Rust, em 40 linhas, só com a biblioteca padrão (ex.: just servidor-simples 6000)
+servidor-simples *args:
+    @-cargo run --bin servidor-simples -- {{args}}
+
 # O cliente.py da disciplina em Rust, linha por linha (ex.: just cliente-simples 6000)
 cliente-simples *args:
     @-cargo run --bin cliente-simples -- {{args}}
@@ -46,20 +52,29 @@ cliente *args:
     @-cargo run --bin cliente -- {{args}}
 
 # Roda todos os testes
+[no-exit-message]
 test:
     cargo test --workspace
 
 # O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3, ou just diff 2 3)
-diff a b: (_diff (if a =~ '^[0-9]' { "parte" + a } else { a }) (if b =~ '^[0-9]' { "parte" + b } else { b }))
+diff a="" b="": (_diff (if a =~ '^[0-9]' { "parte" + a } else { a }) (if b =~ '^[0-9]' { "parte" + b } else { b }))
 
-# O diff em si, com as pastas conferidas antes (um nome errado ganha uma
-# mensagem em português, e não o erro do git).
+# O diff em si, com as pastas conferidas antes: um nome errado ganha uma
+# mensagem em português, e não o erro do git. A conferência vira a própria
+# linha de comando (`echo '...'; exit 1` vale no sh e no PowerShell), e
+# `[no-exit-message]` faz o just sair com 1 sem acrescentar a sua linha de
+# erro em inglês (a função `error()` do just mostraria a justfile inteira).
+[no-exit-message]
 _diff a b:
-    @{{ if path_exists(a / "src") != "true" { error(a + " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)") } else if path_exists(b / "src") != "true" { error(b + " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)") } else { "" } }}
+    @{{ if a == "" { FALTA_PARTE } else if b == "" { FALTA_PARTE } else if path_exists(a / "src") != "true" { "echo '" + a + NAO_E_PARTE } else if path_exists(b / "src") != "true" { "echo '" + b + NAO_E_PARTE } else { "" } }}
     @-git --no-pager grep -h "^//!" -- {{b}}/src/servidor.rs
     @-git --no-pager diff --no-index -U1 -O common/ferramentas/ordem-do-diff.txt -I "^\s*//" -- {{a}}/src {{b}}/src
 
+FALTA_PARTE := "echo 'just diff compara duas partes: just diff parte2 parte3 (ou só os números: just diff 2 3)'; exit 1"
+NAO_E_PARTE := " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)'; exit 1"
+
 # Formata o código e roda o clippy como o CI
+[no-exit-message]
 lint:
     cargo fmt --all
     cargo clippy --workspace --all-targets -- -D warnings
@@ -74,18 +89,22 @@ demo n="" *args:
 alias cenario := demo
 
 # Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e a tabela dos modelos, de figuras/)
+[no-exit-message]
 relato:
     cargo run --bin cenario -- --relato RELATO.md
 
 # Mede os servidores (vazão e latência) e escreve em target/bancada/; --rapido: menos de 2 min
+[no-exit-message]
 bench *args:
     cargo run --release --bin bancada -- {{args}}
 
 # Execução completa da bancada, gravada em figuras/ e na tabela dos modelos do RELATO.md (uns 10 min)
+[no-exit-message]
 figuras:
     cargo run --release --bin bancada -- --gravar
 
 # Quanto custa uma conexão aberta, de 10 a 10.000 conexões, em cada servidor concorrente (uns 9 min; --rapido: até 1.000, menos de 1 min; --gravar: em figuras/)
+[no-exit-message]
 escala *args:
     cargo run --release --bin escala -- {{args}}
 
@@ -97,6 +116,10 @@ verificar *args:
 carga *args:
     @-cargo run --release --bin carga -- {{args}}
 
-# O atraso de Nagle + ACK atrasado: uma resposta em duas escritas, com e sem TCP_NODELAY
+# O atraso de Nagle + ACK atrasado: uma resposta em duas escritas, ou duas respostas seguidas, com e sem TCP_NODELAY
 nagle *args:
     @-cargo run --release --bin nagle -- {{args}}
+
+# Um cliente leve enquanto 4 conexões inundam cada servidor concorrente: alguém segura os outros? (uns 3 min; --rapido: menos de 1 min; --gravar: em figuras/)
+inundacao *args:
+    cargo run --release --bin inundacao -- {{args}}

@@ -16,32 +16,32 @@
 //! hora em que foi enviada; a resposta, a hora em que chegou; o fechamento,
 //! a hora do fechamento. Nunca a hora em que um prompt apareceu.
 //!
-//! O que é só do terminal (o editor, quem escreve na tela enquanto alguém
-//! digita, restaurar o terminal na saída) fica em `cliente/`: não é assunto
-//! de sockets, e este arquivo lê igual com ou sem ele.
+//! O `connect()`, com o que o cliente diz quando ele falha ou demora, fica
+//! em `cliente/conexao.rs`. O que é só do terminal (o editor, quem escreve
+//! na tela enquanto alguém digita, restaurar o terminal na saída) fica nos
+//! outros arquivos de `cliente/`: não é assunto de sockets, e este arquivo
+//! lê igual com ou sem ele.
 
-// Sem a característica `editor` (as partes compilam `common` sem ela), o
-// escritor, a marca de edição e o Ctrl-C do editor nunca são usados.
+mod conexao;
 mod destino;
-#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
 mod teclado;
-#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
 mod tela;
-#[cfg_attr(not(feature = "editor"), allow(dead_code, unused_imports))]
 mod terminal;
+mod vez;
 
 use crate::erros::descrever;
 use crate::linha_de_comando::{faixa, ArgsAjuda, MODELO_AJUDA};
 use crate::protocolo::{
     LeitorDeLinhas, Recebido, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ECO, PREFIXO_ERRO,
 };
-use crate::rede::{host_porta, resolver, PORTA_PADRAO};
+use crate::rede::{host_porta, PORTA_PADRAO};
 use crate::tempo::{agora, Carimbo};
 use crate::texto::texto_seguro;
+use conexao::conectar;
 use crossbeam_channel::{after, bounded, never, select, Receiver};
 use destino::destino;
 use std::collections::VecDeque;
-use std::io::{self, ErrorKind, IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -49,7 +49,10 @@ use teclado::{Entrada, Teclado};
 use tela::Tela;
 
 /// Linhas digitadas enquanto uma resposta não chega, guardadas para enviar
-/// depois dela. Acima disso o cliente para de ler o teclado até a resposta.
+/// depois dela (e a tela diz isso na hora: "na fila"). Uma mensagem por
+/// vez, como no `cliente.py`: cada resposta fica com a sua mensagem, e a
+/// espera medida (`Enviada` → `Resposta`, com `--tempo`) é só a do
+/// servidor. Acima disso o cliente para de ler o teclado até a resposta.
 const LINHAS_GUARDADAS: usize = 64;
 
 /// Com o editor de linha: quanto esperar a resposta antes de mostrar o
@@ -103,9 +106,9 @@ pub fn executar(args: &ArgsCliente) -> i32 {
     let onde = host_porta(&args.host, args.porta);
     // Na saída de erros, para a transcrição (saída padrão) ficar igual à da
     // disciplina. Se o connect demorar (fila de conexões do servidor cheia),
-    // o usuário já sabe o que o cliente está esperando.
+    // o usuário já sabe o que o cliente está esperando, e `conectar` explica.
     tela.aviso(agora(), &format!("Conectando a {onde}..."));
-    let socket = match conectar(&args.host, args.porta) {
+    let socket = match conectar(&tela, &args.host, args.porta) {
         Ok(socket) => socket,
         Err(falha) => {
             tela.aviso(agora(), &format!("Não foi possível conectar a {onde}: {falha}"));
@@ -125,53 +128,6 @@ pub fn executar(args: &ArgsCliente) -> i32 {
     };
     tela.concluir();
     codigo
-}
-
-/// Tenta cada endereço de `host` (IPv4 primeiro) e devolve o primeiro que
-/// aceitar, ou a explicação do que deu errado, com a dica que cabe.
-fn conectar(host: &str, porta: u16) -> Result<TcpStream, String> {
-    let Ok(enderecos) = resolver(host, porta) else {
-        return Err(format!(
-            "o nome {host:?} não foi encontrado (DNS). O nome está certo? \
-             Na mesma máquina, use localhost; em outra, o IP dela (ex.: --host 192.168.0.10)."
-        ));
-    };
-    // Um nome que vira 0.0.0.0 (ex.: --host 0): nem tenta.
-    if enderecos.iter().any(|e| e.ip().is_unspecified()) {
-        return Err(format!(
-            "{host:?} é o endereço {}, que não é um destino: é como um servidor diz 'todas as \
-             interfaces'; use localhost ou o IP da máquina do servidor.",
-            enderecos[0].ip()
-        ));
-    }
-    let mut ultimo_erro = io::Error::from(ErrorKind::NotFound);
-    for endereco in &enderecos {
-        match TcpStream::connect(endereco) {
-            Ok(socket) => return Ok(socket),
-            Err(e) => ultimo_erro = e,
-        }
-    }
-    let local = enderecos.iter().all(|e| e.ip().is_loopback());
-    let dica = match ultimo_erro.kind() {
-        ErrorKind::ConnectionRefused if local => {
-            // Rodando ele pode estar, mas em outro endereço: localhost, aqui,
-            // pode ser só 127.0.0.1, e o servidor escutar só em ::1.
-            format!(
-                "O servidor está rodando? (ex.: cargo run --bin parte1 -- --porta {porta}) Se ele \
-                 foi iniciado com --host, use aqui o mesmo --host."
-            )
-        }
-        ErrorKind::ConnectionRefused => format!(
-            "Nada escuta na porta {porta} dessa máquina para quem vem de fora: o servidor de lá \
-             está rodando com --host 0.0.0.0 (com localhost, ele só aceita conexões da própria \
-             máquina)? O firewall dela pode também estar recusando."
-        ),
-        ErrorKind::TimedOut => "A máquina está ligada e na mesma rede? O firewall dela pode \
-             estar descartando a conexão (no Windows, permita o programa no Firewall do Windows)."
-            .to_string(),
-        _ => "O servidor está rodando?".to_string(),
-    };
-    Err(format!("{}. {dica}", descrever(&ultimo_erro)))
 }
 
 /// Depois de conectado: o diálogo até alguém encerrar.
@@ -229,19 +185,28 @@ fn sessao(
                     }
                     Entrada::Interrompida => return Ok(encerrar(tela, &socket, SAIDA_INTERROMPIDA)),
                 };
+                let mut na_fila = 0;
                 for linha in linhas {
-                    if String::from_utf8_lossy(&linha).trim().eq_ignore_ascii_case("sair") {
+                    let texto = String::from_utf8_lossy(&linha);
+                    if texto.trim().eq_ignore_ascii_case("sair") {
                         tela.entrada_lida(agora(), &linha);
                         return Ok(encerrar(tela, &socket, 0));
                     }
                     if esperando {
-                        guardadas.push_back(linha);
+                        // Uma linha em branco não enviaria nada: nem entra.
+                        if !texto.trim().is_empty() {
+                            guardadas.push_back(linha);
+                            na_fila += 1;
+                        }
                     } else if !enviar(tela, &mut socket, linha)? {
                         tela.prompt();
                     } else {
                         esperando = true;
                         enviada_em = Instant::now();
                     }
+                }
+                if na_fila > 0 {
+                    tela.na_fila(agora(), na_fila);
                 }
                 if !esperando {
                     teclado.pedir_linha(false);

@@ -1,7 +1,11 @@
 //! O que as partes e o cliente compartilham sem mudança: o protocolo de
 //! linhas, os argumentos `--host`/`--porta` e o socket de escuta, o carimbo
-//! de hora dos logs, o saneamento do texto vindo da rede, as frases de erro
+//! de hora dos logs, o log por fila (uma thread dona do terminal), o saneamento do texto vindo da rede, as frases de erro
 //! em português e o cliente interativo (binário `cliente`).
+//!
+//! O cliente interativo só é compilado com a característica `cliente` (a
+//! padrão deste pacote): as partes dependem de `common` sem ela, e um
+//! servidor não compila as mil linhas do cliente nem o editor de linha.
 //!
 //! Fica aqui para não aparecer nos `diff` entre as partes: cada parte mostra
 //! só a ideia que ela introduz. As ferramentas do professor (`cenario`,
@@ -10,9 +14,11 @@
 //! pacote `apoio` (`common/ferramentas/apoio/`), que as partes só compilam
 //! nos testes.
 
+#[cfg(feature = "cliente")]
 pub mod cliente;
 pub mod erros;
 pub mod linha_de_comando;
+pub mod log;
 pub mod protocolo;
 pub mod rede;
 pub mod tempo;

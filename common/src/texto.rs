@@ -1,5 +1,5 @@
 //! Texto para o terminal: os bytes que vieram de um cliente, mostrados sem
-//! perigo, e contagens com o plural certo.
+//! perigo, contagens com o plural certo e o nome de cada cliente nos logs.
 //!
 //! Um cliente pode mandar qualquer byte: sequências ANSI (`ESC [2J` apaga a
 //! tela do operador), `\r` (reescreve a linha do log), NUL, UTF-8 inválido.
@@ -7,7 +7,8 @@
 //! caracteres de controle e bytes inválidos aparecem escapados, nunca crus.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
+use std::net::SocketAddr;
 
 /// Versão imprimível de `bytes`: UTF-8 válido e sem caracteres de controle.
 ///
@@ -57,6 +58,24 @@ pub fn milhares(n: u64) -> String {
     saida
 }
 
+/// Quem é o cliente nos logs, da Parte 2 em diante: `[cliente 3 127.0.0.1:60257]`.
+/// Fica aqui, e não em cada parte, porque todas o escrevem igual.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cliente {
+    /// A ordem do `accept()`, a partir de 1: o servidor numera a conexão ao
+    /// aceitá-la. Não é a ordem em que os clientes chamaram `connect()`: com
+    /// a fila do `listen()` cheia, o pedido de conexão de um é descartado e
+    /// repetido mais tarde, e outro, que chegou depois, passa na frente.
+    pub numero: u64,
+    pub endereco: SocketAddr,
+}
+
+impl fmt::Display for Cliente {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[cliente {} {}]", self.numero, self.endereco)
+    }
+}
+
 /// Caracteres de controle (C0, DEL, C1) e os de formatação bidirecional, que
 /// reordenam visualmente o texto ao redor ("Trojan Source").
 fn precisa_escapar(c: char) -> bool {
@@ -66,7 +85,7 @@ fn precisa_escapar(c: char) -> bool {
 
 #[cfg(test)]
 mod testes {
-    use super::{milhares, quantidade, texto_seguro};
+    use super::{milhares, quantidade, texto_seguro, Cliente};
 
     #[test]
     fn plural_so_quando_nao_e_um() {
@@ -97,5 +116,11 @@ mod testes {
         assert_eq!(texto_seguro(b"\x1b[2Jx\r\0\t"), "\\u{1b}[2Jx\\r\\0\\t");
         assert_eq!(texto_seguro(b"a\xffb\xc3"), "a\\xffb\\xc3");
         assert_eq!(texto_seguro("\u{202e}abc".as_bytes()), "\\u{202e}abc");
+    }
+
+    #[test]
+    fn cliente_no_log_tem_numero_e_endereco() {
+        let cliente = Cliente { numero: 3, endereco: "127.0.0.1:60257".parse().unwrap() };
+        assert_eq!(cliente.to_string(), "[cliente 3 127.0.0.1:60257]");
     }
 }

@@ -43,6 +43,33 @@ fn cliente_simples_conversa_como_o_cliente_py() {
 }
 
 #[test]
+fn cliente_simples_no_fim_da_entrada_diz_conexao_encerrada_numa_linha_propria() {
+    // Sem `sair`: a entrada acaba (o Ctrl-D de quem digita). O prompt ficou
+    // sem quebra de linha, e o fim não pode grudar nele.
+    let servidor = iniciar_servidor("parte1", &[]);
+    let saida = rodar(&[&servidor.porta.to_string()], b"oi\n");
+    assert!(
+        saida.ends_with("Resposta: Echo: oi\n\nDigite uma mensagem: \nConexão encerrada\n"),
+        "{saida:?}"
+    );
+}
+
+#[test]
+fn cliente_simples_recusado_explica_e_sai_com_1() {
+    let porta = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // O listener já foi fechado: ninguém escuta nessa porta.
+    let saida = Command::new(binario("cliente-simples"))
+        .arg(porta.to_string())
+        .stdin(Stdio::null())
+        .output()
+        .expect("rodar");
+    let erro = String::from_utf8_lossy(&saida.stderr);
+    assert_eq!(saida.status.code(), Some(1), "{erro}");
+    assert!(erro.starts_with("cliente-simples: conexão recusada"), "{erro}");
+    assert!(erro.contains("O servidor está rodando nessa porta?"), "{erro}");
+}
+
+#[test]
 fn tabela_do_cabecalho_confere_com_o_cliente_py_e_com_o_codigo() {
     apoio::conferir_tabela_python_rust(
         "common/src/bin/cliente-simples.rs",

@@ -6,6 +6,13 @@
 //! `accept()`. Toda chamada bloqueia: `accept()` até chegar um cliente, a
 //! leitura até chegar uma mensagem.
 //!
+//! O `servidor-simples` (`common/src/bin/servidor-simples.rs`) é o mesmo
+//! servidor em 40 linhas, só com a biblioteca padrão, e marca o que
+//! simplifica. Esta parte é o que muda para ele sobreviver ao mundo: o
+//! `listen(1)` de verdade, `--host` e `--porta`, um leitor de linhas que
+//! avisa o cliente de uma mensagem grande demais antes de fechar, erros em
+//! português e um log que escapa cada byte.
+//!
 //! | `servidor.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
 //! | `HOST = "localhost"` | o padrão da opção --host (em common/src/rede.rs) |
@@ -19,10 +26,10 @@
 //! | `print("\nAguardando conexão...")` | `println!("\nAguardando conexão...")` |
 //! | `conn, addr = servidor.accept()` | `let (conexao, endereco) = match escuta.accept()` e, com a conexão aceita, `atender_cliente(conexao, endereco)`: a conversa é uma função, para a Parte 3 poder entregá-la a uma thread |
 //! | `print(f"Conectado com {addr}")` | `println!("Conectado com {endereco}")` |
-//! | `while True:` | `loop {` (o de dentro, na função atender_cliente) |
+//! | `while True:` | `let desfecho = loop {` (o de dentro, na função atender_cliente): o laço termina com o desfecho da conversa, um texto para o log |
 //! | `dados = conn.recv(1024)` | `linhas.proxima(&mut conexao)` |
 //! | `if not dados:` | `Ok(Recebido::Fim)` |
-//! | `print("Cliente desconectou")` | `println!("Cliente desconectou")` |
+//! | `print("Cliente desconectou")` | `break "Cliente desconectou"`: sai do laço com esse desfecho, e a linha logo depois do laço o imprime |
 //! | `mensagem = dados.decode()` | nada: os bytes voltam como vieram; só o log vira texto |
 //! | `print(f"Recebido: {mensagem}")` | `println!("Recebido: {}", texto_seguro(&mensagem))` |
 //! | `conn.sendall(f"Echo: {mensagem}".encode())` | `let resposta = eco(&mensagem);` (o prefixo "Echo: ", a mensagem e o "\n" do fim) e `conexao.write_all(&resposta)` |
@@ -39,9 +46,11 @@
 //!   nada até o cliente sair. Acrescente `+ "\n"` no `sendall` dele (ou use
 //!   o nosso `cliente-simples`, a tradução dele);
 //! - nenhum erro de um cliente derruba o servidor: cada desfecho (fim, queda
-//!   com RST, meia linha, linha grande demais, um `accept()` que falhou)
-//!   vira uma linha de log, e o laço segue. O `servidor.py` morre com um RST
-//!   ou com bytes que não são UTF-8;
+//!   com RST, meia linha, linha grande demais) encerra só a conversa com um
+//!   `break` que diz o motivo, impresso uma vez, depois do laço (a Parte 2
+//!   só acrescenta a essa linha o resumo do atendimento); um `accept()` que
+//!   falhou vira uma linha de log, e o laço segue. O `servidor.py` morre com
+//!   um RST ou com bytes que não são UTF-8;
 //! - o log mostra o texto do cliente escapado (`texto_seguro`): um cliente
 //!   não consegue apagar a tela de quem olha o servidor; `-q` omite a linha
 //!   de cada mensagem (para medir velocidade);
@@ -102,8 +111,8 @@ pub fn servir(args: &ArgsServidor) -> Result<()> {
     escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
     escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(BACKLOG).map_err(falhou("listen()"))?;
-    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, para o
-    // resto do código usar os tipos dela (`TcpStream`, `SocketAddr`).
+    // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
+    // o `accept()` e devolve os tipos dela (`TcpStream`, `SocketAddr`).
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
 
@@ -125,18 +134,19 @@ pub fn servir(args: &ArgsServidor) -> Result<()> {
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
 fn atender_cliente(mut conexao: TcpStream, endereco: SocketAddr) {
     println!("Conectado com {endereco}");
-    // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
-    // esperaria o ACK da primeira, que o cliente atrasa (uns 40 ms no Linux,
-    // até 200 ms; `just nagle` mede). Se falhar, só se perde a otimização.
+    // Sem o algoritmo de Nagle: com ele, uma resposta escrita enquanto a
+    // anterior ainda espera o ACK do cliente (duas mensagens que chegaram
+    // juntas) ficaria retida até esse ACK, que o cliente atrasa (uns 40 ms no
+    // Linux, até 200 ms no Windows; `just nagle` mede). Se falhar, só se perde
+    // a otimização.
     let _ = conexao.set_nodelay(true);
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
-    loop {
+    // O laço termina com o desfecho da conversa, um texto para o log: cada
+    // `break` diz por que ela acabou, e a linha depois do laço o imprime.
+    let desfecho = loop {
         match linhas.proxima(&mut conexao) {
-            Ok(Recebido::Fim) => {
-                println!("Cliente desconectou");
-                break;
-            }
+            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
                     println!("Recebido: {}", texto_seguro(&mensagem));
@@ -144,28 +154,24 @@ fn atender_cliente(mut conexao: TcpStream, endereco: SocketAddr) {
                 let resposta = eco(&mensagem);
                 // O `sendall` do Python: escreve até o último byte.
                 if let Err(e) = conexao.write_all(&resposta) {
-                    println!("Conexão com o cliente falhou: {}", descrever(&e));
-                    break;
+                    break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
             }
             Ok(Recebido::Incompleta(bytes)) => {
-                println!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
-                break;
+                break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
                 let _ = fechar_com_aviso(&conexao, &erro_mensagem_grande());
-                println!("Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro");
-                break;
+                break format!(
+                    "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
+                );
             }
             // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
-            Err(e) => {
-                println!("Conexão com o cliente falhou: {}", descrever(&e));
-                break;
-            }
+            Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
-    }
-    // close(), em todos os caminhos, normal ou de erro. O Rust fecharia a
-    // conexão no fim da função de qualquer jeito: o drop só deixa o close()
-    // visível.
-    drop(conexao);
+    };
+    println!("{desfecho}");
+    // O Rust fecharia a conexão no fim da função de qualquer jeito; o drop só
+    // deixa visível o close() do `servidor.py`.
+    drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
 }

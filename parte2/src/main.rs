@@ -8,8 +8,10 @@ use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
 use common::rede::{definir_silencioso, ArgsServidor};
 use std::time::Duration;
 
-/// Tamanho padrão da fila de conexões completas que o kernel guarda enquanto
-/// o servidor não chama `accept()`: 1, como o `listen(1)` da disciplina.
+/// O tamanho padrão da fila de conexões completas que o servidor pede ao
+/// kernel (ela as guarda enquanto o servidor não chama `accept()`): 1, como o
+/// `listen(1)` da disciplina. É um pedido ao kernel: o Linux guarda até
+/// backlog + 1 conexões, ou seja, 2.
 const BACKLOG_PADRAO: i32 = 1;
 
 /// Servidor Echo iterativo e bloqueante, instrumentado (Parte 2): horários,

@@ -38,31 +38,16 @@ use common::protocolo::{
 };
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::tempo::{agora, duracao_legivel};
-use common::texto::{quantidade, texto_seguro};
+use common::texto::{quantidade, texto_seguro, Cliente};
 use socket2::{Domain, Socket, Type};
-use std::fmt;
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// Pausa depois de um `accept()` que falhou (ex.: limite de arquivos
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
-
-/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
-#[derive(Clone, Copy)]
-struct Cliente {
-    /// Ordem de chegada, a partir de 1.
-    numero: u64,
-    endereco: SocketAddr,
-}
-
-impl fmt::Display for Cliente {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[cliente {} {}]", self.numero, self.endereco)
-    }
-}
 
 /// Abre o socket de escuta e aceita clientes para sempre; cada um é
 /// atendido na sua thread. Só volta (com o erro) se não conseguir abrir o
@@ -85,7 +70,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(backlog).map_err(falhou("listen()"))?;
     // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
-    // o `accept()`.
+    // o `accept()` e devolve os tipos dela (`TcpStream`, `SocketAddr`).
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
 
@@ -120,12 +105,16 @@ fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
     println!("{} {cliente} Conectado", agora());
     let inicio = Instant::now();
     let mut mensagens = 0;
-    // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
-    // esperaria o ACK da primeira, que o cliente atrasa (uns 40 ms no Linux,
-    // até 200 ms; `just nagle` mede). Se falhar, só se perde a otimização.
+    // Sem o algoritmo de Nagle: com ele, uma resposta escrita enquanto a
+    // anterior ainda espera o ACK do cliente (duas mensagens que chegaram
+    // juntas) ficaria retida até esse ACK, que o cliente atrasa (uns 40 ms no
+    // Linux, até 200 ms no Windows; `just nagle` mede). Se falhar, só se perde
+    // a otimização.
     let _ = conexao.set_nodelay(true);
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
+    // O laço termina com o desfecho da conversa, um texto para o log: cada
+    // `break` diz por que ela acabou, e a linha depois do laço o imprime.
     let desfecho = loop {
         match linhas.proxima(&mut conexao) {
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
@@ -150,11 +139,14 @@ fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
             }
+            // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
     println!("{} {cliente} {desfecho} (atendido por {duracao}, {mensagens})", agora());
+    // O Rust fecharia a conexão no fim da função de qualquer jeito; o drop só
+    // deixa visível o close() do `servidor.py`.
     drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
 }

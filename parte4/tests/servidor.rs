@@ -250,3 +250,15 @@ fn resposta_nao_espera_a_mensagem_seguinte() {
 fn linha_sem_fim_recebe_uma_dica_no_log() {
     provas::linha_sem_fim_recebe_uma_dica_no_log("parte4");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn inundacao_nao_segura_os_outros_silencioso() {
+    provas::inundacao_nao_segura_os_outros("parte4", &["-q"]);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn inundacao_nao_segura_os_outros_com_log() {
+    provas::inundacao_nao_segura_os_outros("parte4", &[]);
+}

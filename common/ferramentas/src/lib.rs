@@ -17,7 +17,8 @@
 //!   programas das ferramentas os usarem pelo mesmo caminho.
 //!
 //! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `escala`,
-//! `nagle`, `verificar` e os ecos de referência `eco-mio` e `eco-tokio`.
+//! `inundacao`, `nagle`, `verificar` e os ecos de referência `eco-mio` e `eco-tokio`
+//! (e, em `referencias/`, o `eco-epoll` em C que a `inundacao` compila).
 
 pub use apoio::{binarios, processo};
 

@@ -238,3 +238,34 @@ fn bancada_so_grava_numa_execucao_completa() {
     let erros = String::from_utf8_lossy(&saida.stderr);
     assert!(erros.contains("--gravar só vale numa execução completa"), "{erros}");
 }
+
+/// A inundação em miniatura: dois servidores, uma rodada curtíssima; a
+/// tabela e o JSON saem com uma linha por servidor. Só no Linux (como a
+/// prova da inundação: no Wine, a pilha de rede emulada não dá conta).
+#[cfg(target_os = "linux")]
+#[test]
+fn inundacao_em_miniatura_escreve_tabela_e_json() {
+    binario("parte3");
+    binario("eco-mio");
+    let pasta = std::env::temp_dir().join(format!("inundacao-teste-{}", std::process::id()));
+    let status = Command::new(env!("CARGO_BIN_EXE_inundacao"))
+        .args(["--fumaca", "--saida"])
+        .arg(&pasta)
+        .env_remove("CARGO")
+        .output()
+        .expect("executar a inundacao");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let tabela = std::fs::read_to_string(pasta.join("inundacao.md")).unwrap();
+    for rotulo in ["| parte3 -q |", "| eco-mio |"] {
+        assert!(tabela.contains(rotulo), "falta {rotulo:?} em\n{tabela}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(pasta.join("inundacao.json")).unwrap())
+            .unwrap();
+    let servidores = json["servidores"].as_array().expect("a lista de servidores");
+    assert_eq!(servidores.len(), 2, "{json}");
+    for s in servidores {
+        assert!(s["rodadas"][0]["respostas"].as_u64().unwrap() > 0, "{s}");
+    }
+    let _ = std::fs::remove_dir_all(&pasta);
+}

@@ -8,14 +8,14 @@
 //! | `cliente.connect((HOST, PORT))` | `TcpStream::connect(&enderecos[..])` (cria o socket e conecta) |
 //! | `print("Conectado ao servidor Echo")` | `println!("Conectado ao servidor Echo")` |
 //! | `print('Digite "sair" para encerrar a conexão\n')` | `println!("Digite \"sair\" para encerrar a conexão\n")` |
-//! | `while True:` | `loop {` |
+//! | `while True:` | `let fim = loop {` (cada break leva a última linha a imprimir) |
 //! | `mensagem = input("Digite uma mensagem: ")` | `print!("Digite uma mensagem: ")`, `io::stdout().flush()` e `teclado.next()` |
 //! | `if mensagem.lower() == "sair":` | `if mensagem.trim().eq_ignore_ascii_case("sair")` |
 //! | `cliente.sendall(mensagem.encode())` | `cliente.write_all(format!("{mensagem}\n").as_bytes())` |
 //! | `resposta = cliente.recv(1024)` | `respostas.proxima(&mut cliente)` |
 //! | `print(f"Resposta: {resposta.decode()}\n")` | `println!("Resposta: {}\n", common::texto::texto_seguro(&resposta))` |
 //! | `cliente.close()` | `drop(cliente)` |
-//! | `print("Conexão encerrada")` | `println!("Conexão encerrada")` |
+//! | `print("Conexão encerrada")` | `println!("{fim}")`: "Conexão encerrada", numa linha própria no fim da entrada |
 //!
 //! As diferenças, e por quê:
 //! - a mensagem sai com `\n` no fim, e a resposta é lida até o `\n` dela pelo
@@ -24,8 +24,11 @@
 //! - `input()` é três passos aqui: mostrar o prompt, esvaziar a saída (sem
 //!   quebra de linha, o prompt ficaria guardado no buffer) e ler a linha;
 //! - `sair` vale com espaços em volta (`trim`), e o fim da entrada (Ctrl-D;
-//!   no Windows, Ctrl-Z e Enter) encerra como `sair`: o `cliente.py`
-//!   enviaria os espaços, e morreria com `EOFError`;
+//!   no Windows, Ctrl-Z e Enter) encerra como `sair`, com o `Conexão
+//!   encerrada` numa linha própria: o `cliente.py` enviaria os espaços, e
+//!   morreria com `EOFError`;
+//! - uma conexão recusada ganha uma dica (o servidor está rodando?); o
+//!   `cliente.py` morreria com `ConnectionRefusedError`;
 //! - se o servidor fecha a conexão, o cliente diz isso e sai; o `cliente.py`
 //!   mostraria `Resposta: ` vazia e, num dos envios seguintes, morreria com
 //!   um erro de conexão;
@@ -43,6 +46,8 @@ use std::io::{self, BufRead, Write};
 
 const HOST: &str = "localhost";
 const PORT: u16 = 5000;
+/// A dica de uma conexão recusada: quase sempre, nenhum servidor na porta.
+const RODANDO: &str = ". O servidor está rodando nessa porta? (ex.: cargo run --bin parte1)";
 
 fn main() {
     // Como no `cliente.py`, a porta pode vir na linha de comando (aqui também
@@ -53,10 +58,10 @@ fn main() {
         eprintln!("uso: cliente-simples [PORTA]: o cliente.py da disciplina; a porta, de 1 a 65535, é 5000 se omitida (ex.: cliente-simples 6000)");
         std::process::exit(if matches!(ultimo.as_deref(), Some("--help" | "-h")) { 0 } else { 2 });
     };
-    if let Err(e) = conversar(porta) {
-        eprintln!("cliente-simples: {}", common::erros::descrever(&e));
-        std::process::exit(1);
-    }
+    let Err(e) = conversar(porta) else { return };
+    let dica = if e.kind() == io::ErrorKind::ConnectionRefused { RODANDO } else { "" };
+    eprintln!("cliente-simples: {}{dica}", common::erros::descrever(&e));
+    std::process::exit(1);
 }
 
 fn conversar(porta: u16) -> io::Result<()> {
@@ -70,21 +75,21 @@ fn conversar(porta: u16) -> io::Result<()> {
     let mut respostas = LeitorDeLinhas::com_limite(LIMITE_MENSAGEM + PREFIXO_ECO.len());
     // As linhas do teclado, já sem o `\n` (como as devolve o `input()`).
     let mut teclado = io::stdin().lock().lines();
-    loop {
+    let fim = loop {
         print!("Digite uma mensagem: ");
         io::stdout().flush()?;
-        let Some(mensagem) = teclado.next().transpose()? else { break }; // fim da entrada
+        // Fim da entrada (Ctrl-D): sem um Enter, a linha do prompt está aberta.
+        let Some(mensagem) = teclado.next().transpose()? else { break "\nConexão encerrada" };
         if mensagem.trim().eq_ignore_ascii_case("sair") {
-            break;
+            break "Conexão encerrada";
         }
         cliente.write_all(format!("{mensagem}\n").as_bytes())?;
         let Recebido::Mensagem(resposta) = respostas.proxima(&mut cliente)? else {
-            println!("\nO servidor encerrou a conexão");
-            break;
+            break "\nO servidor encerrou a conexão\nConexão encerrada";
         };
         println!("Resposta: {}\n", common::texto::texto_seguro(&resposta));
-    }
+    };
     drop(cliente);
-    println!("Conexão encerrada");
+    println!("{fim}");
     Ok(())
 }

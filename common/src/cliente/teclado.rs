@@ -2,8 +2,9 @@
 //! manda por um pipe), entregues à thread principal por um canal.
 //!
 //! Dois caminhos:
-//! - entrada num pipe ou arquivo (e num terminal sem o editor): uma thread lê
-//!   a entrada padrão linha a linha, em bytes, como sempre;
+//! - entrada num pipe ou arquivo (e num terminal em que o editor não sabe
+//!   desenhar, como `TERM=dumb`): uma thread lê a entrada padrão linha a
+//!   linha, em bytes, como sempre;
 //! - entrada num terminal: o editor de linha (crate `rustyline`) cuida do
 //!   teclado. Setas andam na linha e no histórico, Ctrl-L limpa a tela, e
 //!   nenhuma tecla de controle vira mensagem (o terminal do sistema, sozinho,
@@ -32,9 +33,9 @@ pub struct Teclado {
     pub entradas: Receiver<Entrada>,
     /// Com o editor: cada envio permite um `readline` (um prompt na tela);
     /// `true` pede também uma impressora (ver `tela::SaidaDoEditor`). A
-    /// thread do teclado nunca volta ao `readline` por conta própria: se a
-    /// sessão acaba enquanto ela espera aqui, nenhum `readline` novo põe o
-    /// terminal em modo cru depois que a thread principal o restaurou.
+    /// thread do teclado nunca volta ao `readline` por conta própria, e
+    /// mesmo liberada só entra nele com a licença de `Vez::vai_editar`, que
+    /// o fim da sessão nega (ver `vez`).
     liberar: Option<Sender<bool>>,
     /// Um `readline` foi liberado e ainda não entregou sua linha.
     lendo: bool,
@@ -45,13 +46,11 @@ impl Teclado {
     /// ele sabe usar (e então `tela` passa a escrever pelo escritor), senão
     /// linha a linha.
     pub fn abrir(tela: &mut Tela) -> Teclado {
-        #[cfg(feature = "editor")]
         if tela.interativo {
             if let Some(teclado) = editor::abrir(tela) {
                 return teclado;
             }
         }
-        let _ = &tela;
         Teclado { entradas: ler_linhas(), liberar: None, lendo: false }
     }
 
@@ -131,10 +130,10 @@ fn mensagens(texto: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[cfg(feature = "editor")]
 mod editor {
-    use super::super::tela::{Impressora, SaidaDoEditor, Vez, PROMPT};
+    use super::super::tela::{Impressora, SaidaDoEditor, PROMPT};
     use super::super::terminal;
+    use super::super::vez::Vez;
     use super::*;
     use rustyline::completion::Completer;
     use rustyline::config::{BellStyle, Config};
@@ -171,8 +170,6 @@ mod editor {
             .keyseq_timeout(Some(100))
             .build();
         let mut editor: Editor<Vigia, DefaultHistory> = Editor::with_config(config).ok()?;
-        let vez = Arc::new(Vez::default());
-        editor.set_helper(Some(Vigia { vez: Arc::clone(&vez) }));
         remapear_teclas(&mut editor);
         // Antes de qualquer `readline`: o modo a restaurar na saída. Entre um
         // `readline` e outro o terminal fica sem eco e sem sinais: uma tecla
@@ -188,12 +185,13 @@ mod editor {
                 anterior(info);
             }));
         }
+        let vez = Arc::new(Vez::nova(modo));
+        editor.set_helper(Some(Vigia { vez: Arc::clone(&vez) }));
         let (envia_impressora, impressoras) = bounded(4);
         tela.editor = Some(SaidaDoEditor {
             vez: Arc::clone(&vez),
             impressoras,
             impressora: RefCell::new(None),
-            modo,
             saida_no_terminal: io::stdout().is_terminal(),
         });
         let (liberar, liberado) = bounded(1);
@@ -212,7 +210,12 @@ mod editor {
         for tecla in ['V', 'Q'] {
             editor.bind_sequence(KeyEvent::ctrl(tecla), Cmd::Noop);
         }
-        // No console do Windows, Ctrl-Z é o fim da entrada (como Ctrl-D).
+        // No Unix, Ctrl-Z não faz nada: o editor suspenderia o processo e,
+        // no `fg`, poria o terminal em modo cru de novo, fora da vez que a
+        // thread principal sabe esperar (ver `vez`), e a saída podia deixá-lo
+        // cru. No console do Windows, Ctrl-Z é o fim da entrada (como Ctrl-D).
+        #[cfg(unix)]
+        editor.bind_sequence(KeyEvent::ctrl('Z'), Cmd::Noop);
         #[cfg(windows)]
         editor.bind_sequence(KeyEvent::ctrl('Z'), Cmd::EndOfFile);
     }
@@ -235,6 +238,9 @@ mod editor {
                     };
                     let _ = impressoras.try_send(Box::new(imprimir));
                 }
+            }
+            if !vez.vai_editar() {
+                return; // a sessão acabou: nenhum `readline` novo
             }
             let lido = editor.readline(PROMPT);
             vez.parou_de_editar();

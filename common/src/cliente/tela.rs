@@ -5,13 +5,14 @@
 //! editor de linha, a thread principal escreve direto. Com o editor, o prompt
 //! e a linha em edição são dele: ver [`SaidaDoEditor`].
 
-use super::terminal::{self, Modo};
+use super::terminal;
+use super::vez::Vez;
 use crate::tempo::Carimbo;
 use crate::texto::texto_seguro;
 use crossbeam_channel::Receiver;
 use std::cell::RefCell;
 use std::io::{self, Write};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
 
 /// O texto do prompt, igual ao do `cliente.py` da disciplina.
 pub const PROMPT: &str = "Digite uma mensagem: ";
@@ -115,6 +116,21 @@ impl Tela {
         }
     }
 
+    /// No terminal: `quantas` linhas digitadas com uma resposta pendente
+    /// ficaram guardadas, e só saem depois dela. Dito na hora: sem isso, a
+    /// demora pareceria do servidor. A hora (com `--tempo`) é a de agora,
+    /// e a do envio vem depois, no `Enviada:` de cada uma.
+    pub fn na_fila(&self, quando: Carimbo, quantas: usize) {
+        let nota = if quantas == 1 {
+            "(na fila: sai quando chegar a resposta anterior)".to_string()
+        } else {
+            format!(
+                "(na fila: {quantas} mensagens; cada uma sai quando chegar a resposta anterior)"
+            )
+        };
+        self.linha(quando, &nota);
+    }
+
     /// No terminal, com `--tempo`: a hora em que a mensagem saiu, numa
     /// linha própria (a linha digitada não tem como levar a hora).
     pub fn enviada(&self, quando: Carimbo, mensagem: &[u8]) {
@@ -173,50 +189,6 @@ fn escrever_direto(texto: &str) {
     let _ = saida.flush();
 }
 
-/// O que a thread do teclado e a principal sabem uma da outra.
-#[derive(Default)]
-pub struct Vez {
-    estado: Mutex<Estado>,
-    /// Nunca sinalizada: onde a thread do teclado para de vez depois do fim
-    /// (ver [`Vez::comecou_a_editar`]).
-    depois_do_fim: Condvar,
-}
-
-#[derive(Default)]
-struct Estado {
-    /// Um `readline` está ativo: o terminal em modo cru e o prompt na tela
-    /// (ou prestes a ser desenhado).
-    editando: bool,
-    /// A sessão acabou e o terminal foi restaurado.
-    encerrado: bool,
-}
-
-impl Vez {
-    fn travar(&self) -> MutexGuard<'_, Estado> {
-        // Um pânico em outra thread não impede a saída.
-        self.estado.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Chamada pelo editor cada vez que vai redesenhar a linha; a primeira,
-    /// logo depois de pôr o terminal em modo cru e antes do prompt. Espera a
-    /// principal terminar o que escreve direto (o prompt sai depois, nunca
-    /// no meio); depois do fim, não volta nunca: nada mais é desenhado por
-    /// cima das últimas linhas, e o processo sai com a thread parada aqui.
-    pub fn comecou_a_editar(&self) {
-        let mut estado = self.travar();
-        while estado.encerrado {
-            estado = self.depois_do_fim.wait(estado).unwrap_or_else(|e| e.into_inner());
-        }
-        estado.editando = true;
-    }
-
-    /// Chamada pela thread do teclado quando o `readline` volta (ele já
-    /// devolveu o terminal ao modo de antes e pulou a linha).
-    pub fn parou_de_editar(&self) {
-        self.travar().editando = false;
-    }
-}
-
 /// Uma impressora do editor (`ExternalPrinter`): apaga o prompt, escreve o
 /// texto e redesenha o prompt com o que já foi digitado.
 pub type Impressora = Box<dyn FnMut(String) + Send>;
@@ -232,68 +204,56 @@ pub type Impressora = Box<dyn FnMut(String) + Send>;
 /// dele. Uma impressora por espera, usada uma vez e descartada; fora das
 /// esperas longas, nenhum `readline` tem impressora.
 pub struct SaidaDoEditor {
-    pub vez: std::sync::Arc<Vez>,
+    /// De quem é a vez de mexer no terminal; guarda o modo a restaurar.
+    pub vez: Arc<Vez>,
     /// As impressoras que a thread do teclado cria antes de um `readline`
     /// numa espera; a última é a que vale.
     pub impressoras: Receiver<Impressora>,
     pub impressora: RefCell<Option<Impressora>>,
-    /// O modo do terminal antes do editor, restaurado no fim.
-    pub modo: Option<Modo>,
     /// A saída padrão é um terminal (e não um pipe, como nos testes).
     pub saida_no_terminal: bool,
 }
 
 impl SaidaDoEditor {
     fn escrever(&self, texto: String) {
-        // Com o trinco: um `readline` que comece agora desenha o prompt
-        // depois deste texto.
-        let estado = self.travar();
-        let mut impressora = self.impressora.borrow_mut();
-        while let Ok(nova) = self.impressoras.try_recv() {
-            *impressora = Some(nova);
-        }
-        // Usada ou não, a impressora vai embora com esta escrita.
-        let impressora = impressora.take();
-        if estado.editando && !estado.encerrado && self.saida_no_terminal {
-            match impressora {
-                Some(mut imprimir) => imprimir(texto),
-                // O prompt está na tela e não há impressora (uma linha que o
-                // servidor não devia mandar): abaixo dele; o editor o
-                // redesenha na próxima tecla.
-                None => escrever_direto(&format!("\n{texto}")),
+        self.vez.escrever(|prompt_na_tela| {
+            let mut impressora = self.impressora.borrow_mut();
+            while let Ok(nova) = self.impressoras.try_recv() {
+                *impressora = Some(nova);
             }
-        } else {
-            escrever_direto(&texto);
-        }
-    }
-
-    fn travar(&self) -> MutexGuard<'_, Estado> {
-        self.vez.travar()
+            // Usada ou não, a impressora vai embora com esta escrita.
+            let impressora = impressora.take();
+            if prompt_na_tela && self.saida_no_terminal {
+                match impressora {
+                    Some(mut imprimir) => imprimir(texto),
+                    // O prompt está na tela e não há impressora (uma linha
+                    // que o servidor não devia mandar): abaixo dele; o
+                    // editor o redesenha na próxima tecla.
+                    None => escrever_direto(&format!("\n{texto}")),
+                }
+            } else {
+                escrever_direto(&texto);
+            }
+        });
     }
 
     /// Restaura o modo do terminal (o `readline` em curso fica para trás,
-    /// parado) e descarta o que foi digitado e não lido. Se havia uma linha
-    /// em edição, pula para baixo dela, para que o que vier depois não a
-    /// apague: o que foi digitado pela metade fica na tela, como estava, e
-    /// não vai para o shell.
+    /// parado; ver `vez`) e descarta o que foi digitado e não lido. Se havia
+    /// uma linha em edição, pula para baixo dela, para que o que vier depois
+    /// não a apague: o que foi digitado pela metade fica na tela, como
+    /// estava, e não vai para o shell.
     fn encerrar(&self) {
-        let mut estado = self.travar();
-        if estado.encerrado {
-            return;
-        }
-        if let Some(modo) = &self.modo {
-            terminal::restaurar(modo);
-        }
-        // O editor liga a "colagem delimitada" no terminal ao começar um
-        // `readline` e a desliga ao terminar; este não vai terminar.
-        #[cfg(unix)]
-        if self.saida_no_terminal {
-            escrever_direto("\x1b[?2004l");
-        }
-        if estado.editando {
-            escrever_direto("\n");
-        }
-        estado.encerrado = true;
-        self.impressora.borrow_mut().take();
+        self.vez.encerrar(|prompt_na_tela| {
+            // O editor liga a "colagem delimitada" no terminal ao começar
+            // um `readline` e a desliga ao terminar; este não vai terminar.
+            #[cfg(unix)]
+            if self.saida_no_terminal {
+                escrever_direto("\x1b[?2004l");
+            }
+            if prompt_na_tela {
+                escrever_direto("\n");
+            }
+            self.impressora.borrow_mut().take();
+        });
     }
 }

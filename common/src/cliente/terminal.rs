@@ -12,7 +12,7 @@
 //! Só se usa quando a entrada padrão é um terminal; com um pipe ou arquivo
 //! nada aqui é chamado.
 
-pub use sistema::{descartar_entrada, guardar, restaurar, silenciar, Modo};
+pub use sistema::{descartar_entrada, guardar, normal, restaurar, silenciar, Modo};
 
 #[cfg(unix)]
 mod sistema {
@@ -37,6 +37,13 @@ mod sistema {
         // SAFETY: só lê a struct passada; um erro (entrada que deixou de ser
         // terminal) não tem o que desfazer.
         unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSAFLUSH, &modo.0) };
+    }
+
+    /// Volta ao modo guardado sem descartar nada: o que foi digitado
+    /// continua esperando quem vai lê-lo (o editor, logo em seguida).
+    pub fn normal(modo: &Modo) {
+        // SAFETY: só lê a struct passada.
+        unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &modo.0) };
     }
 
     /// Descarta o que foi digitado e ainda não lido (tcflush).
@@ -94,6 +101,12 @@ mod sistema {
 
     /// Volta aos modos guardados e descarta as teclas ainda não lidas.
     pub fn restaurar(modo: &Modo) {
+        normal(modo);
+        descartar_entrada();
+    }
+
+    /// Volta aos modos guardados sem descartar nada.
+    pub fn normal(modo: &Modo) {
         // SAFETY: handles do próprio processo; um erro não tem o que desfazer.
         unsafe {
             SetConsoleMode(console(STD_INPUT_HANDLE), modo.entrada);
@@ -101,7 +114,6 @@ mod sistema {
                 SetConsoleMode(console(STD_OUTPUT_HANDLE), saida);
             }
         }
-        descartar_entrada();
     }
 
     /// Descarta as teclas ainda não lidas: senão o PowerShell as leria.
@@ -124,6 +136,7 @@ mod sistema {
         None
     }
     pub fn restaurar(_: &Modo) {}
+    pub fn normal(_: &Modo) {}
     pub fn descartar_entrada() {}
     pub fn silenciar(_: &Modo) {}
 }

@@ -3,14 +3,9 @@
 
 apoio::provas_da_parte3!("parte3-async");
 
-#[test]
-fn linha_sem_fim_recebe_uma_dica_no_log() {
-    provas::linha_sem_fim_recebe_uma_dica_no_log("parte3-async");
-}
-
-/// A regra dos buffers: 3.000 conexões paradas, menos de 4 KiB cada.
+/// A regra dos buffers: 3.000 conexões paradas, menos de 3 KiB cada.
 #[cfg(target_os = "linux")]
 #[test]
 fn conexoes_paradas_custam_pouca_memoria() {
-    provas::conexoes_paradas_custam_pouco("parte3-async", 3000, 4.0);
+    provas::conexoes_paradas_custam_pouco("parte3-async", 3000, 3.0);
 }

@@ -14,9 +14,6 @@ pub const AGUARDANDO_CONEXAO: &str = "Aguardando conexão...";
 pub const AGUARDANDO_CONEXOES: &str = "Aguardando conexões...";
 /// Parte 1: a conexão aceita, com o endereço do cliente.
 pub const CONECTADO_COM: &str = "Conectado com";
-/// Partes 2 a 4: o nome do cliente no começo de cada linha dele, como em
-/// `[cliente 2 127.0.0.1:50412] Conectado`.
-pub const CLIENTE: &str = "[cliente ";
 /// Partes 2 a 4: `[cliente N ...] Conectado`, depois do nome do cliente.
 pub const CONECTADO: &str = "Conectado";
 pub const RECEBIDO: &str = "Recebido: ";
@@ -41,6 +38,9 @@ pub const FECHADA_A_FORCA: &str = "Fechada à força";
 pub const PARA_CONECTAR: &str = "(para conectar";
 /// Uma linha sem `\n` parada no servidor (o `cliente.py` da disciplina).
 pub const DICA_SEM_FIM_DE_LINHA: &str = "Dica: chegaram";
+/// Partes 2 a 4: o nome do cliente no começo de cada linha dele, como em
+/// `[cliente 2 127.0.0.1:50412] Conectado` (o `Cliente` de `common/src/texto.rs`).
+pub const CLIENTE: &str = "[cliente ";
 
 // ---- O cliente interativo (`common/src/cliente*`), lido pelo `cenario` ----
 
@@ -118,7 +118,6 @@ mod testes {
             AGUARDANDO_CONEXAO => parte <= 2,
             AGUARDANDO_CONEXOES => parte >= 3,
             CONECTADO_COM => parte == 1,
-            CLIENTE => parte >= 2,
             ATENDIDO_POR => parte >= 2,
             CONEXOES_ATIVAS | RECUSADO | FECHADA_A_FORCA => parte == 4,
             _ => true,
@@ -129,7 +128,6 @@ mod testes {
         AGUARDANDO_CONEXAO,
         AGUARDANDO_CONEXOES,
         CONECTADO_COM,
-        CLIENTE,
         CONECTADO,
         RECEBIDO,
         DESCONECTOU,
@@ -162,6 +160,7 @@ mod testes {
         for frase in [
             PARA_CONECTAR,
             DICA_SEM_FIM_DE_LINHA,
+            CLIENTE,
             CONECTANDO_A,
             CONECTADO_AO_SERVIDOR,
             INSTRUCAO_DE_SAIDA,

@@ -13,6 +13,8 @@
 //!   ferramentas procuram, conferidas contra o código de cada servidor;
 //! - [`linux`]: o que o `/proc` diz de um processo (CPU, memória, threads);
 //! - [`cliente`]: o `cliente` de verdade num pipe e um cliente TCP cru;
+//! - [`inundacao`]: conexões que inundam o servidor e um cliente leve que
+//!   mede a espera de cada resposta enquanto isso (a justiça);
 //! - [`provas`] e [`concorrencia`]: as provas comuns a todos os servidores;
 //!   [`provas_da_parte3!`] as aplica aos três servidores da Parte 3;
 //! - [`terminal`]: um pseudoterminal (Unix), para o cliente interativo;
@@ -22,6 +24,7 @@ pub mod binarios;
 pub mod cliente;
 pub mod concorrencia;
 pub mod frases;
+pub mod inundacao;
 pub mod linux;
 mod parte3;
 pub mod processo;

@@ -78,6 +78,18 @@ macro_rules! provas_da_parte3 {
             provas::terminal_travado_nao_faz_a_memoria_crescer($binario);
         }
 
+        #[cfg(target_os = "linux")]
+        #[test]
+        fn inundacao_nao_segura_os_outros_silencioso() {
+            provas::inundacao_nao_segura_os_outros($binario, &["-q"]);
+        }
+
+        #[cfg(target_os = "linux")]
+        #[test]
+        fn inundacao_nao_segura_os_outros_com_log() {
+            provas::inundacao_nao_segura_os_outros($binario, &[]);
+        }
+
         #[test]
         fn reset_no_meio_da_linha_nao_derruba_o_servidor() {
             provas::reset_no_meio_da_linha($binario, &[]);

@@ -185,3 +185,48 @@ pub fn bytes_hostis_e_pipeline(nome: &str, args: &[&str]) {
     drop(cliente);
     continua_atendendo(&mut servidor);
 }
+
+/// Quatro conexões inundam o servidor (blocos de 64 KiB de linhas curtas,
+/// lendo as respostas ao mesmo tempo) e um cliente leve, uma linha a cada
+/// 5 ms, ainda recebe 50 respostas em poucos segundos: nenhum cliente segura
+/// os outros. O limite é folgado de propósito (a máquina de CI é pequena e
+/// compartilhada): um servidor injusto não dá resposta nenhuma enquanto a
+/// inundação dura. Só no Linux (no Wine, a pilha de rede emulada não dá
+/// conta da inundação). A saída do servidor é descartada: com o log ligado,
+/// são milhões de linhas.
+#[cfg(target_os = "linux")]
+pub fn inundacao_nao_segura_os_outros(nome: &str, args: &[&str]) {
+    use crate::inundacao::{Inundacao, Leve, RESPOSTA};
+    use crate::processo::Saida;
+    use std::net::SocketAddr;
+    use std::time::Instant;
+
+    crate::subir_limite_de_arquivos();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let caminho = crate::binario(nome);
+    let mut servidor =
+        Processo::servidor(&caminho, &args, Saida::Descartar).unwrap_or_else(|e| panic!("{e:#}"));
+    let endereco = SocketAddr::from(([127, 0, 0, 1], servidor.porta));
+    let mut leve = Leve::conectar(endereco).expect("o cliente leve conecta");
+    let sozinho = leve.medir(5, crate::PRAZO, Duration::ZERO, crate::PRAZO);
+    assert!(sozinho.falha.is_none(), "{nome} sem inundação: {sozinho:?}");
+    let inundacao = Inundacao::iniciar(endereco, 4).expect("a inundação conecta");
+    // A inundação de fato começou: o servidor já respondeu a muitas linhas.
+    let inicio = Instant::now();
+    while inundacao.recebidos() < 1000 * RESPOSTA && inicio.elapsed() < crate::PRAZO {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(inundacao.recebidos() >= 1000 * RESPOSTA, "{nome} não respondeu à inundação");
+    let prazo = Duration::from_secs(10);
+    let medida = leve.medir(50, prazo, Duration::from_millis(5), prazo);
+    let respondidas = inundacao.recebidos() / RESPOSTA;
+    inundacao.parar();
+    assert!(
+        medida.falha.is_none() && medida.vai_e_volta.len() == 50,
+        "{nome} {args:?}: durante a inundação ({respondidas} linhas dela respondidas), o cliente \
+         leve recebeu {} respostas em {prazo:?}: {:?}",
+        medida.vai_e_volta.len(),
+        medida.falha
+    );
+    continua_atendendo(&mut servidor);
+}

@@ -75,16 +75,21 @@ impl Terminal {
         Ok(Tela { lido })
     }
 
-    /// As flags locais (`c_lflag`: ICANON, ECHO, ISIG...) do terminal
-    /// agora: mostram se um programa o deixou em modo cru.
-    pub fn flags_locais(&self) -> io::Result<libc::tcflag_t> {
+    /// O modo do terminal agora (termios): mostra se um programa o deixou
+    /// em modo cru.
+    pub fn modo(&self) -> io::Result<libc::termios> {
         // SAFETY: termios zerada é válida; tcgetattr só escreve nela.
         let mut modo: libc::termios = unsafe { std::mem::zeroed() };
         // SAFETY: o descritor é do escravo, aberto enquanto `self` existe.
         if unsafe { libc::tcgetattr(self.escravo.as_raw_fd(), &mut modo) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        Ok(modo.c_lflag)
+        Ok(modo)
+    }
+
+    /// As flags locais (`c_lflag`: ICANON, ECHO, ISIG...) do terminal agora.
+    pub fn flags_locais(&self) -> io::Result<libc::tcflag_t> {
+        Ok(self.modo()?.c_lflag)
     }
 
     /// Lê, do lado escravo (onde o próximo programa, o shell, leria), o

@@ -1,16 +1,22 @@
-//! `nagle`: o atraso que aparece quando uma resposta sai em duas escritas.
+//! `nagle`: o atraso que aparece quando uma escrita pequena sai enquanto a
+//! anterior ainda espera a confirmação (ACK) do outro lado.
 //!
 //! Um servidor de eco dentro deste programa (127.0.0.1, porta livre)
-//! responde cada linha de três jeitos, um por rodada:
-//! 1. em duas escritas (`Echo: ` e depois a mensagem), com o algoritmo de
-//!    Nagle ligado (o padrão do TCP);
+//! responde de cinco jeitos, um por rodada:
+//! 1. cada resposta em duas escritas (`Echo: ` e depois a mensagem), com o
+//!    algoritmo de Nagle ligado (o padrão do TCP);
 //! 2. em duas escritas, com `TCP_NODELAY` (Nagle desligado);
-//! 3. numa escrita só, com Nagle ligado (o que os servidores das partes fazem).
+//! 3. numa escrita só, com Nagle ligado;
+//! 4. o cliente envia duas mensagens juntas, e o servidor responde cada uma
+//!    numa escrita (o que os servidores das partes fazem), com Nagle ligado;
+//! 5. o mesmo, com `TCP_NODELAY` (o que os servidores das partes ligam).
 //!
-//! Um cliente mede o tempo de ida e volta de cada mensagem. No primeiro
-//! jeito, o segundo pedaço espera a confirmação (ACK) do primeiro, e o
-//! cliente, que ainda não tem nada a enviar, atrasa o ACK de propósito
-//! ("ACK atrasado"): cada resposta para até o temporizador do ACK vencer.
+//! Um cliente mede o tempo de ida e volta (até a última resposta do envio).
+//! Nos jeitos 1 e 4, a segunda escrita do servidor espera o ACK da
+//! primeira, e o cliente, que ainda não tem nada a enviar, atrasa o ACK de
+//! propósito ("ACK atrasado"): a resposta para até o temporizador do ACK
+//! vencer. Com uma escrita só e uma mensagem por vez (jeito 3), nunca há
+//! uma escrita anterior sem ACK, e Nagle não atrasa nada.
 
 use clap::Parser;
 use common::linha_de_comando::{faixa, ArgsAjuda, MODELO_AJUDA};
@@ -30,24 +36,38 @@ struct Args {
     ajuda: ArgsAjuda,
 }
 
-/// Um jeito de o servidor responder.
+/// Um jeito de o servidor responder (e de o cliente enviar).
 #[derive(Clone, Copy)]
 struct Jeito {
     descricao: &'static str,
+    /// Cada resposta em duas escritas (`Echo: ` e o resto).
     duas_escritas: bool,
     sem_nagle: bool,
+    /// Mensagens que o cliente envia juntas, numa escrita, antes de ler.
+    juntas: u32,
 }
 
-const JEITOS: [Jeito; 3] = [
-    Jeito { descricao: "duas escritas, Nagle ligado", duas_escritas: true, sem_nagle: false },
-    Jeito { descricao: "duas escritas, TCP_NODELAY", duas_escritas: true, sem_nagle: true },
-    Jeito { descricao: "uma escrita, Nagle ligado", duas_escritas: false, sem_nagle: false },
+const fn jeito(
+    descricao: &'static str,
+    duas_escritas: bool,
+    sem_nagle: bool,
+    juntas: u32,
+) -> Jeito {
+    Jeito { descricao, duas_escritas, sem_nagle, juntas }
+}
+
+const JEITOS: [Jeito; 5] = [
+    jeito("resposta em duas escritas, Nagle ligado", true, false, 1),
+    jeito("resposta em duas escritas, TCP_NODELAY", true, true, 1),
+    jeito("resposta numa escrita, Nagle ligado", false, false, 1),
+    jeito("duas mensagens juntas, Nagle ligado", false, false, 2),
+    jeito("duas mensagens juntas, TCP_NODELAY", false, true, 2),
 ];
 
 fn main() {
     let args: Args = common::linha_de_comando::ler();
     println!(
-        "Ida e volta de {} mensagens de 32 bytes em 127.0.0.1 ({}):",
+        "Ida e volta de {} envios de mensagens de 32 bytes em 127.0.0.1 ({}), até a última resposta:",
         args.mensagens,
         std::env::consts::OS
     );
@@ -55,12 +75,17 @@ fn main() {
         match medir(jeito, args.mensagens) {
             Ok(mut tempos) => {
                 tempos.sort();
-                let ms =
-                    |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0).replace('.', ",");
+                // Três casas abaixo de 1 ms: no loopback, uma ida e volta sem
+                // espera leva poucos microssegundos.
+                let ms = |d: Duration| {
+                    let ms = d.as_secs_f64() * 1000.0;
+                    let casas = if ms < 1.0 { 3 } else { 2 };
+                    format!("{ms:.casas$} ms").replace('.', ",")
+                };
                 let mediana = tempos[tempos.len() / 2];
                 let maior = tempos[tempos.len() - 1];
                 println!(
-                    "- {:<28} mediana {:>9}, maior {:>9}",
+                    "- {:<40} mediana {:>9}, maior {:>9}",
                     jeito.descricao,
                     ms(mediana),
                     ms(maior)
@@ -104,9 +129,12 @@ fn medir(jeito: Jeito, mensagens: u32) -> std::io::Result<Vec<Duration>> {
     let mut resposta = String::new();
     for i in 0..mensagens + 3 {
         let inicio = Instant::now();
-        escrita.write_all(format!("mensagem {i:023}\n").as_bytes())?;
-        resposta.clear();
-        leitor.read_line(&mut resposta)?;
+        let envio: String = (0..jeito.juntas).map(|j| format!("mensagem {i:021}-{j}\n")).collect();
+        escrita.write_all(envio.as_bytes())?;
+        for _ in 0..jeito.juntas {
+            resposta.clear();
+            leitor.read_line(&mut resposta)?;
+        }
         if i >= 3 {
             tempos.push(inicio.elapsed());
         }

@@ -200,16 +200,21 @@ fn mostrar(
         inteiro(f64::from(n))
     );
     match medida {
-        Ok(m) => eprintln!(
-            "{onde} {:>6} atendidas, {:>7.0} msg/s, p99 {:>6} µs, {} KiB por conexão, {} threads, \
-             abertas em {} s",
-            inteiro(m.atendidas() as f64),
-            m.carga.mensagens_por_s,
-            m.carga.p99_us,
-            m.rss_por_conexao_kib(n).map(tabela::kib).unwrap_or_default(),
-            m.cheio.threads.unwrap_or(0),
-            ferramentas::formato::decimal(m.abertura_s, 1)
-        ),
+        Ok(m) => {
+            // Com os separadores de milhar das tabelas (62.173, não 62173).
+            let threads = m.cheio.threads.unwrap_or(0);
+            eprintln!(
+                "{onde} {:>6} atendidas, {:>7} msg/s, p99 {:>6} µs, {} KiB por conexão, {} {}, \
+                 abertas em {} s",
+                inteiro(m.atendidas() as f64),
+                inteiro(m.carga.mensagens_por_s),
+                inteiro(m.carga.p99_us as f64),
+                m.rss_por_conexao_kib(n).map(tabela::kib).unwrap_or_default(),
+                inteiro(threads as f64),
+                if threads == 1 { "thread" } else { "threads" },
+                ferramentas::formato::decimal(m.abertura_s, 1)
+            )
+        }
         Err(e) => eprintln!("{onde} não mediu: {e}"),
     }
 }
@@ -370,10 +375,10 @@ fn executar(args: Args) -> Result<()> {
     grafico::desenhar(&pontos, &condicoes, &arquivo_svg)?;
     println!("{texto}");
     eprintln!(
-        "escala: escrevi {} e {} em {:.0} s",
+        "escala: escrevi {} e {} em {} s",
         arquivo_md.display(),
         arquivo_svg.display(),
-        condicoes.segundos
+        inteiro(condicoes.segundos)
     );
     Ok(())
 }
