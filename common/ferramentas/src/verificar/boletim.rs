@@ -162,7 +162,7 @@ pub fn rodape(relatorio: &Relatorio) -> String {
     texto += &format!(
         "{} (verificado em {})\n",
         veredito(relatorio),
-        super::conexao::segundos(relatorio.duracao)
+        super::formato::segundos(relatorio.duracao)
     );
     for r in &relatorio.resultados {
         let (titulo, saida) = match (&r.queda, &r.erro_escrito) {

@@ -12,7 +12,7 @@
 //! `SO_RCVTIMEO`: no Windows, depois de uma leitura que esgota esse prazo, o
 //! estado do socket fica indefinido (ver `parte4/src/relogio.rs`).
 
-use super::Sintoma;
+use super::resposta::{Coleta, Resposta};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
@@ -26,69 +26,6 @@ pub const SILENCIO: Duration = Duration::from_millis(500);
 /// Maior quantidade de bytes guardada de uma conexão: a memória do
 /// `verificar` fica limitada, responda o servidor o que responder.
 pub const LIMITE_GUARDADO: usize = 1 << 20;
-
-/// O que chegou como resposta a uma mensagem.
-#[derive(Debug)]
-pub enum Resposta {
-    /// Uma linha terminada em `\n` (sem ele, e sem um `\r` antes dele).
-    Linha(Vec<u8>),
-    /// Bytes sem `\n`, seguidos de silêncio ou do fim da conexão.
-    SemTerminador(Vec<u8>),
-    /// O servidor fechou a conexão sem mandar nada.
-    Fim,
-    /// Nada chegou: o tempo que se esperou de fato.
-    Nada(Duration),
-    /// A leitura falhou (ex.: RST).
-    Falha(io::Error),
-}
-
-impl Resposta {
-    /// Os bytes da resposta, se veio alguma.
-    pub fn bytes(&self) -> Option<&[u8]> {
-        match self {
-            Resposta::Linha(b) | Resposta::SemTerminador(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    /// Em palavras, para o boletim, quando não é o esperado.
-    pub fn descrever(&self) -> String {
-        match self {
-            Resposta::Linha(b) => format!("recebi \"{}\\n\"", mostrar(b)),
-            Resposta::SemTerminador(b) => format!("recebi \"{}\" (sem \\n)", mostrar(b)),
-            Resposta::Fim => "o servidor fechou a conexão sem responder".to_string(),
-            Resposta::Nada(esperei) => format!("nenhuma resposta em {}", segundos(*esperei)),
-            Resposta::Falha(e) => format!("a leitura falhou: {}", common::erros::descrever(e)),
-        }
-    }
-
-    /// O sintoma, quando não é a resposta esperada.
-    pub fn sintoma(&self) -> Sintoma {
-        match self {
-            Resposta::Linha(b) | Resposta::SemTerminador(b) if b.starts_with(b"Erro: ") => {
-                Sintoma::Recusou
-            }
-            Resposta::Linha(_) | Resposta::SemTerminador(_) => Sintoma::Errada,
-            Resposta::Fim => Sintoma::Fechou,
-            Resposta::Nada(_) => Sintoma::SemResposta,
-            Resposta::Falha(_) => Sintoma::Resetou,
-        }
-    }
-}
-
-/// Tudo o que chegou até um silêncio, o fim da conexão ou o prazo.
-#[derive(Debug, Default)]
-pub struct Coleta {
-    pub bytes: Vec<u8>,
-    /// O servidor fechou a conexão (fim do fluxo).
-    pub fim: bool,
-    /// A leitura falhou (ex.: RST).
-    pub falha: Option<String>,
-    /// Passou de [`LIMITE_GUARDADO`]: o resto foi descartado.
-    pub cortada: bool,
-    /// Quanto a coleta durou.
-    pub tempo: Duration,
-}
 
 /// Uma conexão com o servidor verificado.
 pub struct Conexao {
@@ -382,32 +319,4 @@ impl Espera {
         thread::sleep(self.0);
         self.0 = (self.0 * 2).min(Duration::from_millis(10));
     }
-}
-
-/// Bytes para o boletim: acentos visíveis, controles e bytes inválidos
-/// escapados (`\n`, `\xff`); o meio de uma sequência longa é resumido.
-pub fn mostrar(bytes: &[u8]) -> String {
-    const INICIO: usize = 60;
-    const FIM: usize = 20;
-    if bytes.len() <= INICIO + FIM + 20 {
-        return common::texto::texto_seguro(bytes).into_owned();
-    }
-    format!(
-        "{}… ({} bytes) …{}",
-        common::texto::texto_seguro(&bytes[..INICIO]),
-        formatar_milhar(bytes.len()),
-        common::texto::texto_seguro(&bytes[bytes.len() - FIM..])
-    )
-}
-
-/// `100000` como `100.000` (um tamanho em bytes ou uma contagem).
-pub fn formatar_milhar(n: usize) -> String {
-    common::texto::milhares(n as u64)
-}
-
-/// Uma duração em segundos com vírgula decimal: `2,0 s`, `0,35 s`.
-pub fn segundos(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    let texto = if s < 1.0 { format!("{s:.2} s") } else { format!("{s:.1} s") };
-    texto.replace('.', ",")
 }

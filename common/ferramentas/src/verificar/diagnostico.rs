@@ -4,8 +4,7 @@
 //! `Address already in use`), o código-fonte que o comando roda (o
 //! `target=atender(conn, addr)`) e o que as verificações mediram.
 
-use super::conexao::mostrar;
-use super::verificacoes::duracao;
+use super::formato::{duracao, mostrar};
 use super::{Classe, Contexto, Resultado, PREFIXO};
 use serde::Serialize;
 use std::path::{Path, PathBuf};

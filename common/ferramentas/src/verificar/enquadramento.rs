@@ -6,7 +6,9 @@
 //! dois bytes partido entre dois `recv()`. Nenhuma reprova a parte.
 
 use super::alvo::Alvo;
-use super::conexao::{escrever_tudo, formatar_milhar, mostrar, Coleta, Conexao};
+use super::conexao::{escrever_tudo, Conexao};
+use super::formato::{formatar_milhar, mostrar};
+use super::resposta::Coleta;
 use super::verificacoes::{avaliar, conectar, conversar, eco_de};
 use super::{Avaliacao, Contexto, Falha, Passo, Sintoma};
 use std::thread;
@@ -87,7 +89,7 @@ fn conferir_coleta(
                 Falha::nova("o servidor fechou a conexão sem responder", Sintoma::Fechou)
             }
             (None, false) => Falha::nova(
-                format!("não recebi nada em {}", super::conexao::segundos(coleta.tempo)),
+                format!("não recebi nada em {}", super::formato::segundos(coleta.tempo)),
                 Sintoma::SemResposta,
             ),
         });
@@ -134,7 +136,7 @@ fn mensagem_em_pedacos(alvo: &mut Alvo, ctx: &Contexto, tolerada: &mut bool) -> 
         f.com_cenario(&format!(
             "enviei \"parte um, \" e, {} depois, \"parte dois\\n\" (uma mensagem em duas \
              escritas); esperava uma resposta, \"{}\\n\"; ",
-            super::verificacoes::duracao(PAUSA_ENTRE_PEDACOS),
+            super::formato::duracao(PAUSA_ENTRE_PEDACOS),
             mostrar(&eco_de(ctx, b"parte um, parte dois"))
         ))
     })?;

@@ -9,8 +9,9 @@
 //! ele esvaziar fica preso no cliente que nunca para de enviar.
 
 use super::alvo::Alvo;
-use super::conexao::{formatar_milhar, Conexao};
-use super::verificacoes::{avaliar, conectar, conferir_eco, duracao};
+use super::conexao::Conexao;
+use super::formato::{duracao, formatar_milhar};
+use super::verificacoes::{avaliar, conectar, conferir_eco};
 use super::{Avaliacao, Contexto, Falha, Sintoma};
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
@@ -135,7 +136,7 @@ pub fn cliente_que_inunda(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
                         format!(
                             "a mensagem {} ficou {} sem resposta",
                             i + 1,
-                            super::conexao::segundos(enviada.elapsed())
+                            super::formato::segundos(enviada.elapsed())
                         ),
                         Sintoma::Lenta,
                     ),
@@ -146,7 +147,7 @@ pub fn cliente_que_inunda(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
                          cliente leve recebeu {recebidas} de {total} respostas em {}{ate_aqui}; \
                          {texto}",
                         bytes(escritos.load(Ordering::Relaxed)),
-                        super::conexao::segundos(inicio.elapsed())
+                        super::formato::segundos(inicio.elapsed())
                     ),
                     sintoma,
                 ));

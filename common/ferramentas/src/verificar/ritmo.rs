@@ -85,3 +85,23 @@ impl Ritmo {
         cabem.clamp(2, maximo)
     }
 }
+
+#[cfg(test)]
+mod testes {
+    use super::*;
+
+    #[test]
+    fn as_janelas_crescem_com_o_servidor() {
+        let rapido =
+            Ritmo { primeira: Duration::from_millis(1), seguinte: Duration::from_millis(1) };
+        let por_conexao = Ritmo { primeira: Duration::from_secs(3), seguinte: Duration::ZERO };
+        // A janela de B com A conectado cobre com folga os 3 s de um
+        // `time.sleep(3)` por conexão (a antiga, fixa, era de 3 s).
+        assert!(por_conexao.janela_com_a_conectado() >= Duration::from_secs(9));
+        assert!(rapido.janela_com_a_conectado() < Duration::from_secs(3));
+        assert!(por_conexao.lento() && !rapido.lento());
+        let por_mensagem =
+            Ritmo { primeira: Duration::from_secs(2), seguinte: Duration::from_secs(2) };
+        assert_eq!((rapido.mensagens(10), por_mensagem.mensagens(10)), (10, 2));
+    }
+}

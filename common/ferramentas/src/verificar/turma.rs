@@ -10,13 +10,16 @@
 //! falaria com o servidor errado. Elas são reconhecidas pelo anúncio (ou
 //! pelo `Address already in use`) e rodam depois, uma por vez, na porta delas.
 
-use super::{boletim, diagnostico, preparar_alvo, verificar, Nivel, Pedido, Relatorio};
+use super::{boletim, diagnostico, preparar_alvo, verificar, Pedido, Relatorio};
 use anyhow::{bail, Context, Result};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
+use tabela::{resumo, tabela_csv, tabela_markdown};
+
+mod tabela;
 
 /// O marcador do arquivo do aluno no modelo de comando.
 pub const ARQUIVO: &str = "{arquivo}";
@@ -263,160 +266,4 @@ fn gravar(boletins: &Path, linha: &Linha, parte: Option<u8>, comando: &str) {
     };
     let _ = std::fs::write(boletins.join(format!("{}.txt", linha.nome)), texto);
     let _ = std::fs::write(boletins.join(format!("{}.json", linha.nome)), format!("{json:#}\n"));
-}
-
-/// O veredito de uma linha, em palavras.
-fn veredito(linha: &Linha) -> &'static str {
-    match (&linha.relatorio, linha.relatorio.as_ref().and_then(Relatorio::cumpre)) {
-        (None, _) => "não iniciou",
-        (Some(_), Some(true)) => "cumpre",
-        (Some(_), Some(false)) => "não cumpre",
-        (Some(_), None) => "sem --parte",
-    }
-}
-
-/// O principal problema, numa frase: um erro típico que explica a falha,
-/// senão a primeira verificação da atividade que falhou; e os avisos de
-/// além da atividade, agrupados pelo erro que os causa.
-fn principal_problema(linha: &Linha) -> String {
-    let Some(r) = &linha.relatorio else {
-        let erro = linha.erro.clone().unwrap_or_default();
-        if let Some(d) = diagnostico::da_saida(&erro) {
-            return frase_do_diagnostico(d.id, None);
-        }
-        return erro.lines().next().unwrap_or_default().chars().take(120).collect();
-    };
-    let falhou = |id: &str| r.resultados.iter().any(|x| x.id == id && x.ok == Some(false));
-    let mut frases = Vec::new();
-    // As causas que explicam uma falha do que a atividade pede.
-    const CAUSAS: [&str; 4] = ["teclado", "thread_chamada", "prefixo", "endereco_em_uso"];
-    let atividade: Vec<&str> = r
-        .resultados
-        .iter()
-        .filter(|x| x.nivel == Nivel::Atividade && x.ok == Some(false))
-        .map(|x| x.id)
-        .collect();
-    if let Some(d) = CAUSAS.iter().find_map(|c| r.diagnosticos.iter().find(|d| d.id == *c)) {
-        frases.push(frase_do_diagnostico(d.id, r.porta_fixa));
-    } else if atividade.contains(&"concorrencia") && r.classe == Some(super::Classe::Serial) {
-        frases.push("serial: atende um cliente por vez".to_string());
-    } else if let Some(primeira) = atividade.first() {
-        frases.push(format!("{primeira}: {}", super::explicacoes::titulo(primeira)));
-    }
-    if r.porta_fixa.is_some() {
-        frases.push(frase_do_diagnostico("porta_fixa", r.porta_fixa));
-    }
-    // Além da atividade: um aviso por erro, não por verificação.
-    let mut alem = Vec::new();
-    if ["mensagem_em_pedacos", "duas_mensagens_juntas", "mensagem_grande"]
-        .iter()
-        .any(|id| falhou(id))
-    {
-        alem.push("trata cada recv() como uma mensagem");
-    }
-    if r.diagnosticos.iter().any(|d| d.id == "decodifica_pedacos") {
-        alem.push("decodifica cada recv()");
-    } else if falhou("bytes_invalidos") || falhou("caractere_na_fronteira") {
-        alem.push("bytes inválidos ou um caractere partido");
-    }
-    if falhou("cliente_que_nao_le") {
-        alem.push("um cliente que não lê trava os outros");
-    }
-    if falhou("cliente_que_inunda") {
-        alem.push("um cliente que inunda cala os outros");
-    }
-    if !alem.is_empty() {
-        frases.push(format!("além: {}", alem.join("; ")));
-    }
-    if frases.is_empty() {
-        return "—".to_string();
-    }
-    frases.join("; ")
-}
-
-fn frase_do_diagnostico(id: &str, porta: Option<u16>) -> String {
-    match id {
-        "teclado" => "espera o teclado: input() sem teclado lança EOFError".into(),
-        "thread_chamada" => "serial: target=atender(conn, addr) roda na thread principal".into(),
-        "prefixo" => "responde sem o prefixo \"Echo: \"".into(),
-        "endereco_em_uso" => "Address already in use (porta ocupada; sem SO_REUSEADDR?)".into(),
-        "decodifica_pedacos" => "decodifica cada recv(): um \"é\" partido derruba a conexão".into(),
-        "porta_fixa" => format!("porta fixa no código ({})", porta.unwrap_or_default()),
-        outro => outro.to_string(),
-    }
-}
-
-fn resumo(linha: &Linha, parte: Option<u8>) -> String {
-    let mut texto = veredito(linha).to_string();
-    if let (Some(p), Some(_)) = (parte, &linha.relatorio) {
-        texto = format!("Parte {p}: {texto}");
-    }
-    let problema = principal_problema(linha);
-    if problema != "—" {
-        texto += &format!("; {problema}");
-    }
-    format!("{texto} ({})", super::conexao::segundos(linha.tempo))
-}
-
-/// As colunas de uma linha: aluno, parte, veredito, atividade, além,
-/// concorrência, principal problema, tempo.
-fn colunas(linha: &Linha, parte: Option<u8>) -> [String; 8] {
-    let contagem = |nivel| {
-        linha.relatorio.as_ref().map(|r| {
-            let (a, de) = r.contagem(nivel);
-            format!("{a} de {de}")
-        })
-    };
-    let classe = linha.relatorio.as_ref().and_then(|r| r.classe).map(|c| c.nome()).unwrap_or("—");
-    [
-        linha.nome.clone(),
-        parte.map(|p| p.to_string()).unwrap_or("—".into()),
-        veredito(linha).to_string(),
-        contagem(Nivel::Atividade).unwrap_or("—".into()),
-        contagem(Nivel::Alem).unwrap_or("—".into()),
-        classe.to_string(),
-        principal_problema(linha),
-        super::conexao::segundos(linha.tempo),
-    ]
-}
-
-const CABECALHO: [&str; 8] = [
-    "aluno",
-    "parte",
-    "veredito",
-    "atividade",
-    "além",
-    "concorrência",
-    "principal problema",
-    "tempo",
-];
-
-fn tabela_markdown(linhas: &[Linha], turma: &Turma, tempo: Duration) -> String {
-    let mut texto = format!(
-        "# Turma: {}\n\nComando: `{}`; {}; {} entregas em {}. Os boletins completos estão em \
-         `boletins/`.\n\n",
-        turma.pasta.display(),
-        turma.comando,
-        turma.parte.map(|p| format!("Parte {p}")).unwrap_or("sem --parte".into()),
-        linhas.len(),
-        super::conexao::segundos(tempo)
-    );
-    texto += &format!("| {} |\n", CABECALHO.join(" | "));
-    texto += &format!("|{}\n", "---|".repeat(CABECALHO.len()));
-    for linha in linhas {
-        let celulas: Vec<String> =
-            colunas(linha, turma.parte).iter().map(|c| c.replace('|', "\\|")).collect();
-        texto += &format!("| {} |\n", celulas.join(" | "));
-    }
-    texto
-}
-
-fn tabela_csv(linhas: &[Linha], parte: Option<u8>) -> String {
-    let campo = |c: &str| format!("\"{}\"", c.replace('"', "\"\""));
-    let mut texto = CABECALHO.iter().map(|c| campo(c)).collect::<Vec<_>>().join(",") + "\n";
-    for linha in linhas {
-        texto +=
-            &(colunas(linha, parte).iter().map(|c| campo(c)).collect::<Vec<_>>().join(",") + "\n");
-    }
-    texto
 }

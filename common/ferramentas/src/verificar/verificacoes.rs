@@ -8,7 +8,9 @@
 //! se esperou de fato), para o aluno poder refazer a experiência à mão.
 
 use super::alvo::Alvo;
-use super::conexao::{mostrar, segundos, Conexao, Resposta};
+use super::conexao::Conexao;
+use super::formato::{duracao, mostrar, segundos};
+use super::resposta::Resposta;
 use super::ritmo::Ritmo;
 use super::{enquadramento, Avaliacao, Contexto, Falha, Passo, Sintoma, PREFIXO};
 use std::thread;
@@ -256,9 +258,4 @@ fn sobrevive_a_reset(alvo: &mut Alvo, ctx: &Contexto, tolerada: &mut bool) -> Pa
     conversar(&mut novo, b"depois do reset", ctx, tolerada)
         .map_err(|f| f.com_cenario(&format!("{cenario}um cliente novo conectou, mas ")))?;
     Ok("um cliente enviou meia linha e caiu com RST; um cliente novo foi atendido".into())
-}
-
-/// Uma duração curta para o boletim (`0,4 ms`, `12 ms`, `1,20 s`).
-pub fn duracao(d: Duration) -> String {
-    common::tempo::duracao_legivel(d)
 }
