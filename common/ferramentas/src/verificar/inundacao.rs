@@ -109,15 +109,19 @@ pub fn cliente_que_inunda(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
         let mut leve: Conexao = conectar(alvo, "do cliente leve")?;
         let total = ctx.ritmo.mensagens(MENSAGENS_LEVES);
         // Todas as respostas em 5 s (mais o ritmo do servidor): um servidor
-        // justo responde em milissegundos mesmo inundado; cada uma tem até 2 s.
+        // justo responde em milissegundos mesmo inundado; cada uma tem o
+        // prazo de uma mensagem numa conexão nova ou já atendida.
+        let ritmo = &ctx.ritmo;
         let inicio = Instant::now();
-        let limite = inicio + Duration::from_secs(5) + ctx.ritmo.seguinte * (3 * total as u32);
-        let cada = Duration::from_secs(2) + ctx.ritmo.seguinte * 3;
+        let limite = inicio
+            + Duration::from_secs(5)
+            + ritmo.primeira * 3
+            + ritmo.seguinte * (3 * total as u32);
         let mut tempos = Vec::with_capacity(total);
         for i in 0..total {
             let mensagem = format!("leve {i}");
             let enviada = Instant::now();
-            let prazo = cada.min(limite.saturating_duration_since(enviada));
+            let prazo = ritmo.prazo_da_mensagem(i).min(limite.saturating_duration_since(enviada));
             let (resposta, _) = leve.perguntar_eco(mensagem.as_bytes(), &ctx.prefixo, prazo);
             tempos.push(enviada.elapsed());
             let falha = conferir_eco(&resposta, mensagem.as_bytes(), ctx, &mut tolerada).err();

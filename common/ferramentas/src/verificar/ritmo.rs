@@ -69,6 +69,15 @@ impl Ritmo {
         Duration::from_secs(2) + self.primeira * 3
     }
 
+    /// Prazo da resposta à mensagem `i` (a partir de 0) de uma conexão
+    /// nova: 2 s mais três vezes o que o servidor levou sozinho para ela. A
+    /// primeira inclui o atendimento de um cliente novo (um `time.sleep(3)`
+    /// por conexão); as seguintes, o de uma mensagem.
+    pub fn prazo_da_mensagem(&self, i: usize) -> Duration {
+        let sozinho = if i == 0 { self.primeira } else { self.seguinte };
+        Duration::from_secs(2) + sozinho * 3
+    }
+
     /// O silêncio que encerra uma coleta de respostas: se outra resposta
     /// vier, vem no máximo um "tempo de resposta" depois da anterior.
     pub fn silencio(&self) -> Duration {
@@ -103,5 +112,10 @@ mod testes {
         let por_mensagem =
             Ritmo { primeira: Duration::from_secs(2), seguinte: Duration::from_secs(2) };
         assert_eq!((rapido.mensagens(10), por_mensagem.mensagens(10)), (10, 2));
+        // A primeira mensagem de uma conexão nova espera o sleep por conexão
+        // (um prazo fixo de 2 s reprovava a inundação de um servidor justo).
+        assert!(por_conexao.prazo_da_mensagem(0) >= Duration::from_secs(9));
+        assert!(por_conexao.prazo_da_mensagem(1) < Duration::from_secs(3));
+        assert!(por_mensagem.prazo_da_mensagem(7) >= Duration::from_secs(6));
     }
 }
