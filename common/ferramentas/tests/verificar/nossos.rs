@@ -40,13 +40,35 @@ fn nossos_seis_servidores_passam_os_dois_niveis() {
     // O laço de hoje do parte3-poll lê cada conexão até esvaziar e não é
     // justo sob inundação (issue 30, que o reescreve): a inundação não é
     // cobrada dele até lá; todo o resto, sim.
-    let poll = Esperado { marcas: &[("cliente_que_inunda", '?')], ..tudo };
+    // Sob o Wine, o cliente que não lê também: o laço de hoje atende os
+    // ~150 mil ecos dele numa volta só, e lá cada chamada passa pelo
+    // wineserver (14-20 s por volta; o mesmo motivo do pulado do parte3-poll
+    // em .ci/wine/executar-testes.sh); o outro cliente ficou 2,1 s sem
+    // resposta numa execução da suíte inteira sob o Wine.
+    let poll = if sob_o_wine() {
+        Esperado { marcas: &[("cliente_que_inunda", '?'), ("cliente_que_nao_le", '?')], ..tudo }
+    } else {
+        Esperado { marcas: &[("cliente_que_inunda", '?')], ..tudo }
+    };
+    // Sob o Wine 8, um servidor tokio não é justo sob inundação, e não é
+    // por código nosso: o eco-tokio (40 linhas, sem código do projeto) deu
+    // ao cliente leve 18 de 50 respostas em 5,9 s (mediana 163 ms); o
+    // parte3-async, em 7 execuções, 2 vezes todas e 5 vezes não (de 1 a 42
+    // de 50; mediana de 97 a 296 ms); os de threads, mediana de 5 a 9 ms. É
+    // o custo do wineserver com as esperas de socket pendentes do laço de
+    // eventos (ver os pulados em .ci/wine/executar-testes.sh). No Linux, a
+    // inundação é cobrada dele.
+    let assincrono = if sob_o_wine() {
+        Esperado { marcas: &[("cliente_que_inunda", '?')], ..tudo }
+    } else {
+        tudo
+    };
     conferir_todos(&[
         ("parte1", &feitos[0], serial),
         ("parte2", &feitos[1], Esperado { ..serial }),
         ("parte3", &feitos[2], Esperado { ..tudo }),
         ("parte3-poll", &feitos[3], poll),
-        ("parte3-async", &feitos[4], Esperado { ..tudo }),
+        ("parte3-async", &feitos[4], assincrono),
         ("parte4", &feitos[5], Esperado { ..tudo }),
     ]);
     for (_, json) in &feitos {
