@@ -10,7 +10,7 @@
 //! Todo socket aqui é não bloqueante, e cada espera tem prazo: entre uma
 //! tentativa e outra, a thread dorme um pouco (de 0,1 a 10 ms). Não usamos o
 //! `SO_RCVTIMEO`: no Windows, depois de uma leitura que esgota esse prazo, o
-//! estado do socket fica indefinido (ver `parte4/src/relogio.rs`).
+//! estado do socket fica indefinido (ver a inatividade em `parte4/src/servidor.rs`).
 
 use super::resposta::{Coleta, Resposta};
 use std::io::{self, ErrorKind, Read, Write};

@@ -149,7 +149,7 @@ pub fn explicar(r: &Resultado) -> Explicacao {
              mistura as conversas: uma thread escreve, outra sobrescreve antes do envio.",
             "guarde a mensagem em variáveis locais da função que atende o cliente; o que for \
              mesmo compartilhado, proteja com threading.Lock ou passe por uma fila (RELATO.md, \
-             Parte 3, \"O checklist\"; parte4/src/logger.rs).",
+             Parte 3, \"O checklist\"; common/src/log.rs).",
         ),
         ("muitos_clientes", _) => explicacao(
             "o aceite da Parte 3 pede um servidor estável com conexões simultâneas: com cem \
