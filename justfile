@@ -108,7 +108,7 @@ figuras:
 escala *args:
     cargo run --release --bin escala -- {{args}}
 
-# Verifica um servidor Echo qualquer e imprime um boletim (ex.: just verificar --iniciar "'python servidor.py {porta}'" --parte 3)
+# Verifica um servidor Echo e imprime um boletim em dois níveis (ex.: just verificar --iniciar "'python servidor.py {porta}'" --parte 3); uma turma: just verificar turma PASTA --parte 3
 verificar *args:
     @-cargo run --bin verificar -- {{args}}
 
