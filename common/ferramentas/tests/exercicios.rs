@@ -3,7 +3,8 @@
 //! (`tests/servidores/`), sem os comentários que entregariam o erro. Estes
 //! testes provam que o código de cada um é o mesmo (então o sintoma citado
 //! no exercício é o que o `verificar` prova nos testes dele) e que cada um
-//! tem o seu enunciado e a sua resposta.
+//! tem o seu enunciado e a sua resposta, e que todo servidor novo da
+//! galeria ganha um exercício (ou entra na lista dos que não são erro).
 
 use apoio::RAIZ;
 use std::path::Path;
@@ -15,7 +16,21 @@ const EXERCICIOS: &[(u32, &str)] = &[
     (3, "nunca_fecha"),
     (4, "global_sem_trava"),
     (5, "sem_quebra_de_linha"),
+    (6, "sem_prefixo"),
+    (7, "espera_o_teclado"),
+    (8, "porta_fixa"),
+    (9, "thread_chamada_na_hora"),
+    (10, "decodifica_cada_pedaco"),
+    (11, "laco_que_le_ate_esvaziar"),
 ];
+
+/// Os servidores da galeria que não são um erro de aluno: medem as esperas
+/// do `verificar` (o `time.sleep` que a atividade sugere), não têm o que
+/// achar.
+const SEM_EXERCICIO: &[&str] = &["threads_dorme_por_conexao", "threads_dorme_por_mensagem"];
+
+const GALERIA: &str = "common/ferramentas/tests/servidores";
+const PASTA: &str = "common/ferramentas/disciplina/exercicios";
 
 fn ler(caminho: &str) -> String {
     let caminho = Path::new(RAIZ).join(caminho);
@@ -37,8 +52,8 @@ fn codigo(texto: &str) -> Vec<String> {
 #[test]
 fn cada_exercicio_tem_o_mesmo_codigo_do_servidor_da_galeria() {
     for (n, galeria) in EXERCICIOS {
-        let exercicio = ler(&format!("common/ferramentas/disciplina/exercicios/exercicio{n}.py"));
-        let original = ler(&format!("common/ferramentas/tests/servidores/{galeria}.py"));
+        let exercicio = ler(&format!("{PASTA}/exercicio{n}.py"));
+        let original = ler(&format!("{GALERIA}/{galeria}.py"));
         assert_eq!(
             codigo(&exercicio),
             codigo(&original),
@@ -55,9 +70,9 @@ fn cada_exercicio_tem_o_mesmo_codigo_do_servidor_da_galeria() {
 
 #[test]
 fn cada_exercicio_tem_enunciado_com_pergunta_e_dica_e_uma_resposta() {
-    let respostas = ler("common/ferramentas/disciplina/exercicios/respostas.md");
+    let respostas = ler(&format!("{PASTA}/respostas.md"));
     for (n, galeria) in EXERCICIOS {
-        let enunciado = ler(&format!("common/ferramentas/disciplina/exercicios/exercicio{n}.md"));
+        let enunciado = ler(&format!("{PASTA}/exercicio{n}.md"));
         for secao in ["## O que se vê", "## Reproduza", "## Pergunta", "## Dica"] {
             assert!(enunciado.contains(secao), "exercicio{n}.md sem a seção {secao:?}");
         }
@@ -78,6 +93,45 @@ fn cada_exercicio_tem_enunciado_com_pergunta_e_dica_e_uma_resposta() {
             "a resposta do exercício {n} precisa da causa e da correção"
         );
     }
+}
+
+/// Os nomes (sem a extensão) dos arquivos de uma pasta cujo nome começa com
+/// `prefixo` e termina com `extensao`, em ordem.
+fn nomes(pasta: &str, prefixo: &str, extensao: &str) -> Vec<String> {
+    let pasta = Path::new(RAIZ).join(pasta);
+    let mut nomes: Vec<String> = std::fs::read_dir(&pasta)
+        .unwrap_or_else(|e| panic!("ler {}: {e}", pasta.display()))
+        .map(|e| e.expect("entrada da pasta").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(prefixo))
+        .filter_map(|n| n.strip_suffix(extensao).map(str::to_string))
+        .collect();
+    nomes.sort();
+    nomes
+}
+
+/// Um servidor novo na galeria (um erro novo que o `verificar` aprendeu a
+/// apontar) precisa do seu exercício, ou de um lugar em `SEM_EXERCICIO`.
+#[test]
+fn cada_servidor_da_galeria_tem_um_exercicio() {
+    let galeria = nomes(GALERIA, "", ".py");
+    for nome in &galeria {
+        let tem =
+            EXERCICIOS.iter().any(|(_, g)| g == nome) || SEM_EXERCICIO.contains(&nome.as_str());
+        assert!(tem, "{nome}.py está na galeria sem exercício: crie um, ou ponha em SEM_EXERCICIO");
+    }
+    // As duas listas não apontam para servidores que já saíram da galeria.
+    for nome in EXERCICIOS.iter().map(|(_, g)| *g).chain(SEM_EXERCICIO.iter().copied()) {
+        assert!(galeria.iter().any(|g| g == nome), "{nome}.py não está mais na galeria");
+    }
+    // E todo exercicioN.md da pasta está na lista (então foi conferido).
+    let mut numeros: Vec<String> = EXERCICIOS.iter().map(|(n, _)| n.to_string()).collect();
+    numeros.sort();
+    let mut enunciados: Vec<String> = nomes(PASTA, "exercicio", ".md")
+        .into_iter()
+        .map(|n| n.trim_start_matches("exercicio").to_string())
+        .collect();
+    enunciados.sort();
+    assert_eq!(enunciados, numeros, "os exercicioN.md da pasta e a lista EXERCICIOS");
 }
 
 #[test]
