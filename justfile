@@ -88,12 +88,12 @@ demo n="" *args:
 # `just cenario 2` é o mesmo que `just demo 2` (o programa se chama cenario)
 alias cenario := demo
 
-# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e a tabela dos modelos, de figuras/)
+# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e a tabela dos modelos, dos JSON de figuras/)
 [no-exit-message]
 relato:
     cargo run --bin cenario -- --relato RELATO.md
 
-# Mede os servidores (vazão e latência) e escreve em target/bancada/; --rapido: menos de 2 min
+# Mede os servidores (vazão e latência) e escreve em target/bancada/; --rapido: menos de 2 min de medida (a primeira vez compila antes)
 [no-exit-message]
 bench *args:
     cargo run --release --bin bancada -- {{args}}
@@ -103,12 +103,12 @@ bench *args:
 figuras:
     cargo run --release --bin bancada -- --gravar
 
-# Quanto custa uma conexão aberta, de 10 a 10.000 conexões, em cada servidor concorrente (uns 9 min; --rapido: até 1.000, menos de 1 min; --gravar: em figuras/)
+# Quanto custa uma conexão aberta, de 10 a 10.000 conexões, em cada servidor concorrente (uns 9 min; --rapido: até 1.000, menos de 1 min de medida; --gravar: em figuras/)
 [no-exit-message]
 escala *args:
     cargo run --release --bin escala -- {{args}}
 
-# Verifica um servidor Echo qualquer e imprime um boletim (ex.: just verificar --iniciar "'python servidor.py {porta}'" --parte 3)
+# Verifica um servidor Echo e imprime um boletim em dois níveis (ex.: just verificar --iniciar "'python servidor.py {porta}'" --parte 3); uma turma: just verificar turma PASTA --parte 3
 verificar *args:
     @-cargo run --bin verificar -- {{args}}
 

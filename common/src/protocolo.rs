@@ -239,7 +239,17 @@ pub fn fechar_com_aviso(socket: &TcpStream, aviso: &str) -> io::Result<()> {
     let mut socket = socket;
     socket.write_all(format!("{aviso}\n").as_bytes())?;
     socket.shutdown(Shutdown::Write)?;
-    let prazo = Instant::now() + ESPERA_AO_ENCERRAR;
+    descartar_ate_o_fim(socket, Instant::now() + ESPERA_AO_ENCERRAR)
+}
+
+/// A segunda metade do fechamento demorado, com o aviso e o FIN já
+/// enviados: descarta o que o cliente ainda enviar até ele fechar o lado
+/// dele (o fim do fluxo), até `prazo` ou [`DESCARTE_MAXIMO`] bytes, o que
+/// vier primeiro. O prazo vale para a espera toda, e não para cada leitura:
+/// um cliente que pinga um byte por segundo não a estica. O socket tem de
+/// ser bloqueante.
+pub fn descartar_ate_o_fim(socket: &TcpStream, prazo: Instant) -> io::Result<()> {
+    let mut socket = socket;
     let mut descartados = 0;
     let mut lixo = [0u8; 8192];
     while descartados < DESCARTE_MAXIMO {

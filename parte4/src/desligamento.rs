@@ -1,95 +1,105 @@
-//! O desligamento gracioso: Ctrl-C (e SIGTERM no Unix) param o servidor sem
+//! NOVO (desligamento): Ctrl-C (e SIGTERM no Unix) param o servidor sem
 //! deixar clientes no vácuo.
 //!
 //! Sequência:
-//! 1. o tratador do sinal só marca `desligando` e acorda o `accept()` (a
+//! 1. o tratador do sinal só liga [`DESLIGANDO`] e acorda o `accept()` (a
 //!    biblioteca padrão não tem como cancelá-lo: o tratador se conecta ao
 //!    próprio servidor, e o `accept()` volta com essa conexão);
-//! 2. o laço principal vê a marca e para de aceitar;
-//! 3. cada thread de atendimento, no seu próximo intervalo de verificação,
-//!    envia `Aviso: servidor encerrando` ao seu cliente e fecha;
-//! 4. o laço principal espera as threads por um tempo limitado, fecha à
-//!    força as conexões que restarem (cada uma ganha a sua linha no log),
-//!    imprime o resumo e o processo sai com 0.
+//! 2. o laço principal vê a marca e fecha o socket de escuta;
+//! 3. [`encerrar`] manda a cada cliente `Aviso: servidor encerrando` e o fim
+//!    do fluxo (FIN). O cliente fecha a conexão dele, e a leitura da thread
+//!    que o atende volta com o fim do fluxo: a thread registra o desfecho e
+//!    termina;
+//! 4. quem não terminar no prazo (2 s) é registrado como fechado à força, e o
+//!    fim do processo fecha o socket dele; o resumo sai por último, e o
+//!    processo termina com 0.
+//!
+//! Por que o aviso sai daqui, e não da thread do cliente: ela está parada no
+//! `recv()`, e no Windows nada que outra thread faça com o socket a acorda
+//! (o `shutdown()` só envia o FIN; o `closesocket()` acordaria, mas a
+//! biblioteca padrão não deixa fechar um socket que outra thread usa). Quem
+//! acorda a thread é o próprio cliente, ao fechar depois do aviso. (No
+//! Linux o `shutdown()` acordaria; o servidor faz igual nos dois sistemas.)
 //!
 //! O crate ctrlc traduz Ctrl-C e Ctrl-Break no Windows e SIGINT/SIGTERM no
 //! Unix; o resto não depende de sinais.
 
-use crate::logger::Log;
 use crate::registro::Registro;
+use crate::servidor::registrar;
 use anyhow::{Context, Result};
+use common::log::Linha;
+use common::protocolo::ESPERA_AO_ENCERRAR;
 use common::tempo::duracao_legivel;
 use common::texto::quantidade;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use crossbeam_channel::Sender;
+use std::net::{Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-/// Quanto esperar que os clientes recebam o aviso e as threads terminem.
-const ESPERA_PELAS_THREADS: Duration = Duration::from_secs(3);
-/// Depois de fechar à força as conexões restantes, quanto mais esperar.
-const ESPERA_APOS_DERRUBAR: Duration = Duration::from_secs(1);
+/// Ligada pelo tratador de Ctrl-C; lida pelo laço do `accept()`. `Relaxed`
+/// basta: a marca não protege nenhum outro dado, só precisa ficar visível.
+pub static DESLIGANDO: AtomicBool = AtomicBool::new(false);
 
-/// Instala o tratador de Ctrl-C/SIGTERM. Devolve a marca que ele liga.
-/// Um segundo Ctrl-C encerra na hora, para quem não quer esperar.
-///
-/// A marca é lida com `Ordering::Relaxed`: ela não protege nenhum outro
-/// dado, só precisa ficar visível, e cada thread a relê a cada volta.
-pub fn instalar(escuta: &TcpListener) -> Result<Arc<AtomicBool>> {
-    let desligando = Arc::new(AtomicBool::new(false));
-    let marca = Arc::clone(&desligando);
-    let alvo = endereco_para_acordar(escuta.local_addr().context("getsockname()")?);
+/// Quanto esperar o log escrever as últimas linhas.
+const ESPERA_PELO_LOG: Duration = Duration::from_secs(1);
+
+/// Instala o tratador de Ctrl-C/SIGTERM.
+pub fn instalar(escuta: &TcpListener) -> Result<()> {
+    let mut alvo = escuta.local_addr().context("getsockname()")?;
+    // Um servidor em 0.0.0.0 (ou ::) escuta em todas as interfaces; para se
+    // conectar a ele mesmo, usa o loopback da mesma família.
+    if alvo.ip().is_unspecified() {
+        let loopback =
+            if alvo.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() };
+        alvo.set_ip(loopback);
+    }
     ctrlc::set_handler(move || {
-        if marca.swap(true, Ordering::Relaxed) {
-            eprintln!("Segundo pedido de encerramento: saindo sem esperar.");
-            std::process::exit(130);
-        }
+        DESLIGANDO.store(true, Ordering::Relaxed);
         // Acorda o accept(); a conexão é descartada pelo laço principal.
         let _ = TcpStream::connect_timeout(&alvo, Duration::from_secs(1));
     })
-    .context("instalar o tratador de Ctrl-C")?;
-    Ok(desligando)
+    .context("instalar o tratador de Ctrl-C")
 }
 
-/// Um servidor em 0.0.0.0 (ou ::) escuta em todas as interfaces; para se
-/// conectar a ele mesmo, usa o loopback da mesma família.
-fn endereco_para_acordar(local: SocketAddr) -> SocketAddr {
-    let ip = match local.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    };
-    SocketAddr::new(ip, local.port())
+/// Passos 3 e 4: avisa os clientes, espera as threads (com prazo), registra
+/// quem sobrou e o resumo, e espera o log escrever tudo (com prazo).
+pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()>, desde: Instant) {
+    let ativas = quantidade(registro.conexoes().len() as u64, "cliente", "clientes");
+    registrar(&log, format!("Encerrando: sem novas conexões; avisando {ativas}"));
+    // A cada volta, avisa quem ainda não foi avisado (a thread dele estava
+    // no meio de um eco). O prazo é o mesmo do fechamento demorado.
+    esperar(ESPERA_AO_ENCERRAR, || {
+        let conexoes = registro.conexoes();
+        conexoes.iter().for_each(|c| c.avisar_sem_esperar("Aviso: servidor encerrando"));
+        conexoes.is_empty()
+    });
+    // Quem não terminou: um cliente que não fecha depois do aviso (o
+    // `cliente.py` da disciplina só percebe o fim na próxima mensagem), um
+    // que não lê, ou uma thread dormindo num --atraso longo. O fim do
+    // processo fecha esses sockets.
+    for cliente in registro.retirar_restantes() {
+        registrar(&log, format!("{cliente} Fechada à força no desligamento"));
+    }
+    let atendidas = registro.admitidas.load(Ordering::Relaxed);
+    let ecos = registro.ecos.load(Ordering::Relaxed);
+    let atendidas = quantidade(atendidas, "conexão atendida", "conexões atendidas");
+    let ecos = quantidade(ecos, "mensagem ecoada", "mensagens ecoadas");
+    let duracao = duracao_legivel(desde.elapsed());
+    registrar(&log, format!("Servidor encerrado: {atendidas}, {ecos}, em {duracao}"));
+    // O escritor do log termina quando a última ponta de envio some: esta e
+    // as das threads. Uma thread que sobrou ainda tem a sua; por isso a
+    // espera tem prazo.
+    drop(log);
+    esperar(ESPERA_PELO_LOG, || escritor.is_finished());
 }
 
-/// Passo 4: espera as threads, fecha o que restar e registra o resumo.
-pub fn encerrar(registro: &Registro, log: &Log, inicio: Instant) {
-    let ativas = registro.ativas();
-    if ativas == 0 {
-        log.linha("Encerrando: sem novas conexões; nenhum cliente conectado".to_string());
-    } else {
-        let ativas = quantidade(ativas as u64, "cliente", "clientes");
-        log.linha(format!("Encerrando: sem novas conexões; avisando {ativas}"));
+/// Espera `pronto()` dar verdadeiro, conferindo a cada 10 ms, por no máximo
+/// `prazo`. O desligamento acontece uma vez: conferir assim não custa nada e
+/// dispensa uma variável de condição.
+fn esperar(prazo: Duration, pronto: impl Fn() -> bool) {
+    let fim = Instant::now() + prazo;
+    while !pronto() && Instant::now() < fim {
+        thread::sleep(Duration::from_millis(10));
     }
-    let restantes = registro.esperar_esvaziar(ESPERA_PELAS_THREADS);
-    if restantes > 0 {
-        let abertas =
-            quantidade(restantes as u64, "conexão ainda aberta", "conexões ainda abertas");
-        let prazo = duracao_legivel(ESPERA_PELAS_THREADS);
-        log.linha(format!("{abertas} depois de {prazo}: fechando à força"));
-        registro.derrubar_restantes();
-        registro.esperar_esvaziar(ESPERA_APOS_DERRUBAR);
-        // As threads que nem assim terminaram (ex.: dormindo num --atraso
-        // longo) não registrarão o próprio desfecho: registra-se aqui.
-        for cliente in registro.restantes() {
-            log.linha(format!("{cliente} Fechada à força no desligamento"));
-        }
-    }
-    let (atendidas, mensagens) = registro.totais();
-    log.linha(format!(
-        "Servidor encerrado: {}, {}, em {}",
-        quantidade(atendidas, "conexão atendida", "conexões atendidas"),
-        quantidade(mensagens, "mensagem ecoada", "mensagens ecoadas"),
-        duracao_legivel(inicio.elapsed())
-    ));
 }

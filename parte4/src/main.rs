@@ -2,9 +2,7 @@
 //! (`servidor.rs`, que diz a ordem de leitura dos outros arquivos).
 
 mod desligamento;
-mod logger;
 mod registro;
-mod relogio;
 mod servidor;
 
 use clap::Parser;
@@ -19,15 +17,15 @@ const BACKLOG_PADRAO: i32 = 128;
 
 /// Clientes atendidos ao mesmo tempo, no máximo: cada um custa uma thread
 /// (uma pilha, uma entrada na tabela do escalonador) e um descritor de
-/// arquivo (o socket, que o registro divide com a thread).
-const MAX_CLIENTES_PADRAO: u32 = 256;
+/// arquivo (o socket).
+const MAX_CLIENTES_PADRAO: usize = 256;
 
-/// Segundos sem nenhuma mensagem até o servidor encerrar a conexão: um
-/// cliente esquecido não ocupa uma thread para sempre.
+/// Segundos sem receber nada até o servidor encerrar a conexão: um cliente
+/// esquecido não ocupa uma thread (e uma vaga) para sempre.
 const TEMPO_OCIOSO_PADRAO: u64 = 300;
 
 /// Servidor Echo concorrente e robusto (Parte 4): uma thread por cliente,
-/// logger dedicado, limite de clientes, tempo de inatividade e desligamento
+/// log por fila, limite de clientes, tempo de inatividade e desligamento
 /// gracioso com Ctrl-C.
 #[derive(Parser)]
 #[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
@@ -47,10 +45,10 @@ struct Args {
 
     /// Máximo de clientes conectados ao mesmo tempo (padrão: 256); os demais recebem "Erro: servidor lotado"
     #[arg(long, value_name = "N", default_value_t = MAX_CLIENTES_PADRAO, hide_default_value = true,
-          value_parser = faixa(1u32, 100_000))]
-    max_clientes: u32,
+          value_parser = faixa(1usize, 100_000))]
+    max_clientes: usize,
 
-    /// Segundos sem mensagem até o servidor encerrar a conexão (padrão: 300)
+    /// Segundos sem receber nada até o servidor encerrar a conexão (padrão: 300)
     #[arg(long, value_name = "SEG", default_value_t = TEMPO_OCIOSO_PADRAO, hide_default_value = true,
           value_parser = faixa(1u64, 86_400))]
     tempo_ocioso: u64,
@@ -66,14 +64,11 @@ fn main() {
     // limite inicial do processo (`ulimit -n`) costuma ser 1.024; sobe até o
     // máximo que o sistema permite.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let config = servidor::Config {
-        atraso: Duration::from_millis(args.atraso),
-        max_clientes: args.max_clientes as usize,
-        tempo_ocioso: Duration::from_secs(args.tempo_ocioso),
-    };
+    let atraso = Duration::from_millis(args.atraso);
+    let (maximo, ocioso) = (args.max_clientes, Duration::from_secs(args.tempo_ocioso));
     // Volta depois do desligamento gracioso, ou com o erro se não conseguiu
     // abrir o socket de escuta (porta em uso...).
-    if let Err(e) = servidor::servir(&args.servidor, args.backlog, config) {
+    if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso, maximo, ocioso) {
         eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
         std::process::exit(1);
     }

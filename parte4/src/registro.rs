@@ -1,137 +1,139 @@
-//! O registro das conexões ativas: a contagem para o log, o limite de
-//! admissão, os totais do resumo e os sockets que o desligamento precisa
-//! alcançar.
+//! NOVO (registro): as conexões ativas. Dele saem a contagem do log, a
+//! decisão de admissão (`--max-clientes`), os totais do resumo e a lista de
+//! quem o desligamento precisa avisar.
+//!
+//! Duas travas, cada uma guardando uma coisa só, e nenhuma thread segura as
+//! duas ao mesmo tempo:
+//! - a do registro ([`Registro::ativas`]) guarda o mapa das conexões;
+//! - a de cada conexão ([`Conexao::escrita`]) guarda a vez de escrever no
+//!   socket dela.
 
-use crate::logger::Log;
-use crate::servidor::Cliente;
-use std::collections::HashMap;
+use crate::servidor::registrar;
+use common::log::Linha;
+use common::texto::Cliente;
+use crossbeam_channel::Sender;
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-pub struct Registro {
-    /// `--max-clientes`: acima disso a conexão é recusada com `Erro:`.
-    maximo: usize,
-    /// Conexões ativas: número do cliente → quem é e o seu socket,
-    /// compartilhado com a thread dele (`Arc`: o mesmo descritor, sem
-    /// cópia). A trava guarda só o mapa; cada operação a segura por
-    /// instantes, nunca durante E/S de rede.
-    ativas: Mutex<HashMap<u64, (Cliente, Arc<TcpStream>)>>,
-    /// Sinalizado a cada saída, para quem espera o registro esvaziar.
-    saiu_alguem: Condvar,
-    /// Totais do resumo final, contando também as conexões que ainda não
-    /// terminaram. `Relaxed` basta: são só contadores, lidos no fim.
-    admitidas: AtomicU64,
-    ecos: AtomicU64,
+/// A mensagem do `expect` de toda trava. Uma trava fica "envenenada" se uma
+/// thread entra em pânico segurando-a; o código que as segura aqui não entra
+/// em pânico (só mexe num mapa, num `bool`, num socket e na fila do log).
+pub const TRAVA: &str = "nenhuma thread entra em pânico segurando uma trava";
+
+/// Quanto o desligamento espera o `send()` do aviso: um cliente que não lê
+/// (buffer de envio cheio) não prende o desligamento.
+const ESPERA_PELO_AVISO: Duration = Duration::from_millis(100);
+
+/// Uma conexão admitida, dividida (`Arc`) entre a sua thread e o registro.
+pub struct Conexao {
+    pub cliente: Cliente,
+    /// Só a thread do cliente lê dele. O socket fecha quando a última ponta
+    /// (`Arc`) some: quase sempre a da thread, no fim do atendimento.
+    pub socket: TcpStream,
+    /// A vez de escrever. Duas threads escrevem neste socket: a do cliente
+    /// (cada eco, e a sua última linha `Erro:` ou `Aviso:`) e a do
+    /// desligamento (o aviso de encerramento). Quem escreve segura a trava
+    /// até o fim da escrita (a thread do cliente, na última linha, até o fim
+    /// do fechamento demorado): uma linha nunca sai no meio da outra. Dentro,
+    /// `true` depois do aviso de encerramento: o lado de escrita está
+    /// fechado, e a thread do cliente não escreve mais nenhum eco.
+    pub escrita: Mutex<bool>,
 }
 
-/// A vaga de uma conexão admitida. Liberada no `Drop`: nenhum caminho de
-/// saída da thread (inclusive um erro no meio) deixa a vaga ocupada.
-pub struct Vaga<'a> {
-    registro: &'a Registro,
-    numero: u64,
+impl Conexao {
+    /// Pelo desligamento: envia a última linha e o fim do fluxo (FIN), sem
+    /// esperar o cliente (o `send()` espera no máximo [`ESPERA_PELO_AVISO`]
+    /// por espaço no buffer). Se a thread do cliente está escrevendo agora,
+    /// não faz nada (o desligamento tenta de novo daqui a pouco). Quem espera
+    /// o cliente fechar é a thread dele, que continua lendo.
+    pub fn avisar_sem_esperar(&self, aviso: &str) {
+        let Ok(mut avisada) = self.escrita.try_lock() else { return };
+        if !std::mem::replace(&mut *avisada, true) {
+            let _ = self.socket.set_write_timeout(Some(ESPERA_PELO_AVISO));
+            let _ = (&self.socket).write_all(format!("{aviso}\n").as_bytes());
+            let _ = self.socket.shutdown(Shutdown::Write);
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct Registro {
+    /// Conexões ativas, pelo número do cliente. A trava guarda só o mapa;
+    /// nenhuma leitura ou escrita em socket acontece sob ela. A única espera
+    /// possível sob ela é a da fila do log cheia, ao registrar a última
+    /// linha de uma conexão (ver [`Vaga::liberar`]).
+    ativas: Mutex<BTreeMap<u64, Arc<Conexao>>>,
+    /// Totais do resumo final, contando também as conexões que ainda não
+    /// terminaram. Contadores atômicos: cada thread soma sem trava, e
+    /// `Relaxed` basta, porque só são lidos no fim.
+    pub admitidas: AtomicU64,
+    pub ecos: AtomicU64,
+}
+
+/// A vaga de uma conexão admitida, da thread do cliente: a conexão e uma
+/// ponta do registro, para devolvê-la. Devolvida no `Drop`: nenhum caminho
+/// de saída da thread deixa a vaga ocupada.
+pub struct Vaga {
+    pub registro: Arc<Registro>,
+    pub conexao: Arc<Conexao>,
 }
 
 impl Registro {
-    pub fn novo(maximo: usize) -> Self {
-        Registro {
-            maximo,
-            ativas: Mutex::default(),
-            saiu_alguem: Condvar::new(),
-            admitidas: AtomicU64::new(0),
-            ecos: AtomicU64::new(0),
+    /// Ocupa uma vaga para o cliente, se houver; senão (o servidor está
+    /// lotado), devolve o socket a quem chamou. Com a vaga, diz quantas
+    /// conexões ficam ativas.
+    pub fn admitir(
+        registro: &Arc<Registro>,
+        maximo: usize,
+        cliente: Cliente,
+        socket: TcpStream,
+    ) -> Result<(Vaga, usize), TcpStream> {
+        let mut ativas = registro.ativas.lock().expect(TRAVA);
+        if ativas.len() >= maximo {
+            return Err(socket);
         }
+        let conexao = Arc::new(Conexao { cliente, socket, escrita: Mutex::new(false) });
+        ativas.insert(cliente.numero, Arc::clone(&conexao));
+        registro.admitidas.fetch_add(1, Ordering::Relaxed);
+        Ok((Vaga { registro: Arc::clone(registro), conexao }, ativas.len()))
     }
 
-    fn travar(&self) -> MutexGuard<'_, HashMap<u64, (Cliente, Arc<TcpStream>)>> {
-        // Uma thread que entrou em pânico com a trava não corrompe o mapa
-        // (as operações são de uma linha); segue com os dados como estão.
-        self.ativas.lock().unwrap_or_else(|e| e.into_inner())
+    /// As conexões ativas agora (cópias dos `Arc`, para usá-las sem a trava).
+    pub fn conexoes(&self) -> Vec<Arc<Conexao>> {
+        self.ativas.lock().expect(TRAVA).values().cloned().collect()
     }
 
-    /// Ocupa uma vaga para `cliente`, se houver (senão, `None`: o servidor
-    /// está lotado). Devolve a vaga e quantas conexões ficam ativas com ela.
-    pub fn admitir(&self, cliente: Cliente, socket: &Arc<TcpStream>) -> Option<(Vaga<'_>, usize)> {
-        let mut ativas = self.travar();
-        if ativas.len() >= self.maximo {
-            return None;
-        }
-        ativas.insert(cliente.numero, (cliente, Arc::clone(socket)));
-        self.admitidas.fetch_add(1, Ordering::Relaxed);
-        Some((Vaga { registro: self, numero: cliente.numero }, ativas.len()))
-    }
-
-    /// Um eco foi escrito no socket (para o resumo final).
-    pub fn contar_eco(&self) {
-        self.ecos.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn maximo(&self) -> usize {
-        self.maximo
-    }
-
-    pub fn ativas(&self) -> usize {
-        self.travar().len()
-    }
-
-    /// Espera até não haver conexões ativas ou o `prazo` passar.
-    /// Devolve quantas ainda restam.
-    pub fn esperar_esvaziar(&self, prazo: Duration) -> usize {
-        let limite = Instant::now() + prazo;
-        let mut ativas = self.travar();
-        while !ativas.is_empty() {
-            let resta = limite.saturating_duration_since(Instant::now());
-            if resta.is_zero() {
-                break;
-            }
-            ativas =
-                self.saiu_alguem.wait_timeout(ativas, resta).unwrap_or_else(|e| e.into_inner()).0;
-        }
-        ativas.len()
-    }
-
-    /// Fecha à força (`shutdown` nos dois sentidos) as conexões que restam:
-    /// uma thread presa numa escrita para um cliente que não lê é acordada
-    /// com erro e termina.
-    pub fn derrubar_restantes(&self) {
-        for (_, socket) in self.travar().values() {
-            let _ = socket.shutdown(Shutdown::Both);
-        }
-    }
-
-    /// Os clientes cujas threads ainda não terminaram.
-    pub fn restantes(&self) -> Vec<Cliente> {
-        let mut clientes: Vec<Cliente> = self.travar().values().map(|(c, _)| *c).collect();
-        clientes.sort_by_key(|c| c.numero);
-        clientes
-    }
-
-    /// (conexões admitidas, ecos escritos), terminadas ou não.
-    pub fn totais(&self) -> (u64, u64) {
-        (self.admitidas.load(Ordering::Relaxed), self.ecos.load(Ordering::Relaxed))
+    /// Tira do registro as conexões que restam (o desligamento desistiu de
+    /// esperá-las) e diz quem eram. Se a thread de uma delas ainda terminar,
+    /// não registra mais nada: a sua linha sairia depois do resumo.
+    pub fn retirar_restantes(&self) -> Vec<Cliente> {
+        let restantes = std::mem::take(&mut *self.ativas.lock().expect(TRAVA));
+        restantes.into_values().map(|c| c.cliente).collect()
     }
 }
 
-impl Vaga<'_> {
-    /// Devolve a vaga e registra a última linha da conexão, feita por
-    /// `linha` com quantas conexões ficam ativas, tudo sob a trava do mapa:
-    /// duas saídas ao mesmo tempo não leem a mesma contagem, e a linha entra
-    /// no log antes de a vaga ficar livre (o desligamento espera as vagas;
-    /// assim nenhuma linha sai depois do resumo).
-    pub fn liberar(self, log: &Log, linha: impl FnOnce(usize) -> String) {
-        let mut ativas = self.registro.travar();
-        ativas.remove(&self.numero);
-        // Com a fila do log cheia, esperamos aqui o logger, que nunca pega
-        // esta trava: a espera é curta e não há como travar em círculo.
-        log.linha(linha(ativas.len()));
-        // O `Drop` (abaixo) acorda quem espera, já sem a trava.
+impl Vaga {
+    /// Devolve a vaga e põe na fila do log a última linha da conexão: `fim`
+    /// e quantas conexões ficam ativas, tudo sob a trava do mapa. Assim duas
+    /// saídas ao mesmo tempo não leem a mesma contagem, e a linha entra na
+    /// fila antes de a vaga ficar livre (o desligamento espera as vagas;
+    /// nenhuma linha sai depois do resumo). Com a fila do log cheia, a trava
+    /// fica segurada até o escritor abrir uma vaga; ele nunca pega esta
+    /// trava, então a espera termina.
+    pub fn liberar(self, log: &Sender<Linha>, fim: &str) {
+        let mut ativas = self.registro.ativas.lock().expect(TRAVA);
+        if ativas.remove(&self.conexao.cliente.numero).is_some() {
+            registrar(log, format!("{fim}; conexões ativas: {})", ativas.len()));
+        }
     }
 }
 
-impl Drop for Vaga<'_> {
+impl Drop for Vaga {
     fn drop(&mut self) {
-        self.registro.travar().remove(&self.numero);
-        self.registro.saiu_alguem.notify_all();
+        self.registro.ativas.lock().expect(TRAVA).remove(&self.conexao.cliente.numero);
     }
 }

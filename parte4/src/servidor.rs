@@ -1,30 +1,26 @@
 //! # Parte 4 — o servidor concorrente, pronto para uso
 //!
-//! O servidor da Parte 3 (uma thread por cliente) com o que falta para ele
-//! aguentar o mundo real. Cada acréscimo é uma peça com nome próprio,
-//! marcada `NOVO (nome da peça)` onde entra no código. As peças, em ordem
-//! de leitura:
-//! 1. este arquivo: o laço do `accept()` e o atendimento, como na Parte 3;
-//! 2. `logger.rs` (peça `logger`): uma thread é a única que escreve no
-//!    terminal; as outras lhe mandam as linhas por um canal (a fila da
-//!    disciplina);
-//! 3. `registro.rs` (peças `registro` e `limite de clientes`): as conexões
-//!    ativas (a contagem aparece no log a cada entrada e saída) e o
-//!    `--max-clientes`: o cliente N+1 recebe `Erro: servidor lotado ...` e é
-//!    desconectado;
-//! 4. `relogio.rs` (peça `relógio de leitura`): cada leitura volta depois de
-//!    [`INTERVALO_DE_VERIFICACAO`] sem dados, para a thread conferir o
-//!    desligamento e a inatividade;
-//! 5. `desligamento.rs` (peça `desligamento`): Ctrl-C (ou SIGTERM) para de
-//!    aceitar, avisa cada cliente, espera as threads (com prazo) e imprime
-//!    um resumo.
+//! O servidor da Parte 3 (uma thread por cliente) com o que a atividade pede
+//! e duas lições clássicas de um servidor de verdade. Cada passo entra com
+//! um nome, marcado `NOVO (nome)` onde aparece no código; leia na ordem:
+//! 1. `log`: uma thread só escreve no terminal, e as outras lhe mandam as
+//!    linhas por uma fila limitada (o "proteja o recurso compartilhado com
+//!    uma fila" da disciplina; a fila está em `common/src/log.rs`). Com a
+//!    fila cheia, quem registra espera uma vaga: a memória fica limitada, e
+//!    nenhuma linha se perde;
+//! 2. `registro` (`registro.rs`): as conexões ativas. A contagem aparece no
+//!    log a cada entrada e saída, e o desligamento acha ali quem avisar;
+//! 3. `admissão`: `--max-clientes` é decidido neste arquivo, no laço do
+//!    `accept()`, antes de existir uma thread para o cliente. O cliente N+1
+//!    recebe ali mesmo `Erro: servidor lotado ...`, e uma thread só, a de
+//!    recusas, espera ele fechar: uma rajada de milhares de conexões não
+//!    vira milhares de threads;
+//! 4. `desligamento` (`desligamento.rs`): Ctrl-C (ou SIGTERM) para de
+//!    aceitar, avisa cada cliente, espera as threads (com prazo) e imprime um
+//!    resumo.
 //!
-//! E, só neste arquivo: `inatividade` (`--tempo-ocioso`: quem fica calado
-//! demais recebe `Aviso: conexão encerrada por inatividade`), `tempo de
-//! escrita` (um `send()` parado por [`ESCRITA_MAXIMA`], com o cliente sem ler
-//! as respostas, encerra a conexão), `dica` (uma linha sem `\n` parada há
-//! 1 s, como a do `cliente.py` da disciplina, ganha uma explicação no log) e
-//! `pilha pequena` (threads com menos espaço de endereços).
+//! E a `inatividade` que a especificação pede (`--tempo-ocioso`): quem fica
+//! calado esse tempo recebe `Aviso: conexão encerrada por inatividade`.
 //!
 //! Limitação que continua: uma thread por cliente. Dezenas de milhares de
 //! conexões pedem `epoll`/IOCP ou async (ver `parte3/poll` e
@@ -40,24 +36,23 @@
 //! 4. Ctrl-C no terminal 1: os clientes recebem `Aviso: servidor
 //!    encerrando` e o servidor imprime o resumo.
 
-use crate::desligamento;
-use crate::logger::{self, Log};
-use crate::registro::Registro;
-use crate::relogio::SocketComRelogio;
+use crate::desligamento::{self, DESLIGANDO};
+use crate::registro::{Registro, Vaga, TRAVA};
 use anyhow::Result;
 use common::erros::{descrever, falhou};
+use common::log::{self, linha, Linha};
 use common::protocolo::{
-    dica_sem_fim_de_linha, eco, erro_mensagem_grande, fechar_com_aviso, LeitorDeLinhas, Recebido,
-    ESPERA_PELA_DICA, LIMITE_MENSAGEM, PREFIXO_AVISO, PREFIXO_ERRO,
+    descartar_ate_o_fim, eco, erro_mensagem_grande, fechar_com_aviso, LeitorDeLinhas, Recebido,
+    ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM,
 };
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::tempo::duracao_legivel;
-use common::texto::{quantidade, texto_seguro};
+use common::texto::{quantidade, texto_seguro, Cliente};
+use crossbeam_channel::Sender;
 use socket2::{Domain, Socket, Type};
-use std::fmt;
-use std::io::{self, ErrorKind, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -66,61 +61,22 @@ use std::time::{Duration, Instant};
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
-/// Pilha de cada thread de atendimento. O padrão do Rust é 2 MiB de espaço
-/// de endereços (memória virtual: só as páginas tocadas viram memória
-/// residente); o atendimento usa poucos KiB de pilha, porque os buffers
-/// ficam no heap. Pilha pequena encolhe o espaço de endereços, não a
-/// memória residente.
-const PILHA_DA_THREAD: usize = 128 * 1024;
-
-/// Tempo limite de cada leitura: de quanto em quanto tempo uma thread
-/// parada confere o desligamento e a inatividade do seu cliente.
-const INTERVALO_DE_VERIFICACAO: Duration = Duration::from_millis(500);
-
-/// Tempo limite de cada escrita (`send()`): se o buffer de envio do kernel
-/// fica cheio (o cliente não lê) e nada anda por esse tempo, a conexão é
-/// encerrada.
-const ESCRITA_MAXIMA: Duration = Duration::from_secs(10);
-
-/// Quanto esperar o logger escrever as últimas linhas (com um terminal
-/// travado, o processo sai assim mesmo).
-const ESPERA_PELO_LOGGER: Duration = Duration::from_secs(2);
-
-/// As opções da linha de comando que o atendimento usa.
-pub struct Config {
-    pub atraso: Duration,
-    pub max_clientes: usize,
-    pub tempo_ocioso: Duration,
-}
-
-/// O que todas as threads de atendimento compartilham (por `Arc`).
-struct Estado {
-    config: Config,
-    /// Conexões ativas; travas internas (ver `registro.rs`).
-    registro: Registro,
-    /// Ponta de envio do log (o logger termina com `Log::encerrar`).
-    log: Log,
-    /// Marcada pelo tratador de Ctrl-C; lida por todas as threads.
-    desligando: Arc<AtomicBool>,
-}
-
-/// Quem é o cliente nos logs: `[cliente 3 127.0.0.1:60257]`.
-#[derive(Clone, Copy)]
-pub struct Cliente {
-    /// Ordem de chegada, a partir de 1.
-    pub numero: u64,
-    endereco: SocketAddr,
-}
-
-impl fmt::Display for Cliente {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[cliente {} {}]", self.numero, self.endereco)
-    }
-}
+/// NOVO (admissão): quantos recusados podem esperar ao mesmo tempo na fila
+/// da thread de recusas (ver `recusar`), cada um com o seu socket aberto por
+/// até 2 s. Com a fila cheia, o recusado é fechado na hora. Medido com 500
+/// recusados que enviam logo e não fecham: com 64, 106 deles levaram RST;
+/// com 256, nenhum.
+const FILA_DE_RECUSAS: usize = 256;
 
 /// Abre o socket de escuta e aceita clientes até o desligamento; cada um é
 /// atendido na sua thread. Volta com erro se não conseguir abrir o socket.
-pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
+pub fn servir(
+    args: &ArgsServidor,
+    backlog: i32,
+    atraso: Duration,
+    max_clientes: usize,
+    tempo_ocioso: Duration,
+) -> Result<()> {
     let endereco_local = endereco_de_escuta(args)?;
     // A biblioteca padrão (`TcpListener::bind`) faz socket, bind e listen
     // numa chamada só, e sempre com listen(128); o crate socket2 expõe as
@@ -141,193 +97,182 @@ pub fn servir(args: &ArgsServidor, backlog: i32, config: Config) -> Result<()> {
     // o `accept()`.
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
-    // NOVO (desligamento): Ctrl-C e SIGTERM viram um pedido de desligamento.
-    let desligando = desligamento::instalar(&escuta)?;
-
+    desligamento::instalar(&escuta)?; // NOVO (desligamento)
     let inicio = Instant::now();
-    let (log, logger) = logger::iniciar()?; // NOVO (logger)
-    let registro = Registro::novo(config.max_clientes); // NOVO (registro)
-    let estado = Arc::new(Estado { config, registro, log, desligando });
+    // NOVO (log): daqui em diante, só a thread do log escreve na saída
+    // padrão; cada thread de atendimento leva uma cópia da ponta de envio.
+    let (log, escritor) = log::iniciar()?;
+    // NOVO (registro): dividido (`Arc`) com as threads de atendimento.
+    let registro = Arc::new(Registro::default());
+    // NOVO (admissão): uma thread só para os recusados (ver `recusar`). Este
+    // laço põe cada socket recusado na fila; a thread fica com ele e o fecha.
+    let (recusas, recusados) = crossbeam_channel::bounded(FILA_DE_RECUSAS);
+    thread::Builder::new()
+        .name("recusas".into())
+        .spawn(move || recusados.iter().for_each(esperar_o_fim))?;
+
     let mut numero = 0;
-    estado.log.linha("Aguardando conexões...".to_string());
+    registrar(&log, "Aguardando conexões...".to_string());
     loop {
         let (conexao, endereco) = match escuta.accept() {
+            // NOVO (desligamento): o accept() foi acordado pelo tratador de Ctrl-C?
+            Ok(_) if DESLIGANDO.load(Ordering::Relaxed) => break,
             Ok(par) => par,
             Err(e) => {
-                estado.log.linha(format!("Erro no accept(): {}", descrever(&e)));
+                registrar(&log, format!("Erro no accept(): {}", descrever(&e)));
                 thread::sleep(PAUSA_APOS_ERRO_NO_ACCEPT);
                 continue;
             }
         };
-        // NOVO (desligamento): o accept() foi acordado pelo tratador de Ctrl-C?
-        if estado.desligando.load(Ordering::Relaxed) {
-            break;
-        }
         numero += 1;
         let cliente = Cliente { numero, endereco };
-        // A conversa vai para uma thread só dela, dona do socket (que ela
-        // fecha ao terminar); este laço volta na hora para o accept().
-        let compartilhado = Arc::clone(&estado);
+        // NOVO (admissão): decidida aqui, antes de existir uma thread para o
+        // cliente. Quem passa do limite é recusado por este mesmo laço.
+        let (vaga, ativas) = match Registro::admitir(&registro, max_clientes, cliente, conexao) {
+            Ok(admitida) => admitida,
+            Err(conexao) => {
+                recusar(&conexao, cliente, max_clientes, &log);
+                let prazo = Instant::now() + ESPERA_AO_ENCERRAR;
+                let _ = recusas.try_send((conexao, prazo)); // cheia: close() aqui, na hora
+                continue;
+            }
+        };
+        registrar(&log, format!("{cliente} Conectado (conexões ativas: {ativas})"));
+        // A conversa vai para uma thread só dela, dona da vaga (e com ela de
+        // uma ponta do socket); este laço volta na hora para o accept().
+        let log_da_thread = log.clone();
         let criada = thread::Builder::new()
             .name(format!("cliente {numero}"))
-            .stack_size(PILHA_DA_THREAD) // NOVO (pilha pequena)
-            .spawn(move || atender_cliente(conexao, cliente, &compartilhado));
+            .spawn(move || atender_cliente(vaga, &log_da_thread, atraso, tempo_ocioso));
         if let Err(e) = criada {
             // Sem memória ou no limite de threads do sistema: recusa só este.
-            estado.log.linha(format!("{cliente} Sem thread para atender: {}", descrever(&e)));
+            registrar(&log, format!("{cliente} Sem thread para atender: {}", descrever(&e)));
         }
     }
     // NOVO (desligamento): para de aceitar (o kernel recusa quem chegar
-    // agora), avisa quem está conectado e espera as threads.
+    // agora), avisa quem está conectado, espera as threads e o log.
     drop(escuta);
-    desligamento::encerrar(&estado.registro, &estado.log, inicio);
-    // O resumo foi a última linha: o logger escreve a fila e termina.
-    estado.log.encerrar();
-    logger.esperar(ESPERA_PELO_LOGGER);
+    desligamento::encerrar(&registro, log, escritor, inicio);
     Ok(())
 }
 
 /// Conversa com um cliente até ele sair. Nada que o cliente faça derruba o
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
-fn atender_cliente(conexao: TcpStream, cliente: Cliente, estado: &Estado) {
-    let Estado { config, registro, log, desligando } = estado;
-    // NOVO (registro): o socket é dividido com o registro, que o alcança no
-    // desligamento (`Arc`: o mesmo descritor, sem cópia).
-    let conexao = Arc::new(conexao);
-    // NOVO (limite de clientes): a vaga é devolvida em
-    // `Vaga::liberar`, no fim (ou no `Drop`, se a thread sair por outro caminho).
-    let Some((vaga, ativas)) = registro.admitir(cliente, &conexao) else {
-        return recusar(&conexao, cliente, estado);
-    };
-    log.linha(format!("{cliente} Conectado (conexões ativas: {ativas})"));
+fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocioso: Duration) {
+    // NOVO (registro): a conexão vem com a vaga, dividida com o registro;
+    // `&TcpStream` basta para ler e escrever.
+    let (mut conexao, cliente) = (&vaga.conexao.socket, vaga.conexao.cliente);
     let inicio = Instant::now();
     let mut mensagens = 0;
-    // Sem o algoritmo de Nagle: com ele, a segunda de duas respostas seguidas
-    // esperaria o ACK da primeira, que o cliente atrasa (uns 40 ms no Linux,
-    // até 200 ms; `just nagle` mede). Se falhar, só se perde a otimização.
+    // Sem o algoritmo de Nagle: com ele, uma resposta escrita enquanto a
+    // anterior ainda espera o ACK do cliente (duas mensagens que chegaram
+    // juntas) ficaria retida até esse ACK, que o cliente atrasa (uns 40 ms no
+    // Linux, até 200 ms no Windows; `just nagle` mede). Se falhar, só se perde
+    // a otimização.
     let _ = conexao.set_nodelay(true);
-    // NOVO (tempo de escrita, relógio de leitura): o `send()` ganha um prazo,
-    // e a leitura, um relógio.
-    let intervalo = INTERVALO_DE_VERIFICACAO.min(config.tempo_ocioso);
-    let preparado = conexao
-        .set_write_timeout(Some(ESCRITA_MAXIMA))
-        .and_then(|()| SocketComRelogio::novo(conexao, intervalo));
-    let mut conexao = match preparado {
-        Ok(conexao) => conexao,
-        Err(e) => {
-            let falha = format!("Conexão com o cliente falhou: {}", descrever(&e));
-            return vaga
-                .liberar(log, |ativas| format!("{cliente} {falha} (conexões ativas: {ativas})"));
-        }
-    };
+    // NOVO (inatividade): o tempo limite de leitura do próprio socket
+    // (SO_RCVTIMEO). Um `read()` sem nenhum byte por `tempo_ocioso` volta com
+    // erro, e a conexão é encerrada: sem relógio à parte, sem outra thread.
+    let _ = conexao.set_read_timeout(Some(tempo_ocioso));
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
-    let mut ultima_mensagem = Instant::now();
-    // NOVO (dica): o tamanho da meia linha parada, desde quando, e se a dica
-    // já foi dada (uma vez por conexão; ver `dica_sem_fim_de_linha`).
-    let (mut meia_linha, mut parada_desde, mut dica_dada) = (0, Instant::now(), false);
     let desfecho = loop {
-        // NOVO (desligamento): o servidor está encerrando? Conferido antes de
-        // cada leitura, ou seja, a cada mensagem e a cada intervalo sem dados.
-        if desligando.load(Ordering::Relaxed) {
-            let _ = fechar_com_aviso(conexao.tcp(), &format!("{PREFIXO_AVISO}servidor encerrando"));
-            break format!("Desconectado: servidor encerrando{}", perdidos(&linhas));
-        }
         match linhas.proxima(&mut conexao) {
+            // NOVO (desligamento): o cliente fechou (ou caiu) depois do aviso.
+            Ok(Recebido::Fim) | Err(_) if *vaga.conexao.escrita.lock().expect(TRAVA) => {
+                break "Desconectado: servidor encerrando".to_string()
+            }
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
-                    log.linha(format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
+                    registrar(log, format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
                 }
                 mensagens += 1;
-                ultima_mensagem = Instant::now();
-                thread::sleep(config.atraso);
+                thread::sleep(atraso);
                 let resposta = eco(&mensagem);
+                // NOVO (desligamento): escreve com a vez de escrever (ver
+                // `Conexao::escrita`). Depois do aviso de encerramento, nada
+                // mais sai: a thread só lê, até o cliente fechar.
+                let avisada = vaga.conexao.escrita.lock().expect(TRAVA);
+                if *avisada {
+                    continue;
+                }
                 // O `sendall` do Python: escreve até o último byte.
                 if let Err(e) = conexao.write_all(&resposta) {
-                    break falha_na_escrita(&e);
+                    break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
-                registro.contar_eco(); // NOVO (registro)
-            }
-            // NOVO (inatividade): nada chegou neste intervalo.
-            Err(e) if passou_o_intervalo(&e) => {
-                if ultima_mensagem.elapsed() >= config.tempo_ocioso {
-                    let aviso = format!("{PREFIXO_AVISO}conexão encerrada por inatividade");
-                    let _ = fechar_com_aviso(conexao.tcp(), &aviso);
-                    let limite = duracao_legivel(config.tempo_ocioso);
-                    let perdidos = perdidos(&linhas);
-                    break format!(
-                        "Desconectado por inatividade: nenhuma mensagem em {limite}{perdidos}"
-                    );
-                }
-                // NOVO (dica): uma meia linha parada há 1 s ganha uma explicação.
-                if linhas.meia_linha() != meia_linha {
-                    (meia_linha, parada_desde) = (linhas.meia_linha(), Instant::now());
-                } else if meia_linha > 0 && parada_desde.elapsed() >= ESPERA_PELA_DICA && !dica_dada
-                {
-                    log.linha(format!("{cliente} {}", dica_sem_fim_de_linha(meia_linha)));
-                    dica_dada = true;
-                }
+                vaga.registro.ecos.fetch_add(1, Ordering::Relaxed); // NOVO (registro)
             }
             Ok(Recebido::Incompleta(bytes)) => {
                 break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
-                let _ = fechar_com_aviso(conexao.tcp(), &erro_mensagem_grande());
+                let _vez = vaga.conexao.escrita.lock().expect(TRAVA); // NOVO (desligamento)
+                let _ = fechar_com_aviso(conexao, &erro_mensagem_grande());
                 break format!(
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
+            }
+            // NOVO (inatividade): o tempo limite de leitura esgotou (no Unix o
+            // erro é `WouldBlock`; no Windows, `TimedOut`). A Microsoft diz
+            // que, depois disso, o socket fica num estado indeterminado e
+            // deve ser fechado: é o que se faz, depois do aviso.
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let _vez = vaga.conexao.escrita.lock().expect(TRAVA);
+                let _ = fechar_com_aviso(conexao, "Aviso: conexão encerrada por inatividade");
+                let limite = duracao_legivel(tempo_ocioso);
+                break format!("Desconectado por inatividade: nada recebido em {limite}");
             }
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
-    // NOVO (registro): a última linha e a devolução da vaga acontecem juntas,
-    // sob a trava do registro (ver `Vaga::liberar`): a contagem é exata mesmo
-    // com saídas simultâneas, e a linha sai antes do resumo do desligamento.
-    vaga.liberar(log, |ativas| {
-        format!(
-            "{cliente} {desfecho} (atendido por {duracao}, {mensagens}; conexões ativas: {ativas})"
-        )
-    });
-    drop(conexao); // close(): aqui, em todos os caminhos, normal ou de erro
+    // NOVO (registro): a última linha sai junto com a devolução da vaga,
+    // com quantas conexões ficam (ver `Vaga::liberar`). close(): `liberar`
+    // consome a vaga, e com ela a ponta (`Arc`) desta thread; o socket fecha
+    // quando a última ponta some (quase sempre esta), aqui, em todos os
+    // caminhos, normal ou de erro.
+    vaga.liberar(log, &format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens}"));
 }
 
-/// NOVO (desligamento, inatividade): o que o cliente enviou e não vai ter
-/// resposta (quase sempre uma linha sem `\n`), dito no desfecho.
-fn perdidos(linhas: &LeitorDeLinhas) -> String {
-    match linhas.sem_resposta() {
-        0 => String::new(),
-        bytes => format!("; {bytes} bytes recebidos ficaram sem resposta"),
-    }
+/// NOVO (log): uma linha vai para a fila do log, com a hora de agora (a do
+/// evento, não a da escrita no terminal). Com a fila cheia, espera uma vaga.
+/// Só falha se o escritor do log já terminou: aí não há o que fazer.
+pub fn registrar(log: &Sender<Linha>, texto: String) {
+    let _ = log.send(linha(texto));
 }
 
-/// NOVO (relógio de leitura): a leitura voltou vazia porque passou o
-/// [`INTERVALO_DE_VERIFICACAO`]: não é erro, é a hora de conferir
-/// desligamento e inatividade. (O tempo limite do socket dá `WouldBlock` no
-/// Unix; o relógio do Windows dá `TimedOut`.)
-fn passou_o_intervalo(e: &io::Error) -> bool {
-    matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
+/// NOVO (admissão): o servidor está lotado. Decidido no laço do `accept()`,
+/// sem thread para o cliente: ele recebe na hora uma linha `Erro:` que diz
+/// por quê, e o fim do fluxo (FIN). Um cliente lento ou malicioso não segura
+/// este laço: o socket vira não bloqueante antes de tudo, e a linha cabe com
+/// folga no buffer de envio, vazio numa conexão nova.
+///
+/// Fechar logo em seguida seria arriscado: fechar um socket com dados
+/// recebidos e não lidos (ou recebê-los depois de fechado) faz o kernel
+/// mandar RST em vez de FIN, e o RST pode descartar, do lado do cliente, a
+/// linha `Erro:` que ele ainda não leu (o Windows descarta). Um `cliente`
+/// que lê de um pipe envia a mensagem logo depois de conectar: medido com
+/// 200 recusados assim, fechar aqui mesmo deu 155 RST. Por isso este laço
+/// só descarta o que já chegou, e o socket vai para a thread de recusas, que
+/// espera o cliente fechar o lado dele (ver `esperar_o_fim`).
+fn recusar(mut conexao: &TcpStream, cliente: Cliente, max_clientes: usize, log: &Sender<Linha>) {
+    let maximo = quantidade(max_clientes as u64, "cliente", "clientes");
+    registrar(log, format!("{cliente} Recusado: servidor lotado ({maximo} ao mesmo tempo)"));
+    let _ = conexao.set_nonblocking(true);
+    let erro = format!("Erro: servidor lotado (máximo de {maximo}); tente mais tarde\n");
+    let _ = conexao.write_all(erro.as_bytes());
+    let _ = conexao.shutdown(Shutdown::Write);
+    let _ = io::copy(&mut conexao.take(LIMITE_MENSAGEM as u64), &mut io::sink());
 }
 
-/// NOVO (tempo de escrita): o desfecho de uma resposta que não pôde ser
-/// escrita. Esgotar o [`ESCRITA_MAXIMA`] quer dizer que o cliente não lê.
-fn falha_na_escrita(e: &io::Error) -> String {
-    if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
-        let prazo = duracao_legivel(ESCRITA_MAXIMA);
-        format!("Desconectado: o cliente não lê as respostas (nada enviado em {prazo})")
-    } else {
-        format!("Conexão com o cliente falhou: {}", descrever(e))
-    }
-}
-
-/// NOVO (limite de clientes): a conexão não foi admitida, o servidor está
-/// lotado. O cliente recebe uma linha `Erro:` que diz por quê, e a conexão é
-/// fechada sem ser atendida.
-fn recusar(conexao: &TcpStream, cliente: Cliente, estado: &Estado) {
-    let maximo = quantidade(estado.registro.maximo() as u64, "cliente", "clientes");
-    estado.log.linha(format!("{cliente} Recusado: servidor lotado ({maximo} ao mesmo tempo)"));
-    let aviso = format!("{PREFIXO_ERRO}servidor lotado (máximo de {maximo}); tente mais tarde");
-    let _ = fechar_com_aviso(conexao, &aviso);
+/// NOVO (admissão): o fim de um recusado, na thread de recusas, um de cada
+/// vez: descarta o que ele enviar até ele fechar o lado dele, por no máximo
+/// 2 s contados da recusa (o prazo do fechamento demorado de
+/// `fechar_com_aviso`). Os prazos correm juntos: com vários recusados
+/// calados, a fila anda assim mesmo. Depois, o socket é fechado sem RST.
+fn esperar_o_fim((conexao, prazo): (TcpStream, Instant)) {
+    let _ = conexao.set_nonblocking(false);
+    let _ = descartar_ate_o_fim(&conexao, prazo);
 }

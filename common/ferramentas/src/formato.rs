@@ -60,3 +60,14 @@ pub fn duracao(segundos: f64) -> String {
         format!("{} min", inteiro(segundos / 60.0))
     }
 }
+
+/// KiB com a precisão que interessa: duas casas abaixo de 10, uma até 100.
+pub fn kib(x: f64) -> String {
+    if x.abs() < 10.0 {
+        decimal(x, 2)
+    } else if x.abs() < 100.0 {
+        decimal(x, 1)
+    } else {
+        inteiro(x)
+    }
+}

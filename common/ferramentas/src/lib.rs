@@ -6,6 +6,10 @@
 //! - [`carga`]: o resultado do gerador de carga (a linha `--json` que a
 //!   `bancada` e a `escala` leem);
 //! - [`formato`]: números em português nas tabelas;
+//! - [`figuras`]: os números das medidas completas em `figuras/` (o JSON ao
+//!   lado de cada tabela), que a `bancada` e a `escala` gravam e o relato lê;
+//! - [`medidos`]: os servidores que as ferramentas medem, tirados da lista
+//!   única do `apoio`;
 //! - [`sistema`]: o que o Linux conta para a máquina inteira (pilhas do
 //!   kernel, memória dos sockets, TIME-WAIT, portas efêmeras);
 //! - [`relato`]: os blocos gerados do `RELATO.md`;
@@ -25,8 +29,10 @@ pub use apoio::{binarios, processo};
 pub mod carga;
 pub mod cenario;
 pub mod escuta;
+pub mod figuras;
 pub mod formato;
 pub mod limite;
+pub mod medidos;
 pub mod relato;
 pub mod sistema;
 pub mod verificar;

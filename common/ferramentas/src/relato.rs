@@ -1,7 +1,11 @@
 //! Os blocos do `RELATO.md` gerados pelos programas (`cenario`, `bancada`),
 //! entre marcadores `<!-- NOME -->` e `<!-- /NOME -->`.
 
-use anyhow::{bail, Context, Result};
+use crate::figuras::{Bancada, Escala, BANCADA_JSON, BANCADA_MD, ESCALA_JSON, ESCALA_MD};
+use crate::formato::{inteiro, kib};
+use crate::medidos::{self, Medido};
+use anyhow::{anyhow, bail, Context, Result};
+use apoio::servidores::Servidor;
 use std::path::Path;
 
 /// Troca o conteúdo entre `<!-- nome -->` e `<!-- /nome -->`.
@@ -27,131 +31,102 @@ pub fn atualizar(arquivo: &Path, blocos: &[(String, String)]) -> Result<()> {
     std::fs::write(arquivo, documento).with_context(|| format!("escrever {}", arquivo.display()))
 }
 
-/// Onde a bancada grava a tabela completa que o relato resume.
-pub const TABELA_DA_BANCADA: &str = "figuras/bancada.md";
-/// Onde a escala grava a sua tabela (o custo de uma conexão aberta).
-pub const TABELA_DA_ESCALA: &str = "figuras/escala.md";
-
-/// Os três modelos da Parte 3, na ordem das colunas do relato.
-const MODELOS: [(&str, &str); 3] = [
-    ("threads (`parte3`)", "parte3 -q"),
-    ("laço de eventos (`parte3-poll`)", "parte3-poll -q"),
-    ("async (`parte3-async`)", "parte3-async -q"),
-];
-
-/// As células de uma linha de tabela Markdown (`| a | b |` -> `["a", "b"]`).
-fn celulas(linha: &str) -> Vec<&str> {
-    linha.trim().trim_matches('|').split('|').map(str::trim).collect()
-}
-
-/// A coluna `coluna` da primeira linha da seção `secao` (o começo do seu
-/// título `## `) de `tabela` (o arquivo `nome`) cujas primeiras células são
-/// `chave` (ex.: `["parte3 -q", "10"]`).
-fn celula(tabela: &str, nome: &str, secao: &str, chave: &[&str], coluna: usize) -> Result<String> {
-    let inicio = tabela
-        .find(&format!("\n## {secao}"))
-        .with_context(|| format!("{nome} não tem a seção {secao:?}"))?;
-    let trecho = &tabela[inicio + 1..];
-    let trecho = &trecho[..trecho.find("\n## ").unwrap_or(trecho.len())];
-    trecho
-        .lines()
-        .map(celulas)
-        .find(|c| c.len() > coluna && c[..chave.len()] == *chave)
-        .map(|c| c[coluna].to_string())
-        .with_context(|| format!("{nome} não tem a linha {chave:?} na seção {secao:?}"))
-}
+/// Quantas conexões abertas tem a comparação (a última linha da escala).
+const CONEXOES_DA_COMPARACAO: u32 = 10_000;
 
 /// O bloco das medidas no relato: a comparação dos três modelos da Parte 3,
-/// tirada das tabelas completas que a bancada (`figuras/bancada.md`) e a
-/// escala (`figuras/escala.md`) gravam nas suas últimas execuções
-/// completas. As metas e as razões contra os ecos de referência ficam lá:
-/// a atividade não as pede.
-pub fn modelos_da_bancada(bancada: &str, escala: &str) -> Result<String> {
+/// tirada dos números que a bancada (`figuras/bancada.json`) e a escala
+/// (`figuras/escala.json`) gravam nas suas últimas execuções completas, ao
+/// lado das tabelas que o texto cita. As metas e as razões contra os ecos
+/// de referência ficam lá: a atividade não as pede.
+pub fn modelos_da_bancada(bancada: &Bancada, escala: &Escala) -> Result<String> {
     let mut texto = format!(
         "Tirei os números, arredondados, das últimas execuções completas com os servidores \
-         sem log (`-q`): as três primeiras linhas, da bancada (`{TABELA_DA_BANCADA}`: cada \
+         sem log (`-q`): as três primeiras linhas, da bancada (`{BANCADA_MD}`: cada \
          cliente espera a resposta antes de enviar a próxima mensagem, de 32 bytes); as \
-         outras, da escala (`{TABELA_DA_ESCALA}`), com 10.000 conexões abertas, 10 delas \
-         ativas.\n\n|"
+         outras, da escala (`{ESCALA_MD}`), com {} conexões abertas, {} delas \
+         ativas.\n\n|",
+        inteiro(f64::from(CONEXOES_DA_COMPARACAO)),
+        escala.ativas,
     );
-    for (titulo, _) in MODELOS {
-        texto += &format!(" | {titulo}");
+    let modelos: Vec<&Servidor> = medidos::modelos_da_parte3().collect();
+    for servidor in &modelos {
+        texto += &format!(" | {} (`{}`)", servidor.modelo, servidor.binario);
     }
     texto += " |\n|---|---:|---:|---:|\n";
-    const VAI_E_VOLTA: &str = "Vazão e latência, uma mensagem por vez";
-    const POR_CONEXAO: &str = "Por conexão, com 10.000 conexões abertas";
-    use Forma::*;
-    let linhas: [Linha; 6] = [
-        ("mensagens/s, 10 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["10"], 3, Milhares),
-        ("mensagens/s, 1.000 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 3, Milhares),
-        ("latência p99 com 1.000 clientes", TABELA_DA_BANCADA, VAI_E_VOLTA, &["1.000"], 4, Ms),
-        ("threads", TABELA_DA_ESCALA, POR_CONEXAO, &[], 3, Exata),
-        ("memória residente por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 1, Exata),
-        ("pilha do kernel por conexão (KiB)", TABELA_DA_ESCALA, POR_CONEXAO, &[], 2, QuaseZero),
-    ];
-    for (rotulo, nome, secao, clientes, coluna, forma) in linhas {
-        let tabela = if nome == TABELA_DA_BANCADA { bancada } else { escala };
+    // Cada linha da tabela: o rótulo, depois o número de cada modelo (pelo
+    // seu rótulo nas figuras, `parte3 -q`).
+    let rotulos: Vec<String> = modelos.iter().map(|s| Medido::sem_log(s).rotulo()).collect();
+    let mut linha = |rotulo: &str, numero: &dyn Fn(&str) -> Result<String>| -> Result<()> {
         texto += &format!("| {rotulo}");
-        for (_, servidor) in MODELOS {
-            let chave: Vec<&str> =
-                std::iter::once(servidor).chain(clientes.iter().copied()).collect();
-            let valor = celula(tabela, nome, secao, &chave, coluna)?;
-            texto += &format!(" | {}", forma.mostrar(&valor)?);
+        for servidor in &rotulos {
+            texto += &format!(" | {}", numero(servidor)?);
         }
         texto += " |\n";
-    }
+        Ok(())
+    };
+    let vai_e_volta = |servidor: &str, clientes: u32| {
+        bancada
+            .vai_e_volta(servidor, clientes)
+            .with_context(|| format!("{BANCADA_JSON} não tem {servidor} com {clientes} clientes"))
+    };
+    let conexao = |servidor: &str| {
+        escala.medida(servidor, CONEXOES_DA_COMPARACAO).with_context(|| {
+            format!("{ESCALA_JSON} não tem {servidor} com {CONEXOES_DA_COMPARACAO} conexões")
+        })
+    };
+    let falta = |servidor: &str, o_que: &str| anyhow!("{ESCALA_JSON}: {servidor} sem {o_que}");
+    linha("mensagens/s, 10 clientes", &|s| Ok(milhares(vai_e_volta(s, 10)?.mensagens_por_s)))?;
+    linha("mensagens/s, 1.000 clientes", &|s| Ok(milhares(vai_e_volta(s, 1000)?.mensagens_por_s)))?;
+    linha("latência p99 com 1.000 clientes", &|s| Ok(ms(vai_e_volta(s, 1000)?.p99_us)))?;
+    linha("threads", &|s| {
+        let threads = conexao(s)?.threads.ok_or_else(|| falta(s, "threads"))?;
+        Ok(inteiro(threads as f64))
+    })?;
+    linha("memória residente por conexão (KiB)", &|s| {
+        let kib_por_conexao = conexao(s)?.memoria_por_conexao_kib;
+        Ok(kib(kib_por_conexao.ok_or_else(|| falta(s, "a memória"))?))
+    })?;
+    linha("pilha do kernel por conexão (KiB)", &|s| {
+        let pilha = conexao(s)?.pilhas_do_kernel_por_conexao_kib;
+        Ok(quase_zero(pilha.ok_or_else(|| falta(s, "a pilha do kernel"))?))
+    })?;
     Ok(texto)
 }
 
-/// Uma linha da comparação: rótulo, tabela, seção, o que vem depois do
-/// servidor na chave (os clientes), coluna e como mostrar o número.
-type Linha = (&'static str, &'static str, &'static str, &'static [&'static str], usize, Forma);
+// Os números do relato, sem mais dígitos do que a medida sustenta.
 
-/// Como o relato mostra um número das tabelas: sem mais dígitos do que a
-/// medida sustenta.
-#[derive(Clone, Copy)]
-enum Forma {
-    /// Como está na tabela.
-    Exata,
-    /// Mensagens por segundo em milhares: `52.502` vira `53 mil`.
-    Milhares,
-    /// Microssegundos em milissegundos inteiros: `35.455` vira `35 ms`.
-    Ms,
-    /// Abaixo de 0,05, um valor que a tabela da escala chama de ruído: `≈ 0`.
-    QuaseZero,
+/// Mensagens por segundo em milhares: `52502` vira `53 mil`.
+fn milhares(por_s: f64) -> String {
+    format!("{:.0} mil", por_s / 1000.0)
 }
 
-impl Forma {
-    fn mostrar(self, valor: &str) -> Result<String> {
-        let numero = || -> Result<f64> {
-            valor
-                .replace('.', "")
-                .replace(',', ".")
-                .parse()
-                .with_context(|| format!("{valor:?} não é um número"))
-        };
-        Ok(match self {
-            Forma::Exata => valor.to_string(),
-            Forma::Milhares => format!("{:.0} mil", numero()? / 1000.0),
-            Forma::Ms => format!("{:.0} ms", numero()? / 1000.0),
-            Forma::QuaseZero if numero()? < 0.05 => "≈ 0".to_string(),
-            Forma::QuaseZero => valor.to_string(),
-        })
+/// Microssegundos em milissegundos inteiros: `35455` vira `35 ms`.
+fn ms(us: f64) -> String {
+    format!("{:.0} ms", us / 1000.0)
+}
+
+/// KiB como na tabela da escala, e `≈ 0` abaixo de 0,05: um valor que a
+/// tabela chama de ruído.
+fn quase_zero(kib_por_conexao: f64) -> String {
+    if kib_por_conexao < 0.05 {
+        "≈ 0".to_string()
+    } else {
+        kib(kib_por_conexao)
     }
 }
 
 #[cfg(test)]
 mod testes {
-    use super::Forma;
+    use super::*;
 
     #[test]
     fn numeros_arredondados_como_a_medida_sustenta() {
-        assert_eq!(Forma::Milhares.mostrar("52.502").unwrap(), "53 mil");
-        assert_eq!(Forma::Milhares.mostrar("32.368").unwrap(), "32 mil");
-        assert_eq!(Forma::Ms.mostrar("35.455").unwrap(), "35 ms");
-        assert_eq!(Forma::QuaseZero.mostrar("0,01").unwrap(), "≈ 0");
-        assert_eq!(Forma::QuaseZero.mostrar("16,0").unwrap(), "16,0");
-        assert_eq!(Forma::Exata.mostrar("0,29").unwrap(), "0,29");
-        assert!(Forma::Ms.mostrar("—").is_err());
+        assert_eq!(milhares(52_502.0), "53 mil");
+        assert_eq!(milhares(32_368.0), "32 mil");
+        assert_eq!(ms(35_455.0), "35 ms");
+        assert_eq!(quase_zero(0.01), "≈ 0");
+        assert_eq!(quase_zero(16.0), "16,0");
+        assert_eq!(kib(0.29), "0,29");
     }
 }

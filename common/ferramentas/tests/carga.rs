@@ -198,6 +198,13 @@ fn bancada_em_miniatura_escreve_tabela_e_grafico() {
     }
     let svg = std::fs::read_to_string(pasta.join("bancada.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("parte4 -q"));
+    // Os mesmos números em JSON, um ponto por linha da tabela.
+    let json: ferramentas::figuras::Bancada =
+        ferramentas::figuras::ler(&pasta.join("bancada.json")).expect("bancada.json");
+    let ponto = json.vai_e_volta("parte3-poll -q", 2).expect("parte3-poll -q com 2 clientes");
+    assert!(ponto.mensagens_por_s > 0.0 && ponto.erros == 0, "{ponto:?}");
+    let medidos = SERVIDORES.iter().filter(|s| s.parte() != Some(1)).count();
+    assert_eq!(json.vai_e_volta.len(), 2 * medidos, "1 e 2 clientes: {json:?}");
     let _ = std::fs::remove_dir_all(&pasta);
 }
 

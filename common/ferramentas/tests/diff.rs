@@ -2,8 +2,9 @@
 //! do README) mostra, num arquivo que as duas partes têm, só as mudanças de
 //! código, nunca o cabeçalho `//!` (que a receita imprime antes, uma vez);
 //! a Parte 2 fica a até 50 linhas de código da Parte 1 (só observação), a
-//! Parte 3 a até 15 da Parte 2 (o `thread::spawn`), e os comentários da
-//! Parte 1 seguem, palavra por palavra, nas Partes 2 e 3.
+//! Parte 3 a até 15 da Parte 2 (o `thread::spawn`), a Parte 4 a até 250 da
+//! Parte 3 (seus quatro passos, arquivos novos inteiros), e os comentários
+//! da Parte 1 seguem, palavra por palavra, nas Partes 2 e 3.
 //!
 //! Só no Unix: o teste chama o `git`, que o Wine não tem.
 #![cfg(unix)]
@@ -83,6 +84,23 @@ fn da_parte1_para_a_parte2_so_muda_a_observacao() {
 fn da_parte2_para_a_parte3_bastam_poucas_linhas_de_codigo() {
     let codigo = codigo_mudado("parte2", "parte3");
     assert!(codigo.len() <= 15, "{} linhas de código mudaram: {codigo:#?}", codigo.len());
+}
+
+#[test]
+fn da_parte3_para_a_parte4_bastam_250_linhas_de_codigo() {
+    // Cada passo da Parte 4 entra num arquivo novo ou no servidor; os
+    // arquivos novos contam inteiros (menos comentários e linhas em branco).
+    let codigo: Vec<String> = diff("parte3", "parte4")
+        .lines()
+        .filter(|l| !l.starts_with("+++ ") && !l.starts_with("--- "))
+        .filter(|l| l.starts_with('+') || l.starts_with('-'))
+        .filter(|l| {
+            let resto = l[1..].trim();
+            !resto.is_empty() && !resto.starts_with("//")
+        })
+        .map(String::from)
+        .collect();
+    assert!(codigo.len() <= 250, "{} linhas de código mudaram: {codigo:#?}", codigo.len());
 }
 
 /// Os comentários `//` de dentro das funções de um servidor (os que

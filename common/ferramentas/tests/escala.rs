@@ -39,6 +39,12 @@ fn escala_em_miniatura_escreve_tabela_e_grafico() {
     let svg = std::fs::read_to_string(pasta.join("escala.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("parte3-poll -q"), "{svg}");
     assert!(svg.contains("conexões abertas (escala logarítmica)"));
+    // Os mesmos números em JSON.
+    let json: ferramentas::figuras::Escala =
+        ferramentas::figuras::ler(&pasta.join("escala.json")).expect("escala.json");
+    assert_eq!(json.pontos.len(), 2, "{json:?}");
+    let medida = json.medida("parte3-poll -q", 100).expect("o ponto de 100 conexões");
+    assert!(medida.mensagens_por_s > 0.0 && medida.atendidas == 100, "{medida:?}");
     let _ = std::fs::remove_dir_all(&pasta);
 }
 

@@ -8,7 +8,8 @@
 //!   0, porta lida do banner, saída coletada linha a linha);
 //! - [`binarios`]: onde estão os executáveis, e compilá-los quando faltam;
 //! - [`servidores`]: a lista dos servidores do workspace (parte, pacote,
-//!   papel), lida pelos testes, pelo `cenario` e pela `bancada`;
+//!   papel, modelo, referência), lida pelos testes, pelo `cenario` e pelas
+//!   ferramentas de medida;
 //! - [`frases`]: as frases do log dos servidores que os testes e as
 //!   ferramentas procuram, conferidas contra o código de cada servidor;
 //! - [`linux`]: o que o `/proc` diz de um processo (CPU, memória, threads);

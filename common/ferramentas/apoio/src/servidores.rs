@@ -1,7 +1,9 @@
 //! Os servidores do workspace, numa lista só: o que os testes, o `cenario`
-//! e a `bancada` leem para saber quais servidores existem, de que parte é
-//! cada um e onde está o seu código. Um servidor novo entra aqui (e o teste
-//! abaixo confere a lista contra os `Cargo.toml` do workspace).
+//! e as ferramentas de medida (`bancada`, `escala`, `inundacao` e o relato,
+//! por `ferramentas::medidos`) leem para saber quais servidores existem, de
+//! que parte é cada um, onde está o seu código e com que referência se
+//! compara. Um servidor novo entra aqui (e o teste abaixo confere a lista
+//! contra os `Cargo.toml` do workspace).
 
 /// O papel de um servidor no projeto.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +28,12 @@ pub struct Servidor {
     /// A pasta do pacote, a partir da raiz do repositório.
     pub pasta: &'static str,
     pub papel: Papel,
+    /// Como ele espera vários clientes, no nome que o relato usa:
+    /// `iterativo` (um por vez), `threads`, `laço de eventos` ou `async`.
+    pub modelo: &'static str,
+    /// O eco de referência com a mesma técnica e nada de didático, com que
+    /// a `bancada` compara este servidor (nos caminhos de evento da Parte 3).
+    pub referencia: Option<&'static str>,
     /// O que ele é, em poucas palavras.
     pub descricao: &'static str,
 }
@@ -40,40 +48,86 @@ impl Servidor {
     }
 
     /// É material didático (o código de uma parte), não uma referência?
+    /// Só os didáticos têm log (e `-q` para desligá-lo) e `--backlog`.
     pub fn didatico(&self) -> bool {
         self.parte().is_some()
     }
+
+    /// Atende vários clientes ao mesmo tempo? As Partes 1 e 2 atendem um
+    /// por vez (os outros esperam na fila do `listen()`).
+    pub fn concorrente(&self) -> bool {
+        self.modelo != ITERATIVO
+    }
 }
+
+/// O modelo das Partes 1 e 2: um cliente por vez.
+const ITERATIVO: &str = "iterativo";
 
 const fn parte(
     binario: &'static str,
     pasta: &'static str,
     papel: Papel,
+    modelo: &'static str,
     descricao: &'static str,
 ) -> Servidor {
-    Servidor { binario, pacote: binario, pasta, papel, descricao }
+    Servidor { binario, pacote: binario, pasta, papel, modelo, referencia: None, descricao }
 }
 
-const fn referencia(binario: &'static str, descricao: &'static str) -> Servidor {
+/// Um caminho de evento da Parte 3, medido contra o eco de `referencia`.
+const fn com_referencia(servidor: Servidor, referencia: &'static str) -> Servidor {
+    Servidor { referencia: Some(referencia), ..servidor }
+}
+
+const fn referencia(
+    binario: &'static str,
+    modelo: &'static str,
+    descricao: &'static str,
+) -> Servidor {
     Servidor {
         binario,
         pacote: "ferramentas",
         pasta: "common/ferramentas",
         papel: Papel::Referencia,
+        modelo,
+        referencia: None,
         descricao,
     }
 }
 
 /// Todos os servidores, na ordem de leitura: as partes, depois as referências.
 pub const SERVIDORES: &[Servidor] = &[
-    parte("parte1", "parte1", Papel::Parte(1), "iterativo e bloqueante"),
-    parte("parte2", "parte2", Papel::Parte(2), "o da Parte 1 com horários, --backlog e --atraso"),
-    parte("parte3", "parte3", Papel::Parte(3), "uma thread por cliente"),
-    parte("parte3-poll", "parte3/poll", Papel::OutroCaminho(3), "uma thread só e poll (mio)"),
-    parte("parte3-async", "parte3/assincrono", Papel::OutroCaminho(3), "async/await (tokio)"),
-    parte("parte4", "parte4", Papel::Parte(4), "concorrente e robusto"),
-    referencia("eco-mio", "eco de referência com mio, uma thread"),
-    referencia("eco-tokio", "eco de referência com tokio"),
+    parte("parte1", "parte1", Papel::Parte(1), ITERATIVO, "iterativo e bloqueante"),
+    parte(
+        "parte2",
+        "parte2",
+        Papel::Parte(2),
+        ITERATIVO,
+        "o da Parte 1 com horários, --backlog e --atraso",
+    ),
+    parte("parte3", "parte3", Papel::Parte(3), "threads", "uma thread por cliente"),
+    com_referencia(
+        parte(
+            "parte3-poll",
+            "parte3/poll",
+            Papel::OutroCaminho(3),
+            "laço de eventos",
+            "uma thread só e poll (mio)",
+        ),
+        "eco-mio",
+    ),
+    com_referencia(
+        parte(
+            "parte3-async",
+            "parte3/assincrono",
+            Papel::OutroCaminho(3),
+            "async",
+            "async/await (tokio)",
+        ),
+        "eco-tokio",
+    ),
+    parte("parte4", "parte4", Papel::Parte(4), "threads", "concorrente e robusto"),
+    referencia("eco-mio", "laço de eventos", "eco de referência com mio, uma thread"),
+    referencia("eco-tokio", "async", "eco de referência com tokio"),
 ];
 
 /// O servidor da Parte `n` (o que o `cenario --parte n` usa).
@@ -144,6 +198,22 @@ mod testes {
                 servidor.pacote
             );
         }
+    }
+
+    #[test]
+    fn cada_referencia_e_um_eco_da_lista_com_o_mesmo_modelo() {
+        let com_referencia: Vec<&Servidor> =
+            SERVIDORES.iter().filter(|s| s.referencia.is_some()).collect();
+        assert_eq!(com_referencia.len(), 2, "{com_referencia:?}");
+        for servidor in com_referencia {
+            let eco = por_binario(servidor.referencia.unwrap()).expect("a referência na lista");
+            assert_eq!(eco.papel, Papel::Referencia, "{}", eco.binario);
+            assert_eq!(eco.modelo, servidor.modelo, "{}", servidor.binario);
+            assert!(servidor.concorrente() && servidor.didatico());
+        }
+        let iterativos: Vec<&str> =
+            SERVIDORES.iter().filter(|s| !s.concorrente()).map(|s| s.binario).collect();
+        assert_eq!(iterativos, ["parte1", "parte2"]);
     }
 
     #[test]

@@ -23,3 +23,5 @@ pub mod respostas;
 
 #[cfg(test)]
 mod testes;
+#[cfg(test)]
+mod testes_da_ordem;

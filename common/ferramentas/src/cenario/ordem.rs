@@ -9,8 +9,10 @@
 //!    saída padrão e a de erros vêm do mesmo pipe);
 //! 2. entre processos, vale o relógio de cada um: a hora que ele imprimiu
 //!    (`[hh:mm:ss.mmm]`), tomada no momento do evento, ou, numa linha sem
-//!    hora (o servidor da Parte 1), a hora em que ela chegou aqui, que é
-//!    sempre depois de o processo escrevê-la;
+//!    hora (o banner, o servidor da Parte 1), a hora em que ela chegou aqui,
+//!    que é sempre depois de o processo escrevê-la; e nenhuma linha fica
+//!    com hora maior que a de uma linha que tem de vir depois dela (ver
+//!    [`horas_que_so_crescem`]);
 //! 3. o que o protocolo torna causal é respeitado mesmo dentro do mesmo
 //!    milissegundo: o envio de uma mensagem vem antes do `Recebido` dela no
 //!    servidor, que vem antes da resposta no cliente; o `Conectando` do
@@ -132,6 +134,7 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
     let notas = Executado { linhas: resultado.notas.clone(), ..resultado.servidor.clone() };
     fluxos.push((Origem::Cenario, itens(&notas, referencia)));
     let antes = dependencias(&fluxos);
+    horas_que_so_crescem(&mut fluxos, &antes);
     // O começo do servidor: até o primeiro `Aguardando conexão...` (Partes
     // 1 e 2) ou `Aguardando conexões...` (Partes 3 e 4).
     let inicio_do_servidor = fluxos[0]
@@ -176,6 +179,56 @@ pub fn ordenar(resultado: &Resultado) -> Vec<Evento> {
         proxima[f] += 1;
     }
     saida
+}
+
+/// Baixa a hora de cada linha até a menor hora do que tem de vir depois
+/// dela: a linha seguinte do mesmo processo (escrita depois) e as linhas de
+/// outros processos que ela causa (regra 3).
+///
+/// Por quê: a hora de chegada de uma linha sem hora atrasa quando a máquina
+/// está ocupada e o `cenario` lê o pipe tarde. O banner do servidor, lido aos
+/// .130, seguraria atrás de si o `Aguardando conexões...` de .121 (o servidor
+/// o escreveu depois do banner), e as linhas de .130 dos clientes passariam
+/// na frente dele: uma linha de hora menor depois de uma de hora maior. Com
+/// o ajuste, as horas só crescem ao longo de cada processo e de cada regra;
+/// então a junção, que sempre escolhe a menor hora entre as linhas prontas,
+/// escreve as horas em ordem crescente: uma linha nunca sai depois de outra
+/// de hora maior. A hora impressa de uma linha só baixaria se o que vem
+/// depois dela tivesse hora menor: o processo voltando no relógio, ou uma
+/// regra contra o relógio (uma causa com hora depois do efeito). Num
+/// relógio só, nenhum dos dois acontece, e a conferência dos testes
+/// ([`super::ordem_causal::conferir_ordem_causal`]) o confere.
+fn horas_que_so_crescem(
+    fluxos: &mut [(Origem, Vec<Item>)],
+    antes: &HashMap<(usize, usize), Vec<(usize, usize)>>,
+) {
+    // Cada volta leva a hora menor um passo adiante (ao longo de um processo
+    // inteiro, ou por uma regra); as horas só baixam, até parar de mudar.
+    // Nunca são precisas mais voltas que linhas.
+    let linhas: usize = fluxos.iter().map(|(_, itens)| itens.len()).sum();
+    for _ in 0..=linhas {
+        let mut mudou = false;
+        for (_, itens) in fluxos.iter_mut() {
+            for i in (1..itens.len()).rev() {
+                if itens[i].t < itens[i - 1].t {
+                    itens[i - 1].t = itens[i].t;
+                    mudou = true;
+                }
+            }
+        }
+        for (&(f, i), causas) in antes {
+            let t = fluxos[f].1[i].t;
+            for &(g, j) in causas {
+                if t < fluxos[g].1[j].t {
+                    fluxos[g].1[j].t = t;
+                    mudou = true;
+                }
+            }
+        }
+        if !mudou {
+            break;
+        }
+    }
 }
 
 /// O desempate entre linhas do mesmo milissegundo: primeiro o começo do

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 /// `[servidor]  ...`, `[cliente K] ...`, `[cenario]   ...`): nenhuma resposta
 /// antes de o servidor registrar a mensagem; o `Cliente desconectou` de um
 /// cliente depois do `sair` dele; o `Conectado com` da Parte 1 depois do
-/// `Conectando a`; e a hora de cada processo nunca voltando. Falha o teste
+/// `Conectando a`; e a hora nunca voltando, de linha a linha. Falha o teste
 /// mostrando a transcrição.
 pub fn conferir_ordem_causal(transcricao: &str) {
     let linhas: Vec<(Origem, &str)> =
@@ -83,12 +83,19 @@ pub fn conferir_ordem_causal(transcricao: &str) {
         assert!(conectando < conectado, "Conectado com antes de Conectando a\n{transcricao}");
     }
 
-    // A hora de cada processo nunca volta.
-    let mut ultima: HashMap<Origem, f64> = HashMap::new();
-    for (origem, texto) in &linhas {
+    // A hora nunca volta, de um processo ao seguinte também: nenhuma linha
+    // sai depois de outra de hora maior (a hora de cada processo e as
+    // regras acima concordam com o relógio; ver `ordem::horas_que_so_crescem`).
+    let mut ultima: Option<(f64, &str)> = None;
+    for (_, texto) in &linhas {
         if let Some(t) = horario(texto) {
-            let anterior = ultima.insert(*origem, t).unwrap_or(0.0);
-            assert!(t >= anterior, "a hora de {origem:?} voltou em {texto:?}\n{transcricao}");
+            if let Some((anterior, linha)) = ultima {
+                assert!(
+                    t >= anterior,
+                    "a hora voltou: {texto:?} depois de {linha:?}\n{transcricao}"
+                );
+            }
+            ultima = Some((t, texto));
         }
     }
 }

@@ -9,19 +9,22 @@ use super::ordem_causal::conferir_ordem_causal;
 use super::respostas::respostas;
 use crate::processo::Linha;
 use chrono::{DateTime, Local};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Monta as linhas de um processo a partir de um instante comum.
-struct Roteiro {
-    base: SystemTime,
+pub(super) struct Roteiro {
+    /// Um milissegundo inteiro: a hora impressa de `em(ms)` é a base mais
+    /// `ms`, sem arredondamento no meio.
+    pub(super) base: SystemTime,
 }
 
 impl Roteiro {
-    fn novo() -> Roteiro {
-        Roteiro { base: SystemTime::now() }
+    pub(super) fn novo() -> Roteiro {
+        let agora = SystemTime::now().duration_since(UNIX_EPOCH).expect("depois de 1970");
+        Roteiro { base: UNIX_EPOCH + Duration::from_millis(agora.as_millis() as u64) }
     }
 
-    fn em(&self, ms: u64) -> SystemTime {
+    pub(super) fn em(&self, ms: u64) -> SystemTime {
         self.base + Duration::from_millis(ms)
     }
 

@@ -1,40 +1,60 @@
 //! O servidor verificado: um que já está rodando (`--host`/`--porta`), ou um
 //! que o `verificar` inicia (`--iniciar "CMD"`, ver [`super::shell`]),
-//! reinicia entre as verificações (uma queda não esconde o resto) e encerra
-//! no fim.
+//! reinicia quando preciso (uma queda não esconde o resto) e encerra no fim.
+//!
+//! Com `{porta}` no comando, cada verificação ganha um servidor novo numa
+//! porta nova. Com a porta fixa (a de `--porta`, ou a que o servidor
+//! anuncia por conta própria: toda entrega da disciplina tem `PORT = 5000`
+//! no código), o servidor só é reiniciado se cair, e o `verificar` fecha o
+//! lado dele das conexões antes de encerrá-lo: quem fecha primeiro fica com
+//! o TIME-WAIT, e o servidor reiniciado encontra a porta livre.
 //!
 //! Saber se a porta já aceita é conectar, e conectar já é um cliente: um
 //! servidor que termina depois do primeiro cliente seria gasto pela sondagem.
 //! A conexão da sondagem fica guardada ([`Alvo::conectar`] a entrega) e vira
 //! o primeiro cliente da verificação seguinte.
+//!
+//! Iniciar o comando e esperar a porta (ou achar a porta fixa) fica em
+//! [`subida`].
 
 use super::conexao::Conexao;
-use super::shell::{iniciar_pelo_shell, matar_na_saida, Iniciado};
+use super::diagnostico::Diagnostico;
+use super::shell::{matar_na_saida, Iniciado};
 use anyhow::{anyhow, bail, Result};
-use common::rede::{host_porta, resolver};
+use common::rede::{host_porta, resolver, PORTA_PADRAO};
 use std::io::ErrorKind;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Quanto esperar a porta aceitar conexões depois de iniciar o comando: um
-/// `cargo run` pode compilar antes, e a máquina pode estar carregada.
-pub const PRAZO_PARA_INICIAR: Duration = Duration::from_secs(30);
+mod subida;
+pub use subida::PRAZO_PARA_INICIAR;
+
 /// Prazo de cada `connect()`.
 pub const PRAZO_DE_CONEXAO: Duration = Duration::from_secs(5);
 /// O marcador da porta no comando.
 pub const MARCADOR: &str = "{porta}";
 
-/// O processo (Unix: o grupo) iniciado agora, para o Ctrl-C o encerrar: o
-/// grupo próprio não recebe o Ctrl-C do terminal. 0 = nenhum.
-static INICIADO_AGORA: AtomicU32 = AtomicU32::new(0);
+/// Os processos (Unix: os grupos) iniciados agora, para o Ctrl-C os
+/// encerrar: o grupo próprio não recebe o Ctrl-C do terminal. Na `turma`,
+/// são vários ao mesmo tempo.
+static INICIADOS_AGORA: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
-/// Encerra à força o servidor iniciado agora, se houver (para o tratador
-/// de Ctrl-C do programa, que sai logo depois).
-pub fn encerrar_o_iniciado_agora() {
-    let pid = INICIADO_AGORA.swap(0, Ordering::SeqCst);
-    if pid != 0 {
+fn registrar(pid: u32, vivo: bool) {
+    let mut pids = INICIADOS_AGORA.lock().unwrap_or_else(|e| e.into_inner());
+    pids.retain(|p| *p != pid);
+    if vivo {
+        pids.push(pid);
+    }
+}
+
+/// Encerra à força os servidores iniciados agora, se houver (para o
+/// tratador de Ctrl-C do programa, que sai logo depois).
+pub fn encerrar_os_iniciados_agora() {
+    let pids = std::mem::take(&mut *INICIADOS_AGORA.lock().unwrap_or_else(|e| e.into_inner()));
+    for pid in pids {
         matar_na_saida(pid);
     }
 }
@@ -54,7 +74,17 @@ pub struct Alvo {
     porta: u16,
     /// O comando de `--iniciar`, com o marcador; `None` para um servidor já rodando.
     comando: Option<String>,
+    /// Onde o comando roda (`None`: na pasta atual).
+    pasta: Option<PathBuf>,
     iniciado: Option<Iniciado>,
+    /// A porta em que o servidor escuta por conta própria, ignorando a do
+    /// `{porta}` (fixa no código).
+    porta_fixa: Option<u16>,
+    /// A porta padrão já aceitava conexões antes de o servidor iniciar (não
+    /// é dele, então).
+    padrao_ocupada_antes: bool,
+    /// Os erros típicos descobertos ao iniciar, ainda não entregues.
+    diagnosticos: Vec<Diagnostico>,
     /// A conexão da sondagem, entregue ao próximo [`Alvo::conectar`].
     reserva: Option<TcpStream>,
     /// Já rodou uma verificação desde o último início?
@@ -79,8 +109,9 @@ impl Alvo {
     }
 
     /// Inicia `comando` e espera a porta aceitar conexões.
-    pub fn iniciar(comando: &str, host: &str, porta: u16) -> Result<Alvo> {
+    pub fn iniciar(comando: &str, host: &str, porta: u16, pasta: Option<&Path>) -> Result<Alvo> {
         let mut alvo = Alvo::novo(host, porta, Some(comando.to_string()));
+        alvo.pasta = pasta.map(Path::to_path_buf);
         if !comando.contains(MARCADOR) && alvo.sondar().is_ok() {
             bail!(
                 "a porta {porta} já está em uso: outro programa escuta em {} (outro servidor \
@@ -89,13 +120,41 @@ impl Alvo {
                 host_porta(host, porta)
             );
         }
+        if comando.contains(MARCADOR) && porta != PORTA_PADRAO {
+            alvo.padrao_ocupada_antes = alvo.sondar_em(PORTA_PADRAO).is_ok();
+        }
         alvo.subir()?;
         Ok(alvo)
     }
 
     fn novo(host: &str, porta: u16, comando: Option<String>) -> Alvo {
-        let host = host.to_string();
-        Alvo { host, porta, comando, iniciado: None, reserva: None, usado: false }
+        Alvo {
+            host: host.to_string(),
+            porta,
+            comando,
+            pasta: None,
+            iniciado: None,
+            porta_fixa: None,
+            padrao_ocupada_antes: false,
+            diagnosticos: Vec::new(),
+            reserva: None,
+            usado: false,
+        }
+    }
+
+    /// A porta fixa no código do servidor, se ele ignorou a do `{porta}`.
+    pub fn porta_fixa(&self) -> Option<u16> {
+        self.porta_fixa
+    }
+
+    /// Os erros típicos descobertos ao (re)iniciar desde a última chamada.
+    pub fn diagnosticos(&mut self) -> Vec<Diagnostico> {
+        std::mem::take(&mut self.diagnosticos)
+    }
+
+    /// Cada verificação ganha um servidor novo numa porta nova?
+    fn porta_nova_a_cada_vez(&self) -> bool {
+        self.porta_fixa.is_none() && self.comando.as_ref().is_some_and(|c| c.contains(MARCADOR))
     }
 
     /// Como o boletim nomeia o alvo.
@@ -111,8 +170,10 @@ impl Alvo {
     /// só se ele caiu (reabrir a mesma porta logo depois pode esbarrar nas
     /// conexões em TIME_WAIT de um servidor sem SO_REUSEADDR).
     pub fn preparar(&mut self) -> Result<()> {
-        let Some(comando) = &self.comando else { return Ok(()) };
-        let reiniciar = if comando.contains(MARCADOR) { self.usado } else { !self.vivo() };
+        if self.comando.is_none() {
+            return Ok(());
+        }
+        let reiniciar = if self.porta_nova_a_cada_vez() { self.usado } else { !self.vivo() };
         if reiniciar {
             self.encerrar();
             self.subir()
@@ -126,17 +187,20 @@ impl Alvo {
     pub fn conectar(&mut self) -> std::io::Result<Conexao> {
         match self.reserva.take() {
             Some(socket) => Conexao::nova(socket),
-            None => {
-                let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
-                for endereco in self.enderecos()? {
-                    match Conexao::conectar(endereco, PRAZO_DE_CONEXAO) {
-                        Ok(c) => return Ok(c),
-                        Err(e) => ultimo = e,
-                    }
-                }
-                Err(ultimo)
+            None => self.conectar_nova(),
+        }
+    }
+
+    /// Uma conexão nova (nunca a da sondagem).
+    pub fn conectar_nova(&self) -> std::io::Result<Conexao> {
+        let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
+        for endereco in self.enderecos()? {
+            match Conexao::conectar(endereco, PRAZO_DE_CONEXAO) {
+                Ok(c) => return Ok(c),
+                Err(e) => ultimo = e,
             }
         }
+        Err(ultimo)
     }
 
     /// O servidor iniciado terminou? (De um já rodando, não há como saber.)
@@ -162,7 +226,7 @@ impl Alvo {
             return None;
         }
         let mut iniciado = self.iniciado.take()?;
-        INICIADO_AGORA.store(0, Ordering::SeqCst);
+        registrar(iniciado.pid(), false);
         // O shell saiu; o que ele deixou (um neto órfão) sai junto.
         let como = iniciado.matar();
         let saida = iniciado.texto_da_saida();
@@ -193,14 +257,18 @@ impl Alvo {
         }
     }
 
-    fn enderecos(&self) -> std::io::Result<Vec<SocketAddr>> {
+    pub fn enderecos(&self) -> std::io::Result<Vec<SocketAddr>> {
         resolver(&self.host, self.porta)
     }
 
     /// Conecta para saber se a porta aceita; devolve o socket conectado.
     fn sondar(&self) -> std::io::Result<TcpStream> {
+        self.sondar_em(self.porta)
+    }
+
+    fn sondar_em(&self, porta: u16) -> std::io::Result<TcpStream> {
         let mut ultimo = std::io::Error::from(ErrorKind::NotFound);
-        for endereco in self.enderecos()? {
+        for endereco in resolver(&self.host, porta)? {
             match TcpStream::connect_timeout(&endereco, PRAZO_DE_CONEXAO) {
                 Ok(s) => return Ok(s),
                 Err(e) => ultimo = e,
@@ -209,56 +277,17 @@ impl Alvo {
         Err(ultimo)
     }
 
-    /// Inicia o comando e espera a porta aceitar (a sondagem fica guardada).
-    fn subir(&mut self) -> Result<()> {
-        let modelo = self.comando.clone().expect("subir só é chamado com --iniciar");
-        if modelo.contains(MARCADOR) {
-            self.porta = porta_livre(&self.host)?;
-        }
-        let comando = modelo.replace(MARCADOR, &self.porta.to_string());
-        let iniciado = iniciar_pelo_shell(&comando)?;
-        INICIADO_AGORA.store(iniciado.pid(), Ordering::SeqCst);
-        self.iniciado = Some(iniciado);
-        self.usado = false;
-        let inicio = Instant::now();
-        loop {
-            if let Ok(socket) = self.sondar() {
-                self.reserva = Some(socket);
-                return Ok(());
-            }
-            if !self.vivo() {
-                // A saída do programa vai por último, em linhas próprias:
-                // ela costuma ser um erro do Python, em inglês e longo.
-                let queda = self.queda().map(|q| match q.saida.trim() {
-                    "" => format!(" ({}, sem escrever nada)", q.como),
-                    saida => format!(" ({}). A saída dele:\n{saida}", q.como),
-                });
-                bail!(
-                    "o comando {comando:?} terminou antes de aceitar conexões{}",
-                    queda.unwrap_or_default()
-                );
-            }
-            if inicio.elapsed() >= PRAZO_PARA_INICIAR {
-                let saida = self.iniciado.as_ref().map(Iniciado::texto_da_saida);
-                self.encerrar();
-                bail!(
-                    "o comando {comando:?} rodou {}, mas nada aceitou conexões em {} (ele \
-                     escuta nessa porta? Ponha {MARCADOR} no comando, ou use --porta); a saída \
-                     dele:\n{}",
-                    super::conexao::segundos(PRAZO_PARA_INICIAR),
-                    host_porta(&self.host, self.porta),
-                    saida.unwrap_or_default()
-                );
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-    }
-
     /// Encerra o servidor iniciado, se houver (ver [`Iniciado::parar`]).
     pub fn encerrar(&mut self) {
         self.reserva = None;
         if let Some(mut iniciado) = self.iniciado.take() {
-            INICIADO_AGORA.store(0, Ordering::SeqCst);
+            if !self.porta_nova_a_cada_vez() && iniciado.vivo() {
+                // Com a porta fixa, o servidor precisa ver o fim das nossas
+                // conexões e fechar as dele antes de morrer: quem fecha
+                // primeiro fica com o TIME-WAIT (ver `Conexao`).
+                thread::sleep(Duration::from_millis(200));
+            }
+            registrar(iniciado.pid(), false);
             iniciado.parar();
         }
     }
@@ -268,14 +297,4 @@ impl Drop for Alvo {
     fn drop(&mut self) {
         self.encerrar();
     }
-}
-
-/// Uma porta livre agora em `host` (o sistema escolhe, com a porta 0). Entre
-/// soltá-la e o servidor ocupá-la, outro programa poderia tomá-la: janela
-/// pequena, que um comando com `{porta}` não tem como evitar.
-fn porta_livre(host: &str) -> Result<u16> {
-    let endereco = resolver(host, 0).map_err(|_| anyhow!("o nome {host:?} não foi encontrado"))?[0];
-    let escuta = TcpListener::bind(endereco)
-        .map_err(|e| anyhow!("escolher uma porta livre: {}", common::erros::descrever(&e)))?;
-    Ok(escuta.local_addr().map_err(|e| anyhow!("getsockname(): {e}"))?.port())
 }

@@ -1,8 +1,10 @@
 //! O boletim: o texto para o aluno (uma verificação por vez, assim que ela
-//! termina) e o JSON para o professor corrigir uma turma num laço.
+//! termina, em duas seções: o que a atividade pede e o que vai além) e o
+//! JSON para o professor.
 
+use super::diagnostico::{self, Diagnostico};
 use super::explicacoes::{explicar, titulo};
-use super::{exigencias, Relatorio, Resultado, IDS};
+use super::{classe_exigida, nivel, ordem, Nivel, Relatorio, Resultado, IDS};
 use serde_json::{json, Value};
 
 /// Largura das linhas do boletim (o texto é quebrado entre palavras).
@@ -10,39 +12,70 @@ const LARGURA: usize = 96;
 /// Quantas linhas do fim da saída do servidor o boletim mostra.
 const LINHAS_DA_SAIDA: usize = 40;
 
-/// O cabeçalho: o alvo e o que é exigido.
+/// O cabeçalho: o alvo e o que decide o veredito.
 pub fn cabecalho(alvo: &str, iniciado: bool, parte: Option<u8>) -> String {
     let mut texto = format!("Verificando {alvo}\n");
     if iniciado {
-        texto += "(iniciado pelo verificar, que o reinicia antes de cada verificação e o encerra \
-                  no fim)\n";
+        texto += &quebrar(
+            "(iniciado pelo verificar, que o encerra no fim: com {porta} no comando, um servidor \
+             novo a cada verificação; com a porta fixa, reiniciado só se cair)",
+            "",
+        );
     }
+    let pede = ordem(parte).into_iter().filter(|id| nivel(id, parte) == Nivel::Atividade).count();
     texto += &match parte {
-        None => "Sem --parte: tudo é relatado, nada é exigido.\n".to_string(),
+        None => quebrar(
+            &format!(
+                "Sem --parte: tudo é relatado, sem veredito (a atividade inteira pede {pede} \
+                 verificações; {} vão além dela).",
+                IDS.len() - pede
+            ),
+            "",
+        ),
         Some(p) => {
-            let (ids, classe) = exigencias(p);
-            let classe = classe.map(|c| format!(", servidor {}", c.nome())).unwrap_or_default();
-            format!("Parte {p}: exigidas {} de {} verificações{classe}.\n", ids.len(), IDS.len())
+            let classe = classe_exigida(parte)
+                .map(|c| format!(", servidor {}", c.nome()))
+                .unwrap_or_default();
+            quebrar(
+                &format!(
+                    "Parte {p}: o veredito sai do que a atividade pede ({pede} verificações{classe}); \
+                     as outras {} vão além dela e não decidem a parte.",
+                    IDS.len() - pede
+                ),
+                "",
+            )
         }
     };
     texto
 }
 
+/// O título da seção do nível `nivel`.
+pub fn secao(nivel: Nivel, parte: Option<u8>) -> String {
+    let nome = match (nivel, parte) {
+        (Nivel::Atividade, Some(p)) => format!("O que a atividade pede (Parte {p})"),
+        (Nivel::Atividade, None) => "O que a atividade pede".to_string(),
+        (Nivel::Alem, _) => "Além da atividade (relatado à parte; não decide a parte)".to_string(),
+    };
+    format!("\n== {nome} ==\n")
+}
+
 /// O bloco de uma verificação: a marca, o id, o título e, numa falha, o
-/// observado, por que importa e o que mudar.
+/// observado, por que importa e o que mudar; depois, os erros típicos que
+/// ela revelou.
 pub fn bloco(r: &Resultado) -> String {
     let marca = match r.ok {
         Some(true) => "✓",
         Some(false) => "✗",
         None => "–",
     };
-    let exigida = if r.exigida { " (exigida)" } else { "" };
-    let mut texto = format!("\n{marca} {} — {}{exigida}\n", r.id, titulo(r.id));
+    let mut texto = format!("\n{marca} {} — {}\n", r.id, titulo(r.id));
     if r.ok == Some(false) {
         texto += &paragrafo("Observado: ", &r.detalhe);
-        let explicacao = explicar(r.id, r.classe, r.classe_exigida);
-        texto += &paragrafo("Por que importa: ", explicacao.por_que);
-        texto += &paragrafo("O que mudar: ", explicacao.o_que_mudar);
+        let explicacao = explicar(r);
+        if !explicacao.por_que.is_empty() {
+            texto += &paragrafo("Por que importa: ", &explicacao.por_que);
+            texto += &paragrafo("O que mudar: ", &explicacao.o_que_mudar);
+        }
     } else {
         texto += &paragrafo("", &r.detalhe);
     }
@@ -55,17 +88,63 @@ pub fn bloco(r: &Resultado) -> String {
             ),
         );
     }
+    for d in &r.diagnosticos {
+        texto += &quebrar(&format!("» {}", d.texto), "    ");
+    }
     texto
 }
 
-/// O fim do boletim: a classe, a observação sobre o `\n`, o resultado e a
-/// saída do servidor em cada queda.
+/// O boletim inteiro, de uma vez (a `turma` grava um por aluno).
+pub fn completo(relatorio: &Relatorio) -> String {
+    let mut texto = cabecalho(&relatorio.alvo, relatorio.iniciado, relatorio.parte);
+    let mut anterior = None;
+    for r in &relatorio.resultados {
+        if anterior != Some(r.nivel) {
+            texto += &secao(r.nivel, relatorio.parte);
+            anterior = Some(r.nivel);
+        }
+        texto += &bloco(r);
+    }
+    texto + &rodape(relatorio)
+}
+
+/// O veredito numa linha (o fim do boletim e a tabela da turma).
+pub fn veredito(relatorio: &Relatorio) -> String {
+    let (a, de_a) = relatorio.contagem(Nivel::Atividade);
+    let (b, de_b) = relatorio.contagem(Nivel::Alem);
+    let falhas: Vec<&str> = relatorio
+        .resultados
+        .iter()
+        .filter(|r| r.nivel == Nivel::Atividade && r.ok != Some(true) && !super::nao_se_aplica(r))
+        .map(|r| r.id)
+        .collect();
+    let alem = format!("além da atividade, {b} de {de_b}");
+    match (relatorio.parte, relatorio.cumpre()) {
+        (Some(p), Some(true)) => {
+            format!("Parte {p}: CUMPRE o que a atividade pede ({a} de {de_a}); {alem}.")
+        }
+        (Some(p), _) => format!(
+            "Parte {p}: NÃO CUMPRE o que a atividade pede ({a} de {de_a}; faltou: {}); {alem}.",
+            falhas.join(", ")
+        ),
+        (None, _) => {
+            format!("O que a atividade pede: {a} de {de_a}; {alem} (sem --parte, sem veredito).")
+        }
+    }
+}
+
+/// O fim do boletim: a classe, os erros típicos, a observação sobre o
+/// `\n`, o veredito e a saída do servidor em cada queda.
 pub fn rodape(relatorio: &Relatorio) -> String {
     let mut texto = String::from("\n");
     texto += &match relatorio.classe {
         Some(c) => format!("Concorrência: {}.\n", c.nome()),
         None => "Concorrência: não classificada.\n".to_string(),
     };
+    if !relatorio.diagnosticos.is_empty() {
+        let nomes: Vec<&str> = relatorio.diagnosticos.iter().map(|d| d.id).collect();
+        texto += &format!("Erros típicos encontrados (explicados acima): {}.\n", nomes.join(", "));
+    }
     let tolerados: Vec<&str> =
         relatorio.resultados.iter().filter(|r| r.sem_terminador).map(|r| r.id).collect();
     if !tolerados.is_empty() {
@@ -73,30 +152,18 @@ pub fn rodape(relatorio: &Relatorio) -> String {
             &format!(
                 "Observação: o servidor responde sem o \\n no fim da resposta (como o \
                  servidor.py da disciplina, com o cliente.py que lê com um recv só). Contei \
-                 assim mesmo: os bytes certos seguidos de {} de silêncio ({}). O protocolo \
+                 assim mesmo quando chegaram os bytes certos e nada mais ({}). O protocolo \
                  deste projeto termina cada resposta em \\n, para o cliente saber onde ela acaba.",
-                super::conexao::segundos(super::conexao::SILENCIO),
                 tolerados.join(", ")
             ),
             "",
         );
     }
-    let exigidas: Vec<&Resultado> = relatorio.resultados.iter().filter(|r| r.exigida).collect();
-    let passaram = |rs: &[&Resultado]| rs.iter().filter(|r| r.ok == Some(true)).count();
-    let todos: Vec<&Resultado> = relatorio.resultados.iter().collect();
-    texto += &match relatorio.parte {
-        None => format!(
-            "Resultado: {} de {} verificações passaram (sem --parte, nenhuma é exigida).\n",
-            passaram(&todos),
-            todos.len()
-        ),
-        Some(p) => format!(
-            "Resultado da Parte {p}: {} de {} verificações exigidas passaram: {}.\n",
-            passaram(&exigidas),
-            exigidas.len(),
-            if relatorio.aprovado() { "APROVADO" } else { "REPROVADO" }
-        ),
-    };
+    texto += &format!(
+        "{} (verificado em {})\n",
+        veredito(relatorio),
+        super::formato::segundos(relatorio.duracao)
+    );
     for r in &relatorio.resultados {
         let (titulo, saida) = match (&r.queda, &r.erro_escrito) {
             (Some(queda), _) => (
@@ -128,7 +195,7 @@ pub fn rodape(relatorio: &Relatorio) -> String {
     texto
 }
 
-/// O JSON de uma turma: um objeto por servidor verificado.
+/// O JSON de um servidor verificado.
 pub fn json(relatorio: &Relatorio) -> Value {
     let verificacoes: Vec<Value> = relatorio
         .resultados
@@ -140,35 +207,51 @@ pub fn json(relatorio: &Relatorio) -> Value {
             }
             json!({
                 "id": r.id,
+                "nivel": r.nivel,
                 "ok": r.ok,
                 "detalhe": detalhe,
-                "exigida": r.exigida,
                 "queda": r.queda.as_ref().map(|q| json!({"como": q.como, "saida": q.saida})),
                 "erro_escrito": r.erro_escrito,
+                "duracao_s": (r.duracao.as_secs_f64() * 100.0).round() / 100.0,
             })
         })
         .collect();
+    let (a, de_a) = relatorio.contagem(Nivel::Atividade);
+    let (b, de_b) = relatorio.contagem(Nivel::Alem);
     json!({
         "alvo": relatorio.alvo,
         "parte": relatorio.parte,
+        "atividade": {"parte": relatorio.parte, "cumpre": relatorio.cumpre(), "passaram": a, "de": de_a},
+        "alem": {"passaram": b, "de": de_b},
         "concorrencia": relatorio.classe,
-        "aprovado": relatorio.aprovado(),
+        "ritmo": relatorio.ritmo,
+        "prefixo": String::from_utf8_lossy(&relatorio.prefixo),
+        "porta_fixa": relatorio.porta_fixa,
+        "diagnosticos": relatorio.diagnosticos,
+        "duracao_s": (relatorio.duracao.as_secs_f64() * 10.0).round() / 10.0,
         "verificacoes": verificacoes,
     })
 }
 
 /// O JSON de um alvo que não pôde ser alcançado (o professor vê o motivo
-/// na mesma coluna dos outros).
+/// no mesmo formato dos outros).
 pub fn json_de_erro(alvo: &str, parte: Option<u8>, erro: &str) -> Value {
-    let exigidas = parte.map(|p| exigencias(p).0).unwrap_or_default();
+    let diagnosticos: Vec<Diagnostico> = diagnostico::da_saida(erro).into_iter().collect();
+    let de_a = ordem(parte).iter().filter(|id| nivel(id, parte) == Nivel::Atividade).count();
     json!({
         "alvo": alvo,
         "parte": parte,
+        "atividade": {"parte": parte, "cumpre": parte.map(|_| false), "passaram": 0, "de": de_a},
+        "alem": {"passaram": 0, "de": IDS.len() - de_a},
         "concorrencia": null,
-        "aprovado": false,
+        "ritmo": null,
+        "prefixo": null,
+        "porta_fixa": null,
+        "diagnosticos": diagnosticos,
         "erro": erro,
-        "verificacoes": IDS.iter().map(|id| json!({
-            "id": id, "ok": null, "detalhe": format!("não rodou: {erro}"), "exigida": exigidas.contains(id),
+        "verificacoes": ordem(parte).iter().map(|id| json!({
+            "id": id, "nivel": nivel(id, parte), "ok": null,
+            "detalhe": format!("não avaliada: o servidor não pôde ser alcançado ({erro})"),
             "queda": null, "erro_escrito": null,
         })).collect::<Vec<_>>(),
     })
@@ -179,7 +262,7 @@ fn paragrafo(rotulo: &str, texto: &str) -> String {
     quebrar(&format!("{rotulo}{texto}"), "    ")
 }
 
-fn quebrar(texto: &str, recuo: &str) -> String {
+pub fn quebrar(texto: &str, recuo: &str) -> String {
     let mut saida = String::new();
     let mut linha = String::from(recuo);
     let mut vazia = true;

@@ -10,8 +10,9 @@
 //! Todo socket aqui é não bloqueante, e cada espera tem prazo: entre uma
 //! tentativa e outra, a thread dorme um pouco (de 0,1 a 10 ms). Não usamos o
 //! `SO_RCVTIMEO`: no Windows, depois de uma leitura que esgota esse prazo, o
-//! estado do socket fica indefinido (ver `parte4/src/relogio.rs`).
+//! estado do socket fica indefinido (ver a inatividade em `parte4/src/servidor.rs`).
 
+use super::resposta::{Coleta, Resposta};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::thread;
@@ -26,56 +27,6 @@ pub const SILENCIO: Duration = Duration::from_millis(500);
 /// `verificar` fica limitada, responda o servidor o que responder.
 pub const LIMITE_GUARDADO: usize = 1 << 20;
 
-/// O que chegou como resposta a uma mensagem.
-#[derive(Debug)]
-pub enum Resposta {
-    /// Uma linha terminada em `\n` (sem ele, e sem um `\r` antes dele).
-    Linha(Vec<u8>),
-    /// Bytes sem `\n`, seguidos de silêncio ou do fim da conexão.
-    SemTerminador(Vec<u8>),
-    /// O servidor fechou a conexão sem mandar nada.
-    Fim,
-    /// Nada chegou dentro do prazo.
-    Nada,
-    /// A leitura falhou (ex.: RST).
-    Falha(io::Error),
-}
-
-impl Resposta {
-    /// Os bytes da resposta, se veio alguma.
-    pub fn bytes(&self) -> Option<&[u8]> {
-        match self {
-            Resposta::Linha(b) | Resposta::SemTerminador(b) => Some(b),
-            _ => None,
-        }
-    }
-
-    /// Em palavras, para o boletim, quando não é o esperado.
-    pub fn descrever(&self, prazo: Duration) -> String {
-        match self {
-            Resposta::Linha(b) => format!("recebi \"{}\\n\"", mostrar(b)),
-            Resposta::SemTerminador(b) => format!("recebi \"{}\" (sem \\n)", mostrar(b)),
-            Resposta::Fim => "o servidor fechou a conexão sem responder".to_string(),
-            Resposta::Nada => format!("nenhuma resposta em {}", segundos(prazo)),
-            Resposta::Falha(e) => format!("a leitura falhou: {}", common::erros::descrever(e)),
-        }
-    }
-}
-
-/// Tudo o que chegou até um silêncio, o fim da conexão ou o prazo.
-#[derive(Debug, Default)]
-pub struct Coleta {
-    pub bytes: Vec<u8>,
-    /// O servidor fechou a conexão (fim do fluxo).
-    pub fim: bool,
-    /// A leitura falhou (ex.: RST).
-    pub falha: Option<String>,
-    /// Passou de [`LIMITE_GUARDADO`]: o resto foi descartado.
-    pub cortada: bool,
-    /// Quanto a coleta durou.
-    pub tempo: Duration,
-}
-
 /// Uma conexão com o servidor verificado.
 pub struct Conexao {
     socket: TcpStream,
@@ -85,6 +36,12 @@ pub struct Conexao {
     fim: bool,
     /// Alguma resposta chegou sem o `\n` final.
     pub sem_terminador: bool,
+    /// A resposta que se espera agora, se conhecida: chegando exatamente
+    /// ela sem `\n`, não é preciso esperar o silêncio.
+    esperado: Option<Vec<u8>>,
+    /// Quando chegou o último byte: o tempo de uma resposta sem `\n` é até
+    /// ele, não até o silêncio que a encerrou.
+    ultimo_byte: Instant,
 }
 
 impl Conexao {
@@ -99,7 +56,14 @@ impl Conexao {
         // Cada mensagem sai numa escrita; sem Nagle, nenhuma espera o ACK
         // da anterior (a medida de tempo seria a do algoritmo, não a do servidor).
         socket.set_nodelay(true)?;
-        Ok(Conexao { socket, pendente: Vec::new(), fim: false, sem_terminador: false })
+        Ok(Conexao {
+            socket,
+            pendente: Vec::new(),
+            fim: false,
+            sem_terminador: false,
+            esperado: None,
+            ultimo_byte: Instant::now(),
+        })
     }
 
     /// Um clone do socket, para outra thread escrever enquanto esta lê.
@@ -110,6 +74,34 @@ impl Conexao {
     /// Envia todos os `bytes` em até `prazo`.
     pub fn enviar(&mut self, bytes: &[u8], prazo: Duration) -> io::Result<()> {
         escrever_tudo(&self.socket, bytes, prazo)
+    }
+
+    /// Envia `mensagem` + `\n`, lê a resposta e diz quanto ela levou: até o
+    /// `\n`, ou até o último byte de uma resposta sem ele.
+    pub fn perguntar_medindo(&mut self, mensagem: &[u8], prazo: Duration) -> (Resposta, Duration) {
+        let inicio = Instant::now();
+        let resposta = self.perguntar(mensagem, prazo);
+        let tempo = match resposta {
+            Resposta::SemTerminador(_) => self.ultimo_byte.saturating_duration_since(inicio),
+            _ => inicio.elapsed(),
+        };
+        (resposta, tempo)
+    }
+
+    /// Como [`Conexao::perguntar_medindo`], sabendo que a resposta certa é
+    /// `prefixo` + `mensagem`: se ela chegar sem `\n`, vale na hora.
+    pub fn perguntar_eco(
+        &mut self,
+        mensagem: &[u8],
+        prefixo: &[u8],
+        prazo: Duration,
+    ) -> (Resposta, Duration) {
+        let mut esperado = prefixo.to_vec();
+        esperado.extend_from_slice(mensagem);
+        self.esperado = Some(esperado);
+        let medida = self.perguntar_medindo(mensagem, prazo);
+        self.esperado = None;
+        medida
     }
 
     /// Envia `mensagem` + `\n` e lê a resposta.
@@ -124,7 +116,8 @@ impl Conexao {
 
     /// Lê uma resposta: até o `\n`, ou bytes seguidos de [`SILENCIO`].
     pub fn ler_resposta(&mut self, prazo: Duration) -> Resposta {
-        let limite = Instant::now() + prazo;
+        let inicio = Instant::now();
+        let limite = inicio + prazo;
         let mut ultimo_byte = Instant::now();
         let mut espera = Espera::nova();
         loop {
@@ -137,10 +130,12 @@ impl Conexao {
                 return Resposta::Linha(linha);
             }
             let agora = Instant::now();
-            let silencio = !self.pendente.is_empty() && agora - ultimo_byte >= SILENCIO;
+            let completa = self.esperado.as_deref() == Some(&self.pendente[..]);
+            let silencio =
+                !self.pendente.is_empty() && (completa || agora - ultimo_byte >= SILENCIO);
             if self.fim || silencio || self.pendente.len() >= LIMITE_GUARDADO || agora >= limite {
                 if self.pendente.is_empty() {
-                    return if self.fim { Resposta::Fim } else { Resposta::Nada };
+                    return if self.fim { Resposta::Fim } else { Resposta::Nada(inicio.elapsed()) };
                 }
                 self.sem_terminador = true;
                 return Resposta::SemTerminador(std::mem::take(&mut self.pendente));
@@ -240,6 +235,7 @@ impl Conexao {
     /// abrupta, como a de um cliente que morre ou perde a rede.
     pub fn resetar(self) {
         let _ = socket2::SockRef::from(&self.socket).set_linger(Some(Duration::ZERO));
+        drop(self);
     }
 
     /// Lê o que já chegou, sem esperar; devolve quantos bytes (0 se nada).
@@ -259,10 +255,28 @@ impl Conexao {
             }
             Ok(n) => {
                 self.pendente.extend_from_slice(&buffer[..n]);
+                self.ultimo_byte = Instant::now();
                 Ok(n)
             }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => Ok(0),
             Err(e) => Err(e),
+        }
+    }
+}
+
+/// Quem fecha primeiro uma conexão TCP fica com ela em TIME-WAIT (uns 60 s
+/// no Linux). Se for o servidor, a porta dele fica ocupada, e um servidor
+/// sem `SO_REUSEADDR` reiniciado na mesma porta (fixa no código) cai com
+/// `Address already in use`. Por isso o `verificar` fecha sempre primeiro
+/// (FIN, como um cliente comum); e quando o servidor já fechou o lado dele
+/// (ou caiu), responde com RST, que apaga a conexão do lado de lá em vez de
+/// deixá-la esperando em TIME-WAIT.
+impl Drop for Conexao {
+    fn drop(&mut self) {
+        let mut byte = [0u8; 1];
+        let fechou = self.fim || matches!((&self.socket).read(&mut byte), Ok(0));
+        if fechou {
+            let _ = socket2::SockRef::from(&self.socket).set_linger(Some(Duration::ZERO));
         }
     }
 }
@@ -305,32 +319,4 @@ impl Espera {
         thread::sleep(self.0);
         self.0 = (self.0 * 2).min(Duration::from_millis(10));
     }
-}
-
-/// Bytes para o boletim: acentos visíveis, controles e bytes inválidos
-/// escapados (`\n`, `\xff`); o meio de uma sequência longa é resumido.
-pub fn mostrar(bytes: &[u8]) -> String {
-    const INICIO: usize = 60;
-    const FIM: usize = 20;
-    if bytes.len() <= INICIO + FIM + 20 {
-        return common::texto::texto_seguro(bytes).into_owned();
-    }
-    format!(
-        "{}… ({} bytes) …{}",
-        common::texto::texto_seguro(&bytes[..INICIO]),
-        formatar_milhar(bytes.len()),
-        common::texto::texto_seguro(&bytes[bytes.len() - FIM..])
-    )
-}
-
-/// `100000` como `100.000` (um tamanho em bytes ou uma contagem).
-pub fn formatar_milhar(n: usize) -> String {
-    common::texto::milhares(n as u64)
-}
-
-/// Uma duração em segundos com vírgula decimal: `2,0 s`, `0,35 s`.
-pub fn segundos(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    let texto = if s < 1.0 { format!("{s:.2} s") } else { format!("{s:.1} s") };
-    texto.replace('.', ",")
 }

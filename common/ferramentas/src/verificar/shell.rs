@@ -110,12 +110,17 @@ impl Iniciado {
     }
 }
 
-/// Inicia `comando` pelo shell, com a saída padrão e a de erros num pipe só,
-/// lido por uma thread que guarda o fim.
-pub fn iniciar_pelo_shell(comando: &str) -> Result<Iniciado> {
+/// Inicia `comando` pelo shell (na `pasta`, se dada), com a saída padrão e
+/// a de erros num pipe só, lido por uma thread que guarda o fim. A entrada
+/// padrão fica vazia: o servidor não tem teclado (um `input()` recebe o fim
+/// da entrada na hora, em vez de esperar para sempre).
+pub fn iniciar_pelo_shell(comando: &str, pasta: Option<&std::path::Path>) -> Result<Iniciado> {
     let (mut leitor, escritor) =
         std::io::pipe().map_err(|e| anyhow!("criar o pipe da saída: {e}"))?;
     let mut shell = comando_do_shell(comando);
+    if let Some(pasta) = pasta {
+        shell.current_dir(pasta);
+    }
     shell
         // O Python guarda a saída num buffer quando ela é um pipe: sem isto,
         // o que o servidor escreveu antes de cair se perderia com ele.

@@ -1,309 +1,261 @@
-//! As verificações de um cliente por vez: o eco, os bytes, o enquadramento
-//! das mensagens e a robustez diante de um cliente que cai ou abusa.
+//! As verificações de um cliente por vez que a atividade pede: o eco (que
+//! também mede o ritmo do servidor e aprende o prefixo que ele usa), os
+//! acentos, voltar ao `accept()`, fechar a conexão e sobreviver a um
+//! cliente que cai. As de enquadramento estão em [`super::enquadramento`].
 //!
 //! Cada uma abre as suas conexões, tem prazo em cada espera e descreve o que
-//! observou: os bytes enviados e recebidos e os tempos, para o aluno poder
-//! refazer a experiência à mão.
+//! observou: os bytes enviados e recebidos e os tempos (sempre o tempo que
+//! se esperou de fato), para o aluno poder refazer a experiência à mão.
 
 use super::alvo::Alvo;
-use super::conexao::{mostrar, segundos, Coleta, Conexao, Resposta};
-use super::Avaliacao;
+use super::conexao::Conexao;
+use super::formato::{duracao, mostrar, segundos};
+use super::resposta::Resposta;
+use super::ritmo::Ritmo;
+use super::{enquadramento, Avaliacao, Contexto, Falha, Passo, Sintoma, PREFIXO};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Quanto esperar uma resposta: folga larga para uma máquina carregada; um
-/// servidor saudável responde em milissegundos.
-pub const PRAZO_DE_RESPOSTA: Duration = Duration::from_secs(5);
-/// Silêncio que encerra uma coleta (depois do último byte): se uma segunda
-/// resposta vier, vem logo depois da primeira.
-const SILENCIO_DA_COLETA: Duration = Duration::from_millis(700);
-/// Quanto o servidor tem para fechar o lado dele depois do cliente.
+/// Quanto esperar a primeira resposta, antes de saber o ritmo do servidor:
+/// cobre um `sleep` de alguns segundos no atendimento.
+pub const PRAZO_DO_PRIMEIRO: Duration = Duration::from_secs(10);
+/// Quanto o servidor tem para fechar o lado dele depois do cliente, além
+/// do tempo de uma resposta.
 const PRAZO_PARA_FECHAR: Duration = Duration::from_secs(2);
-/// Entre os dois pedaços de uma mensagem.
-const PAUSA_ENTRE_PEDACOS: Duration = Duration::from_millis(300);
-/// O tamanho da mensagem grande: maior que qualquer `recv()` comum e que o
-/// limite do nosso protocolo (65.536 bytes).
-const TAMANHO_GRANDE: usize = 100_000;
-
-/// Um passo que pode reprovar a verificação, com o motivo.
-type Passo<T> = Result<T, String>;
 
 /// Roda a verificação `id` (uma das de um cliente por vez).
-pub fn rodar(id: &str, alvo: &mut Alvo) -> Avaliacao {
+pub fn rodar(id: &str, alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
     let mut tolerada = false;
     let resultado = match id {
-        "eco" => eco_simples(alvo, "oi", &mut tolerada),
-        "acentos" => eco_simples(alvo, "ação é 🙂", &mut tolerada),
-        "volta_ao_accept" => volta_ao_accept(alvo, &mut tolerada),
-        "fecha_quando_o_cliente_sai" => fecha_quando_o_cliente_sai(alvo, &mut tolerada),
-        "sobrevive_a_reset" => sobrevive_a_reset(alvo, &mut tolerada),
-        "mensagem_em_pedacos" => mensagem_em_pedacos(alvo, &mut tolerada),
-        "duas_mensagens_juntas" => duas_mensagens_juntas(alvo, &mut tolerada),
-        "bytes_invalidos" => {
-            recusa_ou_eco(alvo, b"bytes \xff\xfe inv\xe1lidos".to_vec(), &mut tolerada)
+        "acentos" => eco_simples(alvo, ctx, "ação é 🙂", &mut tolerada),
+        "volta_ao_accept" => volta_ao_accept(alvo, ctx, &mut tolerada),
+        "fecha_quando_o_cliente_sai" => {
+            return fecha_quando_o_cliente_sai(alvo, ctx);
         }
-        "mensagem_grande" => recusa_ou_eco(alvo, vec![b'x'; TAMANHO_GRANDE], &mut tolerada),
-        _ => Err(format!("verificação desconhecida: {id}")),
+        "sobrevive_a_reset" => sobrevive_a_reset(alvo, ctx, &mut tolerada),
+        _ => return enquadramento::rodar(id, alvo, ctx),
     };
+    avaliar(resultado, tolerada)
+}
+
+/// Um passo final vira a avaliação.
+pub fn avaliar(resultado: Passo<String>, tolerada: bool) -> Avaliacao {
     let mut avaliacao = match resultado {
         Ok(detalhe) => Avaliacao::passou(detalhe),
-        Err(detalhe) => Avaliacao::falhou(detalhe),
+        Err(falha) => Avaliacao::falhou(falha.texto, falha.sintoma),
     };
     avaliacao.sem_terminador = tolerada;
     avaliacao
 }
 
-/// Conecta um cliente; o erro diz quem não conseguiu e por quê.
+/// Conecta um cliente; a falha diz quem não conseguiu e por quê.
 pub fn conectar(alvo: &mut Alvo, quem: &str) -> Passo<Conexao> {
     alvo.conectar().map_err(|e| {
         let mut motivo = format!("o connect() {quem} falhou: {}", common::erros::descrever(&e));
         if alvo.terminou() {
             motivo += " (o processo do servidor já tinha terminado)";
         }
-        motivo
+        Falha::nova(motivo, Sintoma::Resetou)
     })
 }
 
-/// `Echo: ` + `mensagem`, como o protocolo manda.
-pub fn eco_de(mensagem: &[u8]) -> Vec<u8> {
-    let mut eco = b"Echo: ".to_vec();
+/// O prefixo + `mensagem`: a resposta esperada.
+pub fn eco_de(ctx: &Contexto, mensagem: &[u8]) -> Vec<u8> {
+    let mut eco = ctx.prefixo.clone();
     eco.extend_from_slice(mensagem);
     eco
 }
 
 /// Confere que `resposta` é o eco de `mensagem` (com ou sem `\n`; sem,
 /// marca `tolerada`).
-pub fn conferir_eco(resposta: &Resposta, mensagem: &[u8], tolerada: &mut bool) -> Passo<()> {
-    let esperado = eco_de(mensagem);
+pub fn conferir_eco(
+    resposta: &Resposta,
+    mensagem: &[u8],
+    ctx: &Contexto,
+    tolerada: &mut bool,
+) -> Passo<()> {
+    let esperado = eco_de(ctx, mensagem);
     match resposta {
         Resposta::Linha(b) if *b == esperado => Ok(()),
         Resposta::SemTerminador(b) if *b == esperado => {
             *tolerada = true;
             Ok(())
         }
-        outra => Err(format!(
-            "enviei \"{}\\n\"; esperava \"{}\\n\", mas {}",
-            mostrar(mensagem),
-            mostrar(&esperado),
-            outra.descrever(PRAZO_DE_RESPOSTA)
+        outra => Err(Falha::nova(
+            format!(
+                "enviei \"{}\\n\"; esperava \"{}\\n\", mas {}",
+                mostrar(mensagem),
+                mostrar(&esperado),
+                outra.descrever()
+            ),
+            outra.sintoma(),
         )),
     }
 }
 
 /// Uma conversa: envia `mensagem`, confere o eco, devolve quanto levou.
-fn conversar(c: &mut Conexao, mensagem: &[u8], tolerada: &mut bool) -> Passo<Duration> {
-    let inicio = Instant::now();
-    let resposta = c.perguntar(mensagem, PRAZO_DE_RESPOSTA);
-    let tempo = inicio.elapsed();
-    conferir_eco(&resposta, mensagem, tolerada)?;
+pub fn conversar(
+    c: &mut Conexao,
+    mensagem: &[u8],
+    ctx: &Contexto,
+    tolerada: &mut bool,
+) -> Passo<Duration> {
+    let (resposta, tempo) = c.perguntar_eco(mensagem, &ctx.prefixo, ctx.ritmo.prazo());
+    conferir_eco(&resposta, mensagem, ctx, tolerada)?;
     Ok(tempo)
 }
 
-fn eco_simples(alvo: &mut Alvo, mensagem: &str, tolerada: &mut bool) -> Passo<String> {
-    let mut c = conectar(alvo, "do cliente")?;
-    let tempo = conversar(&mut c, mensagem.as_bytes(), tolerada)?;
-    Ok(format!("\"{mensagem}\" → \"Echo: {mensagem}\" em {}", duracao(tempo)))
+/// O eco, e a medida do servidor: quanto ele leva para responder a um
+/// cliente sozinho (a primeira mensagem e a seguinte) e que prefixo ele
+/// usa. O `Err` diz por que nada mais pode ser avaliado.
+pub fn eco(alvo: &mut Alvo) -> (Avaliacao, Result<Contexto, String>) {
+    let sem_eco = |falha: Falha, motivo: &str| {
+        (Avaliacao::falhou(falha.texto, falha.sintoma), Err(motivo.to_string()))
+    };
+    let mut c = match conectar(alvo, "do primeiro cliente") {
+        Ok(c) => c,
+        Err(falha) => {
+            return sem_eco(falha, "o primeiro cliente não conseguiu conectar (veja eco)")
+        }
+    };
+    let (resposta, primeira) = c.perguntar_medindo(b"oi", PRAZO_DO_PRIMEIRO);
+    let mut tolerada = matches!(resposta, Resposta::SemTerminador(_));
+    let Some(bytes) = resposta.bytes() else {
+        let falha =
+            Falha::nova(format!("enviei \"oi\\n\"; {}", resposta.descrever()), resposta.sintoma());
+        return sem_eco(falha, "o servidor não respondeu ao primeiro cliente (veja eco)");
+    };
+    let Some(prefixo) = bytes.strip_suffix(b"oi") else {
+        let falha = Falha::nova(
+            format!(
+                "enviei \"oi\\n\" e recebi \"{}\", que não traz a mensagem: as outras \
+                 verificações precisam de um eco para conferir",
+                mostrar(bytes)
+            ),
+            Sintoma::Errada,
+        );
+        return sem_eco(falha, "a resposta ao primeiro cliente não é um eco (veja eco)");
+    };
+    let prefixo = prefixo.to_vec();
+    // A segunda mensagem mede o tempo de uma mensagem (sem o do `accept()`).
+    let mut ctx =
+        Contexto { ritmo: Ritmo { primeira, seguinte: primeira }, prefixo: prefixo.clone() };
+    let segunda = conversar(&mut c, b"oi de novo", &ctx, &mut tolerada);
+    match segunda {
+        Ok(tempo) => ctx.ritmo.seguinte = tempo,
+        Err(falha) => {
+            let texto = format!(
+                "\"oi\" → \"{}\" em {}; a segunda mensagem da mesma conexão: {}",
+                mostrar(bytes),
+                duracao(primeira),
+                falha.texto
+            );
+            let mut avaliacao = Avaliacao::falhou(texto, falha.sintoma);
+            avaliacao.sem_terminador = tolerada;
+            return (avaliacao, Ok(ctx));
+        }
+    }
+    let tempos = format!(
+        "em {}; a segunda mensagem, em {}",
+        duracao(ctx.ritmo.primeira),
+        duracao(ctx.ritmo.seguinte)
+    );
+    let mut avaliacao = if prefixo == PREFIXO {
+        Avaliacao::passou(format!("\"oi\" → \"Echo: oi\" {tempos}"))
+    } else {
+        Avaliacao::falhou(
+            format!(
+                "seu servidor respondeu \"{}\"; a atividade pede \"Echo: oi\" (as outras \
+                 verificações aceitam o prefixo do seu servidor, para este erro aparecer uma \
+                 vez só)",
+                mostrar(bytes)
+            ),
+            Sintoma::Errada,
+        )
+    };
+    avaliacao.sem_terminador = tolerada;
+    (avaliacao, Ok(ctx))
 }
 
-fn volta_ao_accept(alvo: &mut Alvo, tolerada: &mut bool) -> Passo<String> {
+fn eco_simples(
+    alvo: &mut Alvo,
+    ctx: &Contexto,
+    mensagem: &str,
+    tolerada: &mut bool,
+) -> Passo<String> {
+    let mut c = conectar(alvo, "do cliente")?;
+    let tempo = conversar(&mut c, mensagem.as_bytes(), ctx, tolerada)?;
+    let eco = String::from_utf8_lossy(&eco_de(ctx, mensagem.as_bytes())).into_owned();
+    Ok(format!("\"{mensagem}\" → \"{eco}\" em {}", duracao(tempo)))
+}
+
+fn volta_ao_accept(alvo: &mut Alvo, ctx: &Contexto, tolerada: &mut bool) -> Passo<String> {
     let mut primeiro = conectar(alvo, "do primeiro cliente")?;
-    conversar(&mut primeiro, b"sou o primeiro", tolerada)
-        .map_err(|e| format!("o primeiro cliente não foi atendido: {e}"))?;
+    conversar(&mut primeiro, b"sou o primeiro", ctx, tolerada)
+        .map_err(|f| f.com_cenario("o primeiro cliente não foi atendido: "))?;
     drop(primeiro); // sai como um cliente comum: FIN
     let mut segundo = conectar(alvo, "do segundo")
-        .map_err(|e| format!("o primeiro cliente foi atendido e saiu; {e}"))?;
-    conversar(&mut segundo, b"sou o segundo", tolerada).map_err(|e| {
-        let mut motivo =
-            format!("o primeiro cliente foi atendido e saiu; o segundo conectou, mas {e}");
+        .map_err(|f| f.com_cenario("o primeiro cliente foi atendido e saiu; "))?;
+    conversar(&mut segundo, b"sou o segundo", ctx, tolerada).map_err(|f| {
+        let mut f =
+            f.com_cenario("o primeiro cliente foi atendido e saiu; o segundo conectou, mas ");
         if alvo.terminou_em(Duration::from_secs(1)) {
-            motivo += " (o processo do servidor terminou depois do primeiro cliente)";
+            f.texto += " (o processo do servidor terminou depois do primeiro cliente)";
         }
-        motivo
+        f
     })?;
     Ok("o primeiro cliente conversou e saiu; o segundo foi atendido".into())
 }
 
-fn fecha_quando_o_cliente_sai(alvo: &mut Alvo, tolerada: &mut bool) -> Passo<String> {
-    let mut c = conectar(alvo, "do cliente")?;
-    conversar(&mut c, b"vou sair", tolerada)?;
+/// O fechamento só é avaliado se o eco antes dele funcionou: sem isso, a
+/// falha seria do eco, e o conselho sobre CLOSE_WAIT não caberia.
+fn fecha_quando_o_cliente_sai(alvo: &mut Alvo, ctx: &Contexto) -> Avaliacao {
+    let mut tolerada = false;
+    let mut c = match conectar(alvo, "do cliente") {
+        Ok(c) => c,
+        Err(f) => return avaliar(Err(f), false),
+    };
+    if let Err(f) = conversar(&mut c, b"vou sair", ctx, &mut tolerada) {
+        return Avaliacao::nao_avaliada(format!(
+            "não avaliada: o eco antes de sair falhou ({})",
+            f.texto
+        ));
+    }
     c.fechar_escrita();
-    match c.esperar_fim(PRAZO_PARA_FECHAR) {
+    let prazo = PRAZO_PARA_FECHAR + ctx.ritmo.seguinte;
+    let resultado = match c.esperar_fim(prazo) {
         Some(tempo) => Ok(format!(
             "depois do eco, o cliente fechou a escrita; o servidor fechou o lado dele em {}",
             duracao(tempo)
         )),
-        None => Err(format!(
-            "depois do eco, o cliente fechou o lado dele (shutdown de escrita: o servidor lê 0 \
-             bytes); {} depois, o servidor ainda não tinha fechado o socket dele: a conexão \
-             ficou em CLOSE_WAIT no servidor",
-            segundos(PRAZO_PARA_FECHAR)
+        None => Err(Falha::nova(
+            format!(
+                "depois do eco, o cliente fechou o lado dele (shutdown de escrita: o servidor lê \
+                 0 bytes); {} depois, o servidor ainda não tinha fechado o socket dele: a \
+                 conexão ficou em CLOSE_WAIT no servidor",
+                segundos(prazo)
+            ),
+            Sintoma::SemResposta,
         )),
-    }
+    };
+    avaliar(resultado, tolerada)
 }
 
-fn sobrevive_a_reset(alvo: &mut Alvo, tolerada: &mut bool) -> Passo<String> {
+fn sobrevive_a_reset(alvo: &mut Alvo, ctx: &Contexto, tolerada: &mut bool) -> Passo<String> {
     let mut cai = conectar(alvo, "do cliente que vai cair")?;
-    cai.enviar(b"meia linha sem fim", PRAZO_DE_RESPOSTA)
-        .map_err(|e| format!("enviar meia linha falhou: {}", common::erros::descrever(&e)))?;
+    cai.enviar(b"meia linha sem fim", ctx.ritmo.prazo()).map_err(|e| {
+        Falha::nova(
+            format!("enviar meia linha falhou: {}", common::erros::descrever(&e)),
+            Sintoma::Resetou,
+        )
+    })?;
     // Dá tempo de o servidor ler a meia linha antes do RST.
     thread::sleep(Duration::from_millis(200));
     cai.resetar();
     thread::sleep(Duration::from_millis(300));
-    let cenario = "um cliente enviou \"meia linha sem fim\" (sem \\n) e caiu com RST";
-    let mut novo = conectar(alvo, "de um cliente novo").map_err(|e| format!("{cenario}; {e}"))?;
-    conversar(&mut novo, b"depois do reset", tolerada)
-        .map_err(|e| format!("{cenario}; um cliente novo conectou, mas {e}"))?;
+    let cenario = "um cliente enviou \"meia linha sem fim\" (sem \\n) e caiu com RST; ";
+    let mut novo = conectar(alvo, "de um cliente novo").map_err(|f| f.com_cenario(cenario))?;
+    conversar(&mut novo, b"depois do reset", ctx, tolerada)
+        .map_err(|f| f.com_cenario(&format!("{cenario}um cliente novo conectou, mas ")))?;
     Ok("um cliente enviou meia linha e caiu com RST; um cliente novo foi atendido".into())
-}
-
-/// As respostas contidas em `bytes`: separadas por `\n` e, dentro de uma
-/// linha, a cada `Echo: ` que não está no começo (as respostas de um
-/// servidor que não põe `\n` chegam coladas).
-pub fn separar(bytes: &[u8]) -> Vec<Vec<u8>> {
-    if bytes.is_empty() {
-        return Vec::new();
-    }
-    let mut linhas: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
-    if bytes.ends_with(b"\n") {
-        linhas.pop();
-    }
-    let mut respostas = Vec::new();
-    for linha in linhas {
-        let linha = linha.strip_suffix(b"\r").unwrap_or(linha);
-        let mut inicio = 0;
-        let mut i = 1;
-        while i + 6 <= linha.len() {
-            if &linha[i..i + 6] == b"Echo: " {
-                respostas.push(linha[inicio..i].to_vec());
-                inicio = i;
-                i += 6;
-            } else {
-                i += 1;
-            }
-        }
-        respostas.push(linha[inicio..].to_vec());
-    }
-    respostas
-}
-
-/// Confere a coleta contra as respostas `esperadas`, em ordem.
-fn conferir_coleta(coleta: &Coleta, esperadas: &[Vec<u8>], tolerada: &mut bool) -> Passo<()> {
-    let respostas = separar(&coleta.bytes);
-    if respostas == esperadas {
-        *tolerada |= !coleta.bytes.ends_with(b"\n");
-        return Ok(());
-    }
-    if coleta.bytes.is_empty() {
-        return Err(match (&coleta.falha, coleta.fim) {
-            (Some(falha), _) => format!("não recebi nada, e a leitura falhou: {falha}"),
-            (None, true) => "o servidor fechou a conexão sem responder".to_string(),
-            (None, false) => format!("não recebi nada em {}", segundos(coleta.tempo)),
-        });
-    }
-    let mut frase = format!("recebi \"{}\"", mostrar(&coleta.bytes));
-    let ecos = respostas.iter().filter(|r| r.starts_with(b"Echo: ")).count();
-    let mensagens = match esperadas.len() {
-        1 => "uma mensagem".to_string(),
-        n => format!("{n} mensagens"),
-    };
-    if ecos > esperadas.len() {
-        frase += &format!(": {ecos} respostas \"Echo: \" para {mensagens}");
-    } else if ecos > 0 && ecos < esperadas.len() {
-        frase += &format!(": {ecos} resposta \"Echo: \" para {mensagens}, que saíram juntas");
-    }
-    if let Some(falha) = &coleta.falha {
-        frase += &format!(" (e a leitura falhou: {falha})");
-    } else if coleta.fim {
-        frase += " (e o servidor fechou a conexão)";
-    }
-    Err(frase)
-}
-
-fn mensagem_em_pedacos(alvo: &mut Alvo, tolerada: &mut bool) -> Passo<String> {
-    let mut c = conectar(alvo, "do cliente")?;
-    let enviar = |c: &mut Conexao, bytes: &[u8]| {
-        c.enviar(bytes, PRAZO_DE_RESPOSTA)
-            .map_err(|e| format!("enviar falhou: {}", common::erros::descrever(&e)))
-    };
-    enviar(&mut c, b"parte um, ")?;
-    thread::sleep(PAUSA_ENTRE_PEDACOS);
-    enviar(&mut c, b"parte dois\n")?;
-    let coleta = c.coletar(SILENCIO_DA_COLETA, PRAZO_DE_RESPOSTA);
-    let esperada = eco_de(b"parte um, parte dois");
-    conferir_coleta(&coleta, &[esperada], tolerada).map_err(|e| {
-        format!(
-            "enviei \"parte um, \" e, {} depois, \"parte dois\\n\" (uma mensagem em duas \
-             escritas); esperava uma resposta, \"Echo: parte um, parte dois\\n\"; {e}",
-            duracao(PAUSA_ENTRE_PEDACOS)
-        )
-    })?;
-    Ok("uma mensagem em duas escritas, com 300 ms entre elas: uma resposta, inteira".into())
-}
-
-fn duas_mensagens_juntas(alvo: &mut Alvo, tolerada: &mut bool) -> Passo<String> {
-    let mut c = conectar(alvo, "do cliente")?;
-    c.enviar(b"primeira\nsegunda\n", PRAZO_DE_RESPOSTA)
-        .map_err(|e| format!("enviar falhou: {}", common::erros::descrever(&e)))?;
-    let coleta = c.coletar(SILENCIO_DA_COLETA, PRAZO_DE_RESPOSTA);
-    let esperadas = [eco_de(b"primeira"), eco_de(b"segunda")];
-    conferir_coleta(&coleta, &esperadas, tolerada).map_err(|e| {
-        format!(
-            "enviei \"primeira\\nsegunda\\n\" numa escrita só (duas mensagens); esperava duas \
-             respostas, \"Echo: primeira\\n\" e \"Echo: segunda\\n\"; {e}"
-        )
-    })?;
-    Ok("duas mensagens numa escrita só: duas respostas, na ordem".into())
-}
-
-/// Envia `mensagem` + `\n`; passa se vier o eco exato, ou uma linha `Erro:`
-/// (uma recusa legítima), e se um cliente novo for atendido depois.
-fn recusa_ou_eco(alvo: &mut Alvo, mensagem: Vec<u8>, tolerada: &mut bool) -> Passo<String> {
-    let mut c = conectar(alvo, "do cliente")?;
-    let mut linha = mensagem.clone();
-    linha.push(b'\n');
-    // Outra thread escreve: um servidor que responde enquanto lê (em
-    // pedaços) nunca fica esperando este lado ler.
-    let socket = c.socket().map_err(|e| format!("clonar o socket: {e}"))?;
-    let escritora = thread::spawn(move || {
-        super::conexao::escrever_tudo(&socket, &linha, PRAZO_DE_RESPOSTA)
-            .map_err(|e| common::erros::descrever(&e))
-    });
-    let coleta = c.coletar(SILENCIO_DA_COLETA, PRAZO_DE_RESPOSTA);
-    let escrita = escritora.join().unwrap_or_else(|_| Err("a thread que escreve falhou".into()));
-    let enviada = format!(
-        "enviei \"{}\\n\" ({} bytes)",
-        mostrar(&mensagem),
-        super::conexao::formatar_milhar(mensagem.len() + 1)
-    );
-    let respostas = separar(&coleta.bytes);
-    let recusa = respostas.len() == 1 && respostas[0].starts_with(b"Erro: ");
-    let desfecho = if recusa {
-        format!("o servidor recusou: \"{}\"", mostrar(&respostas[0]))
-    } else if let Err(e) = conferir_coleta(&coleta, &[eco_de(&mensagem)], tolerada) {
-        let mut motivo = format!("{enviada}; esperava o eco exato ou uma linha \"Erro: ...\"; {e}");
-        if respostas.len() > 1 && respostas.iter().all(|r| r.starts_with(b"Echo: ")) {
-            let maior = respostas.iter().map(Vec::len).max().unwrap_or(0).saturating_sub(6);
-            motivo += &format!(
-                " (o maior pedaço com {} bytes da mensagem)",
-                super::conexao::formatar_milhar(maior)
-            );
-        }
-        if let Err(e) = escrita {
-            motivo += &format!(" (o envio parou: {e})");
-        }
-        return Err(motivo);
-    } else {
-        "o eco veio exato".to_string()
-    };
-    drop(c);
-    let mut novo =
-        conectar(alvo, "de um cliente novo").map_err(|e| format!("{enviada}; {desfecho}; {e}"))?;
-    conversar(&mut novo, b"depois", tolerada)
-        .map_err(|e| format!("{enviada}; {desfecho}; depois, um cliente novo conectou, mas {e}"))?;
-    Ok(format!("{enviada}; {desfecho}; um cliente novo foi atendido depois"))
-}
-
-/// Uma duração curta para o boletim (`0,4 ms`, `12 ms`, `1,20 s`).
-pub fn duracao(d: Duration) -> String {
-    common::tempo::duracao_legivel(d)
 }

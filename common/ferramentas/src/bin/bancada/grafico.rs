@@ -1,12 +1,11 @@
 //! O gráfico SVG: vazão e latência p99 contra o número de clientes.
 
-use crate::medida::Carga;
-use crate::tabela::{resumo, Descricao};
-use crate::{Medidas, CURVA};
+use crate::curva;
 use anyhow::{anyhow, Result};
+use ferramentas::figuras::Bancada;
 use std::path::Path;
 
-pub fn desenhar(medidas: &Medidas, d: &Descricao, arquivo: &Path) -> Result<()> {
+pub fn desenhar(b: &Bancada, arquivo: &Path) -> Result<()> {
     use plotters::prelude::*;
     let raiz = SVGBackend::new(arquivo, (1000, 460)).into_drawing_area();
     raiz.fill(&WHITE).map_err(|e| anyhow!("desenhar: {e}"))?;
@@ -15,8 +14,8 @@ pub fn desenhar(medidas: &Medidas, d: &Descricao, arquivo: &Path) -> Result<()> 
         .titled(
             &format!(
                 "Mediana de {} por ponto, {}",
-                common::texto::quantidade(u64::from(d.rodadas), "rodada", "rodadas"),
-                d.maquina
+                common::texto::quantidade(u64::from(b.execucao.rodadas), "rodada", "rodadas"),
+                b.execucao.maquina
             ),
             ("sans-serif", 15),
         )
@@ -32,18 +31,18 @@ pub fn desenhar(medidas: &Medidas, d: &Descricao, arquivo: &Path) -> Result<()> 
         RGBColor(150, 60, 170),
     ];
     // Por servidor da curva: (clientes, msg/s, p99 µs) de cada ponto.
+    let curva = curva();
     type Serie = (usize, Vec<(f64, f64, f64)>);
-    let series: Vec<Serie> = CURVA
+    let series: Vec<Serie> = curva
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            let pontos = medidas
+        .map(|(i, m)| {
+            let rotulo = m.rotulo();
+            let pontos = b
+                .vai_e_volta
                 .iter()
-                .filter(|((w, c), _)| w == v && c.pipeline == 1 && c.ociosos == 0)
-                .map(|((_, Carga { clientes, .. }), l)| {
-                    let r = resumo(l);
-                    (f64::from(*clientes), r.vazao.max(1.0), r.p99.max(1.0))
-                })
+                .filter(|p| p.servidor == rotulo)
+                .map(|p| (f64::from(p.clientes), p.mensagens_por_s.max(1.0), p.p99_us.max(1.0)))
                 .collect();
             (i, pontos)
         })
@@ -87,7 +86,7 @@ pub fn desenhar(medidas: &Medidas, d: &Descricao, arquivo: &Path) -> Result<()> 
         .map_err(erro)?;
     for (i, pontos) in &series {
         let cor = cores[*i % cores.len()];
-        let rotulo = CURVA[*i].rotulo;
+        let rotulo = curva[*i].rotulo();
         vazao
             .draw_series(LineSeries::new(pontos.iter().map(|p| (p.0, p.1)), cor.stroke_width(2)))
             .map_err(erro)?
@@ -95,7 +94,7 @@ pub fn desenhar(medidas: &Medidas, d: &Descricao, arquivo: &Path) -> Result<()> 
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], cor.stroke_width(2)));
         // A latência da parte2 é só a do único cliente atendido: os outros
         // esperam a vez a medição inteira. No gráfico ela pareceria a melhor.
-        if CURVA[*i].programa != "parte2" {
+        if curva[*i].servidor().concorrente() {
             p99.draw_series(LineSeries::new(
                 pontos.iter().map(|p| (p.0, p.2)),
                 cor.stroke_width(2),

@@ -10,28 +10,33 @@
 //! mediana das razões rodada a rodada (os dois medidos lado a lado), com o
 //! menor e o maior valor entre as rodadas.
 //!
-//! Sem `--gravar`, os resultados vão para `target/bancada/`: medir nunca
+//! A tabela (`bancada.md`), o gráfico (`bancada.svg`) e os mesmos números
+//! em JSON (`bancada.json`, que o relato lê) saem de um resumo só
+//! ([`resumo`]). Sem `--gravar`, vão para `target/bancada/`: medir nunca
 //! reescreve o relato nem `figuras/` por acidente.
 
 mod grafico;
 mod medida;
+mod resumo;
 mod tabela;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use common::linha_de_comando::{ArgsAjuda, MODELO_AJUDA};
 use common::texto::quantidade;
+use ferramentas::figuras::{self, Execucao};
 use ferramentas::formato::inteiro;
-use medida::{Carga, Medida, Tempos, Variante};
+use ferramentas::medidos::{self, Medido, Opcoes};
+use medida::{Carga, Medida, Tempos};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Mede os servidores das partes e dois ecos de referência, e escreve tabela e gráfico
 #[derive(Parser, Debug)]
 #[command(name = "bancada", disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
-    /// Versão curta (uma rodada, 1 s por ponto): uns 3 minutos, para conferir algo
+    /// Versão curta (uma rodada, 1 s por ponto): menos de 2 minutos de medida, para conferir algo
     #[arg(long)]
     rapido: bool,
     /// Rodadas; cada ponto é a mediana delas (padrão: 5)
@@ -64,51 +69,39 @@ pub const OCIOSOS: u32 = 1000;
 /// parados na fila.
 const MAX_CLIENTES_DO_SERIAL: u32 = 10;
 
-const fn v(
-    rotulo: &'static str,
-    programa: &'static str,
-    args: &'static [&'static str],
-) -> Variante {
-    Variante { rotulo, programa, args }
+/// A curva principal: cada servidor sem log (o custo do log é medido à
+/// parte) e as duas referências.
+pub fn curva() -> Vec<Medido> {
+    medidos::da_bancada().collect()
 }
 
-/// A curva principal: cada servidor com `-q` (o custo do log é medido à
-/// parte) e as duas referências.
-pub const CURVA: &[Variante] = &[
-    v("parte2 -q", "parte2", &["-q", "--backlog", "1024"]),
-    v("parte3 -q", "parte3", &["-q"]),
-    v("parte3-poll -q", "parte3-poll", &["-q"]),
-    v("parte3-async -q", "parte3-async", &["-q"]),
-    v("parte4 -q", "parte4", &["-q", "--max-clientes", "5000"]),
-    v("eco-mio", "eco-mio", &[]),
-    v("eco-tokio", "eco-tokio", &[]),
-];
-
 /// Os servidores concorrentes com o log ligado (10 clientes).
-pub const COM_LOG: &[Variante] = &[
-    v("parte3", "parte3", &[]),
-    v("parte3-poll", "parte3-poll", &[]),
-    v("parte3-async", "parte3-async", &[]),
-    v("parte4", "parte4", &["--max-clientes", "5000"]),
-];
+pub fn com_log() -> Vec<Medido> {
+    medidos::concorrentes().filter_map(|m| m.ligando_o_log()).collect()
+}
 
-/// Os que são medidos com 1.000 conexões paradas.
-pub const PARADOS: &[Variante] = &[
-    v("parte3 -q", "parte3", &["-q"]),
-    v("parte3-poll -q", "parte3-poll", &["-q"]),
-    v("parte3-async -q", "parte3-async", &["-q"]),
-    v("parte4 -q", "parte4", &["-q", "--max-clientes", "5000"]),
-];
+/// Os que são medidos com 1.000 conexões paradas: os concorrentes das partes.
+fn parados() -> Vec<Medido> {
+    medidos::concorrentes().filter(|m| m.servidor().didatico()).collect()
+}
+
+/// As opções de cada servidor na bancada: a fila do `listen()` do serial
+/// cabe os clientes que esperam a vez, e a Parte 4 aceita todos os da
+/// medida.
+pub fn opcoes(medido: &Medido) -> Opcoes {
+    let serial = !medido.servidor().concorrente();
+    Opcoes { backlog: serial.then_some(1024), max_clientes: Some(5000) }
+}
 
 /// Um ponto medido: quem e com que carga.
-pub type Chave = (Variante, Carga);
+pub type Chave = (Medido, Carga);
 
 /// As medidas de cada ponto, uma por rodada (na ordem das rodadas).
 pub type Medidas = BTreeMap<Chave, Vec<Medida>>;
 
 /// Um grupo de servidores medidos lado a lado com a mesma carga.
 struct Grupo {
-    variantes: Vec<Variante>,
+    variantes: Vec<Medido>,
     carga: Carga,
 }
 
@@ -117,18 +110,17 @@ fn grupos(fumaca: bool) -> Vec<Grupo> {
     let mut grupos = Vec::new();
     let clientes: &[u32] = if fumaca { &[1, 2] } else { CLIENTES };
     for &c in clientes {
-        let mut variantes: Vec<Variante> = CURVA
-            .iter()
-            .filter(|v| !(v.programa == "parte2" && c > MAX_CLIENTES_DO_SERIAL))
-            .copied()
+        let mut variantes: Vec<Medido> = curva()
+            .into_iter()
+            .filter(|v| v.servidor().concorrente() || c <= MAX_CLIENTES_DO_SERIAL)
             .collect();
         if c == 10 || fumaca {
-            variantes.extend(COM_LOG);
+            variantes.extend(com_log());
         }
         grupos.push(Grupo { variantes, carga: carga(c, 1) });
     }
     if !fumaca {
-        let variantes = CURVA.iter().filter(|v| v.programa != "parte2").copied().collect();
+        let variantes = curva().into_iter().filter(|v| v.servidor().concorrente()).collect();
         grupos.push(Grupo { variantes, carga: carga(10, 16) });
     }
     grupos
@@ -157,13 +149,8 @@ fn executar(args: Args) -> Result<()> {
         );
     }
     let pasta = ferramentas::binarios::pasta()?;
-    // Todos os servidores menos o da Parte 1 (que só atende um cliente por
-    // vez e não tem `--backlog`), e o gerador de carga.
-    let mut programas: Vec<&str> = apoio::servidores::SERVIDORES
-        .iter()
-        .filter(|s| s.parte() != Some(1))
-        .map(|s| s.binario)
-        .collect();
+    // Os servidores medidos e o gerador de carga.
+    let mut programas: Vec<&str> = curva().iter().map(|m| m.binario).collect();
     programas.push("carga");
     ferramentas::binarios::compilar(&pasta, &programas)?;
     let inicio = Instant::now();
@@ -180,7 +167,7 @@ fn executar(args: Args) -> Result<()> {
                 eprintln!(
                     "bancada: rodada {}/{rodadas}, {:<16} {:>14} × pipeline {:<2}: {:>9} msg/s, p99 {:>7} µs, erros {}",
                     rodada + 1,
-                    variante.rotulo,
+                    variante.rotulo(),
                     quantidade(u64::from(grupo.carga.clientes), "cliente", "clientes"),
                     grupo.carga.pipeline,
                     inteiro(medida.carga.mensagens_por_s),
@@ -195,9 +182,9 @@ fn executar(args: Args) -> Result<()> {
     // (não depende do barulho da máquina como a vazão).
     if !args.fumaca {
         let carga = Carga { clientes: 1, pipeline: 1, ociosos: OCIOSOS };
-        for variante in PARADOS {
-            let medida = medida::medir(&pasta, variante, carga, &tempos)?;
-            medidas.entry((*variante, carga)).or_default().push(medida);
+        for variante in parados() {
+            let medida = medida::medir(&pasta, &variante, carga, &tempos)?;
+            medidas.entry((variante, carga)).or_default().push(medida);
         }
     }
     let saida = match (&args.saida, args.gravar) {
@@ -206,7 +193,7 @@ fn executar(args: Args) -> Result<()> {
         (None, false) => pasta.parent().unwrap_or(&pasta).join("bancada"),
     };
     std::fs::create_dir_all(&saida).with_context(|| format!("criar {}", saida.display()))?;
-    let descricao = tabela::Descricao {
+    let execucao = Execucao {
         comando: if args.gravar {
             "cargo run --release --bin bancada -- --gravar".to_string()
         } else {
@@ -216,35 +203,35 @@ fn executar(args: Args) -> Result<()> {
             )
         },
         segundos: inicio.elapsed().as_secs_f64(),
+        maquina: ferramentas::formato::maquina(),
         rodadas,
-        tempos,
-        maquina: tabela::maquina(),
+        duracao_s: tempos.duracao,
+        aquecimento_s: tempos.aquecimento,
     };
-    let texto = tabela::tabela(&medidas, &descricao);
+    // A tabela, o gráfico e o JSON saem dos mesmos números.
+    let bancada = resumo::resumir(&medidas, execucao);
+    let texto = tabela::tabela(&bancada);
     let arquivo_md = saida.join("bancada.md");
     std::fs::write(&arquivo_md, &texto)
         .with_context(|| format!("escrever {}", arquivo_md.display()))?;
     let arquivo_svg = saida.join("bancada.svg");
-    grafico::desenhar(&medidas, &descricao, &arquivo_svg)?;
+    grafico::desenhar(&bancada, &arquivo_svg)?;
+    let arquivo_json = saida.join("bancada.json");
+    figuras::gravar(&arquivo_json, &bancada)?;
     if args.gravar {
         // No relato, só a comparação dos três modelos (com a última escala
         // gravada); o resto fica em figuras/.
         let relato = PathBuf::from("RELATO.md");
-        let escala = std::fs::read_to_string(ferramentas::relato::TABELA_DA_ESCALA)
-            .with_context(|| format!("ler {}", ferramentas::relato::TABELA_DA_ESCALA))?;
-        ferramentas::relato::atualizar(
-            &relato,
-            &[(
-                "bancada:modelos".to_string(),
-                ferramentas::relato::modelos_da_bancada(&texto, &escala)?,
-            )],
-        )?;
+        let escala = figuras::ler(Path::new(figuras::ESCALA_JSON))?;
+        let bloco = ferramentas::relato::modelos_da_bancada(&bancada, &escala)?;
+        ferramentas::relato::atualizar(&relato, &[("bancada:modelos".to_string(), bloco)])?;
         eprintln!("bancada: tabela atualizada em {}", relato.display());
     }
     println!("{texto}");
     eprintln!(
-        "bancada: escrevi {} e {} em {:.0} s",
+        "bancada: escrevi {}, {} e {} em {:.0} s",
         arquivo_md.display(),
+        arquivo_json.display(),
         arquivo_svg.display(),
         inicio.elapsed().as_secs_f64()
     );

@@ -3,20 +3,13 @@
 
 use anyhow::{Context, Result};
 use ferramentas::carga::Relatorio;
+use ferramentas::medidos::Medido;
 use ferramentas::processo::{Processo, Saida};
 use ferramentas::sistema::pilhas_do_kernel_kib as pilhas_do_kernel;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Um servidor medido: o programa e os argumentos com que é iniciado.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Variante {
-    pub rotulo: &'static str,
-    pub programa: &'static str,
-    pub args: &'static [&'static str],
-}
 
 /// Uma carga: conexões ativas, mensagens sem resposta por conexão e
 /// conexões paradas abertas ao mesmo tempo.
@@ -53,9 +46,9 @@ pub struct Medida {
     pub pilhas_do_kernel_kib: Option<i64>,
 }
 
-pub fn medir(pasta: &Path, variante: &Variante, carga: Carga, tempos: &Tempos) -> Result<Medida> {
-    let programa = ferramentas::binarios::caminho(pasta, variante.programa)?;
-    let mut args: Vec<String> = variante.args.iter().map(|a| a.to_string()).collect();
+pub fn medir(pasta: &Path, medido: &Medido, carga: Carga, tempos: &Tempos) -> Result<Medida> {
+    let programa = ferramentas::binarios::caminho(pasta, medido.binario)?;
+    let mut args = medido.args(crate::opcoes(medido));
     args.extend(["--host".to_string(), "127.0.0.1".to_string()]);
     let servidor = Processo::servidor(&programa, &args, Saida::Descartar)?;
     let pilhas_antes = pilhas_do_kernel();

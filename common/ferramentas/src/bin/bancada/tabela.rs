@@ -1,88 +1,26 @@
 //! As tabelas em Markdown e as metas, conferidas com os números medidos.
+//! Tudo sai do resumo ([`Bancada`]), o mesmo que vai para o JSON.
 
-use crate::medida::{Carga, Medida, Tempos, Variante};
-use crate::{Medidas, COM_LOG, CURVA, OCIOSOS, PARADOS};
-pub use ferramentas::formato::{decimal, inteiro, maquina, mediana};
+use crate::curva;
+use ferramentas::figuras::{Bancada, Razao};
+pub use ferramentas::formato::{decimal, inteiro};
 use std::fmt::Write as _;
 
-/// O que vai no cabeçalho: como e onde a medida foi feita.
-pub struct Descricao {
-    pub comando: String,
-    pub segundos: f64,
-    pub rodadas: u32,
-    pub tempos: Tempos,
-    pub maquina: String,
-}
-
-/// Medianas de um ponto.
-pub struct Resumo {
-    pub vazao: f64,
-    pub p99: f64,
-    pub atendidos: f64,
-    pub erros: u64,
-    /// % de um núcleo.
-    pub cpu_servidor: Option<f64>,
-    pub cpu_carga: Option<f64>,
-}
-
-pub fn resumo(medidas: &[Medida]) -> Resumo {
-    let vazao = mediana(medidas.iter().map(|m| m.carga.mensagens_por_s).collect());
-    let p99 = mediana(medidas.iter().map(|m| m.carga.p99_us as f64).collect());
-    let atendidos = mediana(medidas.iter().map(|m| m.carga.contas.atendidos as f64).collect());
-    let erros = medidas.iter().map(|m| m.carga.erros()).sum();
-    let porcento = |f: &dyn Fn(&Medida) -> Option<f64>| {
-        let v: Vec<f64> =
-            medidas.iter().filter_map(|m| f(m).map(|cpu| 100.0 * cpu / m.relogio_s)).collect();
-        (!v.is_empty()).then(|| mediana(v))
-    };
-    Resumo {
-        vazao,
-        p99,
-        atendidos,
-        erros,
-        cpu_servidor: porcento(&|m| m.cpu_servidor_s),
-        cpu_carga: porcento(&|m| m.carga.cpu_s),
-    }
-}
-
-/// A razão de vazão `a / b` rodada a rodada (os dois medidos na mesma
-/// rodada, lado a lado): (mediana, menor, maior).
-pub fn razao(
-    medidas: &Medidas,
-    a: &Variante,
-    b: &Variante,
-    carga: Carga,
-) -> Option<(f64, f64, f64)> {
-    let ma = medidas.get(&(*a, carga))?;
-    let mb = medidas.get(&(*b, carga))?;
-    let razoes: Vec<f64> = ma
-        .iter()
-        .zip(mb)
-        .map(|(x, y)| x.carga.mensagens_por_s / y.carga.mensagens_por_s)
-        .filter(|r| r.is_finite())
-        .collect();
-    if razoes.is_empty() {
-        return None;
-    }
-    let menor = razoes.iter().copied().fold(f64::INFINITY, f64::min);
-    let maior = razoes.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Some((mediana(razoes), menor, maior))
-}
+/// A meta do custo do log: com log, ao menos esta fração da vazão sem log.
+const META_DO_LOG: f64 = 0.85;
+/// A meta contra a referência: cada caminho de evento sem log, ao menos esta
+/// fração da vazão do seu eco de referência, com 10 e com 1.000 clientes.
+const META_DA_REFERENCIA: f64 = 0.8;
+/// Os clientes das metas contra a referência.
+const CLIENTES_DAS_METAS: [u32; 2] = [10, 1000];
 
 fn opcional(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map(f).unwrap_or_else(|| "—".into())
 }
 
-fn variante(rotulo: &str) -> Option<&'static Variante> {
-    CURVA.iter().chain(COM_LOG).chain(PARADOS).find(|v| v.rotulo == rotulo)
-}
-
-fn vai_e_volta(clientes: u32) -> Carga {
-    Carga { clientes, pipeline: 1, ociosos: 0 }
-}
-
-pub fn tabela(medidas: &Medidas, d: &Descricao) -> String {
+pub fn tabela(b: &Bancada) -> String {
     let mut md = String::new();
+    let e = &b.execucao;
     let _ = writeln!(md, "# Bancada: vazão e latência dos servidores\n");
     let _ = writeln!(
         md,
@@ -90,12 +28,12 @@ pub fn tabela(medidas: &Medidas, d: &Descricao) -> String {
          ponto; cada número é a mediana das rodadas, e cada razão, a mediana das razões rodada a \
          rodada (entre parênteses, a menor e a maior). Mensagens de 32 bytes; o servidor e o \
          gerador de carga dividem a mesma máquina. CPU em % de um núcleo, durante a medição.\n",
-        d.comando,
-        ferramentas::formato::duracao(d.segundos),
-        d.maquina,
-        common::texto::quantidade(u64::from(d.rodadas), "rodada", "rodadas"),
-        decimal(d.tempos.duracao, 1),
-        decimal(d.tempos.aquecimento, 1),
+        e.comando,
+        ferramentas::formato::duracao(e.segundos),
+        e.maquina,
+        common::texto::quantidade(u64::from(e.rodadas), "rodada", "rodadas"),
+        decimal(e.duracao_s, 1),
+        decimal(e.aquecimento_s, 1),
     );
 
     let _ = writeln!(md, "## Vazão e latência, uma mensagem por vez (vai e volta), sem log\n");
@@ -104,109 +42,99 @@ pub fn tabela(medidas: &Medidas, d: &Descricao) -> String {
         "| servidor | clientes | atendidos | msg/s | p99 (µs) | erros | CPU servidor | CPU carga |"
     );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|");
-    for ((v, carga), lista) in
-        medidas.iter().filter(|((v, c), _)| CURVA.contains(v) && c.pipeline == 1 && c.ociosos == 0)
-    {
-        let r = resumo(lista);
+    for p in &b.vai_e_volta {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} | {} | {} | {} | {} |",
-            v.rotulo,
-            inteiro(f64::from(carga.clientes)),
-            inteiro(r.atendidos),
-            inteiro(r.vazao),
-            inteiro(r.p99),
-            r.erros,
-            opcional(r.cpu_servidor, |x| format!("{}%", inteiro(x))),
-            opcional(r.cpu_carga, |x| format!("{}%", inteiro(x))),
+            p.servidor,
+            inteiro(f64::from(p.clientes)),
+            inteiro(p.atendidos),
+            inteiro(p.mensagens_por_s),
+            inteiro(p.p99_us),
+            p.erros,
+            opcional(p.cpu_servidor_pct, |x| format!("{}%", inteiro(x))),
+            opcional(p.cpu_carga_pct, |x| format!("{}%", inteiro(x))),
         );
     }
 
-    let dez = vai_e_volta(10);
     let _ = writeln!(md, "\n## O custo do log (10 clientes, vai e volta)\n");
     let _ = writeln!(md, "| servidor | msg/s com log | msg/s com -q | com log ÷ com -q |");
     let _ = writeln!(md, "|---|---:|---:|---:|");
-    for com_log in COM_LOG {
-        let Some(sem_log) = variante(&format!("{} -q", com_log.rotulo)) else { continue };
-        let (Some(a), Some(b)) = (medidas.get(&(*com_log, dez)), medidas.get(&(*sem_log, dez)))
-        else {
-            continue;
-        };
+    for c in &b.custo_do_log {
         let _ = writeln!(
             md,
             "| {} | {} | {} | {} |",
-            com_log.rotulo,
-            inteiro(resumo(a).vazao),
-            inteiro(resumo(b).vazao),
-            formatar_razao(razao(medidas, com_log, sem_log, dez)),
+            c.com_log,
+            inteiro(c.com_log_por_s),
+            inteiro(c.sem_log_por_s),
+            formatar_razao(b.razao(&c.com_log, &c.sem_log, c.clientes, 1)),
         );
     }
 
-    let pipeline = Carga { clientes: 10, pipeline: 16, ociosos: 0 };
-    if medidas.keys().any(|(_, c)| *c == pipeline) {
+    if let Some(primeiro) = b.pipeline.first() {
         let _ = writeln!(
             md,
-            "\n## 16 mensagens sem esperar resposta (pipeline), 10 clientes, sem log\n"
+            "\n## {} mensagens sem esperar resposta (pipeline), {} clientes, sem log\n",
+            primeiro.pipeline, primeiro.clientes
         );
         let _ = writeln!(md, "| servidor | msg/s | p99 (µs) | erros | ÷ vai e volta |");
         let _ = writeln!(md, "|---|---:|---:|---:|---:|");
-        for ((v, _), lista) in medidas.iter().filter(|(k, _)| k.1 == pipeline) {
-            let r = resumo(lista);
-            let vezes = medidas.get(&(*v, dez)).map(|l| r.vazao / resumo(l).vazao);
+        for p in &b.pipeline {
+            let vai_e_volta = b.vai_e_volta(&p.servidor, p.clientes);
+            let vezes = vai_e_volta.map(|v| p.mensagens_por_s / v.mensagens_por_s);
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} |",
-                v.rotulo,
-                inteiro(r.vazao),
-                inteiro(r.p99),
-                r.erros,
+                p.servidor,
+                inteiro(p.mensagens_por_s),
+                inteiro(p.p99_us),
+                p.erros,
                 opcional(vezes, |x| format!("{}×", decimal(x, 1))),
             );
         }
     }
 
-    let parados = Carga { clientes: 1, pipeline: 1, ociosos: OCIOSOS };
-    if medidas.keys().any(|(_, c)| *c == parados) {
+    if !b.parados.is_empty() {
         let _ = writeln!(
             md,
             "\n## Com {} clientes ociosos e 1 ativo (totais do processo servidor)\n",
-            inteiro(f64::from(OCIOSOS))
+            inteiro(f64::from(b.ociosos))
         );
         let _ = writeln!(
             md,
             "| servidor | threads | memória residente, pico (MiB) | espaço de endereços (MiB) | pilhas do kernel (MiB, estimativa) |"
         );
         let _ = writeln!(md, "|---|---:|---:|---:|---:|");
-        let mib = |k: Option<i64>| opcional(k.map(|k| k as f64 / 1024.0), |x| decimal(x, 1));
-        for ((v, _), lista) in medidas.iter().filter(|(k, _)| k.1 == parados) {
-            let m = &lista[0];
+        let mib = |x: Option<f64>| opcional(x, |x| decimal(x, 1));
+        for p in &b.parados {
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {} | {} |",
-                v.rotulo,
-                opcional(m.threads.map(|t| t as f64), inteiro),
-                mib(m.memoria_kib.map(|k| k as i64)),
-                mib(m.virtual_kib.map(|k| k as i64)),
-                mib(m.pilhas_do_kernel_kib),
+                p.servidor,
+                opcional(p.threads.map(|t| t as f64), inteiro),
+                mib(p.memoria_residente_mib),
+                mib(p.espaco_de_enderecos_mib),
+                mib(p.pilhas_do_kernel_mib),
             );
         }
     }
-    md.push_str(&metas(medidas, d.rodadas));
+    md.push_str(&metas(b));
     md
 }
 
-fn formatar_razao(r: Option<(f64, f64, f64)>) -> String {
+fn formatar_razao(r: Option<&Razao>) -> String {
     match r {
-        Some((m, menor, maior)) => {
-            format!("{}× ({}–{})", decimal(m, 2), decimal(menor, 2), decimal(maior, 2))
+        Some(r) => {
+            format!("{}× ({}–{})", decimal(r.mediana, 2), decimal(r.menor, 2), decimal(r.maior, 2))
         }
         None => "não medido".into(),
     }
 }
 
 /// As metas de desempenho, com a razão medida e se foi atingida.
-fn metas(medidas: &Medidas, rodadas: u32) -> String {
+fn metas(b: &Bancada) -> String {
     let mut md = String::from("\n## Metas\n\n");
+    let rodadas = b.execucao.rodadas;
     if rodadas < 5 {
         // A execução rápida existe para ver a bancada funcionar; numa máquina
         // compartilhada, a razão de uma rodada varia mais que a margem da meta.
@@ -219,43 +147,61 @@ fn metas(medidas: &Medidas, rodadas: u32) -> String {
         );
     }
     md.push_str("| meta | medido | ok? |\n|---|---|---|\n");
-    let mut linha = |meta: String, r: Option<(f64, f64, f64)>, minimo: f64| {
+    let mut linha = |meta: String, r: Option<&Razao>, minimo: f64| {
         let ok = match r {
-            Some((m, _, _)) if m >= minimo => "sim",
+            Some(r) if r.mediana >= minimo => "sim",
             Some(_) => "não",
             None => "—",
         };
         let _ = writeln!(md, "| {meta} | {} | {ok} |", formatar_razao(r));
     };
-    let dez = vai_e_volta(10);
-    for com_log in COM_LOG {
-        if let Some(sem_log) = variante(&format!("{} -q", com_log.rotulo)) {
-            linha(
-                format!("{} com log ≥ 0,85 × {}, 10 clientes", com_log.rotulo, sem_log.rotulo),
-                razao(medidas, com_log, sem_log, dez),
-                0.85,
-            );
-        }
-    }
-    let pares = [("parte3-poll -q", "eco-mio"), ("parte3-async -q", "eco-tokio")];
-    for (servidor, referencia) in pares {
-        let (Some(a), Some(b)) = (variante(servidor), variante(referencia)) else { continue };
-        for c in [10, 100, 1000] {
-            let carga = vai_e_volta(c);
-            linha(
-                format!("{servidor} ≥ 0,95 × {referencia}, {} clientes", inteiro(f64::from(c))),
-                razao(medidas, a, b, carga),
-                0.95,
-            );
-        }
-    }
-    if let (Some(a), Some(b)) = (variante("parte3-poll -q"), variante("eco-mio")) {
-        let carga = Carga { clientes: 10, pipeline: 16, ociosos: 0 };
+    // 0,85 e 0,8, como se escreve.
+    let fracao = |x: f64| decimal(x, 2).trim_end_matches('0').to_string();
+    for c in &b.custo_do_log {
         linha(
-            "parte3-poll -q ≥ 0,8 × eco-mio, 10 clientes × pipeline 16".into(),
-            razao(medidas, a, b, carga),
-            0.8,
+            format!(
+                "{} com log ≥ {} × {}, {} clientes",
+                c.com_log,
+                fracao(META_DO_LOG),
+                c.sem_log,
+                inteiro(f64::from(c.clientes))
+            ),
+            b.razao(&c.com_log, &c.sem_log, c.clientes, 1),
+            META_DO_LOG,
         );
+    }
+    // Cada caminho de evento contra o seu eco de referência, com 10 e 1.000
+    // clientes. No pipeline, só o laço de eventos: ele responde de uma vez
+    // às linhas que uma leitura trouxe; o async responde linha a linha, e o
+    // JSON guarda a razão dele sem meta.
+    for medido in curva() {
+        let Some(eco) = medido.referencia() else { continue };
+        let (servidor, eco) = (medido.rotulo(), eco.rotulo());
+        let com_meta_no_pipeline = medido.servidor().modelo == "laço de eventos";
+        for c in CLIENTES_DAS_METAS {
+            linha(
+                format!(
+                    "{servidor} ≥ {} × {eco}, {} clientes",
+                    fracao(META_DA_REFERENCIA),
+                    inteiro(f64::from(c))
+                ),
+                b.razao(&servidor, &eco, c, 1),
+                META_DA_REFERENCIA,
+            );
+        }
+        let pipeline = b.razoes.iter().filter(|r| r.servidor == servidor && r.pipeline > 1);
+        for r in pipeline.filter(|_| com_meta_no_pipeline) {
+            linha(
+                format!(
+                    "{servidor} ≥ {} × {eco}, {} clientes × pipeline {}",
+                    fracao(META_DA_REFERENCIA),
+                    inteiro(f64::from(r.clientes)),
+                    r.pipeline
+                ),
+                Some(r),
+                META_DA_REFERENCIA,
+            );
+        }
     }
     md
 }

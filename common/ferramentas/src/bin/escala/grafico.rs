@@ -1,9 +1,8 @@
 //! O gráfico SVG: memória por conexão e vazão das conexões ativas contra o
 //! número de conexões abertas.
 
-use crate::medida::ATIVAS;
-use crate::{Condicoes, Ponto, SERVIDORES};
 use anyhow::{anyhow, Result};
+use ferramentas::figuras::Escala;
 use ferramentas::formato::inteiro;
 use std::path::Path;
 
@@ -11,7 +10,8 @@ use std::path::Path;
 /// nula ou negativa (ruído, com poucas conexões) fica no pé do gráfico.
 const PISO_KIB: f64 = 0.05;
 
-pub fn desenhar(pontos: &[Ponto], c: &Condicoes, arquivo: &Path) -> Result<()> {
+pub fn desenhar(c: &Escala, arquivo: &Path) -> Result<()> {
+    let ativas = c.ativas;
     use plotters::prelude::*;
     let raiz = SVGBackend::new(arquivo, (1000, 460)).into_drawing_area();
     raiz.fill(&WHITE).map_err(|e| anyhow!("desenhar: {e}"))?;
@@ -19,28 +19,36 @@ pub fn desenhar(pontos: &[Ponto], c: &Condicoes, arquivo: &Path) -> Result<()> {
     titulo
         .titled(
             &format!(
-                "Mediana de {} por ponto, servidor iniciado do zero, {ATIVAS} conexões ativas; {}",
-                common::texto::quantidade(c.rodadas as u64, "rodada", "rodadas"),
-                c.maquina
+                "Mediana de {} por ponto, servidor iniciado do zero, {ativas} conexões ativas; {}",
+                common::texto::quantidade(u64::from(c.execucao.rodadas), "rodada", "rodadas"),
+                c.execucao.maquina
             ),
             ("sans-serif", 15),
         )
         .map_err(|e| anyhow!("desenhar: {e}"))?;
     let (esquerda, direita) = corpo.split_horizontally(500);
     let cores = [RED, BLUE, RGBColor(230, 140, 0), GREEN, BLACK, RGBColor(150, 60, 170)];
+    // Os servidores, na ordem da medida.
+    let mut servidores: Vec<&str> = Vec::new();
+    for p in &c.pontos {
+        if !servidores.contains(&p.servidor.as_str()) {
+            servidores.push(&p.servidor);
+        }
+    }
     // Por servidor: (conexões, KiB por conexão, msg/s) de cada ponto medido.
     type Serie = (usize, Vec<(f64, f64, f64)>);
-    let series: Vec<Serie> = SERVIDORES
+    let series: Vec<Serie> = servidores
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let pontos = pontos
+            let pontos = c
+                .pontos
                 .iter()
                 .filter(|p| p.servidor == *s)
                 .filter_map(|p| {
-                    let m = p.medida.as_ref().ok()?;
-                    let kib = m.rss_por_conexao_kib(p.conexoes)?;
-                    Some((f64::from(p.conexoes), kib.max(PISO_KIB), m.carga.mensagens_por_s))
+                    let m = p.medida.as_ref()?;
+                    let kib = m.memoria_por_conexao_kib?;
+                    Some((f64::from(p.conexoes), kib.max(PISO_KIB), m.mensagens_por_s))
                 })
                 .collect();
             (i, pontos)
@@ -54,7 +62,7 @@ pub fn desenhar(pontos: &[Ponto], c: &Condicoes, arquivo: &Path) -> Result<()> {
     let max_vazao = todos().map(|p| p.2).fold(1.0, f64::max) * 1.1;
     let erro = |e: DrawingAreaErrorKind<_>| anyhow!("desenhar: {e:?}");
     let inteiro = |v: &f64| inteiro(*v);
-    let kib = |v: &f64| crate::tabela::kib(*v);
+    let kib = |v: &f64| ferramentas::formato::kib(*v);
     let eixo_x = (min_x * 0.8..max_x * 1.25).log_scale();
 
     let mut memoria = ChartBuilder::on(&esquerda)
@@ -73,7 +81,7 @@ pub fn desenhar(pontos: &[Ponto], c: &Condicoes, arquivo: &Path) -> Result<()> {
         .draw()
         .map_err(erro)?;
     let mut vazao = ChartBuilder::on(&direita)
-        .caption(format!("vazão das {ATIVAS} conexões ativas"), ("sans-serif", 17))
+        .caption(format!("vazão das {ativas} conexões ativas"), ("sans-serif", 17))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(80)
@@ -89,7 +97,7 @@ pub fn desenhar(pontos: &[Ponto], c: &Condicoes, arquivo: &Path) -> Result<()> {
         .map_err(erro)?;
     for (i, pontos) in &series {
         let cor = cores[*i % cores.len()];
-        let rotulo = SERVIDORES[*i].rotulo;
+        let rotulo = servidores[*i].to_string();
         memoria
             .draw_series(LineSeries::new(pontos.iter().map(|p| (p.0, p.1)), cor.stroke_width(2)))
             .map_err(erro)?;

@@ -13,43 +13,37 @@
 //! conexões, dividida pelas conexões, é o custo de cada uma. Tudo se repete
 //! em 3 rodadas (a ordem dos servidores gira), e cada número é a mediana.
 //!
-//! Os dois recursos que dez mil conexões gastam fora da memória, e o que a
-//! escala faz com cada um:
-//! - descritores de arquivo: um por conexão no `carga` e um no servidor. A escala sobe o próprio limite (`ulimit -n`), que o
-//!   servidor e o `carga` herdam, e para com uma explicação se não der;
-//! - portas efêmeras: cada conexão do `carga` ocupa uma porta local, e quem
-//!   fecha primeiro (o `carga`) a deixa 60 s em TIME-WAIT. O Linux só
-//!   proíbe repetir a mesma quádrupla (origem, destino), e cada ponto inicia
-//!   o servidor numa porta nova, então um ponto não colide com os
-//!   anteriores; mas as portas em TIME-WAIT continuam reservadas para um
-//!   `bind()` na porta 0 (o do servidor seguinte). Antes de cada ponto, a
-//!   escala confere quantas há (/proc/net/sockstat) e, se a faixa de portas
-//!   não tiver folga para o ponto, espera as mais velhas expirarem.
+//! Os dois recursos que dez mil conexões gastam fora da memória
+//! (descritores de arquivo e portas efêmeras) ficam em [`limites`].
 //!
+//! A tabela (`escala.md`), o gráfico (`escala.svg`) e o JSON (`escala.json`,
+//! que o relato lê) saem de um resumo só ([`figuras::Escala`]).
 //! Sem `--gravar`, escreve em `target/escala/`; com `--gravar` (só numa
-//! execução completa), em `figuras/escala.md` e `figuras/escala.svg`.
+//! execução completa), em `figuras/`.
 //! Só no Linux há o que medir (lê `/proc`); nos outros sistemas, diz isso e
 //! sai.
 
 mod grafico;
+mod limites;
 mod medida;
 mod tabela;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use common::linha_de_comando::{faixa, faixa_decimal, ArgsAjuda, MODELO_AJUDA};
-use ferramentas::formato::inteiro;
+use ferramentas::figuras::{self, Escala, Execucao, PontoDaEscala};
+use ferramentas::formato::{inteiro, kib};
+use ferramentas::medidos::{self, Medido, Opcoes};
 use ferramentas::sistema;
-use medida::{Medida, Servidor, Tempos};
+use medida::{Medida, Tempos, ATIVAS};
 use std::path::PathBuf;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Mede quanto custa uma conexão aberta em cada servidor concorrente, de 10 a 10.000 conexões
 #[derive(Parser, Debug)]
 #[command(name = "escala", disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
-    /// Versão curta: até 1.000 conexões, uma rodada, 1 s por ponto (menos de 1 minuto)
+    /// Versão curta: até 1.000 conexões, uma rodada, 1 s por ponto (menos de 1 minuto de medida)
     #[arg(long)]
     rapido: bool,
     /// Números de conexões abertas, separados por vírgula (padrão: 10,100,1000,10000)
@@ -67,7 +61,7 @@ struct Args {
     /// Pasta dos resultados (padrão: target/escala; com --gravar, figuras)
     #[arg(long, value_name = "PASTA")]
     saida: Option<PathBuf>,
-    /// Grava figuras/escala.md e figuras/escala.svg (só numa execução completa)
+    /// Grava figuras/escala.md, .json e .svg (só numa execução completa)
     #[arg(long)]
     gravar: bool,
     #[command(flatten)]
@@ -79,59 +73,11 @@ const CONEXOES: &[u32] = &[10, 100, 1_000, 10_000];
 /// Os de `--rapido`.
 const CONEXOES_RAPIDO: &[u32] = &[10, 100, 1_000];
 
-/// Tamanho da fila do `listen()` pedido aos servidores: as ociosas chegam
-/// uma por vez, mas uma fila curta não pode ser o limite de ninguém.
-const BACKLOG: &str = "4096";
-
-const fn s(
-    rotulo: &'static str,
-    programa: &'static str,
-    args: &'static [&'static str],
-    descritores_por_conexao: u64,
-) -> Servidor {
-    Servidor { rotulo, programa, args, descritores_por_conexao }
-}
-
-/// Os servidores medidos, com `-q` (sem uma linha de log por mensagem). Os
-/// ecos de referência não têm log nem `--backlog` (a fila deles é 1.024).
-pub const SERVIDORES: &[Servidor] = &[
-    s("parte3 -q", "parte3", &["-q", "--backlog", BACKLOG], 1),
-    s("parte3-poll -q", "parte3-poll", &["-q", "--backlog", BACKLOG], 1),
-    s("parte3-async -q", "parte3-async", &["-q", "--backlog", BACKLOG], 1),
-    s("parte4 -q", "parte4", &["-q", "--backlog", BACKLOG, "--max-clientes", "20000"], 1),
-    s("eco-mio", "eco-mio", &[], 1),
-    s("eco-tokio", "eco-tokio", &[], 1),
-];
-
-/// Portas efêmeras deixadas livres além das do próximo ponto: outros
-/// programas da máquina também conectam.
-const FOLGA_DE_PORTAS: i64 = 1_000;
-/// Mais que os 60 s de TIME-WAIT do Linux: a espera por portas nunca passa disso.
-const ESPERA_MAXIMA_POR_PORTAS: Duration = Duration::from_secs(75);
-
-/// Um ponto medido (ou a razão de não ter sido).
-pub struct Ponto {
-    pub servidor: Servidor,
-    pub conexoes: u32,
-    pub medida: Result<Medida, String>,
-}
-
-/// As condições da execução, para o cabeçalho da tabela.
-pub struct Condicoes {
-    pub comando: String,
-    pub segundos: f64,
-    pub rodadas: usize,
-    pub tempos: Tempos,
-    pub maquina: String,
-    /// Limite de arquivos abertos em vigor (herdado pelos servidores e pelo carga).
-    pub limite_de_arquivos: u64,
-    pub portas: Option<(u32, u32)>,
-    pub tw_reuse: Option<String>,
-    /// Maior número de conexões em TIME-WAIT visto antes de um ponto, e o
-    /// total de segundos esperando elas expirarem.
-    pub maior_time_wait: i64,
-    pub espera_por_portas_s: f64,
-}
+/// As opções dos servidores: a fila do `listen()` (as ociosas chegam uma
+/// por vez, mas uma fila curta não pode ser o limite de ninguém) e o limite
+/// de clientes da Parte 4 acima do maior ponto. Os ecos de referência não
+/// têm nenhuma das duas (a fila deles é 1.024).
+pub const OPCOES: Opcoes = Opcoes { backlog: Some(4096), max_clientes: Some(20_000) };
 
 fn main() {
     let args = common::linha_de_comando::ler::<Args>();
@@ -141,62 +87,18 @@ fn main() {
     }
 }
 
-/// Antes de um ponto com `conexoes` conexões: se as portas em TIME-WAIT
-/// somadas às do ponto não couberem na faixa efêmera (com folga), espera
-/// as mais velhas expirarem. Devolve quantas havia e os segundos esperados.
-fn esperar_portas(conexoes: u32, portas: Option<(u32, u32)>) -> (i64, f64) {
-    let (Some((baixa, alta)), Some(tcp)) = (portas, sistema::sockets_tcp()) else {
-        return (0, 0.0);
-    };
-    let faixa = i64::from(alta) - i64::from(baixa) + 1;
-    let cabe = |tw: i64| tw + i64::from(conexoes) + FOLGA_DE_PORTAS <= faixa;
-    let inicio = Instant::now();
-    let mut tw = tcp.time_wait;
-    if !cabe(tw) {
-        eprintln!(
-            "escala: {} conexões em TIME-WAIT e {} a abrir não cabem nas {} portas efêmeras; \
-             esperando as mais velhas expirarem (até 60 s)",
-            inteiro(tw as f64),
-            inteiro(f64::from(conexoes)),
-            inteiro(faixa as f64)
-        );
-        while !cabe(tw) && inicio.elapsed() < ESPERA_MAXIMA_POR_PORTAS {
-            thread::sleep(Duration::from_millis(500));
-            tw = sistema::sockets_tcp().map(|t| t.time_wait).unwrap_or(0);
-        }
-    }
-    (tcp.time_wait, inicio.elapsed().as_secs_f64())
-}
-
-/// Se o servidor não cabe no limite de arquivos abertos com `conexoes`
-/// conexões, o motivo (e o `ulimit -n` que resolveria).
-fn descritores_que_faltam(servidor: &Servidor, conexoes: u32) -> Option<String> {
-    let precisa =
-        servidor.descritores_por_conexao * u64::from(conexoes) + ferramentas::limite::FOLGA;
-    let limite = ferramentas::limite::atual();
-    (precisa > limite).then(|| {
-        format!(
-            "precisaria de {} descritores ({} por conexão), e o limite de arquivos abertos é {} \
-             (`ulimit -Hn`: só sobe com privilégio); com `ulimit -n {precisa}` antes, seria medido",
-            inteiro(precisa as f64),
-            servidor.descritores_por_conexao,
-            inteiro(limite as f64)
-        )
-    })
-}
-
 /// Uma linha de progresso por ponto medido.
 fn mostrar(
     rodada: usize,
     rodadas: usize,
-    servidor: &Servidor,
+    servidor: &Medido,
     n: u32,
     medida: &Result<Medida, String>,
 ) {
     let onde = format!(
         "escala: rodada {}/{rodadas}, {:<16} {:>6} conexões:",
         rodada + 1,
-        servidor.rotulo,
+        servidor.rotulo(),
         inteiro(f64::from(n))
     );
     match medida {
@@ -209,7 +111,7 @@ fn mostrar(
                 inteiro(m.atendidas() as f64),
                 inteiro(m.carga.mensagens_por_s),
                 inteiro(m.carga.p99_us as f64),
-                m.rss_por_conexao_kib(n).map(tabela::kib).unwrap_or_default(),
+                m.rss_por_conexao_kib(n).map(kib).unwrap_or_default(),
                 inteiro(threads as f64),
                 if threads == 1 { "thread" } else { "threads" },
                 ferramentas::formato::decimal(m.abertura_s, 1)
@@ -241,13 +143,14 @@ fn executar(args: Args) -> Result<()> {
     } else {
         CONEXOES.to_vec()
     };
-    let servidores: Vec<Servidor> = if args.servidores.is_empty() {
-        SERVIDORES.to_vec()
+    let todos: Vec<Medido> = medidos::concorrentes().collect();
+    let servidores: Vec<Medido> = if args.servidores.is_empty() {
+        todos
     } else {
         let mut escolhidos = Vec::new();
         for nome in &args.servidores {
-            let Some(s) = SERVIDORES.iter().find(|s| s.programa == nome || s.rotulo == nome) else {
-                let nomes: Vec<&str> = SERVIDORES.iter().map(|s| s.programa).collect();
+            let Some(s) = todos.iter().find(|s| s.binario == nome || s.rotulo() == *nome) else {
+                let nomes: Vec<&str> = todos.iter().map(|s| s.binario).collect();
                 bail!("servidor desconhecido: {nome:?}; os medidos são {}", nomes.join(", "));
             };
             escolhidos.push(*s);
@@ -260,47 +163,15 @@ fn executar(args: Args) -> Result<()> {
     };
     let maior = u64::from(conexoes.iter().copied().max().unwrap_or(0));
 
-    // Descritores: o carga e os servidores são filhos desta escala e herdam
-    // o limite. Sobe até o que o servidor que mais gasta precisaria no maior
-    // ponto; o mínimo para medir é um descritor por conexão (o carga e quase
-    // todos os servidores). Um ponto que não cabe no limite não é medido, e a
-    // tabela diz por quê.
-    let por_conexao = servidores.iter().map(|s| s.descritores_por_conexao).max().unwrap_or(1);
-    ferramentas::limite::subir(maior * por_conexao + ferramentas::limite::FOLGA);
-    ferramentas::limite::exigir(
-        maior,
-        &format!("o carga e cada servidor com {} conexões", inteiro(maior as f64)),
-    )?;
-    // Portas: um ponto sozinho precisa caber na faixa efêmera.
-    let portas = sistema::portas_efemeras();
-    if let Some((baixa, alta)) = portas {
-        let faixa = u64::from(alta - baixa + 1);
-        if maior + 1 > faixa {
-            bail!(
-                "a faixa de portas efêmeras ({baixa}–{alta}, net.ipv4.ip_local_port_range) tem \
-                 {faixa} portas, menos que as {maior} conexões do maior ponto"
-            );
-        }
-    }
+    let portas = limites::preparar(maior)?;
 
     let pasta = ferramentas::binarios::pasta()?;
-    let mut programas: Vec<&str> = servidores.iter().map(|s| s.programa).collect();
+    let mut programas: Vec<&str> = servidores.iter().map(|s| s.binario).collect();
     programas.push("carga");
     ferramentas::binarios::compilar(&pasta, &programas)?;
 
     let inicio = Instant::now();
-    let mut condicoes = Condicoes {
-        comando: String::new(),
-        segundos: 0.0,
-        rodadas,
-        tempos,
-        maquina: ferramentas::formato::maquina(),
-        limite_de_arquivos: ferramentas::limite::atual(),
-        portas,
-        tw_reuse: sistema::sysctl("net/ipv4/tcp_tw_reuse"),
-        maior_time_wait: 0,
-        espera_por_portas_s: 0.0,
-    };
+    let (mut maior_time_wait, mut espera_por_portas_s) = (0, 0.0);
     // Servidor por servidor, de 10 a 10.000: os pontos grandes (os que
     // deixam milhares de portas em TIME-WAIT) ficam espaçados pelos
     // pequenos de outro servidor. A ordem dos servidores gira a cada rodada,
@@ -311,10 +182,10 @@ fn executar(args: Args) -> Result<()> {
         for i in (0..servidores.len()).map(|k| (k + rodada) % servidores.len()) {
             let servidor = &servidores[i];
             for (j, &n) in conexoes.iter().enumerate() {
-                let (tw, esperou) = esperar_portas(n, portas);
-                condicoes.maior_time_wait = condicoes.maior_time_wait.max(tw);
-                condicoes.espera_por_portas_s += esperou;
-                let medida = match descritores_que_faltam(servidor, n) {
+                let (tw, esperou) = limites::esperar_portas(n, portas);
+                maior_time_wait = maior_time_wait.max(tw);
+                espera_por_portas_s += esperou;
+                let medida = match limites::descritores_que_faltam(n) {
                     Some(falta) => Err(falta),
                     None => {
                         medida::medir(&pasta, servidor, n, tempos).map_err(|e| format!("{e:#}"))
@@ -331,7 +202,12 @@ fn executar(args: Args) -> Result<()> {
             let rodadas = std::mem::take(&mut medidas[i * conexoes.len() + j]);
             // Um ponto que falhou em alguma rodada aparece como falha.
             let medida = rodadas.into_iter().collect::<Result<Vec<_>, _>>().map(Medida::mediana);
-            pontos.push(Ponto { servidor: *servidor, conexoes: n, medida });
+            pontos.push(PontoDaEscala {
+                servidor: servidor.rotulo(),
+                conexoes: n,
+                medida: medida.as_ref().ok().map(|m| m.resumo(n)),
+                nao_mediu: medida.err(),
+            });
         }
     }
     let saida = match (&args.saida, args.gravar) {
@@ -340,8 +216,8 @@ fn executar(args: Args) -> Result<()> {
         (None, false) => pasta.parent().unwrap_or(&pasta).join("escala"),
     };
     std::fs::create_dir_all(&saida).with_context(|| format!("criar {}", saida.display()))?;
-    condicoes.segundos = inicio.elapsed().as_secs_f64();
-    condicoes.comando = if args.gravar {
+    let segundos = inicio.elapsed().as_secs_f64();
+    let comando = if args.gravar {
         "cargo run --release --bin escala -- --gravar".to_string()
     } else {
         let mut c = "cargo run --release --bin escala".to_string();
@@ -367,18 +243,39 @@ fn executar(args: Args) -> Result<()> {
         }
         c
     };
-    let texto = tabela::tabela(&pontos, &condicoes);
+    let escala = Escala {
+        execucao: Execucao {
+            comando,
+            segundos,
+            maquina: ferramentas::formato::maquina(),
+            rodadas: rodadas as u32,
+            duracao_s: tempos.duracao,
+            aquecimento_s: tempos.aquecimento,
+        },
+        ativas: ATIVAS,
+        limite_de_arquivos: ferramentas::limite::atual(),
+        portas_efemeras: portas,
+        tcp_tw_reuse: sistema::sysctl("net/ipv4/tcp_tw_reuse"),
+        maior_time_wait,
+        espera_por_portas_s,
+        pontos,
+    };
+    // A tabela, o gráfico e o JSON saem dos mesmos números.
+    let texto = tabela::tabela(&escala);
     let arquivo_md = saida.join("escala.md");
     std::fs::write(&arquivo_md, &texto)
         .with_context(|| format!("escrever {}", arquivo_md.display()))?;
     let arquivo_svg = saida.join("escala.svg");
-    grafico::desenhar(&pontos, &condicoes, &arquivo_svg)?;
+    grafico::desenhar(&escala, &arquivo_svg)?;
+    let arquivo_json = saida.join("escala.json");
+    figuras::gravar(&arquivo_json, &escala)?;
     println!("{texto}");
     eprintln!(
-        "escala: escrevi {} e {} em {} s",
+        "escala: escrevi {}, {} e {} em {} s",
         arquivo_md.display(),
+        arquivo_json.display(),
         arquivo_svg.display(),
-        inteiro(condicoes.segundos)
+        inteiro(segundos)
     );
     Ok(())
 }

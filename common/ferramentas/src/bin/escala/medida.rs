@@ -4,6 +4,8 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use ferramentas::carga::Relatorio;
+use ferramentas::figuras::MedidaDaEscala;
+use ferramentas::medidos::Medido;
 use ferramentas::processo::{Processo, Saida};
 use ferramentas::sistema::{self, SocketsTcp};
 use std::io::{BufRead, BufReader, Write};
@@ -26,18 +28,6 @@ const PRAZO_DO_AQUECIMENTO: Duration = Duration::from_secs(10);
 /// Depois do eco de aquecimento, tempo para o servidor fechar a conexão
 /// (na parte3, a thread dela terminar) antes da medida em repouso.
 const ASSENTAR: Duration = Duration::from_millis(200);
-
-/// Um servidor medido: o programa, os argumentos com que é iniciado e
-/// quantos descritores de arquivo ele usa por conexão.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Servidor {
-    pub rotulo: &'static str,
-    pub programa: &'static str,
-    pub args: &'static [&'static str],
-    /// Descritores de arquivo por conexão (um em todos os servidores daqui;
-    /// um servidor que duplicasse cada socket precisaria de dois).
-    pub descritores_por_conexao: u64,
-}
 
 /// Tempos do `carga` em cada ponto.
 #[derive(Clone, Copy)]
@@ -126,6 +116,23 @@ impl Medida {
         base
     }
 
+    /// Os números do ponto (com `conexoes` conexões abertas), como a
+    /// tabela e o JSON os mostram.
+    pub fn resumo(&self, conexoes: u32) -> MedidaDaEscala {
+        MedidaDaEscala {
+            atendidas: self.atendidas(),
+            mensagens_por_s: self.carga.mensagens_por_s,
+            p99_us: self.carga.p99_us as f64,
+            memoria_residente_mib: self.cheio.rss_kib.map(|k| k as f64 / 1024.0),
+            memoria_por_conexao_kib: self.rss_por_conexao_kib(conexoes),
+            threads: self.cheio.threads,
+            pilhas_do_kernel_por_conexao_kib: self.pilhas_por_conexao_kib(conexoes),
+            buffers_tcp_por_conexao_kib: self.sockets_por_conexao_kib(conexoes),
+            abertura_s: self.abertura_s,
+            erros: self.carga.erros(),
+        }
+    }
+
     /// Conexões abertas que o servidor atendeu: as ativas que receberam
     /// resposta e as ociosas cujo eco voltou.
     pub fn atendidas(&self) -> u64 {
@@ -170,9 +177,9 @@ fn aquecer(porta: u16) -> Result<()> {
     Ok(())
 }
 
-pub fn medir(pasta: &Path, servidor: &Servidor, conexoes: u32, tempos: Tempos) -> Result<Medida> {
-    let programa = ferramentas::binarios::caminho(pasta, servidor.programa)?;
-    let mut args: Vec<String> = servidor.args.iter().map(|a| a.to_string()).collect();
+pub fn medir(pasta: &Path, servidor: &Medido, conexoes: u32, tempos: Tempos) -> Result<Medida> {
+    let programa = ferramentas::binarios::caminho(pasta, servidor.binario)?;
+    let mut args = servidor.args(crate::OPCOES);
     args.extend(["--host".to_string(), "127.0.0.1".to_string()]);
     let processo = Processo::servidor(&programa, &args, Saida::Descartar)?;
     aquecer(processo.porta)?;

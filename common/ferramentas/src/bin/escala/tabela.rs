@@ -1,36 +1,22 @@
 //! A tabela Markdown da escala.
 
-use crate::medida::ATIVAS;
-use crate::{Condicoes, Ponto};
-use ferramentas::formato::{decimal, inteiro};
+use ferramentas::figuras::Escala;
+use ferramentas::formato::{decimal, inteiro, kib};
 use std::fmt::Write as _;
-
-/// KiB com a precisão que interessa: duas casas abaixo de 10, uma até 100.
-pub fn kib(x: f64) -> String {
-    if x.abs() < 10.0 {
-        decimal(x, 2)
-    } else if x.abs() < 100.0 {
-        decimal(x, 1)
-    } else {
-        inteiro(x)
-    }
-}
 
 fn opcional(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map(f).unwrap_or_else(|| "—".into())
 }
 
-fn mib(kib: Option<u64>) -> String {
-    opcional(kib.map(|k| k as f64 / 1024.0), |x| decimal(x, 1))
-}
-
-pub fn tabela(pontos: &[Ponto], c: &Condicoes) -> String {
+pub fn tabela(c: &Escala) -> String {
+    let e = &c.execucao;
+    let ativas = c.ativas;
     let mut md = String::new();
     let _ = writeln!(md, "# Escala: quanto custa uma conexão aberta\n");
     let _ = writeln!(
         md,
         "Gerado por `{}` em {}. Máquina: {}. Cada ponto inicia o servidor do zero (porta \
-         nova), faz um eco de aquecimento e roda o `carga`: {ATIVAS} conexões ativas num laço \
+         nova), faz um eco de aquecimento e roda o `carga`: {ativas} conexões ativas num laço \
          fechado (vai e volta, mensagens de 32 bytes, {} s medidos depois de {} s de \
          aquecimento) e as demais ociosas, abertas uma por vez, cada uma com um eco ao chegar \
          (a prova de que o servidor a aceitou e atende). A memória é lida no meio da medição, \
@@ -42,46 +28,46 @@ pub fn tabela(pontos: &[Ponto], c: &Condicoes) -> String {
          execução a outra nesta máquina compartilhada: ela mostra se as conexões ociosas \
          atrapalham as ativas, não qual servidor é mais rápido (isso é com a `bancada`). A \
          memória quase não varia.\n",
-        c.comando,
-        ferramentas::formato::duracao(c.segundos),
-        c.maquina,
-        decimal(c.tempos.duracao, 1),
-        decimal(c.tempos.aquecimento, 1),
-        if c.rodadas == 1 {
+        e.comando,
+        ferramentas::formato::duracao(e.segundos),
+        e.maquina,
+        decimal(e.duracao_s, 1),
+        decimal(e.aquecimento_s, 1),
+        if e.rodadas == 1 {
             "Uma rodada só: cada número é de uma medida.".to_string()
         } else {
             format!(
                 "Em {} rodadas, com a ordem dos servidores girando de uma para outra; cada número \
                  é a mediana das rodadas (os erros, a soma).",
-                c.rodadas
+                e.rodadas
             )
         },
     );
 
-    let maior = pontos.iter().map(|p| p.conexoes).max().unwrap_or(0);
+    let maior = c.pontos.iter().map(|p| p.conexoes).max().unwrap_or(0);
     let _ = writeln!(md, "## Por conexão, com {} conexões abertas\n", inteiro(f64::from(maior)));
     let _ = writeln!(
         md,
         "| servidor | memória residente por conexão (KiB) | pilha do kernel por conexão (KiB)¹ | \
-         threads | msg/s das {ATIVAS} ativas |"
+         threads | msg/s das {ativas} ativas |"
     );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|");
-    for p in pontos.iter().filter(|p| p.conexoes == maior) {
+    for p in c.pontos.iter().filter(|p| p.conexoes == maior) {
         match &p.medida {
-            Ok(m) => {
+            Some(m) => {
                 let _ = writeln!(
                     md,
                     "| {} | {} | {} | {} | {} |",
-                    p.servidor.rotulo,
-                    opcional(m.rss_por_conexao_kib(p.conexoes), kib),
-                    opcional(m.pilhas_por_conexao_kib(p.conexoes), kib),
-                    opcional(m.cheio.threads.map(|t| t as f64), inteiro),
-                    inteiro(m.carga.mensagens_por_s),
+                    p.servidor,
+                    opcional(m.memoria_por_conexao_kib, kib),
+                    opcional(m.pilhas_do_kernel_por_conexao_kib, kib),
+                    opcional(m.threads.map(|t| t as f64), inteiro),
+                    inteiro(m.mensagens_por_s),
                 );
             }
-            Err(e) => {
-                let _ =
-                    writeln!(md, "| {} | não mediu: {} | | | |", p.servidor.rotulo, uma_linha(e));
+            None => {
+                let motivo = uma_linha(p.nao_mediu.as_deref().unwrap_or(""));
+                let _ = writeln!(md, "| {} | não mediu: {motivo} | | | |", p.servidor);
             }
         }
     }
@@ -89,39 +75,37 @@ pub fn tabela(pontos: &[Ponto], c: &Condicoes) -> String {
     let _ = writeln!(md, "\n## Todas as medidas\n");
     let _ = writeln!(
         md,
-        "| servidor | conexões | atendidas | msg/s ({ATIVAS} ativas) | p99 (µs) | memória \
+        "| servidor | conexões | atendidas | msg/s ({ativas} ativas) | p99 (µs) | memória \
          residente (MiB) | por conexão (KiB) | threads | pilhas do kernel por conexão (KiB)¹ | \
          buffers TCP por conexão (KiB)¹ | abertura (s) | erros |"
     );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for p in pontos {
-        let n = p.conexoes;
+    for p in &c.pontos {
+        let n = inteiro(f64::from(p.conexoes));
         match &p.medida {
-            Ok(m) => {
+            Some(m) => {
                 let _ = writeln!(
                     md,
-                    "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                    p.servidor.rotulo,
-                    inteiro(f64::from(n)),
-                    inteiro(m.atendidas() as f64),
-                    inteiro(m.carga.mensagens_por_s),
-                    inteiro(m.carga.p99_us as f64),
-                    mib(m.cheio.rss_kib),
-                    opcional(m.rss_por_conexao_kib(n), kib),
-                    opcional(m.cheio.threads.map(|t| t as f64), inteiro),
-                    opcional(m.pilhas_por_conexao_kib(n), kib),
-                    opcional(m.sockets_por_conexao_kib(n), kib),
+                    "| {} | {n} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                    p.servidor,
+                    inteiro(m.atendidas as f64),
+                    inteiro(m.mensagens_por_s),
+                    inteiro(m.p99_us),
+                    opcional(m.memoria_residente_mib, |x| decimal(x, 1)),
+                    opcional(m.memoria_por_conexao_kib, kib),
+                    opcional(m.threads.map(|t| t as f64), inteiro),
+                    opcional(m.pilhas_do_kernel_por_conexao_kib, kib),
+                    opcional(m.buffers_tcp_por_conexao_kib, kib),
                     decimal(m.abertura_s, 1),
-                    m.carga.erros(),
+                    m.erros,
                 );
             }
-            Err(e) => {
+            None => {
+                let motivo = uma_linha(p.nao_mediu.as_deref().unwrap_or(""));
                 let _ = writeln!(
                     md,
-                    "| {} | {} | não mediu: {} | | | | | | | | | |",
-                    p.servidor.rotulo,
-                    inteiro(f64::from(n)),
-                    uma_linha(e)
+                    "| {} | {n} | não mediu: {motivo} | | | | | | | | | |",
+                    p.servidor
                 );
             }
         }
@@ -140,7 +124,7 @@ fn uma_linha(e: &str) -> String {
     curta
 }
 
-fn notas(c: &Condicoes) -> String {
+fn notas(c: &Escala) -> String {
     let mut md = String::from("\n");
     let _ = writeln!(
         md,
@@ -163,7 +147,7 @@ fn notas(c: &Condicoes) -> String {
          diz o motivo.",
         inteiro(c.limite_de_arquivos as f64)
     );
-    let faixa = match c.portas {
+    let faixa = match c.portas_efemeras {
         Some((baixa, alta)) => {
             format!("{baixa}–{alta}, {} portas", inteiro(f64::from(alta - baixa + 1)))
         }
@@ -182,8 +166,8 @@ fn notas(c: &Condicoes) -> String {
          execução: no máximo {} em TIME-WAIT antes de um ponto; {} s de espera no total. Os \
          pontos vão servidor por servidor, do menor número de conexões ao maior, para os pontos \
          grandes ficarem espaçados.",
-        c.tw_reuse.as_deref().unwrap_or("desconhecido"),
-        inteiro(crate::FOLGA_DE_PORTAS as f64),
+        c.tcp_tw_reuse.as_deref().unwrap_or("desconhecido"),
+        inteiro(crate::limites::FOLGA_DE_PORTAS as f64),
         inteiro(c.maior_time_wait as f64),
         inteiro(c.espera_por_portas_s),
     );

@@ -19,6 +19,7 @@ mod tabela;
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use common::linha_de_comando::{faixa, faixa_decimal, ArgsAjuda, MODELO_AJUDA};
+use ferramentas::medidos::{self, Medido, Opcoes};
 use medida::{Programa, Resultado, Tempos, Variante};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -58,35 +59,31 @@ struct Args {
     ajuda: ArgsAjuda,
 }
 
-const fn v(
-    rotulo: &'static str,
-    programa: &'static str,
-    args: &'static [&'static str],
-) -> Variante {
-    Variante { rotulo, programa: Programa::Rust(programa), args }
+/// Os servidores medidos: os concorrentes da lista (cada servidor das
+/// partes sem log e com log; as referências como são), o eco em C e as
+/// soluções Python da disciplina.
+fn variantes() -> Vec<Variante> {
+    let rust = |m: Medido| Variante {
+        rotulo: m.rotulo(),
+        programa: Programa::Rust(m.binario),
+        args: m.args(Opcoes::default()),
+    };
+    let mut variantes = Vec::new();
+    for medido in medidos::concorrentes() {
+        variantes.push(rust(medido));
+        variantes.extend(medido.ligando_o_log().map(rust));
+    }
+    let outro = |rotulo: &str, programa| Variante { rotulo: rotulo.into(), programa, args: vec![] };
+    variantes.push(outro("eco-epoll", Programa::C));
+    for (rotulo, arquivo) in [
+        ("python threads", "servidor_threads.py"),
+        ("python selectors", "servidor_selectors.py"),
+        ("python asyncio", "servidor_asyncio.py"),
+    ] {
+        variantes.push(outro(rotulo, Programa::Python(arquivo)));
+    }
+    variantes
 }
-
-const fn py(rotulo: &'static str, arquivo: &'static str) -> Variante {
-    Variante { rotulo, programa: Programa::Python(arquivo), args: &[] }
-}
-
-/// Os servidores medidos: os concorrentes, com e sem log, e as referências.
-const VARIANTES: &[Variante] = &[
-    v("parte3 -q", "parte3", &["-q"]),
-    v("parte3", "parte3", &[]),
-    v("parte3-poll -q", "parte3-poll", &["-q"]),
-    v("parte3-poll", "parte3-poll", &[]),
-    v("parte3-async -q", "parte3-async", &["-q"]),
-    v("parte3-async", "parte3-async", &[]),
-    v("parte4 -q", "parte4", &["-q"]),
-    v("parte4", "parte4", &[]),
-    v("eco-mio", "eco-mio", &[]),
-    v("eco-tokio", "eco-tokio", &[]),
-    Variante { rotulo: "eco-epoll", programa: Programa::C, args: &[] },
-    py("python threads", "servidor_threads.py"),
-    py("python selectors", "servidor_selectors.py"),
-    py("python asyncio", "servidor_asyncio.py"),
-];
 
 /// O interpretador Python da máquina, se houver (no Windows, `python`).
 fn python() -> Option<PathBuf> {
@@ -150,10 +147,11 @@ fn executar(args: Args) -> Result<()> {
         conexoes: args.conexoes as usize,
     };
     let pasta = ferramentas::binarios::pasta()?;
+    let todas = variantes();
     let variantes: Vec<&Variante> = if args.fumaca {
-        VARIANTES.iter().filter(|v| ["parte3 -q", "eco-mio"].contains(&v.rotulo)).collect()
+        todas.iter().filter(|v| ["parte3 -q", "eco-mio"].contains(&v.rotulo.as_str())).collect()
     } else {
-        VARIANTES
+        todas
             .iter()
             .filter(|v| {
                 args.so.is_empty() || args.so.iter().any(|s| v.rotulo.starts_with(s.as_str()))

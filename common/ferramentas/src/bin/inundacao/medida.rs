@@ -12,11 +12,11 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Um servidor medido: o programa e os argumentos com que é iniciado.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Variante {
-    pub rotulo: &'static str,
+    pub rotulo: String,
     pub programa: Programa,
-    pub args: &'static [&'static str],
+    pub args: Vec<String>,
 }
 
 /// De onde vem o servidor.
@@ -88,7 +88,7 @@ impl Resultado {
 /// Inicia o servidor. A saída é descartada: com o log ligado são milhões de
 /// linhas, lidas do pipe tão rápido quanto o servidor as escreve.
 fn iniciar(caminho: &Path, variante: &Variante) -> Result<Processo> {
-    let mut args: Vec<String> = variante.args.iter().map(|a| a.to_string()).collect();
+    let mut args = variante.args.clone();
     match variante.programa {
         Programa::Rust(_) => {
             args.extend(["--host".to_string(), "127.0.0.1".to_string()]);

@@ -114,7 +114,7 @@ pub fn tabela(variantes: &[&Variante], medidas: &[Vec<Resultado>], d: &Descricao
         let rotulo = if falhas > 0 {
             format!("{} (sem uma resposta em {falhas} de {} rodadas)", variante.rotulo, m.len())
         } else {
-            variante.rotulo.to_string()
+            variante.rotulo.clone()
         };
         t += &format!(
             "| {rotulo} | {} | {} | {} | {} | {} | {} | {razao} |\n",
