@@ -129,12 +129,12 @@ impl Laco {
     }
 
     /// A regra da vez: cada volta atende, na ordem, as conexões prontas
-    /// quando ela começou, e cada uma lê no máximo a sua [`PARTE`].
-    /// Quem a esgotou pode ter mais: volta para o fim da fila, depois das
-    /// outras (o mio só avisa de novo quando chega mais dado). Sem ela, quem
-    /// nunca para de enviar segura o laço: com 4 conexões inundando
+    /// quando ela começou, e cada uma lê no máximo a sua [`PARTE`]; quem a
+    /// esgotou pode ter mais e volta para o fim da fila (o mio só avisa de
+    /// novo quando chega mais dado). Sem ela, com 4 conexões inundando
     /// (`inundacao`), um cliente leve recebia 1 resposta em 25 s; com ela,
-    /// MEDIR. O custo: MEDIR.
+    /// espera até 2 ms (p99; com o log, até 15 ms). O custo está no tamanho
+    /// da parte: com 64 KiB a inundação anda 5% mais, e o leve, com log, 30 ms.
     fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
             if self.log.atrasado() {

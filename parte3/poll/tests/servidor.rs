@@ -3,7 +3,7 @@
 
 apoio::provas_da_parte3!("parte3-poll");
 
-/// A regra dos buffers: 3.000 conexões paradas, menos de 1 KiB cada (medido: 0,31 KiB).
+/// A regra dos buffers: 3.000 conexões paradas, menos de 1 KiB cada (`escala`: 0,4 KiB).
 #[cfg(target_os = "linux")]
 #[test]
 fn conexoes_paradas_custam_pouca_memoria() {
