@@ -272,19 +272,3 @@ pub fn descartar_ate_o_fim(socket: &TcpStream, prazo: Instant) -> io::Result<()>
     }
     Ok(())
 }
-
-/// Quanto tempo uma linha sem `\n` fica parada até o servidor explicar, no
-/// log, o que provavelmente está acontecendo ([`dica_sem_fim_de_linha`]).
-pub const ESPERA_PELA_DICA: Duration = Duration::from_secs(1);
-
-/// A linha de log (sem o cliente) para quem enviou `bytes` bytes sem `\n` e
-/// parou: quase sempre o `cliente.py` da disciplina, que envia sem
-/// terminador e fica esperando uma resposta que este protocolo só dá ao fim
-/// da linha. Dita uma vez por conexão; o protocolo não muda.
-pub fn dica_sem_fim_de_linha(bytes: usize) -> String {
-    format!(
-        "Dica: chegaram {bytes} bytes sem fim de linha (\\n) e nada mais em 1 s; a resposta só \
-         sai quando a linha termina. O cliente.py da disciplina envia sem \\n: troque \
-         sendall(mensagem.encode()) por sendall((mensagem + \"\\n\").encode())"
-    )
-}

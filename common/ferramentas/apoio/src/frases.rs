@@ -36,8 +36,6 @@ pub const FECHADA_A_FORCA: &str = "Fechada à força";
 
 /// A dica para quem conecta, na saída de erros, logo depois do banner.
 pub const PARA_CONECTAR: &str = "(para conectar";
-/// Uma linha sem `\n` parada no servidor (o `cliente.py` da disciplina).
-pub const DICA_SEM_FIM_DE_LINHA: &str = "Dica: chegaram";
 /// Partes 2 a 4: o nome do cliente no começo de cada linha dele, como em
 /// `[cliente 2 127.0.0.1:50412] Conectado` (o `Cliente` de `common/src/texto.rs`).
 pub const CLIENTE: &str = "[cliente ";
@@ -159,7 +157,6 @@ mod testes {
         let codigo = codigo(&Path::new(RAIZ).join("common/src"));
         for frase in [
             PARA_CONECTAR,
-            DICA_SEM_FIM_DE_LINHA,
             CLIENTE,
             CONECTANDO_A,
             CONECTADO_AO_SERVIDOR,

@@ -105,23 +105,6 @@ pub fn resposta_nao_espera_a_mensagem_seguinte(nome: &str, args: &[&str]) {
     );
 }
 
-/// O cliente da disciplina envia `oi` sem `\n` e espera: o servidor não
-/// responde (a linha não terminou), mas explica no log, uma vez.
-pub fn linha_sem_fim_recebe_uma_dica_no_log(nome: &str) {
-    let servidor = iniciar_servidor(nome, &[]);
-    let mut cliente = Conectado::novo(servidor.porta);
-    cliente.enviar(b"oi").expect("enviar sem fim de linha");
-    let dica = servidor.esperar_texto("Dica: chegaram 2 bytes sem fim de linha", 1);
-    assert!(dica.contains("cliente.py"), "{dica}");
-    cliente.enviar(b"\n").expect("terminar a linha");
-    assert_eq!(cliente.ler_linha().unwrap().unwrap(), b"Echo: oi");
-    drop(cliente);
-    servidor.esperar_texto(frases::DESCONECTOU, 1);
-    let dicas =
-        servidor.saida().iter().filter(|l| l.contains(frases::DICA_SEM_FIM_DE_LINHA)).count();
-    assert_eq!(dicas, 1, "{:#?}", servidor.saida());
-}
-
 /// Milhares de conexões abertas e paradas custam pouca memória a um
 /// servidor de laço de eventos: nenhuma guarda buffer enquanto não tem
 /// nada pela metade (a regra dos buffers de `parte3/poll` e
