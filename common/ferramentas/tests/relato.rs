@@ -92,18 +92,16 @@ fn cada_bloco_gerado_esta_presente_bem_formado_e_em_ordem_causal() {
 
 #[test]
 fn a_comparacao_dos_modelos_vem_de_figuras() {
-    // O bloco é a comparação dos três modelos tirada de figuras/bancada.json e
-    // figuras/escala.json (as últimas execuções completas, ao lado das
-    // tabelas): os números do relato são os de lá.
-    use ferramentas::figuras::{self, Bancada, Escala};
+    // O bloco é a comparação dos três modelos tirada de figuras/escala.json
+    // (a última execução completa, ao lado da tabela): os números do relato
+    // são os de lá.
+    use ferramentas::figuras::{self, Escala};
     let texto = relato();
-    let b = marcado(&texto, "bancada:modelos");
+    let b = marcado(&texto, "escala:modelos");
     let raiz = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let bancada: Bancada = figuras::ler(&raiz.join(figuras::BANCADA_JSON)).expect("bancada.json");
     let escala: Escala = figuras::ler(&raiz.join(figuras::ESCALA_JSON)).expect("escala.json");
-    assert_eq!(bancada.execucao.comando, "cargo run --release --bin bancada -- --gravar");
     assert_eq!(escala.execucao.comando, "cargo run --release --bin escala -- --gravar");
-    let esperado = ferramentas::relato::modelos_da_bancada(&bancada, &escala).expect("figuras");
+    let esperado = ferramentas::relato::modelos_da_escala(&escala).expect("figuras");
     assert_eq!(b.trim_start_matches('\n'), esperado);
 }
 

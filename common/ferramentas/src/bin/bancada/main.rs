@@ -29,7 +29,7 @@ use ferramentas::formato::inteiro;
 use ferramentas::medidos::{self, Medido, Opcoes};
 use medida::{Carga, Medida, Tempos};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Mede os servidores das partes e dois ecos de referência, e escreve tabela e gráfico
@@ -218,15 +218,6 @@ fn executar(args: Args) -> Result<()> {
     grafico::desenhar(&bancada, &arquivo_svg)?;
     let arquivo_json = saida.join("bancada.json");
     figuras::gravar(&arquivo_json, &bancada)?;
-    if args.gravar {
-        // No relato, só a comparação dos três modelos (com a última escala
-        // gravada); o resto fica em figuras/.
-        let relato = PathBuf::from("RELATO.md");
-        let escala = figuras::ler(Path::new(figuras::ESCALA_JSON))?;
-        let bloco = ferramentas::relato::modelos_da_bancada(&bancada, &escala)?;
-        ferramentas::relato::atualizar(&relato, &[("bancada:modelos".to_string(), bloco)])?;
-        eprintln!("bancada: tabela atualizada em {}", relato.display());
-    }
     println!("{texto}");
     eprintln!(
         "bancada: escrevi {}, {} e {} em {:.0} s",

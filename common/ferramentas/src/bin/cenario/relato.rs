@@ -1,8 +1,8 @@
 //! `cenario --relato RELATO.md`: refaz os blocos gerados do relato. Cada
 //! cenário da atividade roda de novo e vira o seu bloco (entre
 //! `<!-- cenario:ID -->` e `<!-- /cenario:ID -->`); o bloco das medidas
-//! (`<!-- bancada:modelos -->`) vem das últimas execuções completas da
-//! bancada e da escala, gravadas em `figuras/`.
+//! (`<!-- escala:modelos -->`) vem da última execução completa da escala,
+//! gravada em `figuras/escala.json`.
 
 use crate::{rodar, Cenario, Relatorio};
 use anyhow::Result;
@@ -102,17 +102,15 @@ pub fn atualizar(arquivo: &Path, parar: &Arc<AtomicBool>) -> Result<()> {
         let relatorio = rodar(&cenario, parar)?;
         blocos.push((format!("cenario:{id}"), bloco(&cenario, &relatorio, partes, &mut ja_dito)));
     }
-    // A comparação dos modelos vem das últimas execuções completas da
-    // bancada e da escala (medir de novo leva uns 20 min: `just figuras` e
-    // `just escala --gravar`).
+    // A comparação dos modelos vem da última execução completa da escala
+    // (medir de novo leva uns 10 min: `just escala --gravar`).
     let raiz = arquivo.parent().unwrap_or(Path::new("."));
-    let (bancada, escala) = (raiz.join(figuras::BANCADA_JSON), raiz.join(figuras::ESCALA_JSON));
-    if let Some(falta) = [&bancada, &escala].into_iter().find(|f| !f.exists()) {
-        eprintln!("cenario: {} não existe: o bloco das medidas fica como está", falta.display());
+    let escala = raiz.join(figuras::ESCALA_JSON);
+    if !escala.exists() {
+        eprintln!("cenario: {} não existe: o bloco das medidas fica como está", escala.display());
     } else {
-        let (bancada, escala) = (figuras::ler(&bancada)?, figuras::ler(&escala)?);
-        let bloco = ferramentas::relato::modelos_da_bancada(&bancada, &escala)?;
-        blocos.push(("bancada:modelos".to_string(), bloco));
+        let bloco = ferramentas::relato::modelos_da_escala(&figuras::ler(&escala)?)?;
+        blocos.push(("escala:modelos".to_string(), bloco));
     }
     ferramentas::relato::atualizar(arquivo, &blocos)?;
     eprintln!("cenario: {} atualizado", arquivo.display());
