@@ -16,10 +16,11 @@
 //!
 //! Por que o aviso sai daqui, e não da thread do cliente: ela está parada no
 //! `recv()`, e no Windows nada que outra thread faça com o socket a acorda
-//! (o `shutdown()` só envia o FIN; o `closesocket()` acordaria, mas a
+//! (o `shutdown(Write)` só envia o FIN; o `closesocket()` acordaria, mas a
 //! biblioteca padrão não deixa fechar um socket que outra thread usa). Quem
 //! acorda a thread é o próprio cliente, ao fechar depois do aviso. (No
-//! Linux o `shutdown()` acordaria; o servidor faz igual nos dois sistemas.)
+//! Linux um `shutdown(Read)` acordaria; o servidor faz igual nos dois
+//! sistemas.)
 //!
 //! O crate ctrlc traduz Ctrl-C e Ctrl-Break no Windows e SIGINT/SIGTERM no
 //! Unix; o resto não depende de sinais.

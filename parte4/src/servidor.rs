@@ -20,7 +20,8 @@
 //!    resumo.
 //!
 //! E a `inatividade` que a especificação pede (`--tempo-ocioso`): quem fica
-//! calado esse tempo recebe `Aviso: conexão encerrada por inatividade`.
+//! calado esse tempo recebe `Aviso: conexão encerrada por inatividade`; quem
+//! não lê as respostas por esse tempo é desconectado.
 //!
 //! Limitação que continua: uma thread por cliente. Dezenas de milhares de
 //! conexões pedem `epoll`/IOCP ou async (ver `parte3/poll` e
@@ -173,7 +174,11 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // NOVO (inatividade): o tempo limite de leitura do próprio socket
     // (SO_RCVTIMEO). Um `read()` sem nenhum byte por `tempo_ocioso` volta com
     // erro, e a conexão é encerrada: sem relógio à parte, sem outra thread.
+    // O mesmo prazo vale para escrever (SO_SNDTIMEO): um cliente que envia e
+    // não lê as respostas enche o buffer de envio, e o `write_all` esperaria
+    // para sempre, com a thread e a vaga.
     let _ = conexao.set_read_timeout(Some(tempo_ocioso));
+    let _ = conexao.set_write_timeout(Some(tempo_ocioso));
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
     let desfecho = loop {
@@ -199,7 +204,14 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                 }
                 // O `sendall` do Python: escreve até o último byte.
                 if let Err(e) = conexao.write_all(&resposta) {
-                    break format!("Conexão com o cliente falhou: {}", descrever(&e));
+                    break match e.kind() {
+                        // NOVO (inatividade): o prazo de escrita esgotou.
+                        ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+                            let limite = duracao_legivel(tempo_ocioso);
+                            format!("Desconectado: o cliente não lê as respostas há {limite}")
+                        }
+                        _ => format!("Conexão com o cliente falhou: {}", descrever(&e)),
+                    };
                 }
                 vaga.registro.ecos.fetch_add(1, Ordering::Relaxed); // NOVO (registro)
             }

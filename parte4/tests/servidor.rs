@@ -89,6 +89,29 @@ fn cliente_calado_recebe_aviso_de_inatividade() {
 }
 
 #[test]
+fn cliente_que_envia_e_nao_le_perde_a_vaga() {
+    // Com --tempo-ocioso 1 e --max-clientes 1: um cliente envia sem nunca ler
+    // as respostas; o buffer de envio do servidor enche, o prazo de escrita
+    // esgota, e a vaga volta para o próximo.
+    let servidor =
+        iniciar_servidor("parte4", &["--tempo-ocioso", "1", "--max-clientes", "1", "-q"]);
+    let mut surdo = std::net::TcpStream::connect(("127.0.0.1", servidor.porta)).unwrap();
+    let escritor = std::thread::spawn(move || {
+        // No máximo 64 MiB; a escrita falha quando o servidor fecha.
+        let bloco = "linha que ninguém lê\n".repeat(3000);
+        for _ in 0..1000 {
+            if std::io::Write::write_all(&mut surdo, bloco.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    servidor.esperar_texto("o cliente não lê as respostas", 1);
+    escritor.join().unwrap();
+    let mut seguinte = Conectado::novo(servidor.porta);
+    seguinte.eco(b"agora sou eu");
+}
+
+#[test]
 fn inatividade_conta_o_silencio_e_nao_a_duracao_da_conexao() {
     // Com --tempo-ocioso 1, um cliente que fala a cada 0,4 s fica 2 s
     // conectado sem ser desconectado: o prazo recomeça a cada leitura.
