@@ -234,9 +234,12 @@ pub const DESCARTE_MAXIMO: usize = 1024 * 1024;
 /// fecha só o lado de escrita (o cliente recebe a linha e depois o fim do
 /// fluxo) e descarta o que ainda chegar, por no máximo [`ESPERA_AO_ENCERRAR`]
 /// ou [`DESCARTE_MAXIMO`] bytes. É o "fechamento demorado" (lingering close)
-/// dos servidores HTTP. O socket em si é fechado por quem é dono dele.
+/// dos servidores HTTP. O socket em si é fechado por quem é dono dele. Um
+/// cliente que não lê (o buffer de envio cheio) não segura quem fecha: a
+/// escrita do aviso também tem o prazo.
 pub fn fechar_com_aviso(socket: &TcpStream, aviso: &str) -> io::Result<()> {
     let mut socket = socket;
+    socket.set_write_timeout(Some(ESPERA_AO_ENCERRAR))?;
     socket.write_all(format!("{aviso}\n").as_bytes())?;
     socket.shutdown(Shutdown::Write)?;
     descartar_ate_o_fim(socket, Instant::now() + ESPERA_AO_ENCERRAR)

@@ -80,8 +80,8 @@ fn main() {
     println!("Servidor Echo escutando em {HOST}:{porta}");
     loop {
         println!("\nAguardando conexão...");
-        // Simplificação: um accept() que falhou (uma conexão desfeita antes
-        // de ser aceita) é ignorado; a Parte 1 o registra e espera um pouco.
+        // Simplificação: um accept() que falhou é ignorado; sem descritores,
+        // o laço giraria sem parar. A Parte 1 o registra e espera um pouco.
         let Ok((conexao, endereco)) = servidor.accept() else { continue };
         println!("Conectado com {endereco}");
         // Sem o algoritmo de Nagle: com ele, uma resposta escrita enquanto a
