@@ -8,7 +8,7 @@ use mio::{net::TcpStream, Interest};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{cmp::Reverse, collections::BinaryHeap, net::Shutdown, time::Duration, time::Instant};
 
-pub type Relogios = BinaryHeap<Reverse<(Instant, u64)>>; // (hora, cliente), a mais cedo no topo
+pub type Relogios = BinaryHeap<Reverse<(Instant, u64)>>; // (hora, cliente; 0: o accept())
 
 pub struct Conexao {
     pub cliente: Cliente,
@@ -60,9 +60,8 @@ impl Conexao {
         mais
     }
 
-    /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também
-    /// rearma o aviso do poll) ou encher `lidos`, e responde com o `match` da
-    /// versão com threads. Devolve se encheu: o socket pode ter mais.
+    /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também rearma o aviso do poll) ou
+    /// encher `lidos`, e responde com o `match` das threads. Devolve se encheu: pode ter mais.
     fn ler(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let (mut n, mut fim) = (self.pendente.len(), false);
         lidos[..n].copy_from_slice(&std::mem::take(&mut self.pendente)); // primeiro, o que esperava

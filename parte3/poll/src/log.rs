@@ -1,9 +1,8 @@
-//! O log do laço. Escrever no terminal pode bloquear (um terminal lento; no
-//! Windows, basta clicar na janela do console), e um `println!` parado
-//! pararia todos os clientes. O laço só põe a linha numa fila, e a thread do
-//! log (o escritor de `common::log`) a escreve. A fila não tem tamanho fixo,
-//! para o laço nunca esperar uma vaga: quem a limita é o laço, que não lê
-//! (cada mensagem lida seria mais uma linha) enquanto ela passa do limite.
+//! O log do laço. Escrever no terminal pode bloquear (um terminal lento; no Windows, basta clicar
+//! na janela do console), e um `println!` parado pararia todos os clientes. O laço só põe a linha
+//! numa fila, e a thread do log (o escritor de `common::log`) a escreve. A fila não tem tamanho
+//! fixo, para o laço nunca esperar uma vaga: quem a limita é o laço, que não lê nem aceita (cada
+//! mensagem lida, cada conexão aceita, seria mais uma linha) enquanto ela passa do limite.
 
 use common::log::{escrever, linha, Linha, CAPACIDADE};
 use crossbeam_channel::{unbounded, Sender};

@@ -1,7 +1,6 @@
-//! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o
-//! servidor. Leia depois `servidor.rs` (o laço, como o `selectors` do Python,
-//! e a regra da vez), `conexao.rs` (a vez de uma conexão: ler, responder,
-//! escrever; e a regra dos buffers) e `log.rs` (o log que nunca espera).
+//! Parte 3 (poll), ponto de entrada. Leia depois `servidor.rs` (o laço, como o `selectors` do
+//! Python, e a regra da vez), `conexao.rs` (a vez de uma conexão: ler, responder, escrever; e a
+//! regra dos buffers) e `log.rs` (o log que nunca espera).
 
 mod conexao;
 mod log;

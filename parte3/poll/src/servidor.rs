@@ -1,15 +1,13 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
-//! A Parte 3 como o `selectors` do Python: uma thread só registra os
-//! sockets no poll (o `mio`: epoll, kqueue ou IOCP), espera algum ficar
-//! pronto e atende os prontos: lê e responde; escreve quando o socket
-//! aceita. Nada bloqueia; a única espera é o `poll()`. As variáveis da
-//! thread de um cliente viram um `struct` (`conexao.rs`), e cada espera, um
-//! estado: a escrita pela metade espera o aviso de "gravável", o `--atraso`
-//! vira uma hora marcada, o `Erro:` fecha devagar sem parar o laço, e o log
-//! passa por uma fila (`log.rs`). Um cliente parado custa menos de 1 KiB, e
-//! não uma thread; e a justiça, que o escalonador dá às threads, aqui é de
-//! propósito: a regra da vez ([`Laco::uma_volta`]).
+//! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`:
+//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos: lê e responde; escreve
+//! quando o socket aceita. Nada bloqueia; a única espera é o `poll()`. As variáveis da thread de
+//! um cliente viram um `struct` (`conexao.rs`), e cada espera, um estado: a escrita pela metade
+//! espera o aviso de "gravável", o `--atraso` vira uma hora marcada, o `Erro:` fecha devagar sem
+//! parar o laço, e o log passa por uma fila (`log.rs`). Um cliente parado custa menos de 1 KiB, e
+//! não uma thread; e a justiça, que o escalonador dá às threads, aqui é de propósito: a regra da
+//! vez ([`Laco::uma_volta`]).
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
@@ -29,6 +27,7 @@ use std::{cmp::Reverse, io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o seu número
 const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê por volta
+const PAUSA: Duration = Duration::from_millis(100); // depois de um erro no accept()
 
 struct Laco {
     poll: Poll,
@@ -85,16 +84,20 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         }
         while laco.relogios.peek().is_some_and(|Reverse((hora, _))| *hora <= Instant::now()) {
             let Some(Reverse((_, numero))) = laco.relogios.pop() else { break };
-            laco.pronta(Token(numero as usize)); // a hora de uma resposta presa, ou um prazo
+            match Token(numero as usize) {
+                ESCUTA => laco.aceitar(&escuta), // o accept() de novo, depois de um erro
+                token => laco.pronta(token),     // uma resposta presa, ou um prazo
+            }
         }
         laco.uma_volta();
     }
 }
 
 impl Laco {
-    /// Aceita até o `WouldBlock`: o aviso não se repete pelas que já esperam.
+    /// Aceita até o `WouldBlock`: o aviso não se repete pelas que já esperam. Com o log atrasado
+    /// (cada conexão é mais uma linha) ou um erro, elas esperam na fila do `listen()` 100 ms.
     fn aceitar(&mut self, escuta: &TcpListener) {
-        loop {
+        while !self.log.atrasado() {
             let (mut socket, endereco) = match escuta.accept() {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
@@ -102,7 +105,7 @@ impl Laco {
                     self.log.linha(format!("Erro no accept(): {}", descrever(&e)));
                     match perdeu_so_esta_conexao(&e) {
                         true => continue,
-                        false => return, // ex.: sem descritores; espera outro aviso
+                        false => break, // ex.: sem descritores
                     }
                 }
             };
@@ -118,6 +121,7 @@ impl Laco {
             self.log.linha(format!("{cliente} Conectado"));
             self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
         }
+        self.relogios.push(Reverse((Instant::now() + PAUSA, 0))); // tenta de novo em 100 ms
     }
 
     /// Põe a conexão no fim da fila das prontas, se já não está nela.
@@ -128,13 +132,12 @@ impl Laco {
         }
     }
 
-    /// A regra da vez: cada volta atende, na ordem, as conexões prontas
-    /// quando ela começou, e cada uma lê no máximo a sua [`PARTE`]; quem a
-    /// esgotou pode ter mais e volta para o fim da fila (o mio só avisa de
-    /// novo quando chega mais dado). Sem ela, com 4 conexões inundando
-    /// (`inundacao`), um cliente leve recebia 1 resposta em 25 s; com ela,
-    /// espera até 2 ms (p99; com o log, até 15 ms). O custo está no tamanho
-    /// da parte: com 64 KiB a inundação anda 5% mais, e o leve, com log, 30 ms.
+    /// A regra da vez: cada volta atende, na ordem, as conexões prontas quando ela começou, e cada
+    /// uma lê no máximo a sua [`PARTE`]; quem a esgotou pode ter mais e volta para o fim da fila
+    /// (o mio só avisa de novo quando chega mais dado). Sem ela, com 4 conexões inundando
+    /// (`inundacao`), um cliente leve recebia 1 resposta em 25 s; com ela, espera até 2 ms (p99;
+    /// com o log, até 15 ms). O custo está no tamanho da parte: com 64 KiB a inundação anda 5%
+    /// mais, e o leve, com log, 30 ms.
     fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
             if self.log.atrasado() {
