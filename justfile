@@ -88,7 +88,7 @@ demo n="" *args:
 # `just cenario 2` é o mesmo que `just demo 2` (o programa se chama cenario)
 alias cenario := demo
 
-# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e a tabela dos modelos, dos JSON de figuras/)
+# Refaz os blocos gerados do RELATO.md (transcrições, linhas do tempo, respostas e a tabela dos modelos, de figuras/escala.json)
 [no-exit-message]
 relato:
     cargo run --bin cenario -- --relato RELATO.md
@@ -98,7 +98,7 @@ relato:
 bench *args:
     cargo run --release --bin bancada -- {{args}}
 
-# Execução completa da bancada, gravada em figuras/ e na tabela dos modelos do RELATO.md (uns 10 min)
+# Execução completa da bancada, gravada em figuras/ (uns 10 min)
 [no-exit-message]
 figuras:
     cargo run --release --bin bancada -- --gravar

@@ -49,7 +49,7 @@ struct Args {
     /// Pasta dos resultados (padrão: target/bancada; com --gravar, figuras)
     #[arg(long, value_name = "PASTA")]
     saida: Option<PathBuf>,
-    /// Grava os resultados em figuras/ e na tabela do RELATO.md (só numa execução completa)
+    /// Grava os resultados em figuras/ (só numa execução completa)
     #[arg(long)]
     gravar: bool,
     /// Só para os testes: uma rodada curtíssima, poucos pontos
