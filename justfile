@@ -120,6 +120,7 @@ carga *args:
 nagle *args:
     @-cargo run --release --bin nagle -- {{args}}
 
-# Um cliente leve enquanto 4 conexões inundam cada servidor concorrente: alguém segura os outros? (uns 3 min; --rapido: menos de 1 min; --gravar: em figuras/)
+# Um cliente leve enquanto 4 conexões inundam cada servidor concorrente: alguém segura os outros? (uns 4 min; --rapido: menos de 1 min; --gravar: em figuras/)
+[no-exit-message]
 inundacao *args:
     cargo run --release --bin inundacao -- {{args}}
