@@ -144,13 +144,20 @@ fn reset_e_meia_linha_encerram_so_aquela_conversa() {
     cliente.eco(b"antes");
     cliente.enviar(b"meia linha sem fim").expect("enviar");
     cliente.resetar();
-    servidor.esperar_texto("Conexão com o cliente falhou", 1);
+    // No Linux o RST chega ao servidor como erro. Sob o Wine, às vezes, como
+    // o fim do fluxo depois dos bytes (1 de 2 execuções da CI): os dois
+    // desfechos encerram só aquela conversa, que é o que se prova aqui.
+    let sem_fim = "Linha sem \\n no fim";
+    let desfecho = servidor.esperar_linha(
+        |l| l.contains("Conexão com o cliente falhou") || (cfg!(windows) && l.contains(sem_fim)),
+        1,
+    );
     continua_atendendo(&mut servidor);
     // Meia linha e o fim do fluxo, como o `cliente.py` que envia sem `\n`.
     let mut cliente = Conectado::novo(servidor.porta);
     cliente.enviar(b"oi").expect("enviar");
     cliente.fechar_escrita();
-    servidor.esperar_texto("Linha sem \\n no fim", 1);
+    servidor.esperar_texto(sem_fim, if desfecho.contains(sem_fim) { 2 } else { 1 });
     drop(cliente);
     continua_atendendo(&mut servidor);
 }
