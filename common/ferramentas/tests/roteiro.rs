@@ -1,6 +1,8 @@
-//! O roteiro do laboratório (`disciplina/roteiro.md`) e os exercícios
-//! (`disciplina/exercicios/*.md`) dizem comandos ao aluno; estes testes
-//! provam que eles existem e rodam como estão escritos.
+//! O roteiro do laboratório (`disciplina/roteiro.md`), a versão dele do
+//! professor (`disciplina/professor/roteiro-respostas.md`) e os exercícios
+//! (`disciplina/exercicios/*.md`) dizem comandos; estes testes provam que
+//! eles existem e rodam como estão escritos, que a folha do aluno pergunta
+//! sem responder, e que o professor tem o observado de cada passo.
 //!
 //! A convenção dos blocos de código em Markdown:
 //! - ```` ```bash ````: roda de verdade (só no Linux), inteiro, num bash,
@@ -8,8 +10,9 @@
 //! - ```` ```sh ```` e ```` ```powershell ````: não rodam (vários terminais,
 //!   interativos, longos ou do Windows); cada `cargo run --bin X -- OPÇÕES`
 //!   deles roda como `X OPÇÕES --help`, que lê e confere todas as opções
-//!   antes de mostrar a ajuda (uma opção errada sai com código 2), e cada
-//!   arquivo `.py` citado precisa existir;
+//!   antes de mostrar a ajuda (uma opção errada sai com código 2), o X
+//!   precisa ser do pacote em que o cargo o procura naquela pasta (o do
+//!   `-p`, ou o da pasta), e cada arquivo `.py` citado precisa existir;
 //! - ```` ```text ````: saída observada, não conferida.
 //!
 //! Cada `just RECEITA` citado no texto precisa ser uma receita do justfile.
@@ -19,7 +22,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const ROTEIRO: &str = "common/ferramentas/disciplina/roteiro.md";
+const ROTEIRO_RESPOSTAS: &str = "common/ferramentas/disciplina/professor/roteiro-respostas.md";
 const EXERCICIOS: &str = "common/ferramentas/disciplina/exercicios";
+const PROFESSOR: &str = "common/ferramentas/disciplina/professor";
+
+/// O limite de palavras da folha do aluno (como o `wc -w` conta).
+const PALAVRAS_DO_ROTEIRO: usize = 1500;
 
 /// Um bloco de código de um arquivo Markdown.
 struct Bloco {
@@ -103,12 +111,68 @@ fn comandos(linha: &str) -> Vec<Vec<String>> {
     comandos
 }
 
+/// Os pacotes do workspace, pelo `cargo metadata`: a pasta de cada um e os
+/// seus executáveis.
+struct Pacotes(Vec<(String, PathBuf, Vec<String>)>);
+
+impl Pacotes {
+    fn ler() -> Pacotes {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let saida = Command::new(cargo)
+            .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+            .current_dir(RAIZ)
+            .output()
+            .expect("executar o cargo metadata");
+        assert!(saida.status.success(), "{}", String::from_utf8_lossy(&saida.stderr));
+        let json: serde_json::Value = serde_json::from_slice(&saida.stdout).expect("o JSON");
+        let pacotes = json["packages"].as_array().expect("a lista de pacotes");
+        Pacotes(
+            pacotes
+                .iter()
+                .map(|p| {
+                    let manifesto = Path::new(p["manifest_path"].as_str().expect("manifest_path"));
+                    let pasta = canonica(manifesto.parent().expect("a pasta do pacote"));
+                    let binarios = p["targets"]
+                        .as_array()
+                        .expect("targets")
+                        .iter()
+                        .filter(|t| t["kind"].as_array().is_some_and(|k| k.contains(&"bin".into())))
+                        .map(|t| t["name"].as_str().expect("o nome").to_string())
+                        .collect();
+                    (p["name"].as_str().expect("o nome").to_string(), pasta, binarios)
+                })
+                .collect(),
+        )
+    }
+
+    /// O pacote do executável `binario`.
+    fn dono(&self, binario: &str) -> Option<&str> {
+        self.0.iter().find(|(_, _, b)| b.iter().any(|b| b == binario)).map(|(n, _, _)| n.as_str())
+    }
+
+    /// O pacote em que `cargo run --bin X`, sem `-p`, procura o X quando roda
+    /// em `pasta`: o da pasta de pacote mais funda que contém `pasta`. Na
+    /// raiz, que não é pacote, o cargo procura em todos (`None`).
+    fn da_pasta(&self, pasta: &Path) -> Option<&str> {
+        let pasta = canonica(pasta);
+        self.0
+            .iter()
+            .filter(|(_, raiz, _)| pasta.starts_with(raiz))
+            .max_by_key(|(_, raiz, _)| raiz.components().count())
+            .map(|(n, _, _)| n.as_str())
+    }
+}
+
+fn canonica(caminho: &Path) -> PathBuf {
+    caminho.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", caminho.display()))
+}
+
 /// Confere um comando que não roda aqui: `cargo run --bin X -- OPÇÕES` vira
 /// `X OPÇÕES --help`; `cargo build --bin X`, que X exista; `python ARQ.py`,
 /// que o arquivo exista em `pasta`. Devolve quantos programas conferiu.
-fn conferir(palavras: &[String], pasta: &Path, onde: &str) -> usize {
+fn conferir(palavras: &[String], pasta: &Path, pacotes: &Pacotes, onde: &str) -> usize {
     match palavras.first().map(String::as_str) {
-        Some("cargo") => conferir_cargo(palavras, onde),
+        Some("cargo") => conferir_cargo(palavras, pasta, pacotes, onde),
         Some("python" | "python3") => {
             if let Some(arquivo) = palavras.iter().find(|p| p.ends_with(".py")) {
                 assert!(pasta.join(arquivo).is_file(), "{onde}: {arquivo} não existe");
@@ -119,11 +183,27 @@ fn conferir(palavras: &[String], pasta: &Path, onde: &str) -> usize {
     }
 }
 
-fn conferir_cargo(palavras: &[String], onde: &str) -> usize {
+fn conferir_cargo(palavras: &[String], pasta: &Path, pacotes: &Pacotes, onde: &str) -> usize {
     let fim = palavras.iter().position(|p| p == "--").unwrap_or(palavras.len());
     let (cargo, opcoes) = (&palavras[..fim], palavras.get(fim + 1..).unwrap_or(&[]));
     let programas: Vec<&String> =
         cargo.windows(2).filter(|par| par[0] == "--bin").map(|par| &par[1]).collect();
+    let pedido = cargo
+        .windows(2)
+        .find(|par| par[0] == "-p" || par[0] == "--package")
+        .map(|par| par[1].as_str());
+    for programa in &programas {
+        let dono = pacotes
+            .dono(programa)
+            .unwrap_or_else(|| panic!("{onde}: {programa} não é executável de nenhum pacote"));
+        if let Some(procurado) = pedido.or_else(|| pacotes.da_pasta(pasta)) {
+            assert_eq!(
+                procurado, dono,
+                "{onde}: ali, `cargo run --bin {programa}` procura no pacote {procurado}, mas \
+                 {programa} é do pacote {dono} (use -p {dono})"
+            );
+        }
+    }
     if cargo.get(1).map(String::as_str) == Some("run") {
         assert_eq!(programas.len(), 1, "{onde}: cargo run sem um --bin: {palavras:?}");
         let saida = Command::new(binario(programas[0]))
@@ -148,8 +228,9 @@ fn conferir_cargo(palavras: &[String], onde: &str) -> usize {
 }
 
 /// Confere os comandos dos blocos que não rodam (e os dos que rodam, que
-/// também não podem ter opções erradas). Devolve quantos programas conferiu.
-fn conferir_blocos(arquivo: &Path, pasta: &Path) -> usize {
+/// também não podem ter opções erradas), como rodariam em `pasta`. Devolve
+/// quantos programas conferiu.
+fn conferir_blocos(arquivo: &Path, pasta: &Path, pacotes: &Pacotes) -> usize {
     let texto = ler(arquivo);
     let mut conferidos = 0;
     for bloco in blocos(&texto) {
@@ -159,7 +240,7 @@ fn conferir_blocos(arquivo: &Path, pasta: &Path) -> usize {
         for (i, linha) in bloco.texto.lines().enumerate() {
             let onde = format!("{}:{}", arquivo.display(), bloco.linha + 1 + i);
             for palavras in comandos(linha) {
-                conferidos += conferir(&palavras, pasta, &onde);
+                conferidos += conferir(&palavras, pasta, pacotes, &onde);
             }
         }
     }
@@ -180,10 +261,11 @@ fn conferir_receitas_do_just(arquivo: &Path) {
     }
 }
 
-fn exercicios() -> Vec<PathBuf> {
-    let pasta = Path::new(RAIZ).join(EXERCICIOS);
+/// Os arquivos Markdown de uma pasta, em ordem.
+fn markdown(pasta: &str) -> Vec<PathBuf> {
+    let pasta = Path::new(RAIZ).join(pasta);
     let mut arquivos: Vec<PathBuf> = std::fs::read_dir(&pasta)
-        .expect("ler a pasta dos exercícios")
+        .unwrap_or_else(|e| panic!("ler {}: {e}", pasta.display()))
         .map(|e| e.expect("entrada da pasta").path())
         .filter(|p| p.extension().is_some_and(|e| e == "md"))
         .collect();
@@ -194,19 +276,105 @@ fn exercicios() -> Vec<PathBuf> {
 #[test]
 fn cada_comando_do_roteiro_e_dos_exercicios_existe_com_as_suas_opcoes() {
     let raiz = Path::new(RAIZ);
+    let pacotes = Pacotes::ler();
+    // O roteiro e a versão do professor rodam da raiz do projeto. Passos 1
+    // a 6, nos dois sistemas, mais a compilação: bem mais que 10.
     let roteiro = raiz.join(ROTEIRO);
-    // Passos 1 a 6, nos dois sistemas, mais a compilação: bem mais que 10.
-    let conferidos = conferir_blocos(&roteiro, raiz);
+    let conferidos = conferir_blocos(&roteiro, raiz, &pacotes);
     assert!(conferidos >= 10, "só {conferidos} programas conferidos no roteiro");
     conferir_receitas_do_just(&roteiro);
+    for arquivo in markdown(PROFESSOR) {
+        conferir_blocos(&arquivo, raiz, &pacotes);
+        conferir_receitas_do_just(&arquivo);
+    }
 
+    // Os exercícios rodam da pasta deles.
     let pasta = raiz.join(EXERCICIOS);
-    let exercicios = exercicios();
+    let exercicios = markdown(EXERCICIOS);
     assert!(exercicios.len() >= 6, "faltam exercícios: {exercicios:?}");
     for exercicio in &exercicios {
-        conferir_blocos(exercicio, &pasta);
+        conferir_blocos(exercicio, &pasta, &pacotes);
         conferir_receitas_do_just(exercicio);
     }
+}
+
+/// As seções `## N. ...` de um texto, pelo número.
+fn passos(texto: &str) -> Vec<(u32, &str)> {
+    texto
+        .split("\n## ")
+        .skip(1)
+        .filter_map(|secao| {
+            let (numero, _) = secao.split_once(". ")?;
+            Some((numero.parse().ok()?, secao))
+        })
+        .collect()
+}
+
+/// A folha do aluno pode ir impressa para a turma: cada passo pergunta,
+/// deixa o espaço da previsão e diz o que observar, sem o que foi observado;
+/// o observado de cada passo, com o comando que o refaz, fica com o
+/// professor, num arquivo à parte.
+#[test]
+fn o_roteiro_do_aluno_pergunta_sem_responder_e_o_do_professor_responde_cada_passo() {
+    let raiz = Path::new(RAIZ);
+    let roteiro = ler(&raiz.join(ROTEIRO));
+    let palavras = roteiro.split_whitespace().count();
+    assert!(palavras <= PALAVRAS_DO_ROTEIRO, "o roteiro tem {palavras} palavras");
+    for resposta in ["Observado", "observado aqui", "esperado no Windows", "não medido"] {
+        assert!(!roteiro.contains(resposta), "o roteiro do aluno traz {resposta:?}");
+    }
+    // O que instalar, e como conferir, antes do primeiro passo.
+    let antes = roteiro.split("\n## 1. ").next().expect("o começo do roteiro");
+    for requisito in
+        ["rustup", "cargo --version", "python --version", "python3 --version", "cc --version"]
+    {
+        assert!(antes.contains(requisito), "o começo do roteiro não diz {requisito:?}");
+    }
+    let do_aluno = passos(&roteiro);
+    let numeros: Vec<u32> = do_aluno.iter().map(|(n, _)| *n).collect();
+    assert_eq!(numeros, [1, 2, 3, 4, 5, 6], "os passos do roteiro");
+    for (n, passo) in &do_aluno {
+        for parte in ["**Pergunta.**", "**Sua previsão:**", "**O que observar.**", "```"] {
+            assert!(passo.contains(parte), "o passo {n} do roteiro sem {parte:?}");
+        }
+    }
+
+    let professor = ler(&raiz.join(ROTEIRO_RESPOSTAS));
+    let do_professor = passos(&professor);
+    for n in numeros {
+        let (_, passo) = do_professor
+            .iter()
+            .find(|(m, _)| *m == n)
+            .unwrap_or_else(|| panic!("roteiro-respostas.md sem o passo {n}"));
+        for parte in ["Refaz:", "**Observado aqui"] {
+            assert!(passo.contains(parte), "o passo {n} do professor sem {parte:?}");
+        }
+    }
+}
+
+/// Os links relativos (`[texto](caminho)`) do roteiro, dos exercícios e do
+/// material do professor apontam para arquivos que existem.
+#[test]
+fn os_links_relativos_apontam_para_arquivos_que_existem() {
+    let raiz = Path::new(RAIZ);
+    let mut arquivos = vec![raiz.join(ROTEIRO)];
+    arquivos.extend(markdown(EXERCICIOS));
+    arquivos.extend(markdown(PROFESSOR));
+    let mut conferidos = 0;
+    for arquivo in &arquivos {
+        let texto = ler(arquivo);
+        for trecho in texto.split("](").skip(1) {
+            let alvo = trecho.split(')').next().unwrap_or_default();
+            let alvo = alvo.split('#').next().unwrap_or_default();
+            if alvo.is_empty() || alvo.contains("://") {
+                continue;
+            }
+            let caminho = arquivo.parent().expect("a pasta do arquivo").join(alvo);
+            assert!(caminho.exists(), "{}: o link {alvo} não existe", arquivo.display());
+            conferidos += 1;
+        }
+    }
+    assert!(conferidos >= 10, "só {conferidos} links conferidos");
 }
 
 #[test]
