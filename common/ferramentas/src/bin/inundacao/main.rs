@@ -49,8 +49,8 @@ struct Args {
     /// Grava os resultados em figuras/ (só numa execução completa)
     #[arg(long)]
     gravar: bool,
-    /// Mede só estes servidores, pelo nome exato, separados por vírgula (ex.: --so
-    /// parte3,parte3-poll,parte3-async). Nomes: parte3, parte3-poll, parte3-async e parte4 (sem
+    /// Mede só estes servidores, pelo nome exato: --so repetido ou uma lista com vírgulas (ex.:
+    /// --so parte3 --so parte3-poll, ou --so parte3,parte3-poll). Nomes: parte3, parte3-poll, parte3-async e parte4 (sem
     /// log: as linhas "-q" da tabela; as com log só entram sem --so), eco-mio, eco-tokio,
     /// eco-epoll, python-threads, python-selectors, python-asyncio
     #[arg(long, value_name = "NOMES", value_delimiter = ',', value_parser = nome_de_servidor)]
