@@ -236,10 +236,12 @@ fn rajada(conexoes: usize) {
     let esperada = "Erro: servidor lotado (máximo de 2 clientes); tente mais tarde\n";
     let com_erro = respostas.iter().filter(|r| r.starts_with(esperada)).count();
     let pico = pico.load(Ordering::Relaxed);
+    let milhares = |n: usize| common::texto::milhares(n as u64);
     eprintln!(
-        "{conexoes} conexões: threads {paradas} parado, pico de {pico}; {com_erro} de {} \
-         recusados leram o Erro:",
-        conexoes - 2
+        "{} conexões: threads {paradas} parado, pico de {pico}; {} de {} recusados leram o Erro:",
+        milhares(conexoes),
+        milhares(com_erro),
+        milhares(conexoes - 2)
     );
     assert!(pico <= 2 + paradas + 8, "{pico} threads (parado: {paradas})");
     assert!(
