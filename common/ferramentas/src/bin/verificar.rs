@@ -11,7 +11,8 @@
 use clap::{Parser, Subcommand};
 use common::linha_de_comando::{faixa, ArgsAjuda};
 use common::rede::PORTA_PADRAO;
-use ferramentas::verificar::{self, alvo, boletim, turma, Pedido};
+use ferramentas::verificar::boletim::{self, Dicas};
+use ferramentas::verificar::{self, alvo, diagnostico, turma, Pedido};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -54,6 +55,10 @@ struct Args {
     /// Imprime só um objeto JSON
     #[arg(long)]
     json: bool,
+
+    /// Mostra o observado e esconde o porquê, o que mudar e as causas nomeadas (para exercícios de achar o erro; no --json, os diagnósticos ficam só com o observado)
+    #[arg(long)]
+    sem_dicas: bool,
 
     /// Na turma: quantas entregas rodam ao mesmo tempo (padrão: 3)
     #[arg(long, global = true, value_name = "N", default_value_t = 3, hide_default_value = true,
@@ -104,18 +109,25 @@ fn main() {
     };
     let descricao =
         args.iniciar.clone().unwrap_or_else(|| common::rede::host_porta(&args.host, args.porta));
+    let dicas = if args.sem_dicas { Dicas::Esconder } else { Dicas::Mostrar };
     if !args.json {
         print!("{}", boletim::cabecalho(&descricao, args.iniciar.is_some(), args.parte));
+        if dicas == Dicas::Esconder {
+            print!("{}", boletim::SEM_DICAS);
+        }
         let _ = std::io::stdout().flush();
     }
     let alvo = match verificar::preparar_alvo(&pedido) {
         Ok(alvo) => alvo,
         Err(e) => {
-            if args.json {
-                let erro = format!("{e:#}");
-                println!("{}", boletim::json_de_erro(&descricao, args.parte, &erro));
+            let mut erro = format!("{e:#}");
+            if dicas == Dicas::Esconder {
+                erro = diagnostico::sem_a_causa(&erro);
             }
-            eprintln!("verificar: {e:#}");
+            if args.json {
+                println!("{}", boletim::json_de_erro(&descricao, args.parte, &erro, dicas));
+            }
+            eprintln!("verificar: {erro}");
             std::process::exit(1);
         }
     };
@@ -126,14 +138,14 @@ fn main() {
                 print!("{}", boletim::secao(resultado.nivel, args.parte));
                 nivel_anterior = Some(resultado.nivel);
             }
-            print!("{}", boletim::bloco(resultado));
+            print!("{}", boletim::bloco(resultado, dicas));
             let _ = std::io::stdout().flush();
         }
     });
     if args.json {
-        println!("{}", boletim::json(&relatorio));
+        println!("{}", boletim::json(&relatorio, dicas));
     } else {
-        print!("{}", boletim::rodape(&relatorio));
+        print!("{}", boletim::rodape(&relatorio, dicas));
     }
     std::process::exit(if relatorio.cumpre() == Some(false) { 1 } else { 0 });
 }

@@ -1,16 +1,29 @@
 //! O boletim: o texto para o aluno (uma verificação por vez, assim que ela
 //! termina, em duas seções: o que a atividade pede e o que vai além) e o
-//! JSON para o professor.
+//! JSON para o professor. Com [`Dicas::Esconder`] (o `--sem-dicas` dos
+//! exercícios de achar o erro), só o observado: sem o porquê, o que mudar
+//! nem as causas nomeadas.
 
 use super::diagnostico::{self, Diagnostico};
 use super::explicacoes::{explicar, titulo};
+use super::formato::saida_do_servidor;
 use super::{classe_exigida, nivel, ordem, Nivel, Relatorio, Resultado, IDS};
 use serde_json::{json, Value};
 
 /// Largura das linhas do boletim (o texto é quebrado entre palavras).
 const LARGURA: usize = 96;
-/// Quantas linhas do fim da saída do servidor o boletim mostra.
-const LINHAS_DA_SAIDA: usize = 40;
+
+/// O boletim dá, além do observado, o porquê e o que mudar?
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dicas {
+    Mostrar,
+    /// Num exercício de achar o erro, o conselho seria a resposta.
+    Esconder,
+}
+
+/// A linha que o cabeçalho ganha com `--sem-dicas`.
+pub const SEM_DICAS: &str =
+    "Sem dicas (--sem-dicas): o boletim mostra o observado, sem o porquê nem o que mudar.\n";
 
 /// O cabeçalho: o alvo e o que decide o veredito.
 pub fn cabecalho(alvo: &str, iniciado: bool, parte: Option<u8>) -> String {
@@ -62,7 +75,7 @@ pub fn secao(nivel: Nivel, parte: Option<u8>) -> String {
 /// O bloco de uma verificação: a marca, o id, o título e, numa falha, o
 /// observado, por que importa e o que mudar; depois, os erros típicos que
 /// ela revelou.
-pub fn bloco(r: &Resultado) -> String {
+pub fn bloco(r: &Resultado, dicas: Dicas) -> String {
     let marca = match r.ok {
         Some(true) => "✓",
         Some(false) => "✗",
@@ -72,7 +85,7 @@ pub fn bloco(r: &Resultado) -> String {
     if r.ok == Some(false) {
         texto += &paragrafo("Observado: ", &r.detalhe);
         let explicacao = explicar(r);
-        if !explicacao.por_que.is_empty() {
+        if dicas == Dicas::Mostrar && !explicacao.por_que.is_empty() {
             texto += &paragrafo("Por que importa: ", &explicacao.por_que);
             texto += &paragrafo("O que mudar: ", &explicacao.o_que_mudar);
         }
@@ -89,7 +102,10 @@ pub fn bloco(r: &Resultado) -> String {
         );
     }
     for d in &r.diagnosticos {
-        texto += &quebrar(&format!("» {}", d.texto), "    ");
+        let diz = if dicas == Dicas::Mostrar { &d.texto } else { &d.observado };
+        if !diz.is_empty() {
+            texto += &quebrar(&format!("» {diz}"), "    ");
+        }
     }
     texto
 }
@@ -103,9 +119,9 @@ pub fn completo(relatorio: &Relatorio) -> String {
             texto += &secao(r.nivel, relatorio.parte);
             anterior = Some(r.nivel);
         }
-        texto += &bloco(r);
+        texto += &bloco(r, Dicas::Mostrar);
     }
-    texto + &rodape(relatorio)
+    texto + &rodape(relatorio, Dicas::Mostrar)
 }
 
 /// O veredito numa linha (o fim do boletim e a tabela da turma).
@@ -135,13 +151,13 @@ pub fn veredito(relatorio: &Relatorio) -> String {
 
 /// O fim do boletim: a classe, os erros típicos, a observação sobre o
 /// `\n`, o veredito e a saída do servidor em cada queda.
-pub fn rodape(relatorio: &Relatorio) -> String {
+pub fn rodape(relatorio: &Relatorio, dicas: Dicas) -> String {
     let mut texto = String::from("\n");
     texto += &match relatorio.classe {
         Some(c) => format!("Concorrência: {}.\n", c.nome()),
         None => "Concorrência: não classificada.\n".to_string(),
     };
-    if !relatorio.diagnosticos.is_empty() {
+    if dicas == Dicas::Mostrar && !relatorio.diagnosticos.is_empty() {
         let nomes: Vec<&str> = relatorio.diagnosticos.iter().map(|d| d.id).collect();
         texto += &format!("Erros típicos encontrados (explicados acima): {}.\n", nomes.join(", "));
     }
@@ -179,24 +195,13 @@ pub fn rodape(relatorio: &Relatorio) -> String {
             ),
             (None, None) => continue,
         };
-        texto += &format!("\n{titulo}:\n");
-        let linhas: Vec<&str> = saida.lines().collect();
-        let inicio = linhas.len().saturating_sub(LINHAS_DA_SAIDA);
-        if inicio > 0 {
-            texto += &format!("  │ (… {inicio} linhas antes)\n");
-        }
-        for linha in &linhas[inicio..] {
-            texto += &format!("  │ {}\n", common::texto::texto_seguro(linha.as_bytes()));
-        }
-        if linhas.is_empty() {
-            texto += "  │ (nada)\n";
-        }
+        texto += &format!("\n{titulo}:\n{}", saida_do_servidor(saida));
     }
     texto
 }
 
 /// O JSON de um servidor verificado.
-pub fn json(relatorio: &Relatorio) -> Value {
+pub fn json(relatorio: &Relatorio, dicas: Dicas) -> Value {
     let verificacoes: Vec<Value> = relatorio
         .resultados
         .iter()
@@ -227,7 +232,7 @@ pub fn json(relatorio: &Relatorio) -> Value {
         "ritmo": relatorio.ritmo,
         "prefixo": String::from_utf8_lossy(&relatorio.prefixo),
         "porta_fixa": relatorio.porta_fixa,
-        "diagnosticos": relatorio.diagnosticos,
+        "diagnosticos": diagnosticos_json(&relatorio.diagnosticos, dicas),
         "duracao_s": (relatorio.duracao.as_secs_f64() * 10.0).round() / 10.0,
         "verificacoes": verificacoes,
     })
@@ -235,8 +240,9 @@ pub fn json(relatorio: &Relatorio) -> Value {
 
 /// O JSON de um alvo que não pôde ser alcançado (o professor vê o motivo
 /// no mesmo formato dos outros).
-pub fn json_de_erro(alvo: &str, parte: Option<u8>, erro: &str) -> Value {
+pub fn json_de_erro(alvo: &str, parte: Option<u8>, erro: &str, dicas: Dicas) -> Value {
     let diagnosticos: Vec<Diagnostico> = diagnostico::da_saida(erro).into_iter().collect();
+    let diagnosticos = diagnosticos_json(&diagnosticos, dicas);
     let de_a = ordem(parte).iter().filter(|id| nivel(id, parte) == Nivel::Atividade).count();
     json!({
         "alvo": alvo,
@@ -255,6 +261,19 @@ pub fn json_de_erro(alvo: &str, parte: Option<u8>, erro: &str) -> Value {
             "queda": null, "erro_escrito": null,
         })).collect::<Vec<_>>(),
     })
+}
+
+/// Os diagnósticos no JSON: sem dicas, só o observado de cada um (e os que
+/// são só causa e conselho ficam de fora).
+fn diagnosticos_json(diagnosticos: &[Diagnostico], dicas: Dicas) -> Value {
+    match dicas {
+        Dicas::Mostrar => json!(diagnosticos),
+        Dicas::Esconder => diagnosticos
+            .iter()
+            .filter(|d| !d.observado.is_empty())
+            .map(|d| json!({"id": d.id, "texto": d.observado}))
+            .collect(),
+    }
 }
 
 /// `texto` quebrado em linhas de até [`LARGURA`], com recuo, e `rotulo` no começo.

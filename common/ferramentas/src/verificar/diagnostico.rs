@@ -15,12 +15,22 @@ pub struct Diagnostico {
     /// `porta_fixa`, `teclado`, `endereco_em_uso`, `thread_chamada`,
     /// `prefixo`, `lento`, `decodifica_pedacos`.
     pub id: &'static str,
+    /// A causa nomeada e o que mudar.
     pub texto: String,
+    /// Só o que foi observado, sem a causa nem a correção: o que o
+    /// `--sem-dicas` mostra (nos exercícios de achar o erro). Vazio: o
+    /// diagnóstico inteiro é a resposta, e some.
+    #[serde(skip)]
+    pub observado: String,
 }
 
 impl Diagnostico {
     fn novo(id: &'static str, texto: impl Into<String>) -> Diagnostico {
-        Diagnostico { id, texto: texto.into() }
+        Diagnostico { id, texto: texto.into(), observado: String::new() }
+    }
+
+    fn com_observado(self, observado: impl Into<String>) -> Diagnostico {
+        Diagnostico { observado: observado.into(), ..self }
     }
 }
 
@@ -75,15 +85,25 @@ pub fn porta_fixa(porta: u16, pedida: u16, anuncio: Option<&str>) -> Diagnostico
              de ele iniciar e passou a aceitar conexões"
         ),
     };
+    let observado = format!(
+        "o verificar passou a porta {pedida} (o {{porta}} do comando), e o servidor escutou na \
+         {porta}, {como}. As verificações rodaram na {porta}."
+    );
     Diagnostico::novo(
         "porta_fixa",
         format!(
-            "Porta fixa no código: o verificar passou a porta {pedida} (o {{porta}} do comando), \
-             e o servidor escutou na {porta}, {como}. As verificações rodaram na {porta}. Para o \
-             servidor usar a porta da linha de comando: PORT = int(sys.argv[1]) if len(sys.argv) \
-             > 1 else {porta}."
+            "Porta fixa no código: {observado} Para o servidor usar a porta da linha de comando: \
+             PORT = int(sys.argv[1]) if len(sys.argv) > 1 else {porta}."
         ),
     )
+    .com_observado(maiuscula(&observado))
+}
+
+/// `texto` com a primeira letra maiúscula (o observado sozinho, sem o nome
+/// da causa antes).
+fn maiuscula(texto: &str) -> String {
+    let mut letras = texto.chars();
+    letras.next().map(|c| c.to_uppercase().chain(letras).collect()).unwrap_or_default()
 }
 
 /// Uma causa conhecida na saída de um servidor que terminou.
@@ -111,6 +131,15 @@ pub fn da_saida(saida: &str) -> Option<Diagnostico> {
         ));
     }
     None
+}
+
+/// O erro de um servidor que nem chegou a aceitar conexões, sem a causa que
+/// a subida acrescenta a ele (o `--sem-dicas`): fica a saída do servidor.
+pub fn sem_a_causa(erro: &str) -> String {
+    match da_saida(erro) {
+        Some(d) => erro.replace(&format!("\n\n{}", d.texto), ""),
+        None => erro.to_string(),
+    }
 }
 
 /// O código-fonte que o comando roda (os arquivos `.py` citados nele), para
@@ -168,28 +197,33 @@ pub fn do_resultado(r: &Resultado, ctx: &Contexto, fonte: &Fonte) -> Vec<Diagnos
     let mut achados = Vec::new();
     if r.id == "eco" && r.ok.is_some() && ctx.prefixo != PREFIXO {
         let resposta = format!("{}oi", String::from_utf8_lossy(&ctx.prefixo));
-        achados.push(Diagnostico::novo(
-            "prefixo",
-            format!(
-                "Prefixo: seu servidor respondeu \"{}\"; a atividade pede \"Echo: oi\". As outras \
-                 verificações aceitaram o prefixo do seu servidor, para este erro aparecer uma \
-                 vez só.",
-                mostrar(resposta.as_bytes())
-            ),
-        ));
+        let observado = format!(
+            "seu servidor respondeu \"{}\"; a atividade pede \"Echo: oi\". As outras \
+             verificações aceitaram o prefixo do seu servidor, para este erro aparecer uma vez só.",
+            mostrar(resposta.as_bytes())
+        );
+        achados.push(
+            Diagnostico::novo("prefixo", format!("Prefixo: {observado}"))
+                .com_observado(maiuscula(&observado)),
+        );
     }
     if r.id == "eco" && r.ok.is_some() && ctx.ritmo.lento() {
-        achados.push(Diagnostico::novo(
-            "lento",
-            format!(
-                "Servidor lento: sozinho, um cliente esperou {} pela primeira resposta e {} por \
-                 uma mensagem seguinte (um time.sleep no atendimento, como a atividade sugere \
-                 para ver a concorrência?). Todas as esperas deste boletim foram medidas a partir \
-                 desses tempos.",
-                duracao(ctx.ritmo.primeira),
-                duracao(ctx.ritmo.seguinte)
-            ),
-        ));
+        let (primeira, seguinte) = (duracao(ctx.ritmo.primeira), duracao(ctx.ritmo.seguinte));
+        let esperou = format!(
+            "sozinho, um cliente esperou {primeira} pela primeira resposta e {seguinte} por uma \
+             mensagem seguinte"
+        );
+        let medidas = "Todas as esperas deste boletim foram medidas a partir desses tempos.";
+        achados.push(
+            Diagnostico::novo(
+                "lento",
+                format!(
+                    "Servidor lento: {esperou} (um time.sleep no atendimento, como a atividade \
+                     sugere para ver a concorrência?). {medidas}"
+                ),
+            )
+            .com_observado(format!("{}. {medidas}", maiuscula(&esperou))),
+        );
     }
     if r.id == "concorrencia" && r.classe == Some(Classe::Serial) {
         if let Some((arquivo, linha, codigo)) = fonte.thread_chamada() {
@@ -268,5 +302,9 @@ mod testes {
         let windows = "OSError: [WinError 10048] Normalmente é permitida apenas uma utilização";
         assert_eq!(da_saida(windows).map(|d| d.id), Some("endereco_em_uso"));
         assert!(da_saida("ConnectionResetError: [Errno 104]").is_none());
+        // Sem dicas, o erro de subida perde a causa e guarda a saída.
+        let erro =
+            format!("terminou. A saída dele:\n{teclado}\n\n{}", da_saida(teclado).unwrap().texto);
+        assert_eq!(sem_a_causa(&erro), format!("terminou. A saída dele:\n{teclado}"));
     }
 }

@@ -10,7 +10,8 @@
 //! falaria com o servidor errado. Elas são reconhecidas pelo anúncio (ou
 //! pelo `Address already in use`) e rodam depois, uma por vez, na porta delas.
 
-use super::{boletim, diagnostico, preparar_alvo, verificar, Pedido, Relatorio};
+use super::boletim::{self, Dicas};
+use super::{diagnostico, preparar_alvo, verificar, Pedido, Relatorio};
 use anyhow::{bail, Context, Result};
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -255,12 +256,12 @@ fn uma(turma: &Turma, entrega: &Entrega, boletins: &Path, adiar_porta_fixa: bool
 /// O boletim (texto e JSON) de um aluno, na pasta dos boletins.
 fn gravar(boletins: &Path, linha: &Linha, parte: Option<u8>, comando: &str) {
     let (texto, json) = match (&linha.relatorio, &linha.erro) {
-        (Some(r), _) => (boletim::completo(r), boletim::json(r)),
+        (Some(r), _) => (boletim::completo(r), boletim::json(r, Dicas::Mostrar)),
         (None, erro) => {
             let erro = erro.clone().unwrap_or_default();
             (
                 format!("{}\nverificar: {erro}\n", boletim::cabecalho(comando, true, parte)),
-                boletim::json_de_erro(comando, parte, &erro),
+                boletim::json_de_erro(comando, parte, &erro, Dicas::Mostrar),
             )
         }
     };

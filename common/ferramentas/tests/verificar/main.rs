@@ -15,10 +15,13 @@
 //! - [`solucoes`]: o gabarito Python (`disciplina/solucoes/`);
 //! - [`alunos`]: os erros típicos de aluno;
 //! - [`turma`]: a porta fixa no código e a turma inteira;
+//! - [`dicas`]: o boletim sem dicas dos exercícios, e a saída do servidor
+//!   resumida;
 //! - [`comum`]: rodar o binário e conferir o JSON.
 
 mod alunos;
 mod comum;
+mod dicas;
 mod nossos;
 mod solucoes;
 mod turma;
