@@ -107,6 +107,20 @@ fn parte4_sobrepoe_e_o_segundo_quase_nao_espera() {
     nenhum_sobrevive(&pids(&saida));
 }
 
+/// O roteiro do laboratório pede a previsão antes das respostas: com
+/// `--sem-respostas`, a transcrição e a linha do tempo, sem as frases que
+/// medem e explicam.
+#[test]
+fn sem_respostas_fica_a_transcricao_e_a_linha_do_tempo() {
+    let (codigo, saida, erros) = cenario(&["--parte", "2", "--sem-respostas"]);
+    assert_eq!(codigo, Some(0), "{erros}");
+    assert!(saida.contains("[cliente 2]") && saida.contains("Linha do tempo"), "{saida}");
+    assert!(!saida.contains("Respostas às perguntas"), "{saida}");
+    assert!(!saida.contains("O atendimento foi serial"), "{saida}");
+    assert!(!saida.lines().any(|l| l.starts_with("- O cliente ")), "{saida}");
+    nenhum_sobrevive(&pids(&saida));
+}
+
 #[test]
 fn servidor_inexistente_da_erro_claro() {
     let (codigo, _, erros) = cenario(&["--parte", "2", "--servidor", "nao-existe"]);

@@ -65,6 +65,10 @@ struct Args {
     #[arg(long)]
     mermaid: bool,
 
+    /// Sem as respostas do fim, que medem e explicam (para prever antes de lê-las)
+    #[arg(long, conflicts_with = "relato")]
+    sem_respostas: bool,
+
     /// Usa outro programa como servidor (ex.: parte3); o padrão é o da parte
     #[arg(long, value_name = "PROGRAMA")]
     servidor: Option<String>,
@@ -291,12 +295,14 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
     }
     println!();
     println!("== {}", relatorio.linha_do_tempo);
-    println!("== Respostas às perguntas da atividade (medidas)");
-    for linha in &relatorio.respostas.por_cliente {
-        println!("- {linha}");
-    }
-    for linha in relatorio.respostas.conclusoes(false) {
-        println!("- {linha}");
+    if !args.sem_respostas {
+        println!("== Respostas às perguntas da atividade (medidas)");
+        for linha in &relatorio.respostas.por_cliente {
+            println!("- {linha}");
+        }
+        for linha in relatorio.respostas.conclusoes(false) {
+            println!("- {linha}");
+        }
     }
     if args.mermaid {
         println!();
