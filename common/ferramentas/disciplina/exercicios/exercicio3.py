@@ -16,7 +16,7 @@ trava = threading.Lock()
 def atender_cliente(conn, addr):
     with trava:
         clientes.append(conn)
-        print(f"Conectado com {addr} ({len(clientes)} clientes até agora)")
+        print(f"Conectado com {addr} (clientes até agora: {len(clientes)})")
     try:
         for linha in conn.makefile("rb"):
             if not linha.endswith(b"\n"):

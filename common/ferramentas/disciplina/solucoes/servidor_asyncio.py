@@ -13,8 +13,8 @@
 # Simplificação: o print pode bloquear o laço se o terminal travar (em Rust,
 # parte3/assincrono escreve o log por uma fila).
 # Medido com 4 conexões inundando e um cliente leve (`just inundacao --so
-# python`, 2 núcleos): sem o sleep(0), o cliente leve esperou até 1,3 s por
-# uma resposta; com ele, 0,3 a 2 ms (mediana).
+# python-asyncio`, 2 núcleos): sem o sleep(0), o cliente leve esperou até
+# 1,3 s por uma resposta; com ele, 0,3 a 2 ms (mediana).
 # Requer Python 3.9 ou mais novo.
 # Uso: python servidor_asyncio.py [PORTA]
 import asyncio

@@ -5,9 +5,10 @@
 # - a mensagem vai até o \n (readline), não até o fim de um recv(1024): o
 #   TCP não tem fronteiras de mensagem; o limite de LIMITE bytes mantém a
 #   memória de cada cliente limitada;
-# - os bytes voltam como vieram (nada de decode() no eco; só o log decodifica,
-#   trocando bytes inválidos por "?"), e nenhum erro de um cliente derruba o
-#   servidor ("try" em volta da conversa; "with conn" fecha em todo caminho);
+# - os bytes voltam como vieram (nada de decode() no eco; só o log
+#   decodifica, trocando bytes inválidos por "�", o U+FFFD), e nenhum erro de
+#   um cliente derruba o servidor ("try" em volta da conversa; "with conn"
+#   fecha em todo caminho);
 # - o print é um recurso compartilhado entre as threads: uma trava (Lock)
 #   faz cada linha sair inteira;
 # - uma mensagem grande demais recebe "Erro: ..." antes do fechamento.
