@@ -4,8 +4,9 @@
 #
 # Com a Parte 2 (--backlog 1) ocupada com a conexão 1, as seguintes esperam
 # na fila do kernel; quando ela enche, o Linux descarta o SYN da próxima (e
-# o cliente o reenvia até o prazo), e o Windows a recusa (RST). Ver o
-# roteiro, passos 2 e 3, e o RELATO.md, apêndice A.
+# o cliente o reenvia até o prazo). O Windows, segundo a documentação
+# citada no apêndice D do RELATO.md, a recusa (RST): esperado, não medido
+# aqui. Ver o roteiro, passos 2 e 3, e o RELATO.md, apêndice A.
 import socket
 import sys
 import time
