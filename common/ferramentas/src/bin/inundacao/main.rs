@@ -206,6 +206,10 @@ fn executar(args: Args) -> Result<()> {
         let caminho = match v.programa {
             Programa::Rust(nome) => Some(ferramentas::binarios::caminho(&pasta, nome)?),
             Programa::C => epoll.clone(),
+            Programa::Python(arquivo) if medida::solucao(arquivo).is_none() => {
+                eprintln!("inundacao: sem disciplina/solucoes/{arquivo} nesta cópia; fica de fora");
+                None
+            }
             Programa::Python(_) => python.clone(),
         };
         if let Some(caminho) = caminho {
@@ -288,6 +292,9 @@ mod testes {
             ["parte3 -q", "parte3-poll -q", "parte3-async -q", "eco-epoll"]
         );
         assert_eq!(rotulos(&["python-selectors"]), ["python selectors"]);
+        // As soluções estão nesta cópia; numa sem elas, a linha fica de fora.
+        assert!(medida::solucao("servidor_selectors.py").is_some());
+        assert!(medida::solucao("nao_existe.py").is_none());
         assert_eq!(rotulos(&[]).len(), todas.len());
         for errado in ["parte", "parte3 -q", "python", "python selectors", ""] {
             assert!(nome_de_servidor(errado).is_err(), "{errado:?} foi aceito");

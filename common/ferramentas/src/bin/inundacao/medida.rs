@@ -35,6 +35,14 @@ pub enum Programa {
     Python(&'static str),
 }
 
+/// O arquivo de uma solução Python da disciplina, se esta cópia do projeto
+/// o tem: o professor pode distribuí-la sem `disciplina/solucoes/`, se a
+/// Parte 3 ainda vai ser entregue.
+pub fn solucao(arquivo: &str) -> Option<std::path::PathBuf> {
+    let caminho = Path::new(env!("CARGO_MANIFEST_DIR")).join("disciplina/solucoes").join(arquivo);
+    caminho.is_file().then_some(caminho)
+}
+
 /// Os tempos de uma medida.
 pub struct Tempos {
     /// Quanto dura a medida com a inundação.
@@ -104,8 +112,8 @@ fn iniciar(caminho: &Path, variante: &Variante) -> Result<Processo> {
             // como a do `servidor.py` (outro programa poderia tomá-la no
             // instante entre fechar e abrir; numa medida, tanto faz).
             let porta = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-            let script =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("disciplina/solucoes").join(arquivo);
+            let script = solucao(arquivo)
+                .ok_or_else(|| anyhow!("{arquivo} não está em disciplina/solucoes/"))?;
             let args = [script.to_string_lossy().into_owned(), porta.to_string()];
             let mut processo = Processo::iniciar(caminho, &args, Saida::Descartar)?;
             processo.esperar(|l| l.starts_with(PREFIXO_DO_BANNER), 1, Duration::from_secs(30))?;
