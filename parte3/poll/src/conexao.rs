@@ -1,161 +1,253 @@
 //! Uma conexão: as variáveis da thread de um cliente, e a sua vez, que nunca espera.
 
-use crate::log::Log;
+use crate::{log::Log, servidor::LINHAS_POR_VEZ};
 use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel};
-use mio::{net::TcpStream, Interest};
+use mio::{net::TcpStream, Interest, Token};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{cmp::Reverse, collections::BinaryHeap, net::Shutdown, time::Duration, time::Instant};
 
-pub type Relogios = BinaryHeap<Reverse<(Instant, u64)>>; // (hora, cliente; 0: o accept())
+pub type Relogios = BinaryHeap<Reverse<(Instant, Token)>>; // horas marcadas; a mais cedo no topo
+
+/// Onde a conversa está: cada espera da thread de um cliente vira uma fase.
+enum Fase {
+    Conversando,                   // lê e responde (a thread no `read()`)
+    RespostaPresaAte(Instant),     // `--atraso`: a resposta sai nesta hora (a thread no `sleep`)
+    EncerrandoComErroAte(Instant), // o `fechar_com_aviso` das threads, sem esperar
+    Acabou(String),                // assim; fecha quando a saída esvaziar
+}
 
 pub struct Conexao {
-    pub cliente: Cliente,
     pub socket: TcpStream, // só a `Conexao` o tem: destruí-la é o close()
-    pub na_fila: bool,     // já está na fila das prontas
+    pub na_fila: bool,     // está na fila das prontas
+    cliente: Cliente,
+    fase: Fase,
     inicio: Instant,
     mensagens: u64,
     atraso: Duration,
-    enquadrador: Enquadrador,   // a linha sem `\n` que está chegando
-    saida: Vec<u8>, // o que o kernel não aceitou; enquanto houver, não lê (contrapressão)
-    presa_ate: Option<Instant>, // `--atraso`: a hora da resposta em `saida`
-    pendente: Vec<u8>, // `--atraso`: o que já veio depois dela
-    desfecho: Option<String>, // como a conversa acabou; fecha quando tudo sair
-    descartando: Option<(Instant, usize)>, // depois do `Erro:`: prazo e limite
+    fim_do_fluxo: bool, // uma leitura devolveu 0: o cliente fechou o lado dele
+    descartados: usize, // depois do `Erro:`, o que já foi jogado fora
+    enquadrador: Enquadrador, // a linha sem `\n` que está chegando
+    pendente: Vec<u8>,  // lido e ainda sem resposta: esperava a hora (`--atraso`) ou a vez
+    saida: Vec<u8>,     // o que o kernel não aceitou; enquanto houver, não lê (contrapressão)
 }
 
 impl Conexao {
     pub fn nova(cliente: Cliente, socket: TcpStream, atraso: Duration) -> Conexao {
         Conexao {
-            cliente,
             socket,
             na_fila: false,
+            cliente,
+            fase: Fase::Conversando,
             inicio: Instant::now(),
             mensagens: 0,
             atraso,
+            fim_do_fluxo: false,
+            descartados: 0,
             enquadrador: Enquadrador::novo(p::LIMITE_MENSAGEM),
-            saida: Vec::new(),
-            presa_ate: None,
             pendente: Vec::new(),
-            desfecho: None,
-            descartando: None,
+            saida: Vec::new(),
         }
     }
 
-    /// A vez da conexão: escreve o que espera e, se nada sobrou, lê a sua
-    /// parte (no máximo `lidos.len()` bytes) e responde. Devolve se pode ter mais.
+    /// A vez da conexão: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta).
+    /// Devolve se ela pode ter mais: o mio só avisa de novo quando chegar mais dado.
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
-        self.presa_ate = self.presa_ate.filter(|&hora| hora > Instant::now());
-        self.descartando = self.descartando.filter(|&(prazo, _)| prazo > Instant::now());
-        let conversa = self.desfecho.is_none() || self.descartando.is_some();
-        let mais = self.escrever() && conversa && self.ler(lidos, log, relogios);
+        let agora = Instant::now();
+        match self.fase {
+            Fase::RespostaPresaAte(hora) if hora <= agora => self.fase = Fase::Conversando,
+            Fase::EncerrandoComErroAte(hora) if hora <= agora => self.desistir_do_fechamento(),
+            _ => {}
+        }
+        if !self.escrever() {
+            return false; // a saída não saiu: o aviso de "gravável" a traz de volta
+        }
+        let mais = match self.fase {
+            Fase::Conversando => self.ler_e_responder(lidos, log, relogios),
+            Fase::EncerrandoComErroAte(_) => self.descartar(lidos),
+            Fase::RespostaPresaAte(_) | Fase::Acabou(_) => false,
+        };
         self.escrever();
-        // A regra dos buffers, a lição da curva de memória: o laço lê todos os
-        // sockets num buffer só, e os de uma conexão (a linha sem `\n`, a saída)
-        // só existem enquanto têm dados: 0,4 KiB por conexão parada (`escala`).
-        if !mais && self.saida.is_empty() {
-            self.saida = Vec::new();
+        if !mais {
+            self.liberar_buffers();
         }
         mais
     }
 
-    /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também rearma o aviso do poll) ou
-    /// encher `lidos`, e responde com o `match` das threads. Devolve se encheu: pode ter mais.
-    fn ler(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
-        let (mut n, mut fim) = (self.pendente.len(), false);
-        lidos[..n].copy_from_slice(&std::mem::take(&mut self.pendente)); // primeiro, o que esperava
-        while n < lidos.len() && !fim {
+    /// A regra dos buffers, a lição da curva de memória: o laço lê todos os sockets num buffer
+    /// só (`lidos`), e os de cada conexão (a linha sem `\n`, o pendente, a saída) só existem
+    /// enquanto têm dados: 0,4 KiB por conexão parada (`escala`). Quem ainda tem a vez guarda a
+    /// saída vazia, para não alocá-la de novo a cada volta.
+    fn liberar_buffers(&mut self) {
+        if self.saida.is_empty() {
+            self.saida = Vec::new();
+        }
+    }
+
+    /// Responde ao que esperava a vez; se nada esperava, lê a parte desta vez e responde.
+    fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
+        if !self.pendente.is_empty() {
+            let guardados = std::mem::take(&mut self.pendente);
+            self.responder(&guardados, log, relogios);
+            return matches!(self.fase, Fase::Conversando); // o socket nem foi lido: pode ter mais
+        }
+        let n = self.ler(lidos);
+        self.responder(&lidos[..n], log, relogios);
+        let cheio = n == lidos.len();
+        matches!(self.fase, Fase::Conversando) && (cheio || !self.pendente.is_empty())
+    }
+
+    /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também rearma o aviso do poll),
+    /// `lidos` encher ou o cliente fechar. Devolve quantos bytes leu.
+    fn ler(&mut self, lidos: &mut [u8]) -> usize {
+        let mut n = 0;
+        while n < lidos.len() && !self.fim_do_fluxo {
             match self.socket.read(&mut lidos[n..]) {
-                Ok(lido) => (n, fim) = (n + lido, lido == 0),
+                Ok(0) => self.fim_do_fluxo = true,
+                Ok(lido) => n += lido,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) => return self.falhou(&e),
+                Err(e) => {
+                    self.falhou(&e);
+                    break;
+                }
             }
         }
-        // Depois do `Erro:`, o fechamento demorado (`fechar_com_aviso`) descarta.
-        if let Some((_, resta)) = &mut self.descartando {
-            *resta = resta.saturating_sub(n);
-            self.descartando = self.descartando.filter(|&(_, resta)| resta > 0 && !fim);
-        }
-        let mut bytes = &lidos[..n];
-        while self.desfecho.is_none() && self.presa_ate.is_none() {
+        n
+    }
+
+    /// Responde às mensagens de `bytes`, uma por vez, com o `match` das threads. Para numa
+    /// espera, no fim da conversa ou em [`LINHAS_POR_VEZ`] linhas de log; o resto fica pendente.
+    fn responder(&mut self, mut bytes: &[u8], log: &Log, relogios: &mut Relogios) {
+        let mut linhas = 0;
+        while matches!(self.fase, Fase::Conversando) && linhas < LINHAS_POR_VEZ {
             let (usados, recebido) = self.enquadrador.avancar(bytes);
             bytes = &bytes[usados..];
             let recebido = match recebido {
                 Some(recebido) => recebido,
-                None if fim => self.enquadrador.fim(),
-                None => break, // tudo lido; a linha sem `\n` ficou no enquadrador
+                None if self.fim_do_fluxo => self.enquadrador.fim(),
+                None => break, // os bytes acabaram; a linha sem `\n` ficou no enquadrador
             };
-            self.desfecho = match recebido {
-                Recebido::Fim => Some("Cliente desconectou".to_string()),
+            match recebido {
+                Recebido::Fim => self.fase = Fase::Acabou("Cliente desconectou".to_string()),
                 Recebido::Mensagem(mensagem) => {
                     if !silencioso() {
-                        let texto = texto_seguro(&mensagem);
-                        log.linha(format!("{} Recebido: {texto}", self.cliente));
+                        log.linha(format!(
+                            "{} Recebido: {}",
+                            self.cliente,
+                            texto_seguro(&mensagem)
+                        ));
+                        linhas += 1;
                     }
                     self.mensagens += 1;
                     acrescentar_eco(&mut self.saida, &mensagem);
                     if !self.atraso.is_zero() {
-                        // NOVO: um `sleep` pararia todos. A resposta fica presa até a
-                        // hora marcada; até lá a conexão não lê, como a thread que dorme.
-                        let hora = Instant::now() + self.atraso;
-                        relogios.push(Reverse((hora, self.cliente.numero)));
-                        (self.presa_ate, self.pendente) = (Some(hora), bytes.to_vec());
+                        // NOVO: um `sleep` pararia todos. A resposta fica presa até a hora
+                        // marcada, e até lá a conexão não lê, como a thread que dorme.
+                        self.fase = Fase::RespostaPresaAte(Instant::now() + self.atraso);
+                        self.marcar_relogio(relogios);
                     }
-                    None
                 }
-                Recebido::Incompleta(bytes) => Some(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")),
+                Recebido::Incompleta(bytes) => {
+                    self.fase = Fase::Acabou(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"));
+                }
                 Recebido::GrandeDemais => {
+                    // O `Erro:` sai primeiro (e `escrever` fecha a escrita quando ele sair);
+                    // depois, `descartar` joga fora o que o cliente ainda enviar.
                     self.saida.extend(format!("{}\n", p::erro_mensagem_grande()).bytes());
-                    let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
-                    relogios.push(Reverse((prazo, self.cliente.numero)));
-                    self.descartando = Some((prazo, p::DESCARTE_MAXIMO));
-                    let limite = p::LIMITE_MENSAGEM;
-                    Some(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"))
+                    self.fase = Fase::EncerrandoComErroAte(Instant::now() + p::ESPERA_AO_ENCERRAR);
+                    self.marcar_relogio(relogios);
                 }
-            };
+            }
+        }
+        if matches!(self.fase, Fase::Conversando | Fase::RespostaPresaAte(_)) {
+            self.pendente = bytes.to_vec();
+        }
+    }
+
+    /// Pede ao laço uma vez na hora marcada da fase.
+    fn marcar_relogio(&self, relogios: &mut Relogios) {
+        let token = Token(self.cliente.numero as usize);
+        if let Fase::RespostaPresaAte(hora) | Fase::EncerrandoComErroAte(hora) = self.fase {
+            relogios.push(Reverse((hora, token)));
+        }
+    }
+
+    /// O resto do fechamento demorado: lê e joga fora até o cliente fechar ou passar de
+    /// `DESCARTE_MAXIMO` bytes. Fechar com dados não lidos mandaria um RST, que pode apagar o
+    /// `Erro:` antes de o cliente lê-lo.
+    fn descartar(&mut self, lidos: &mut [u8]) -> bool {
+        let n = self.ler(lidos);
+        self.descartados += n;
+        if self.fim_do_fluxo || self.descartados >= p::DESCARTE_MAXIMO {
+            self.desistir_do_fechamento();
         }
         n == lidos.len()
     }
 
-    /// Escreve o que o kernel aceitar e diz se tudo saiu. A resposta presa só
-    /// sai na hora dela; o resto de uma escrita pela metade, com "gravável".
+    /// O fechamento demorado acabou (ou o prazo passou): fecha já, saiu o `Erro:` ou não.
+    fn desistir_do_fechamento(&mut self) {
+        self.saida = Vec::new();
+        let limite = p::LIMITE_MENSAGEM;
+        self.fase =
+            Fase::Acabou(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"));
+    }
+
+    /// Escreve o que o kernel aceitar e diz se tudo saiu. A resposta presa só sai na sua hora.
     fn escrever(&mut self) -> bool {
+        if matches!(self.fase, Fase::RespostaPresaAte(_)) {
+            return false;
+        }
         let mut enviados = 0;
-        while enviados < self.saida.len() && self.presa_ate.is_none() {
+        while enviados < self.saida.len() {
             match self.socket.write(&self.saida[enviados..]) {
                 Ok(n) if n > 0 => enviados += n,
-                Err(e) if e.kind() != ErrorKind::WouldBlock => return self.falhou(&e),
+                Err(e) if e.kind() != ErrorKind::WouldBlock => {
+                    self.falhou(&e);
+                    return false;
+                }
                 _ => break, // o kernel não aceita mais nada agora
             }
         }
         self.saida.drain(..enviados);
-        if enviados > 0 && self.saida.is_empty() && self.descartando.is_some() {
-            let _ = self.socket.shutdown(Shutdown::Write); // depois do `Erro:`, o fim do fluxo
+        let encerrando = matches!(self.fase, Fase::EncerrandoComErroAte(_));
+        if encerrando && enviados > 0 && self.saida.is_empty() {
+            let _ = self.socket.shutdown(Shutdown::Write); // o `Erro:` saiu: o fim do fluxo
         }
         self.saida.is_empty()
     }
 
-    pub fn falhou(&mut self, e: &io::Error) -> bool {
-        self.desfecho.get_or_insert(format!("Conexão com o cliente falhou: {}", descrever(e)));
-        (self.saida, self.descartando) = (Vec::new(), None); // e ela fecha
-        false
-    }
-
-    /// "Gravável" se há resposta que pode sair, senão "legível". Nunca os dois:
-    /// o mio rearma no Windows os avisos pedidos a cada `WouldBlock`, e um
-    /// "gravável" sem nada a escrever voltaria na hora, sem parar.
-    pub fn interesse(&self) -> Interest {
-        match self.saida.is_empty() || self.presa_ate.is_some() {
-            true => Interest::READABLE,
-            false => Interest::WRITABLE,
+    /// Um erro de E/S acaba só esta conversa: o que faltava enviar se perde, e ela fecha.
+    pub fn falhou(&mut self, e: &io::Error) {
+        match self.fase {
+            Fase::Conversando | Fase::RespostaPresaAte(_) => {
+                self.saida = Vec::new();
+                self.fase = Fase::Acabou(format!("Conexão com o cliente falhou: {}", descrever(e)));
+            }
+            Fase::EncerrandoComErroAte(_) => self.desistir_do_fechamento(),
+            Fase::Acabou(_) => self.saida = Vec::new(), // fica o primeiro desfecho
         }
     }
 
-    /// Se tudo saiu, a última linha de log: como acabou, quanto durou, quantas mensagens.
-    pub fn linha_final(&mut self) -> Option<String> {
-        let tudo_saiu = self.saida.is_empty() && self.descartando.is_none();
-        let desfecho = self.desfecho.take_if(|_| tudo_saiu)?;
+    /// "Gravável" se há resposta que pode sair, senão "legível". Nunca os dois: no Windows o
+    /// mio rearma os avisos pedidos a cada `WouldBlock`, e um "gravável" sem nada a escrever
+    /// voltaria na hora, sem parar.
+    pub fn interesse(&self) -> Interest {
+        let presa = matches!(self.fase, Fase::RespostaPresaAte(_));
+        if self.saida.is_empty() || presa {
+            Interest::READABLE
+        } else {
+            Interest::WRITABLE
+        }
+    }
+
+    /// Se a conversa acabou e tudo saiu, a última linha de log: como acabou, quanto durou,
+    /// quantas mensagens.
+    pub fn linha_final(&self) -> Option<String> {
+        let Fase::Acabou(desfecho) = &self.fase else { return None };
+        if !self.saida.is_empty() {
+            return None;
+        }
         let duracao = duracao_legivel(self.inicio.elapsed());
         let mensagens = quantidade(self.mensagens, "mensagem", "mensagens");
         Some(format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente))

@@ -1,13 +1,13 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
 //! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`:
-//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos: lê e responde; escreve
-//! quando o socket aceita. Nada bloqueia; a única espera é o `poll()`. As variáveis da thread de
-//! um cliente viram um `struct` (`conexao.rs`), e cada espera, um estado: a escrita pela metade
-//! espera o aviso de "gravável", o `--atraso` vira uma hora marcada, o `Erro:` fecha devagar sem
-//! parar o laço, e o log passa por uma fila (`log.rs`). Um cliente parado custa menos de 1 KiB, e
-//! não uma thread; e a justiça, que o escalonador dá às threads, aqui é de propósito: a regra da
-//! vez ([`Laco::uma_volta`]).
+//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos; o laço de [`servir`] é
+//! o do exemplo do `selectors`. Nada bloqueia; a única espera é o `poll()`. As variáveis da
+//! thread de um cliente viram um `struct` (`conexao.rs`), e cada espera dela, uma fase: a escrita
+//! pela metade espera o aviso de "gravável", o `--atraso` vira uma hora marcada, o `Erro:` fecha
+//! devagar sem parar o laço, e o log passa por uma fila (`log.rs`). Um cliente parado custa menos
+//! de 1 KiB, e não uma thread; e a justiça, que o escalonador dá às threads, aqui é de propósito:
+//! a regra da vez ([`Laco::uma_volta`]). Limite de clientes e Ctrl-C gracioso: a Parte 4.
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
@@ -20,19 +20,22 @@ use crate::{conexao::Conexao, conexao::Relogios, log::Log};
 use anyhow::Result;
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
 use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, texto::Cliente};
-use mio::{net::TcpListener, Events, Interest, Poll, Token};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
 use std::collections::{HashMap, VecDeque};
-use std::{cmp::Reverse, io::ErrorKind, time::Duration, time::Instant};
+use std::{cmp::Reverse, io::ErrorKind, net::SocketAddr, time::Duration, time::Instant};
 
-const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o seu número
-const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê por volta
-const PAUSA: Duration = Duration::from_millis(100); // depois de um erro no accept()
+const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o número do seu cliente
+const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, depois de um erro
+const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê, no máximo...
+pub const LINHAS_POR_VEZ: usize = 128; // ...e quantas linhas de log escreve
 
 struct Laco {
+    escuta: TcpListener,
     poll: Poll,
     conexoes: HashMap<Token, Conexao>,
-    prontas: VecDeque<Token>, // quem pode ler sem esperar aviso, na ordem da vez
+    prontas: VecDeque<Token>, // quem pode ter dados sem novo aviso, na ordem da vez
     relogios: Relogios,
     log: Log,
     lidos: Box<[u8]>, // o buffer de leitura, um só para todas as conexões
@@ -58,108 +61,123 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
-    let (conexoes, prontas, relogios) = (HashMap::new(), VecDeque::new(), Relogios::new());
-    let lidos = vec![0; PARTE].into_boxed_slice();
-    let mut laco = Laco { poll, conexoes, prontas, relogios, log, lidos, atraso, aceitas: 0 };
+    let conexoes = HashMap::new();
+    let (prontas, relogios, lidos) = (VecDeque::new(), Relogios::new(), vec![0; PARTE].into());
+    let mut laco =
+        Laco { escuta, poll, conexoes, prontas, relogios, log, lidos, atraso, aceitas: 0 };
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
-        // A única espera: até um aviso ou o próximo relógio (nenhuma com
-        // conexões prontas; com o log atrasado, 1 ms, para ver se ele andou).
-        let proximo = laco.relogios.peek().map(|Reverse((hora, _))| *hora);
-        let espera = match (laco.log.atrasado(), laco.prontas.is_empty()) {
-            (true, _) => Some(Duration::from_millis(1)),
-            (false, false) => Some(Duration::ZERO),
-            (false, true) => proximo.map(|hora| hora.saturating_duration_since(Instant::now())),
-        };
-        match laco.poll.poll(&mut eventos, espera) {
-            Err(e) if e.kind() != ErrorKind::Interrupted => return Err(falhou("poll()")(e)),
-            _ => {}
+        let espera = laco.espera();
+        if let Err(e) = laco.poll.poll(&mut eventos, espera) {
+            if e.kind() != ErrorKind::Interrupted {
+                return Err(falhou("poll()")(e));
+            }
         }
         for evento in eventos.iter() {
-            match evento.token() {
-                ESCUTA => laco.aceitar(&escuta),
-                token => laco.pronta(token),
-            }
+            laco.acordar(evento.token());
         }
-        while laco.relogios.peek().is_some_and(|Reverse((hora, _))| *hora <= Instant::now()) {
-            let Some(Reverse((_, numero))) = laco.relogios.pop() else { break };
-            match Token(numero as usize) {
-                ESCUTA => laco.aceitar(&escuta), // o accept() de novo, depois de um erro
-                token => laco.pronta(token),     // uma resposta presa, ou um prazo
+        while let Some(&Reverse((hora, token))) = laco.relogios.peek() {
+            if hora > Instant::now() {
+                break;
             }
+            laco.relogios.pop();
+            laco.acordar(token); // o accept() de novo, uma resposta presa, um prazo
         }
         laco.uma_volta();
     }
 }
 
 impl Laco {
-    /// Aceita até o `WouldBlock`: o aviso não se repete pelas que já esperam. Com o log atrasado
-    /// (cada conexão é mais uma linha) ou um erro, elas esperam na fila do `listen()` 100 ms.
-    fn aceitar(&mut self, escuta: &TcpListener) {
-        while !self.log.atrasado() {
-            let (mut socket, endereco) = match escuta.accept() {
-                Ok(par) => par,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(e) => {
-                    self.log.linha(format!("Erro no accept(): {}", descrever(&e)));
-                    match perdeu_so_esta_conexao(&e) {
-                        true => continue,
-                        false => break, // ex.: sem descritores
-                    }
-                }
-            };
-            self.aceitas += 1;
-            let cliente = Cliente { numero: self.aceitas, endereco };
-            let token = Token(self.aceitas as usize);
-            if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
-                self.log.linha(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
-                continue;
-            }
-            // Sem Nagle, como nas threads: respostas seguidas não esperam ACK.
-            let _ = socket.set_nodelay(true);
-            self.log.linha(format!("{cliente} Conectado"));
-            self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
+    /// Quanto o `poll()` espera: nada com conexões prontas; 1 ms com o log atrasado, para ver se
+    /// ele andou; senão, até o próximo relógio (sem nenhum, até um aviso).
+    fn espera(&self) -> Option<Duration> {
+        if self.log.atrasado() {
+            return Some(Duration::from_millis(1));
         }
-        self.relogios.push(Reverse((Instant::now() + PAUSA, 0))); // tenta de novo em 100 ms
+        if !self.prontas.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        let Reverse((hora, _)) = self.relogios.peek()?;
+        Some(hora.saturating_duration_since(Instant::now()))
     }
 
-    /// Põe a conexão no fim da fila das prontas, se já não está nela.
-    fn pronta(&mut self, token: Token) {
-        if let Some(c) = self.conexoes.get_mut(&token).filter(|c| !c.na_fila) {
+    /// Um aviso do poll, ou um relógio: o socket de escuta aceita; uma conexão entra na fila.
+    fn acordar(&mut self, token: Token) {
+        if token == ESCUTA {
+            return self.aceitar();
+        }
+        let Some(c) = self.conexoes.get_mut(&token) else { return }; // já fechou
+        if !c.na_fila {
             c.na_fila = true;
             self.prontas.push_back(token);
         }
     }
 
-    /// A regra da vez: cada volta atende, na ordem, as conexões prontas quando ela começou, e cada
-    /// uma lê no máximo a sua [`PARTE`]; quem a esgotou pode ter mais e volta para o fim da fila
-    /// (o mio só avisa de novo quando chega mais dado). Sem ela, com 4 conexões inundando
-    /// (`inundacao`), um cliente leve recebia 1 resposta em 25 s; com ela, espera até 2 ms (p99;
-    /// com o log, até 15 ms). O custo está no tamanho da parte: com 64 KiB a inundação anda 5%
-    /// mais, e o leve, com log, 30 ms.
+    /// Aceita até o `WouldBlock`: o aviso não se repete pelas que já esperam. Com o log atrasado
+    /// (cada conexão é mais uma linha) ou um erro, elas esperam na fila do `listen()` 100 ms.
+    fn aceitar(&mut self) {
+        while !self.log.atrasado() {
+            match self.escuta.accept() {
+                Ok((socket, endereco)) => self.registrar(socket, endereco),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) => {
+                    self.log.linha(format!("Erro no accept(): {}", descrever(&e)));
+                    if !perdeu_so_esta_conexao(&e) {
+                        break; // ex.: sem descritores
+                    }
+                }
+            }
+        }
+        self.relogios.push(Reverse((Instant::now() + PAUSA, ESCUTA)));
+    }
+
+    fn registrar(&mut self, mut socket: TcpStream, endereco: SocketAddr) {
+        self.aceitas += 1;
+        let cliente = Cliente { numero: self.aceitas, endereco };
+        let token = Token(self.aceitas as usize);
+        if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
+            return self.log.linha(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
+        }
+        let _ = socket.set_nodelay(true); // sem Nagle, como nas threads: respostas não esperam ACK
+        self.log.linha(format!("{cliente} Conectado"));
+        self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
+    }
+
+    /// A regra da vez: cada volta atende, na ordem, as conexões prontas quando ela começou; cada
+    /// uma lê no máximo a sua [`PARTE`] e escreve no máximo [`LINHAS_POR_VEZ`] linhas de log, e
+    /// quem pode ter mais volta para o fim da fila (o mio só avisa de novo quando chega mais
+    /// dado). Sem ela, com 4 conexões inundando (`inundacao`), um cliente leve recebia 1 resposta
+    /// em 25 s; com ela, espera até 2 ms (p99; com o log, até 15 ms). TODO medida
     fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
             if self.log.atrasado() {
-                break; // quem ficou guarda o lugar e lê primeiro quando o log andar
+                return; // quem ficou guarda o lugar e é atendido primeiro quando o log andar
             }
-            let Some(token) = self.prontas.pop_front() else { break };
-            let Some(c) = self.conexoes.get_mut(&token) else { continue };
-            let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            c.na_fila = c.vez(&mut self.lidos, &self.log, &mut self.relogios);
-            let depois = c.interesse();
-            if depois != antes {
-                let registro = self.poll.registry().reregister(&mut c.socket, token, depois);
-                let _ = registro.map_err(|e| c.falhou(&e));
+            let Some(token) = self.prontas.pop_front() else { return };
+            self.atender(token);
+        }
+    }
+
+    /// A vez de uma conexão, e o que ela pede depois: outro aviso, a fila de novo, ou fechar.
+    fn atender(&mut self, token: Token) {
+        let Some(c) = self.conexoes.get_mut(&token) else { return }; // já fechou
+        let antes = c.interesse(); // o que o poll vigia desde a vez anterior
+        let mais = c.vez(&mut self.lidos, &self.log, &mut self.relogios);
+        let depois = c.interesse();
+        if depois != antes {
+            if let Err(e) = self.poll.registry().reregister(&mut c.socket, token, depois) {
+                c.falhou(&e);
             }
-            if c.na_fila {
-                self.prontas.push_back(token);
-            } else if let Some(linha) = c.linha_final() {
-                // Destruir a `Conexao` fecha o socket: o close().
-                let Some(mut c) = self.conexoes.remove(&token) else { continue };
-                let _ = self.poll.registry().deregister(&mut c.socket);
-                self.log.linha(linha);
-            }
+        }
+        if let Some(linha) = c.linha_final() {
+            let _ = self.poll.registry().deregister(&mut c.socket);
+            self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
+            return self.log.linha(linha);
+        }
+        c.na_fila = mais;
+        if mais {
+            self.prontas.push_back(token);
         }
     }
 }
