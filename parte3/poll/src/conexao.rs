@@ -14,7 +14,7 @@ pub type Relogios = BinaryHeap<Reverse<(Instant, Token)>>; // horas marcadas; a 
 enum Fase {
     Conversando,                   // lê e responde (a thread no `read()`)
     RespostaPresaAte(Instant),     // `--atraso`: a resposta sai nesta hora (a thread no `sleep`)
-    EncerrandoComErroAte(Instant), // o `fechar_com_aviso` das threads, sem esperar
+    EncerrandoComErroAte(Instant), // o `fechar_com_aviso` das threads, sem esperar por ele
     Acabou(String),                // assim; fecha quando a saída esvaziar
 }
 
@@ -29,8 +29,8 @@ pub struct Conexao {
     fim_do_fluxo: bool, // uma leitura devolveu 0: o cliente fechou o lado dele
     descartados: usize, // depois do `Erro:`, o que já foi jogado fora
     enquadrador: Enquadrador, // a linha sem `\n` que está chegando
-    pendente: Vec<u8>,  // lido e ainda sem resposta: esperava a hora (`--atraso`) ou a vez
-    saida: Vec<u8>,     // o que o kernel não aceitou; enquanto houver, não lê (contrapressão)
+    pendente: Vec<u8>,  // lido e sem resposta: esperava a hora (`--atraso`) ou a próxima vez
+    saida: Vec<u8>,     // o que o kernel ainda não aceitou
 }
 
 impl Conexao {
@@ -51,8 +51,8 @@ impl Conexao {
         }
     }
 
-    /// A vez da conexão: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta).
-    /// Devolve se ela pode ter mais: o mio só avisa de novo quando chegar mais dado.
+    /// A vez da conexão: lê e responde (ou descarta) e escreve o que o kernel aceitar. Devolve
+    /// se ela pode ter mais a ler: o mio só avisa de novo quando chegar mais dado.
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let agora = Instant::now();
         match self.fase {
@@ -60,39 +60,34 @@ impl Conexao {
             Fase::EncerrandoComErroAte(hora) if hora <= agora => self.desistir_do_fechamento(),
             _ => {}
         }
-        if !self.escrever() {
-            return false; // a saída não saiu: o aviso de "gravável" a traz de volta
+        let mut mais = false;
+        if self.saida.is_empty() {
+            // A contrapressão: só lê quando tudo o que respondeu já saiu.
+            mais = match self.fase {
+                Fase::Conversando => self.ler_e_responder(lidos, log, relogios),
+                Fase::EncerrandoComErroAte(_) => self.descartar(lidos),
+                Fase::RespostaPresaAte(_) | Fase::Acabou(_) => false,
+            };
         }
-        let mais = match self.fase {
-            Fase::Conversando => self.ler_e_responder(lidos, log, relogios),
-            Fase::EncerrandoComErroAte(_) => self.descartar(lidos),
-            Fase::RespostaPresaAte(_) | Fase::Acabou(_) => false,
-        };
         self.escrever();
-        if !mais {
-            self.liberar_buffers();
-        }
+        self.liberar_buffers();
         mais
     }
 
     /// A regra dos buffers, a lição da curva de memória: o laço lê todos os sockets num buffer
     /// só (`lidos`), e os de cada conexão (a linha sem `\n`, o pendente, a saída) só existem
-    /// enquanto têm dados: 0,4 KiB por conexão parada (`escala`). Quem ainda tem a vez guarda a
-    /// saída vazia, para não alocá-la de novo a cada volta.
+    /// enquanto têm dados: 0,4 KiB por conexão parada (`escala`).
     fn liberar_buffers(&mut self) {
         if self.saida.is_empty() {
             self.saida = Vec::new();
         }
     }
 
-    /// Responde ao que esperava a vez; se nada esperava, lê a parte desta vez e responde.
+    /// Lê a parte desta vez, depois do que já esperava, e responde.
     fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
-        if !self.pendente.is_empty() {
-            let guardados = std::mem::take(&mut self.pendente);
-            self.responder(&guardados, log, relogios);
-            return matches!(self.fase, Fase::Conversando); // o socket nem foi lido: pode ter mais
-        }
-        let n = self.ler(lidos);
+        let guardados = self.pendente.len();
+        lidos[..guardados].copy_from_slice(&self.pendente);
+        let n = guardados + self.ler(&mut lidos[guardados..]);
         self.responder(&lidos[..n], log, relogios);
         let cheio = n == lidos.len();
         matches!(self.fase, Fase::Conversando) && (cheio || !self.pendente.is_empty())
@@ -119,6 +114,7 @@ impl Conexao {
     /// Responde às mensagens de `bytes`, uma por vez, com o `match` das threads. Para numa
     /// espera, no fim da conversa ou em [`LINHAS_POR_VEZ`] linhas de log; o resto fica pendente.
     fn responder(&mut self, mut bytes: &[u8], log: &Log, relogios: &mut Relogios) {
+        let token = Token(self.cliente.numero as usize);
         let mut linhas = 0;
         while matches!(self.fase, Fase::Conversando) && linhas < LINHAS_POR_VEZ {
             let (usados, recebido) = self.enquadrador.avancar(bytes);
@@ -144,39 +140,31 @@ impl Conexao {
                     if !self.atraso.is_zero() {
                         // NOVO: um `sleep` pararia todos. A resposta fica presa até a hora
                         // marcada, e até lá a conexão não lê, como a thread que dorme.
-                        self.fase = Fase::RespostaPresaAte(Instant::now() + self.atraso);
-                        self.marcar_relogio(relogios);
+                        let hora = Instant::now() + self.atraso;
+                        self.fase = Fase::RespostaPresaAte(hora);
+                        relogios.push(Reverse((hora, token)));
                     }
                 }
                 Recebido::Incompleta(bytes) => {
                     self.fase = Fase::Acabou(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"));
                 }
                 Recebido::GrandeDemais => {
-                    // O `Erro:` sai primeiro (e `escrever` fecha a escrita quando ele sair);
-                    // depois, `descartar` joga fora o que o cliente ainda enviar.
+                    // O `Erro:` sai primeiro; depois, `descartar`.
                     self.saida.extend(format!("{}\n", p::erro_mensagem_grande()).bytes());
-                    self.fase = Fase::EncerrandoComErroAte(Instant::now() + p::ESPERA_AO_ENCERRAR);
-                    self.marcar_relogio(relogios);
+                    let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
+                    self.fase = Fase::EncerrandoComErroAte(prazo);
+                    relogios.push(Reverse((prazo, token)));
                 }
             }
         }
-        if matches!(self.fase, Fase::Conversando | Fase::RespostaPresaAte(_)) {
-            self.pendente = bytes.to_vec();
-        }
+        self.pendente = bytes.to_vec();
     }
 
-    /// Pede ao laço uma vez na hora marcada da fase.
-    fn marcar_relogio(&self, relogios: &mut Relogios) {
-        let token = Token(self.cliente.numero as usize);
-        if let Fase::RespostaPresaAte(hora) | Fase::EncerrandoComErroAte(hora) = self.fase {
-            relogios.push(Reverse((hora, token)));
-        }
-    }
-
-    /// O resto do fechamento demorado: lê e joga fora até o cliente fechar ou passar de
-    /// `DESCARTE_MAXIMO` bytes. Fechar com dados não lidos mandaria um RST, que pode apagar o
-    /// `Erro:` antes de o cliente lê-lo.
+    /// O fim do fechamento demorado, com o `Erro:` já enviado: fecha a escrita (repetir não faz
+    /// nada) e joga fora o que chegar, até o cliente fechar ou `DESCARTE_MAXIMO` bytes. Fechar
+    /// antes, com dados não lidos, mandaria um RST, que pode apagar o `Erro:` antes da leitura.
     fn descartar(&mut self, lidos: &mut [u8]) -> bool {
+        let _ = self.socket.shutdown(Shutdown::Write); // o `Erro:` saiu: o fim do fluxo
         let n = self.ler(lidos);
         self.descartados += n;
         if self.fim_do_fluxo || self.descartados >= p::DESCARTE_MAXIMO {
@@ -185,7 +173,7 @@ impl Conexao {
         n == lidos.len()
     }
 
-    /// O fechamento demorado acabou (ou o prazo passou): fecha já, saiu o `Erro:` ou não.
+    /// Acabou o fechamento demorado, ou o seu prazo: fecha já, tenha o `Erro:` saído ou não.
     fn desistir_do_fechamento(&mut self) {
         self.saida = Vec::new();
         let limite = p::LIMITE_MENSAGEM;
@@ -193,39 +181,28 @@ impl Conexao {
             Fase::Acabou(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"));
     }
 
-    /// Escreve o que o kernel aceitar e diz se tudo saiu. A resposta presa só sai na sua hora.
-    fn escrever(&mut self) -> bool {
-        if matches!(self.fase, Fase::RespostaPresaAte(_)) {
-            return false;
-        }
+    /// Escreve o que o kernel aceitar; o resto espera o aviso de "gravável". A resposta presa
+    /// só sai na sua hora.
+    fn escrever(&mut self) {
         let mut enviados = 0;
-        while enviados < self.saida.len() {
+        while enviados < self.saida.len() && !matches!(self.fase, Fase::RespostaPresaAte(_)) {
             match self.socket.write(&self.saida[enviados..]) {
                 Ok(n) if n > 0 => enviados += n,
-                Err(e) if e.kind() != ErrorKind::WouldBlock => {
-                    self.falhou(&e);
-                    return false;
-                }
+                Err(e) if e.kind() != ErrorKind::WouldBlock => return self.falhou(&e),
                 _ => break, // o kernel não aceita mais nada agora
             }
         }
         self.saida.drain(..enviados);
-        let encerrando = matches!(self.fase, Fase::EncerrandoComErroAte(_));
-        if encerrando && enviados > 0 && self.saida.is_empty() {
-            let _ = self.socket.shutdown(Shutdown::Write); // o `Erro:` saiu: o fim do fluxo
-        }
-        self.saida.is_empty()
     }
 
     /// Um erro de E/S acaba só esta conversa: o que faltava enviar se perde, e ela fecha.
     pub fn falhou(&mut self, e: &io::Error) {
+        let desfecho = format!("Conexão com o cliente falhou: {}", descrever(e));
+        self.saida = Vec::new();
         match self.fase {
-            Fase::Conversando | Fase::RespostaPresaAte(_) => {
-                self.saida = Vec::new();
-                self.fase = Fase::Acabou(format!("Conexão com o cliente falhou: {}", descrever(e)));
-            }
+            Fase::Conversando | Fase::RespostaPresaAte(_) => self.fase = Fase::Acabou(desfecho),
             Fase::EncerrandoComErroAte(_) => self.desistir_do_fechamento(),
-            Fase::Acabou(_) => self.saida = Vec::new(), // fica o primeiro desfecho
+            Fase::Acabou(_) => {} // fica o primeiro desfecho
         }
     }
 

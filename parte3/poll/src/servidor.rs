@@ -1,7 +1,7 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
 //! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`:
-//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos; o laço de [`servir`] é
+//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos: o laço de [`servir`] é
 //! o do exemplo do `selectors`. Nada bloqueia; a única espera é o `poll()`. As variáveis da
 //! thread de um cliente viram um `struct` (`conexao.rs`), e cada espera dela, uma fase: a escrita
 //! pela metade espera o aviso de "gravável", o `--atraso` vira uma hora marcada, o `Erro:` fecha
@@ -20,24 +20,23 @@ use crate::{conexao::Conexao, conexao::Relogios, log::Log};
 use anyhow::Result;
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
 use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, texto::Cliente};
-use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::{net::TcpListener, net::TcpStream, Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
 use std::collections::{HashMap, VecDeque};
 use std::{cmp::Reverse, io::ErrorKind, net::SocketAddr, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o número do seu cliente
 const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, depois de um erro
-const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê, no máximo...
-pub const LINHAS_POR_VEZ: usize = 128; // ...e quantas linhas de log escreve
+const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê numa vez, no máximo,
+pub const LINHAS_POR_VEZ: usize = 128; // e as linhas de log que escreve
 
 struct Laco {
     escuta: TcpListener,
     poll: Poll,
+    log: Log,
     conexoes: HashMap<Token, Conexao>,
     prontas: VecDeque<Token>, // quem pode ter dados sem novo aviso, na ordem da vez
     relogios: Relogios,
-    log: Log,
     lidos: Box<[u8]>, // o buffer de leitura, um só para todas as conexões
     atraso: Duration,
     aceitas: u64,
@@ -61,18 +60,24 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
-    let conexoes = HashMap::new();
-    let (prontas, relogios, lidos) = (VecDeque::new(), Relogios::new(), vec![0; PARTE].into());
-    let mut laco =
-        Laco { escuta, poll, conexoes, prontas, relogios, log, lidos, atraso, aceitas: 0 };
+    let mut laco = Laco {
+        escuta,
+        poll,
+        log,
+        conexoes: HashMap::new(),
+        prontas: VecDeque::new(),
+        relogios: Relogios::new(),
+        lidos: vec![0; PARTE].into(),
+        atraso,
+        aceitas: 0,
+    };
     laco.log.linha("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
         let espera = laco.espera();
-        if let Err(e) = laco.poll.poll(&mut eventos, espera) {
-            if e.kind() != ErrorKind::Interrupted {
-                return Err(falhou("poll()")(e));
-            }
+        match laco.poll.poll(&mut eventos, espera) {
+            Err(e) if e.kind() != ErrorKind::Interrupted => return Err(falhou("poll()")(e)),
+            _ => {}
         }
         for evento in eventos.iter() {
             laco.acordar(evento.token());
