@@ -60,15 +60,14 @@ impl Conexao {
             Fase::EncerrandoComErroAte(hora) if hora <= agora => self.desistir_do_fechamento(),
             _ => {}
         }
-        let mut mais = false;
-        if self.saida.is_empty() {
-            // A contrapressão: só lê quando tudo o que respondeu já saiu.
-            mais = match self.fase {
-                Fase::Conversando => self.ler_e_responder(lidos, log, relogios),
-                Fase::EncerrandoComErroAte(_) => self.descartar(lidos),
-                Fase::RespostaPresaAte(_) | Fase::Acabou(_) => false,
-            };
+        if !self.escrever() {
+            return false; // contrapressão: não lê enquanto a saída não sai ("gravável" a traz)
         }
+        let mais = match self.fase {
+            Fase::Conversando => self.ler_e_responder(lidos, log, relogios),
+            Fase::EncerrandoComErroAte(_) => self.descartar(lidos),
+            Fase::RespostaPresaAte(_) | Fase::Acabou(_) => false,
+        };
         self.escrever();
         self.liberar_buffers();
         mais
@@ -181,18 +180,21 @@ impl Conexao {
             Fase::Acabou(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"));
     }
 
-    /// Escreve o que o kernel aceitar; o resto espera o aviso de "gravável". A resposta presa
-    /// só sai na sua hora.
-    fn escrever(&mut self) {
+    /// Escreve o que o kernel aceitar e diz se tudo saiu. A resposta presa só sai na sua hora.
+    fn escrever(&mut self) -> bool {
         let mut enviados = 0;
         while enviados < self.saida.len() && !matches!(self.fase, Fase::RespostaPresaAte(_)) {
             match self.socket.write(&self.saida[enviados..]) {
                 Ok(n) if n > 0 => enviados += n,
-                Err(e) if e.kind() != ErrorKind::WouldBlock => return self.falhou(&e),
+                Err(e) if e.kind() != ErrorKind::WouldBlock => {
+                    self.falhou(&e);
+                    return false;
+                }
                 _ => break, // o kernel não aceita mais nada agora
             }
         }
         self.saida.drain(..enviados);
+        self.saida.is_empty()
     }
 
     /// Um erro de E/S acaba só esta conversa: o que faltava enviar se perde, e ela fecha.
