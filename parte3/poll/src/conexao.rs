@@ -1,14 +1,17 @@
 //! Uma conexão: as variáveis da thread de um cliente, e a sua vez, que nunca espera.
 
-use crate::{log::Log, servidor::LINHAS_POR_VEZ};
+use crate::servidor::LINHAS_POR_VEZ;
+use common::log::{linha, Linha};
 use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel};
+use crossbeam_channel::Sender;
 use mio::{net::TcpStream, Interest, Token};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{cmp::Reverse, collections::BinaryHeap, net::Shutdown, time::Duration, time::Instant};
 
 pub type Relogios = BinaryHeap<Reverse<(Instant, Token)>>; // horas marcadas; a mais cedo no topo
+pub type Log = Sender<Linha>; // a fila do log; a outra ponta é da thread do log
 
 /// Onde a conversa está: cada espera da thread de um cliente vira uma fase.
 enum Fase {
@@ -127,11 +130,8 @@ impl Conexao {
                 Recebido::Fim => self.fase = Fase::Acabou("Cliente desconectou".to_string()),
                 Recebido::Mensagem(mensagem) => {
                     if !silencioso() {
-                        log.linha(format!(
-                            "{} Recebido: {}",
-                            self.cliente,
-                            texto_seguro(&mensagem)
-                        ));
+                        let texto = texto_seguro(&mensagem);
+                        let _ = log.send(linha(format!("{} Recebido: {texto}", self.cliente)));
                         linhas += 1;
                     }
                     self.mensagens += 1;
@@ -176,8 +176,8 @@ impl Conexao {
     fn desistir_do_fechamento(&mut self) {
         self.saida = Vec::new();
         let limite = p::LIMITE_MENSAGEM;
-        self.fase =
-            Fase::Acabou(format!("Mensagem maior que {limite} bytes: conexão encerrada com erro"));
+        let desfecho = format!("Mensagem maior que {limite} bytes: conexão encerrada com erro");
+        self.fase = Fase::Acabou(desfecho);
     }
 
     /// Escreve o que o kernel aceitar e diz se tudo saiu. A resposta presa só sai na sua hora.
@@ -213,11 +213,10 @@ impl Conexao {
     /// voltaria na hora, sem parar.
     pub fn interesse(&self) -> Interest {
         let presa = matches!(self.fase, Fase::RespostaPresaAte(_));
-        if self.saida.is_empty() || presa {
-            Interest::READABLE
-        } else {
-            Interest::WRITABLE
+        if !self.saida.is_empty() && !presa {
+            return Interest::WRITABLE;
         }
+        Interest::READABLE
     }
 
     /// Se a conversa acabou e tudo saiu, a última linha de log: como acabou, quanto durou,

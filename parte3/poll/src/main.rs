@@ -3,7 +3,6 @@
 //! regra dos buffers) e `log.rs` (o log que nunca espera).
 
 mod conexao;
-mod log;
 mod servidor;
 
 use clap::Parser;

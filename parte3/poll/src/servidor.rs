@@ -1,13 +1,14 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
 //! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`:
-//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos: o laço de [`servir`] é
-//! o do exemplo do `selectors`. Nada bloqueia; a única espera é o `poll()`. As variáveis da
-//! thread de um cliente viram um `struct` (`conexao.rs`), e cada espera dela, uma fase: a escrita
-//! pela metade espera o aviso de "gravável", o `--atraso` vira uma hora marcada, o `Erro:` fecha
-//! devagar sem parar o laço, e o log passa por uma fila (`log.rs`). Um cliente parado custa menos
-//! de 1 KiB, e não uma thread; e a justiça, que o escalonador dá às threads, aqui é de propósito:
-//! a regra da vez ([`Laco::uma_volta`]). Limite de clientes e Ctrl-C gracioso: a Parte 4.
+//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos; o laço de [`servir`] é
+//! o do exemplo do `selectors`. Nada espera a rede: a thread de um cliente vira um `struct`
+//! (`conexao.rs`), e cada espera dela, uma fase (a resposta presa do `--atraso`, o fechamento
+//! demorado depois do `Erro:`) ou um aviso (de "gravável", para o resto de uma escrita). O log é o
+//! da Parte 4 (`common/src/log.rs`): uma fila limitada, e com ela cheia o laço espera uma vaga.
+//! Um cliente parado custa menos de 1 KiB, e não uma thread; e a justiça, que o escalonador dá às
+//! threads, aqui é de propósito: a regra da vez ([`Laco::uma_volta`]). Limite de clientes e
+//! Ctrl-C gracioso: a Parte 4.
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
@@ -16,14 +17,15 @@
 //! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-poll`:
 //!    quatro conexões inundam, e um cliente leve ainda é atendido na hora.
 
-use crate::{conexao::Conexao, conexao::Relogios, log::Log};
+use crate::conexao::{Conexao, Log, Relogios};
 use anyhow::Result;
+use common::log::{self, linha};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
 use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, texto::Cliente};
-use mio::{net::TcpListener, net::TcpStream, Events, Interest, Poll, Token};
+use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
 use std::collections::{HashMap, VecDeque};
-use std::{cmp::Reverse, io::ErrorKind, net::SocketAddr, time::Duration, time::Instant};
+use std::{cmp::Reverse, io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o número do seu cliente
 const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, depois de um erro
@@ -59,19 +61,14 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let mut escuta = TcpListener::from_std(escuta);
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
-    let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
-    let mut laco = Laco {
-        escuta,
-        poll,
-        log,
-        conexoes: HashMap::new(),
-        prontas: VecDeque::new(),
-        relogios: Relogios::new(),
-        lidos: vec![0; PARTE].into(),
-        atraso,
-        aceitas: 0,
-    };
-    laco.log.linha("Aguardando conexões...".to_string());
+    let (log, _escritor) = log::iniciar().map_err(falhou("criar a thread do log"))?;
+    let _ = log.send(linha("Aguardando conexões...".to_string()));
+    let conexoes = HashMap::new();
+    let prontas = VecDeque::new();
+    let relogios = Relogios::new();
+    let lidos = vec![0; PARTE].into();
+    let mut laco =
+        Laco { escuta, poll, log, conexoes, prontas, relogios, lidos, atraso, aceitas: 0 };
     let mut eventos = Events::with_capacity(1024);
     loop {
         let espera = laco.espera();
@@ -94,12 +91,9 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
 }
 
 impl Laco {
-    /// Quanto o `poll()` espera: nada com conexões prontas; 1 ms com o log atrasado, para ver se
-    /// ele andou; senão, até o próximo relógio (sem nenhum, até um aviso).
+    /// Quanto o `poll()` espera: nada, com conexões prontas; senão, até o próximo relógio (sem
+    /// nenhum, até um aviso).
     fn espera(&self) -> Option<Duration> {
-        if self.log.atrasado() {
-            return Some(Duration::from_millis(1));
-        }
         if !self.prontas.is_empty() {
             return Some(Duration::ZERO);
         }
@@ -119,34 +113,33 @@ impl Laco {
         }
     }
 
-    /// Aceita até o `WouldBlock`: o aviso não se repete pelas que já esperam. Com o log atrasado
-    /// (cada conexão é mais uma linha) ou um erro, elas esperam na fila do `listen()` 100 ms.
+    /// Aceita até o `WouldBlock`: o aviso não se repete pelas que já esperam. Depois de um erro
+    /// que não é só daquela conexão (ex.: sem descritores), elas esperam 100 ms no `listen()`.
     fn aceitar(&mut self) {
-        while !self.log.atrasado() {
-            match self.escuta.accept() {
-                Ok((socket, endereco)) => self.registrar(socket, endereco),
+        loop {
+            let (mut socket, endereco) = match self.escuta.accept() {
+                Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    self.log.linha(format!("Erro no accept(): {}", descrever(&e)));
-                    if !perdeu_so_esta_conexao(&e) {
-                        break; // ex.: sem descritores
+                    let _ = self.log.send(linha(format!("Erro no accept(): {}", descrever(&e))));
+                    if perdeu_so_esta_conexao(&e) {
+                        continue;
                     }
+                    return self.relogios.push(Reverse((Instant::now() + PAUSA, ESCUTA)));
                 }
+            };
+            self.aceitas += 1;
+            let cliente = Cliente { numero: self.aceitas, endereco };
+            let token = Token(self.aceitas as usize);
+            if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
+                let texto = format!("{cliente} Sem registro no poll(): {}", descrever(&e));
+                let _ = self.log.send(linha(texto));
+                continue;
             }
+            let _ = socket.set_nodelay(true); // sem Nagle, como nas threads: respostas não esperam ACK
+            let _ = self.log.send(linha(format!("{cliente} Conectado")));
+            self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
         }
-        self.relogios.push(Reverse((Instant::now() + PAUSA, ESCUTA)));
-    }
-
-    fn registrar(&mut self, mut socket: TcpStream, endereco: SocketAddr) {
-        self.aceitas += 1;
-        let cliente = Cliente { numero: self.aceitas, endereco };
-        let token = Token(self.aceitas as usize);
-        if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
-            return self.log.linha(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
-        }
-        let _ = socket.set_nodelay(true); // sem Nagle, como nas threads: respostas não esperam ACK
-        self.log.linha(format!("{cliente} Conectado"));
-        self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
     }
 
     /// A regra da vez: cada volta atende, na ordem, as conexões prontas quando ela começou; cada
@@ -156,9 +149,6 @@ impl Laco {
     /// em 25 s; com ela, espera até 2 ms (p99; com o log, até 15 ms). TODO medida
     fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
-            if self.log.atrasado() {
-                return; // quem ficou guarda o lugar e é atendido primeiro quando o log andar
-            }
             let Some(token) = self.prontas.pop_front() else { return };
             self.atender(token);
         }
@@ -175,10 +165,11 @@ impl Laco {
                 c.falhou(&e);
             }
         }
-        if let Some(linha) = c.linha_final() {
+        if let Some(texto) = c.linha_final() {
             let _ = self.poll.registry().deregister(&mut c.socket);
             self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
-            return self.log.linha(linha);
+            let _ = self.log.send(linha(texto));
+            return;
         }
         c.na_fila = mais;
         if mais {
