@@ -1,17 +1,15 @@
 //! Uma conexão: as variáveis da thread de um cliente, e a sua vez, que nunca espera.
 
 use crate::servidor::LINHAS_POR_VEZ;
-use common::log::{linha, Linha};
 use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido};
 use common::texto::{quantidade, texto_seguro, Cliente};
-use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel};
-use crossbeam_channel::Sender;
+use common::{erros::descrever, log::linha, log::Linha, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest, Token};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{cmp::Reverse, collections::BinaryHeap, net::Shutdown, time::Duration, time::Instant};
 
 pub type Relogios = BinaryHeap<Reverse<(Instant, Token)>>; // horas marcadas; a mais cedo no topo
-pub type Log = Sender<Linha>; // a fila do log; a outra ponta é da thread do log
+pub type Log = crossbeam_channel::Sender<Linha>; // a outra ponta é da thread do log
 
 /// Onde a conversa está: cada espera da thread de um cliente vira uma fase.
 enum Fase {
@@ -32,7 +30,7 @@ pub struct Conexao {
     fim_do_fluxo: bool, // uma leitura devolveu 0: o cliente fechou o lado dele
     descartados: usize, // depois do `Erro:`, o que já foi jogado fora
     enquadrador: Enquadrador, // a linha sem `\n` que está chegando
-    pendente: Vec<u8>,  // lido e sem resposta: esperava a hora (`--atraso`) ou a próxima vez
+    pendente: Vec<u8>,  // lido e sem resposta: espera a hora (`--atraso`) ou a vez
     saida: Vec<u8>,     // o que o kernel ainda não aceitou
 }
 
@@ -54,8 +52,8 @@ impl Conexao {
         }
     }
 
-    /// A vez da conexão: lê e responde (ou descarta) e escreve o que o kernel aceitar. Devolve
-    /// se ela pode ter mais a ler: o mio só avisa de novo quando chegar mais dado.
+    /// A vez da conexão: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta).
+    /// Devolve se ela pode ter mais a ler: o mio só avisa de novo quando chegar mais dado.
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let agora = Instant::now();
         match self.fase {
@@ -91,8 +89,7 @@ impl Conexao {
         lidos[..guardados].copy_from_slice(&self.pendente);
         let n = guardados + self.ler(&mut lidos[guardados..]);
         self.responder(&lidos[..n], log, relogios);
-        let cheio = n == lidos.len();
-        matches!(self.fase, Fase::Conversando) && (cheio || !self.pendente.is_empty())
+        matches!(self.fase, Fase::Conversando) && (n == lidos.len() || !self.pendente.is_empty())
     }
 
     /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também rearma o aviso do poll),
@@ -104,10 +101,7 @@ impl Conexao {
                 Ok(0) => self.fim_do_fluxo = true,
                 Ok(lido) => n += lido,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) => {
-                    self.falhou(&e);
-                    break;
-                }
+                Err(e) => self.falhou(&e), // e `fim_do_fluxo`: nada mais a ler
             }
         }
         n
@@ -148,7 +142,6 @@ impl Conexao {
                     self.fase = Fase::Acabou(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"));
                 }
                 Recebido::GrandeDemais => {
-                    // O `Erro:` sai primeiro; depois, `descartar`.
                     self.saida.extend(format!("{}\n", p::erro_mensagem_grande()).bytes());
                     let prazo = Instant::now() + p::ESPERA_AO_ENCERRAR;
                     self.fase = Fase::EncerrandoComErroAte(prazo);
@@ -159,11 +152,11 @@ impl Conexao {
         self.pendente = bytes.to_vec();
     }
 
-    /// O fim do fechamento demorado, com o `Erro:` já enviado: fecha a escrita (repetir não faz
+    /// O resto do fechamento demorado, com o `Erro:` já enviado: fecha a escrita (de novo não faz
     /// nada) e joga fora o que chegar, até o cliente fechar ou `DESCARTE_MAXIMO` bytes. Fechar
     /// antes, com dados não lidos, mandaria um RST, que pode apagar o `Erro:` antes da leitura.
     fn descartar(&mut self, lidos: &mut [u8]) -> bool {
-        let _ = self.socket.shutdown(Shutdown::Write); // o `Erro:` saiu: o fim do fluxo
+        let _ = self.socket.shutdown(Shutdown::Write);
         let n = self.ler(lidos);
         self.descartados += n;
         if self.fim_do_fluxo || self.descartados >= p::DESCARTE_MAXIMO {
@@ -172,7 +165,7 @@ impl Conexao {
         n == lidos.len()
     }
 
-    /// Acabou o fechamento demorado, ou o seu prazo: fecha já, tenha o `Erro:` saído ou não.
+    /// O fechamento demorado acabou (ou o seu prazo): fecha já, tenha o `Erro:` saído ou não.
     fn desistir_do_fechamento(&mut self) {
         self.saida = Vec::new();
         let limite = p::LIMITE_MENSAGEM;
@@ -182,25 +175,24 @@ impl Conexao {
 
     /// Escreve o que o kernel aceitar e diz se tudo saiu. A resposta presa só sai na sua hora.
     fn escrever(&mut self) -> bool {
-        let mut enviados = 0;
-        while enviados < self.saida.len() && !matches!(self.fase, Fase::RespostaPresaAte(_)) {
-            match self.socket.write(&self.saida[enviados..]) {
-                Ok(n) if n > 0 => enviados += n,
-                Err(e) if e.kind() != ErrorKind::WouldBlock => {
-                    self.falhou(&e);
-                    return false;
+        while !self.saida.is_empty() && !matches!(self.fase, Fase::RespostaPresaAte(_)) {
+            match self.socket.write(&self.saida) {
+                Ok(n) if n > 0 => {
+                    self.saida.drain(..n);
                 }
-                _ => break, // o kernel não aceita mais nada agora
+                Err(e) if e.kind() != ErrorKind::WouldBlock => self.falhou(&e), // e a saída some
+                _ => return false, // o kernel não aceita mais nada agora
             }
         }
-        self.saida.drain(..enviados);
         self.saida.is_empty()
     }
 
-    /// Um erro de E/S acaba só esta conversa: o que faltava enviar se perde, e ela fecha.
+    /// Um erro de E/S acaba só esta conversa: nada mais se lê, o que faltava enviar se perde, e
+    /// ela fecha.
     pub fn falhou(&mut self, e: &io::Error) {
         let desfecho = format!("Conexão com o cliente falhou: {}", descrever(e));
         self.saida = Vec::new();
+        self.fim_do_fluxo = true;
         match self.fase {
             Fase::Conversando | Fase::RespostaPresaAte(_) => self.fase = Fase::Acabou(desfecho),
             Fase::EncerrandoComErroAte(_) => self.desistir_do_fechamento(),
@@ -219,7 +211,7 @@ impl Conexao {
         Interest::READABLE
     }
 
-    /// Se a conversa acabou e tudo saiu, a última linha de log: como acabou, quanto durou,
+    /// Se a conversa acabou e tudo saiu, a última linha de log: como acabou, quanto durou e
     /// quantas mensagens.
     pub fn linha_final(&self) -> Option<String> {
         let Fase::Acabou(desfecho) = &self.fase else { return None };

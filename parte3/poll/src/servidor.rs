@@ -4,11 +4,10 @@
 //! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos; o laço de [`servir`] é
 //! o do exemplo do `selectors`. Nada espera a rede: a thread de um cliente vira um `struct`
 //! (`conexao.rs`), e cada espera dela, uma fase (a resposta presa do `--atraso`, o fechamento
-//! demorado depois do `Erro:`) ou um aviso (de "gravável", para o resto de uma escrita). O log é o
-//! da Parte 4 (`common/src/log.rs`): uma fila limitada, e com ela cheia o laço espera uma vaga.
-//! Um cliente parado custa menos de 1 KiB, e não uma thread; e a justiça, que o escalonador dá às
-//! threads, aqui é de propósito: a regra da vez ([`Laco::uma_volta`]). Limite de clientes e
-//! Ctrl-C gracioso: a Parte 4.
+//! demorado do `Erro:`) ou um aviso ("gravável", para o resto de uma escrita). O log é o da Parte
+//! 4 (`common/src/log.rs`): uma fila limitada; cheia, o laço espera uma vaga. Um cliente parado
+//! custa menos de 1 KiB, e não uma thread; e a justiça, que o escalonador dá às threads, aqui é de
+//! propósito: a regra da vez ([`Laco::uma_volta`]). Limite de clientes e Ctrl-C: a Parte 4.
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
@@ -19,9 +18,8 @@
 
 use crate::conexao::{Conexao, Log, Relogios};
 use anyhow::Result;
-use common::log::{self, linha};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
-use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, texto::Cliente};
+use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, log, texto::Cliente};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
 use std::collections::{HashMap, VecDeque};
@@ -62,13 +60,11 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let (log, _escritor) = log::iniciar().map_err(falhou("criar a thread do log"))?;
-    let _ = log.send(linha("Aguardando conexões...".to_string()));
-    let conexoes = HashMap::new();
-    let prontas = VecDeque::new();
-    let relogios = Relogios::new();
+    let (conexoes, prontas, relogios) = (HashMap::new(), VecDeque::new(), Relogios::new());
     let lidos = vec![0; PARTE].into();
     let mut laco =
         Laco { escuta, poll, log, conexoes, prontas, relogios, lidos, atraso, aceitas: 0 };
+    laco.registrar("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
         let espera = laco.espera();
@@ -91,8 +87,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
 }
 
 impl Laco {
-    /// Quanto o `poll()` espera: nada, com conexões prontas; senão, até o próximo relógio (sem
-    /// nenhum, até um aviso).
+    /// Com conexões prontas, o `poll()` só olha; senão, espera até o próximo relógio, se houver.
     fn espera(&self) -> Option<Duration> {
         if !self.prontas.is_empty() {
             return Some(Duration::ZERO);
@@ -121,7 +116,7 @@ impl Laco {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    let _ = self.log.send(linha(format!("Erro no accept(): {}", descrever(&e))));
+                    self.registrar(format!("Erro no accept(): {}", descrever(&e)));
                     if perdeu_so_esta_conexao(&e) {
                         continue;
                     }
@@ -132,12 +127,11 @@ impl Laco {
             let cliente = Cliente { numero: self.aceitas, endereco };
             let token = Token(self.aceitas as usize);
             if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
-                let texto = format!("{cliente} Sem registro no poll(): {}", descrever(&e));
-                let _ = self.log.send(linha(texto));
+                self.registrar(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
                 continue;
             }
             let _ = socket.set_nodelay(true); // sem Nagle, como nas threads: respostas não esperam ACK
-            let _ = self.log.send(linha(format!("{cliente} Conectado")));
+            self.registrar(format!("{cliente} Conectado"));
             self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
         }
     }
@@ -150,30 +144,30 @@ impl Laco {
     fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
             let Some(token) = self.prontas.pop_front() else { return };
-            self.atender(token);
+            let Some(c) = self.conexoes.get_mut(&token) else { continue }; // já fechou
+            let antes = c.interesse(); // o que o poll vigia desde a vez anterior
+            let mais = c.vez(&mut self.lidos, &self.log, &mut self.relogios);
+            let depois = c.interesse();
+            if depois != antes {
+                if let Err(e) = self.poll.registry().reregister(&mut c.socket, token, depois) {
+                    c.falhou(&e);
+                }
+            }
+            if let Some(linha) = c.linha_final() {
+                let _ = self.poll.registry().deregister(&mut c.socket);
+                self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
+                self.registrar(linha);
+                continue;
+            }
+            c.na_fila = mais;
+            if mais {
+                self.prontas.push_back(token);
+            }
         }
     }
 
-    /// A vez de uma conexão, e o que ela pede depois: outro aviso, a fila de novo, ou fechar.
-    fn atender(&mut self, token: Token) {
-        let Some(c) = self.conexoes.get_mut(&token) else { return }; // já fechou
-        let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-        let mais = c.vez(&mut self.lidos, &self.log, &mut self.relogios);
-        let depois = c.interesse();
-        if depois != antes {
-            if let Err(e) = self.poll.registry().reregister(&mut c.socket, token, depois) {
-                c.falhou(&e);
-            }
-        }
-        if let Some(texto) = c.linha_final() {
-            let _ = self.poll.registry().deregister(&mut c.socket);
-            self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
-            let _ = self.log.send(linha(texto));
-            return;
-        }
-        c.na_fila = mais;
-        if mais {
-            self.prontas.push_back(token);
-        }
+    /// Uma linha para o log, com a hora de agora; com a fila cheia, espera uma vaga.
+    fn registrar(&self, texto: String) {
+        let _ = self.log.send(log::linha(texto));
     }
 }
