@@ -52,8 +52,8 @@ impl Conexao {
         }
     }
 
-    /// A vez da conexão: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta).
-    /// Devolve se ela pode ter mais a ler: o mio só avisa de novo quando chegar mais dado.
+    /// A vez: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta). Devolve se pode
+    /// ter mais a ler, sem aviso novo do mio (que só avisa quando chega mais dado).
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let agora = Instant::now();
         match self.fase {
@@ -83,7 +83,6 @@ impl Conexao {
         }
     }
 
-    /// Lê a parte desta vez, depois do que já esperava, e responde.
     fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let guardados = self.pendente.len();
         lidos[..guardados].copy_from_slice(&self.pendente);
@@ -152,9 +151,8 @@ impl Conexao {
         self.pendente = bytes.to_vec();
     }
 
-    /// O resto do fechamento demorado, com o `Erro:` já enviado: fecha a escrita (de novo não faz
-    /// nada) e joga fora o que chegar, até o cliente fechar ou `DESCARTE_MAXIMO` bytes. Fechar
-    /// antes, com dados não lidos, mandaria um RST, que pode apagar o `Erro:` antes da leitura.
+    /// O fechamento demorado, com o `Erro:` enviado: fecha a escrita (repetir não faz nada) e
+    /// joga fora o que chegar até o cliente fechar; fechar com dados não lidos mandaria um RST.
     fn descartar(&mut self, lidos: &mut [u8]) -> bool {
         let _ = self.socket.shutdown(Shutdown::Write);
         let n = self.ler(lidos);
@@ -165,7 +163,6 @@ impl Conexao {
         n == lidos.len()
     }
 
-    /// O fechamento demorado acabou (ou o seu prazo): fecha já, tenha o `Erro:` saído ou não.
     fn desistir_do_fechamento(&mut self) {
         self.saida = Vec::new();
         let limite = p::LIMITE_MENSAGEM;
@@ -187,8 +184,7 @@ impl Conexao {
         self.saida.is_empty()
     }
 
-    /// Um erro de E/S acaba só esta conversa: nada mais se lê, o que faltava enviar se perde, e
-    /// ela fecha.
+    /// Um erro de E/S acaba só esta conversa: nada mais se lê nem se envia.
     pub fn falhou(&mut self, e: &io::Error) {
         let desfecho = format!("Conexão com o cliente falhou: {}", descrever(e));
         self.saida = Vec::new();
@@ -211,8 +207,7 @@ impl Conexao {
         Interest::READABLE
     }
 
-    /// Se a conversa acabou e tudo saiu, a última linha de log: como acabou, quanto durou e
-    /// quantas mensagens.
+    /// Se a conversa acabou e tudo saiu, a última linha de log.
     pub fn linha_final(&self) -> Option<String> {
         let Fase::Acabou(desfecho) = &self.fase else { return None };
         if !self.saida.is_empty() {

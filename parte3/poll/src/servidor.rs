@@ -1,13 +1,11 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
 //! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`:
-//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos; o laço de [`servir`] é
-//! o do exemplo do `selectors`. Nada espera a rede: a thread de um cliente vira um `struct`
-//! (`conexao.rs`), e cada espera dela, uma fase (a resposta presa do `--atraso`, o fechamento
-//! demorado do `Erro:`) ou um aviso ("gravável", para o resto de uma escrita). O log é o da Parte
-//! 4 (`common/src/log.rs`): uma fila limitada; cheia, o laço espera uma vaga. Um cliente parado
-//! custa menos de 1 KiB, e não uma thread; e a justiça, que o escalonador dá às threads, aqui é de
-//! propósito: a regra da vez ([`Laco::uma_volta`]). Limite de clientes e Ctrl-C: a Parte 4.
+//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos ([`servir`]). Nada espera
+//! a rede: a thread de um cliente vira um `struct` (`conexao.rs`), e cada espera dela, uma fase
+//! ou um aviso. O log é o da Parte 4 (`common/src/log.rs`). Um cliente parado custa menos de 1
+//! KiB, e não uma thread; a justiça, que o escalonador dá às threads, aqui é de propósito (a
+//! regra da vez, [`Laco::uma_volta`]). Limite de clientes e Ctrl-C gracioso: a Parte 4.
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
@@ -60,7 +58,9 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
     let (log, _escritor) = log::iniciar().map_err(falhou("criar a thread do log"))?;
-    let (conexoes, prontas, relogios) = (HashMap::new(), VecDeque::new(), Relogios::new());
+    let conexoes = HashMap::new();
+    let prontas = VecDeque::new();
+    let relogios = Relogios::new();
     let lidos = vec![0; PARTE].into();
     let mut laco =
         Laco { escuta, poll, log, conexoes, prontas, relogios, lidos, atraso, aceitas: 0 };
