@@ -27,11 +27,11 @@ pub struct Conexao {
     inicio: Instant,
     mensagens: u64,
     atraso: Duration,
-    fim_do_fluxo: bool, // uma leitura devolveu 0: o cliente fechou o lado dele
-    descartados: usize, // depois do `Erro:`, o que já foi jogado fora
+    fim_da_leitura: bool, // o cliente fechou o lado dele (leu 0), a conexão falhou ou o prazo acabou
+    descartados: usize,   // depois do `Erro:`, o que já foi jogado fora
     enquadrador: Enquadrador, // a linha sem `\n` que está chegando
-    pendente: Vec<u8>,  // lido e sem resposta: espera a hora (`--atraso`) ou a vez
-    saida: Vec<u8>,     // o que o kernel ainda não aceitou
+    pendente: Vec<u8>,    // lido e sem resposta: espera a hora (`--atraso`) ou a vez
+    saida: Vec<u8>,       // o que o kernel ainda não aceitou
 }
 
 impl Conexao {
@@ -44,7 +44,7 @@ impl Conexao {
             inicio: Instant::now(),
             mensagens: 0,
             atraso,
-            fim_do_fluxo: false,
+            fim_da_leitura: false,
             descartados: 0,
             enquadrador: Enquadrador::novo(p::LIMITE_MENSAGEM),
             pendente: Vec::new(),
@@ -58,7 +58,10 @@ impl Conexao {
         let agora = Instant::now();
         match self.fase {
             Fase::RespostaPresaAte(hora) if hora <= agora => self.fase = Fase::Conversando,
-            Fase::EncerrandoComErroAte(hora) if hora <= agora => self.desistir_do_fechamento(),
+            Fase::EncerrandoComErroAte(hora) if hora <= agora => {
+                self.saida = Vec::new(); // desiste de enviar o `Erro:` e de esperar o cliente
+                self.fim_da_leitura = true;
+            }
             _ => {}
         }
         if !self.escrever() {
@@ -83,32 +86,29 @@ impl Conexao {
         }
     }
 
-    fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
-        let guardados = self.pendente.len();
-        lidos[..guardados].copy_from_slice(&self.pendente);
-        let n = guardados + self.ler(&mut lidos[guardados..]);
-        self.responder(&lidos[..n], log, relogios);
-        matches!(self.fase, Fase::Conversando) && (n == lidos.len() || !self.pendente.is_empty())
-    }
-
     /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também rearma o aviso do poll),
-    /// `lidos` encher ou o cliente fechar. Devolve quantos bytes leu.
+    /// `lidos` encher ou a leitura acabar. Devolve quantos bytes leu.
     fn ler(&mut self, lidos: &mut [u8]) -> usize {
         let mut n = 0;
-        while n < lidos.len() && !self.fim_do_fluxo {
+        while n < lidos.len() && !self.fim_da_leitura {
             match self.socket.read(&mut lidos[n..]) {
-                Ok(0) => self.fim_do_fluxo = true,
+                Ok(0) => self.fim_da_leitura = true,
                 Ok(lido) => n += lido,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-                Err(e) => self.falhou(&e), // e `fim_do_fluxo`: nada mais a ler
+                Err(e) => self.falhou(&e),
             }
         }
         n
     }
 
-    /// Responde às mensagens de `bytes`, uma por vez, com o `match` das threads. Para numa
-    /// espera, no fim da conversa ou em [`LINHAS_POR_VEZ`] linhas de log; o resto fica pendente.
-    fn responder(&mut self, mut bytes: &[u8], log: &Log, relogios: &mut Relogios) {
+    /// Lê a parte desta vez (depois do que já esperava) e responde às mensagens, uma por vez,
+    /// com o `match` das threads. Para numa espera, no fim da conversa ou em [`LINHAS_POR_VEZ`]
+    /// linhas de log; o resto fica pendente. Devolve se pode ter mais.
+    fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
+        let guardados = self.pendente.len();
+        lidos[..guardados].copy_from_slice(&self.pendente);
+        let n = guardados + self.ler(&mut lidos[guardados..]);
+        let mut bytes = &lidos[..n];
         let token = Token(self.cliente.numero as usize);
         let mut linhas = 0;
         while matches!(self.fase, Fase::Conversando) && linhas < LINHAS_POR_VEZ {
@@ -116,7 +116,7 @@ impl Conexao {
             bytes = &bytes[usados..];
             let recebido = match recebido {
                 Some(recebido) => recebido,
-                None if self.fim_do_fluxo => self.enquadrador.fim(),
+                None if self.fim_da_leitura => self.enquadrador.fim(),
                 None => break, // os bytes acabaram; a linha sem `\n` ficou no enquadrador
             };
             match recebido {
@@ -149,25 +149,21 @@ impl Conexao {
             }
         }
         self.pendente = bytes.to_vec();
+        matches!(self.fase, Fase::Conversando) && (n == lidos.len() || !self.pendente.is_empty())
     }
 
     /// O fechamento demorado, com o `Erro:` enviado: fecha a escrita (repetir não faz nada) e
-    /// joga fora o que chegar até o cliente fechar; fechar com dados não lidos mandaria um RST.
+    /// joga fora o que chegar até a leitura acabar; fechar com dados não lidos mandaria um RST.
     fn descartar(&mut self, lidos: &mut [u8]) -> bool {
         let _ = self.socket.shutdown(Shutdown::Write);
         let n = self.ler(lidos);
         self.descartados += n;
-        if self.fim_do_fluxo || self.descartados >= p::DESCARTE_MAXIMO {
-            self.desistir_do_fechamento();
+        if self.fim_da_leitura || self.descartados >= p::DESCARTE_MAXIMO {
+            let limite = p::LIMITE_MENSAGEM;
+            let desfecho = format!("Mensagem maior que {limite} bytes: conexão encerrada com erro");
+            self.fase = Fase::Acabou(desfecho);
         }
         n == lidos.len()
-    }
-
-    fn desistir_do_fechamento(&mut self) {
-        self.saida = Vec::new();
-        let limite = p::LIMITE_MENSAGEM;
-        let desfecho = format!("Mensagem maior que {limite} bytes: conexão encerrada com erro");
-        self.fase = Fase::Acabou(desfecho);
     }
 
     /// Escreve o que o kernel aceitar e diz se tudo saiu. A resposta presa só sai na sua hora.
@@ -184,27 +180,24 @@ impl Conexao {
         self.saida.is_empty()
     }
 
-    /// Um erro de E/S acaba só esta conversa: nada mais se lê nem se envia.
+    /// Um erro de E/S acaba só esta conversa: nada mais se lê nem se envia. Depois do `Erro:`,
+    /// quem fecha é `descartar`, e o desfecho é o dele.
     pub fn falhou(&mut self, e: &io::Error) {
-        let desfecho = format!("Conexão com o cliente falhou: {}", descrever(e));
         self.saida = Vec::new();
-        self.fim_do_fluxo = true;
-        match self.fase {
-            Fase::Conversando | Fase::RespostaPresaAte(_) => self.fase = Fase::Acabou(desfecho),
-            Fase::EncerrandoComErroAte(_) => self.desistir_do_fechamento(),
-            Fase::Acabou(_) => {} // fica o primeiro desfecho
+        self.fim_da_leitura = true;
+        if matches!(self.fase, Fase::Conversando | Fase::RespostaPresaAte(_)) {
+            self.fase = Fase::Acabou(format!("Conexão com o cliente falhou: {}", descrever(e)));
         }
     }
 
-    /// "Gravável" se há resposta que pode sair, senão "legível". Nunca os dois: no Windows o
-    /// mio rearma os avisos pedidos a cada `WouldBlock`, e um "gravável" sem nada a escrever
-    /// voltaria na hora, sem parar.
+    /// "Gravável" se há o que escrever, senão "legível". Nunca os dois: no Windows o mio rearma
+    /// os avisos pedidos a cada `WouldBlock`, e um "gravável" sem nada a escrever voltaria na
+    /// hora, sem parar.
     pub fn interesse(&self) -> Interest {
-        let presa = matches!(self.fase, Fase::RespostaPresaAte(_));
-        if !self.saida.is_empty() && !presa {
-            return Interest::WRITABLE;
+        if self.saida.is_empty() {
+            return Interest::READABLE;
         }
-        Interest::READABLE
+        Interest::WRITABLE
     }
 
     /// Se a conversa acabou e tudo saiu, a última linha de log.
