@@ -27,7 +27,7 @@ pub struct Conexao {
     inicio: Instant,
     mensagens: u64,
     atraso: Duration,
-    fim_da_leitura: bool, // o cliente fechou o lado dele (leu 0), a conexão falhou ou o prazo acabou
+    fim_da_leitura: bool, // o cliente fechou o lado dele (leu 0), ou a conexão falhou
     descartados: usize,   // depois do `Erro:`, o que já foi jogado fora
     enquadrador: Enquadrador, // a linha sem `\n` que está chegando
     pendente: Vec<u8>,    // lido e sem resposta: espera a hora (`--atraso`) ou a vez
@@ -55,13 +55,8 @@ impl Conexao {
     /// A vez: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta). Devolve se pode
     /// ter mais a ler, sem aviso novo do mio (que só avisa quando chega mais dado).
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
-        let agora = Instant::now();
         match self.fase {
-            Fase::RespostaPresaAte(hora) if hora <= agora => self.fase = Fase::Conversando,
-            Fase::EncerrandoComErroAte(hora) if hora <= agora => {
-                self.saida = Vec::new(); // desiste de enviar o `Erro:` e de esperar o cliente
-                self.fim_da_leitura = true;
-            }
+            Fase::RespostaPresaAte(hora) if hora <= Instant::now() => self.fase = Fase::Conversando,
             _ => {}
         }
         if !self.escrever() {
@@ -153,16 +148,12 @@ impl Conexao {
     }
 
     /// O fechamento demorado, com o `Erro:` enviado: fecha a escrita (repetir não faz nada) e
-    /// joga fora o que chegar até a leitura acabar; fechar com dados não lidos mandaria um RST.
+    /// joga fora o que chegar; fechar com dados não lidos mandaria um RST, que pode apagar o
+    /// `Erro:` antes de o cliente lê-lo. Quando ele termina: `linha_final`.
     fn descartar(&mut self, lidos: &mut [u8]) -> bool {
         let _ = self.socket.shutdown(Shutdown::Write);
         let n = self.ler(lidos);
         self.descartados += n;
-        if self.fim_da_leitura || self.descartados >= p::DESCARTE_MAXIMO {
-            let limite = p::LIMITE_MENSAGEM;
-            let desfecho = format!("Mensagem maior que {limite} bytes: conexão encerrada com erro");
-            self.fase = Fase::Acabou(desfecho);
-        }
         n == lidos.len()
     }
 
@@ -180,8 +171,7 @@ impl Conexao {
         self.saida.is_empty()
     }
 
-    /// Um erro de E/S acaba só esta conversa: nada mais se lê nem se envia. Depois do `Erro:`,
-    /// quem fecha é `descartar`, e o desfecho é o dele.
+    /// Um erro de E/S acaba só esta conversa: nada mais se lê nem se envia.
     pub fn falhou(&mut self, e: &io::Error) {
         self.saida = Vec::new();
         self.fim_da_leitura = true;
@@ -200,12 +190,20 @@ impl Conexao {
         Interest::WRITABLE
     }
 
-    /// Se a conversa acabou e tudo saiu, a última linha de log.
+    /// Se a conversa acabou, a última linha de log. O fechamento demorado acaba quando o cliente
+    /// fecha (ou falha), no `DESCARTE_MAXIMO` ou na hora marcada, tenha o `Erro:` saído ou não.
     pub fn linha_final(&self) -> Option<String> {
-        let Fase::Acabou(desfecho) = &self.fase else { return None };
-        if !self.saida.is_empty() {
-            return None;
-        }
+        let descartou = self.fim_da_leitura || self.descartados >= p::DESCARTE_MAXIMO;
+        let desfecho = match &self.fase {
+            Fase::Acabou(desfecho) if self.saida.is_empty() => desfecho.clone(),
+            Fase::EncerrandoComErroAte(hora) if descartou || *hora <= Instant::now() => {
+                format!(
+                    "Mensagem maior que {} bytes: conexão encerrada com erro",
+                    p::LIMITE_MENSAGEM
+                )
+            }
+            _ => return None,
+        };
         let duracao = duracao_legivel(self.inicio.elapsed());
         let mensagens = quantidade(self.mensagens, "mensagem", "mensagens");
         Some(format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente))

@@ -8,11 +8,11 @@
 //! regra da vez, [`Laco::uma_volta`]). Limite de clientes e Ctrl-C gracioso: a Parte 4.
 //!
 //! ## Como observar
-//! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
-//!    `cargo run --bin cliente -- --tempo`: duas mensagens quase juntas voltam
-//!    juntas, 2 s depois, de uma thread só (mais a do log, em `ps -T`).
-//! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-poll`:
-//!    quatro conexões inundam, e um cliente leve ainda é atendido na hora.
+//! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais, `cargo run --bin
+//!    cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread
+//!    só (mais a do log, em `ps -T`).
+//! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-poll`: quatro conexões
+//!    inundam, e um cliente leve ainda é atendido na hora.
 
 use crate::conexao::{Conexao, Log, Relogios};
 use anyhow::Result;
@@ -75,11 +75,8 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         for evento in eventos.iter() {
             laco.acordar(evento.token());
         }
-        while let Some(&Reverse((hora, token))) = laco.relogios.peek() {
-            if hora > Instant::now() {
-                break;
-            }
-            laco.relogios.pop();
+        while laco.relogios.peek().is_some_and(|Reverse((hora, _))| *hora <= Instant::now()) {
+            let Some(Reverse((_, token))) = laco.relogios.pop() else { break };
             laco.acordar(token); // o accept() de novo, uma resposta presa, um prazo
         }
         laco.uma_volta();
@@ -166,7 +163,7 @@ impl Laco {
         }
     }
 
-    /// Uma linha para o log, com a hora de agora; com a fila cheia, espera uma vaga.
+    /// Uma linha para o log (com a fila cheia, espera uma vaga).
     fn registrar(&self, texto: String) {
         let _ = self.log.send(log::linha(texto));
     }
