@@ -1,7 +1,7 @@
 //! Uma conexão: as variáveis da thread de um cliente, e a sua vez, que nunca espera.
 
 use crate::servidor::LINHAS_POR_VEZ;
-use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido};
+use common::protocolo::{self as p, acrescentar_eco, Enquadrador, Recebido, LIMITE_MENSAGEM};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, log::linha, log::Linha, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest, Token};
@@ -28,7 +28,7 @@ pub struct Conexao {
     mensagens: u64,
     atraso: Duration,
     fim_da_leitura: bool, // o cliente fechou o lado dele (leu 0), ou a conexão falhou
-    descartados: usize,   // depois do `Erro:`, o que já foi jogado fora
+    a_descartar: usize,   // depois do `Erro:`, o que ainda aceita jogar fora
     enquadrador: Enquadrador, // a linha sem `\n` que está chegando
     pendente: Vec<u8>,    // lido e sem resposta: espera a hora (`--atraso`) ou a vez
     saida: Vec<u8>,       // o que o kernel ainda não aceitou
@@ -45,15 +45,14 @@ impl Conexao {
             mensagens: 0,
             atraso,
             fim_da_leitura: false,
-            descartados: 0,
-            enquadrador: Enquadrador::novo(p::LIMITE_MENSAGEM),
+            a_descartar: p::DESCARTE_MAXIMO,
+            enquadrador: Enquadrador::novo(LIMITE_MENSAGEM),
             pendente: Vec::new(),
             saida: Vec::new(),
         }
     }
 
-    /// A vez: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta). Devolve se pode
-    /// ter mais a ler, sem aviso novo do mio (que só avisa quando chega mais dado).
+    /// A vez: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta); diz se há mais.
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         match self.fase {
             Fase::RespostaPresaAte(hora) if hora <= Instant::now() => self.fase = Fase::Conversando,
@@ -72,17 +71,15 @@ impl Conexao {
         mais
     }
 
-    /// A regra dos buffers, a lição da curva de memória: o laço lê todos os sockets num buffer
-    /// só (`lidos`), e os de cada conexão (a linha sem `\n`, o pendente, a saída) só existem
-    /// enquanto têm dados: 0,4 KiB por conexão parada (`escala`).
+    /// A regra dos buffers, a lição da curva de memória: o laço lê num buffer só (`lidos`), e os
+    /// da conexão só existem enquanto têm dados: 0,4 KiB por conexão parada (`escala`).
     fn liberar_buffers(&mut self) {
         if self.saida.is_empty() {
             self.saida = Vec::new();
         }
     }
 
-    /// Lê até o socket esvaziar (o `WouldBlock`, que no Windows também rearma o aviso do poll),
-    /// `lidos` encher ou a leitura acabar. Devolve quantos bytes leu.
+    /// Lê até o `WouldBlock` (no Windows, ele rearma o aviso do poll), encher `lidos` ou acabar.
     fn ler(&mut self, lidos: &mut [u8]) -> usize {
         let mut n = 0;
         while n < lidos.len() && !self.fim_da_leitura {
@@ -96,9 +93,8 @@ impl Conexao {
         n
     }
 
-    /// Lê a parte desta vez (depois do que já esperava) e responde às mensagens, uma por vez,
-    /// com o `match` das threads. Para numa espera, no fim da conversa ou em [`LINHAS_POR_VEZ`]
-    /// linhas de log; o resto fica pendente. Devolve se pode ter mais.
+    /// Lê a parte desta vez (depois do que esperava) e responde com o `match` das threads, até uma
+    /// espera, o fim ou [`LINHAS_POR_VEZ`] linhas de log; o resto fica pendente.
     fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let guardados = self.pendente.len();
         lidos[..guardados].copy_from_slice(&self.pendente);
@@ -147,13 +143,12 @@ impl Conexao {
         matches!(self.fase, Fase::Conversando) && (n == lidos.len() || !self.pendente.is_empty())
     }
 
-    /// O fechamento demorado, com o `Erro:` enviado: fecha a escrita (repetir não faz nada) e
-    /// joga fora o que chegar; fechar com dados não lidos mandaria um RST, que pode apagar o
-    /// `Erro:` antes de o cliente lê-lo. Quando ele termina: `linha_final`.
+    /// O fechamento demorado, com o `Erro:` enviado: fecha a escrita (de novo não faz nada) e joga
+    /// fora o que chegar (fechar com dados não lidos mandaria um RST, que pode apagar o `Erro:`).
     fn descartar(&mut self, lidos: &mut [u8]) -> bool {
         let _ = self.socket.shutdown(Shutdown::Write);
         let n = self.ler(lidos);
-        self.descartados += n;
+        self.a_descartar = self.a_descartar.saturating_sub(n);
         n == lidos.len()
     }
 
@@ -180,9 +175,8 @@ impl Conexao {
         }
     }
 
-    /// "Gravável" se há o que escrever, senão "legível". Nunca os dois: no Windows o mio rearma
-    /// os avisos pedidos a cada `WouldBlock`, e um "gravável" sem nada a escrever voltaria na
-    /// hora, sem parar.
+    /// "Gravável" se há o que escrever, senão "legível"; nunca os dois: no Windows o mio rearma os
+    /// avisos a cada `WouldBlock`, e um "gravável" sem nada a escrever voltaria sem parar.
     pub fn interesse(&self) -> Interest {
         if self.saida.is_empty() {
             return Interest::READABLE;
@@ -190,17 +184,13 @@ impl Conexao {
         Interest::WRITABLE
     }
 
-    /// Se a conversa acabou, a última linha de log. O fechamento demorado acaba quando o cliente
-    /// fecha (ou falha), no `DESCARTE_MAXIMO` ou na hora marcada, tenha o `Erro:` saído ou não.
+    /// Se a conversa acabou, a última linha de log (depois do `Erro:`, no máximo na hora marcada).
     pub fn linha_final(&self) -> Option<String> {
-        let descartou = self.fim_da_leitura || self.descartados >= p::DESCARTE_MAXIMO;
+        let acabou = self.saida.is_empty() && (self.fim_da_leitura || self.a_descartar == 0);
         let desfecho = match &self.fase {
             Fase::Acabou(desfecho) if self.saida.is_empty() => desfecho.clone(),
-            Fase::EncerrandoComErroAte(hora) if descartou || *hora <= Instant::now() => {
-                format!(
-                    "Mensagem maior que {} bytes: conexão encerrada com erro",
-                    p::LIMITE_MENSAGEM
-                )
+            Fase::EncerrandoComErroAte(hora) if acabou || *hora <= Instant::now() => {
+                format!("Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro")
             }
             _ => return None,
         };

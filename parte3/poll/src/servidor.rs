@@ -1,11 +1,10 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
-//! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`:
-//! epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos ([`servir`]). Nada espera
-//! a rede: a thread de um cliente vira um `struct` (`conexao.rs`), e cada espera dela, uma fase
-//! ou um aviso. O log é o da Parte 4 (`common/src/log.rs`). Um cliente parado custa menos de 1
-//! KiB, e não uma thread; a justiça, que o escalonador dá às threads, aqui é de propósito (a
-//! regra da vez, [`Laco::uma_volta`]). Limite de clientes e Ctrl-C gracioso: a Parte 4.
+//! A Parte 3 como o `selectors` do Python ([`servir`]): uma thread só registra os sockets no poll
+//! (o `mio`: epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos. A thread de um
+//! cliente vira um `struct` (`conexao.rs`), e cada espera dela, uma fase ou um aviso; o log é o da
+//! Parte 4 (`common/src/log.rs`). Um cliente parado custa menos de 1 KiB, e não uma thread; e a
+//! justiça, que o escalonador dá às threads, aqui é de propósito ([`Laco::uma_volta`]).
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais, `cargo run --bin
@@ -24,7 +23,7 @@ use std::collections::{HashMap, VecDeque};
 use std::{cmp::Reverse, io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o número do seu cliente
-const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, depois de um erro
+const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, após um erro geral
 const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê numa vez, no máximo,
 pub const LINHAS_POR_VEZ: usize = 128; // e as linhas de log que escreve
 
@@ -35,15 +34,14 @@ struct Laco {
     conexoes: HashMap<Token, Conexao>,
     prontas: VecDeque<Token>, // quem pode ter dados sem novo aviso, na ordem da vez
     relogios: Relogios,
-    lidos: Box<[u8]>, // o buffer de leitura, um só para todas as conexões
+    lidos: [u8; PARTE], // o buffer de leitura, um só para todas as conexões
     atraso: Duration,
     aceitas: u64,
 }
 
-/// Abre o socket de escuta e atende clientes para sempre, numa thread só.
+/// Abre o socket de escuta (como na Parte 3) e atende clientes para sempre, numa thread só.
 pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
     let endereco_local = endereco_de_escuta(args)?;
-    // socket, SO_REUSEADDR (só no Unix), bind e listen, como na Parte 3.
     let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
         .map_err(falhou("socket()"))?;
     #[cfg(unix)]
@@ -61,13 +59,18 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let conexoes = HashMap::new();
     let prontas = VecDeque::new();
     let relogios = Relogios::new();
-    let lidos = vec![0; PARTE].into();
+    let lidos = [0; PARTE];
     let mut laco =
         Laco { escuta, poll, log, conexoes, prontas, relogios, lidos, atraso, aceitas: 0 };
-    laco.registrar("Aguardando conexões...".to_string());
+    let _ = laco.log.send(log::linha("Aguardando conexões...".to_string()));
     let mut eventos = Events::with_capacity(1024);
     loop {
-        let espera = laco.espera();
+        // Com conexões prontas, o poll() só olha; senão, espera até o próximo relógio, se houver.
+        let proximo = laco.relogios.peek().map(|Reverse((hora, _))| *hora);
+        let mut espera = proximo.map(|hora| hora.saturating_duration_since(Instant::now()));
+        if !laco.prontas.is_empty() {
+            espera = Some(Duration::ZERO);
+        }
         match laco.poll.poll(&mut eventos, espera) {
             Err(e) if e.kind() != ErrorKind::Interrupted => return Err(falhou("poll()")(e)),
             _ => {}
@@ -84,15 +87,6 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
 }
 
 impl Laco {
-    /// Com conexões prontas, o `poll()` só olha; senão, espera até o próximo relógio, se houver.
-    fn espera(&self) -> Option<Duration> {
-        if !self.prontas.is_empty() {
-            return Some(Duration::ZERO);
-        }
-        let Reverse((hora, _)) = self.relogios.peek()?;
-        Some(hora.saturating_duration_since(Instant::now()))
-    }
-
     /// Um aviso do poll, ou um relógio: o socket de escuta aceita; uma conexão entra na fila.
     fn acordar(&mut self, token: Token) {
         if token == ESCUTA {
@@ -105,15 +99,15 @@ impl Laco {
         }
     }
 
-    /// Aceita até o `WouldBlock`: o aviso não se repete pelas que já esperam. Depois de um erro
-    /// que não é só daquela conexão (ex.: sem descritores), elas esperam 100 ms no `listen()`.
+    /// Aceita até o `WouldBlock` (o aviso não se repete pelas que esperam no `listen()`).
     fn aceitar(&mut self) {
         loop {
             let (mut socket, endereco) = match self.escuta.accept() {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    self.registrar(format!("Erro no accept(): {}", descrever(&e)));
+                    let _ =
+                        self.log.send(log::linha(format!("Erro no accept(): {}", descrever(&e))));
                     if perdeu_so_esta_conexao(&e) {
                         continue;
                     }
@@ -124,11 +118,12 @@ impl Laco {
             let cliente = Cliente { numero: self.aceitas, endereco };
             let token = Token(self.aceitas as usize);
             if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
-                self.registrar(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
+                let texto = format!("{cliente} Sem registro no poll(): {}", descrever(&e));
+                let _ = self.log.send(log::linha(texto));
                 continue;
             }
-            let _ = socket.set_nodelay(true); // sem Nagle, como nas threads: respostas não esperam ACK
-            self.registrar(format!("{cliente} Conectado"));
+            let _ = socket.set_nodelay(true); // sem Nagle, como nas threads
+            let _ = self.log.send(log::linha(format!("{cliente} Conectado")));
             self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
         }
     }
@@ -153,7 +148,7 @@ impl Laco {
             if let Some(linha) = c.linha_final() {
                 let _ = self.poll.registry().deregister(&mut c.socket);
                 self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
-                self.registrar(linha);
+                let _ = self.log.send(log::linha(linha)); // com a fila cheia, espera uma vaga
                 continue;
             }
             c.na_fila = mais;
@@ -161,10 +156,5 @@ impl Laco {
                 self.prontas.push_back(token);
             }
         }
-    }
-
-    /// Uma linha para o log (com a fila cheia, espera uma vaga).
-    fn registrar(&self, texto: String) {
-        let _ = self.log.send(log::linha(texto));
     }
 }
