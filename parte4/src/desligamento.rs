@@ -1,5 +1,5 @@
-//! NOVO (desligamento): Ctrl-C (e SIGTERM no Unix) param o servidor sem
-//! deixar clientes no vácuo.
+//! NOVO (passo 4, desligamento): Ctrl-C (e SIGTERM no Unix) param o
+//! servidor sem deixar clientes no vácuo.
 //!
 //! Sequência:
 //! 1. o tratador do sinal só liga [`DESLIGANDO`] e acorda o `accept()` (a
@@ -7,9 +7,10 @@
 //!    próprio servidor, e o `accept()` volta com essa conexão);
 //! 2. o laço principal vê a marca e fecha o socket de escuta;
 //! 3. [`encerrar`] manda a cada cliente `Aviso: servidor encerrando` e o fim
-//!    do fluxo (FIN). O cliente fecha a conexão dele, e a leitura da thread
-//!    que o atende volta com o fim do fluxo: a thread registra o desfecho e
-//!    termina;
+//!    do fluxo (FIN). A leitura da thread que o atende volta quando o
+//!    cliente envia algo ou fecha; com [`DESLIGANDO`] ligada, a thread não
+//!    registra nem responde mais nada: descarta o que chegar até o cliente
+//!    fechar a conexão dele, registra o desfecho e termina;
 //! 4. quem não terminar no prazo (2 s) é registrado como fechado à força, e o
 //!    fim do processo fecha o socket dele; o resumo sai por último, e o
 //!    processo termina com 0.
@@ -29,9 +30,7 @@ use crate::registro::Registro;
 use crate::servidor::registrar;
 use anyhow::{Context, Result};
 use common::log::Linha;
-use common::protocolo::ESPERA_AO_ENCERRAR;
-use common::tempo::duracao_legivel;
-use common::texto::quantidade;
+use common::{protocolo::ESPERA_AO_ENCERRAR, tempo::duracao_legivel, texto::quantidade};
 use crossbeam_channel::Sender;
 use std::net::{Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -42,7 +41,8 @@ use std::time::{Duration, Instant};
 /// basta: a marca não protege nenhum outro dado, só precisa ficar visível.
 pub static DESLIGANDO: AtomicBool = AtomicBool::new(false);
 
-/// Quanto esperar o log escrever as últimas linhas.
+/// Quanto esperar, no fim, as últimas linhas: chegarem à fila do log e
+/// serem escritas.
 const ESPERA_PELO_LOG: Duration = Duration::from_secs(1);
 
 /// Instala o tratador de Ctrl-C/SIGTERM.
@@ -82,6 +82,10 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
     for cliente in registro.retirar_restantes() {
         registrar(&log, format!("{cliente} Fechada à força no desligamento"));
     }
+    // Quem saiu do registro e ainda põe a última linha na fila (ver
+    // `Vaga::liberar`): o resumo sai depois dela. A espera só passa do
+    // instante se a fila do log está cheia.
+    esperar(ESPERA_PELO_LOG, || registro.saindo.load(Ordering::SeqCst) == 0);
     let atendidas = registro.admitidas.load(Ordering::Relaxed);
     let ecos = registro.ecos.load(Ordering::Relaxed);
     let atendidas = quantidade(atendidas, "conexão atendida", "conexões atendidas");

@@ -1,6 +1,8 @@
 //! Parte 4, ponto de entrada: lê a linha de comando e chama o servidor
 //! (`servidor.rs`, que diz a ordem de leitura dos outros arquivos).
 
+// NOVO: os arquivos dos passos 2 (`registro`) e 4 (`desligamento`); a
+// ordem dos passos está no cabeçalho de `servidor.rs`.
 mod desligamento;
 mod registro;
 mod servidor;
@@ -15,13 +17,15 @@ use std::time::Duration;
 /// volta logo, e a fila só absorve rajadas: 128, o que a biblioteca padrão pede.
 const BACKLOG_PADRAO: i32 = 128;
 
-/// Clientes atendidos ao mesmo tempo, no máximo: cada um custa uma thread
-/// (uma pilha, uma entrada na tabela do escalonador) e um descritor de
-/// arquivo (o socket).
+/// NOVO (passo 3, admissão): clientes atendidos ao mesmo tempo, no máximo
+/// (`--max-clientes`). Cada um custa uma thread (uma pilha, uma entrada na
+/// tabela do escalonador) e um descritor de arquivo (o socket).
 const MAX_CLIENTES_PADRAO: usize = 256;
 
-/// Segundos sem receber nada até o servidor encerrar a conexão: um cliente
-/// esquecido não ocupa uma thread (e uma vaga) para sempre.
+/// NOVO (passo 5, inatividade): segundos sem receber nada, ou sem conseguir
+/// enviar (o cliente não lê), até o servidor encerrar a conexão
+/// (`--tempo-ocioso`): um cliente esquecido não ocupa uma thread (e uma
+/// vaga) para sempre.
 const TEMPO_OCIOSO_PADRAO: u64 = 300;
 
 /// Servidor Echo concorrente e robusto (Parte 4): uma thread por cliente,
@@ -48,7 +52,7 @@ struct Args {
           value_parser = faixa(1usize, 100_000))]
     max_clientes: usize,
 
-    /// Segundos sem receber nada até o servidor encerrar a conexão (padrão: 300)
+    /// Segundos sem receber nada (ou sem o cliente ler as respostas) até o servidor encerrar a conexão (padrão: 300)
     #[arg(long, value_name = "SEG", default_value_t = TEMPO_OCIOSO_PADRAO, hide_default_value = true,
           value_parser = faixa(1u64, 86_400))]
     tempo_ocioso: u64,

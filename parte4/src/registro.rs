@@ -1,10 +1,11 @@
-//! NOVO (registro): as conexões ativas. Dele saem a contagem do log, a
-//! decisão de admissão (`--max-clientes`), os totais do resumo e a lista de
-//! quem o desligamento precisa avisar.
+//! NOVO (passo 2, registro): as conexões ativas. Dele saem a contagem do
+//! log, a decisão de admissão (`--max-clientes`, passo 3), os totais do
+//! resumo e a lista de quem o desligamento (passo 4) precisa avisar.
 //!
 //! Duas travas, cada uma guardando uma coisa só, e nenhuma thread segura as
 //! duas ao mesmo tempo:
-//! - a do registro ([`Registro::ativas`]) guarda o mapa das conexões;
+//! - a do registro ([`Registro::ativas`]) guarda o mapa das conexões, e
+//!   nada de E/S acontece sob ela: nem socket, nem fila do log;
 //! - a de cada conexão ([`Conexao::escrita`]) guarda a vez de escrever no
 //!   socket dela.
 
@@ -15,13 +16,12 @@ use crossbeam_channel::Sender;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{Shutdown, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{atomic::AtomicU64, atomic::Ordering, Arc, Mutex};
 use std::time::Duration;
 
 /// A mensagem do `expect` de toda trava. Uma trava fica "envenenada" se uma
 /// thread entra em pânico segurando-a; o código que as segura aqui não entra
-/// em pânico (só mexe num mapa, num `bool`, num socket e na fila do log).
+/// em pânico (só mexe num mapa, num `bool` e num socket).
 pub const TRAVA: &str = "nenhuma thread entra em pânico segurando uma trava";
 
 /// Quanto o desligamento espera o `send()` do aviso: um cliente que não lê
@@ -49,7 +49,7 @@ impl Conexao {
     /// esperar o cliente (o `send()` espera no máximo [`ESPERA_PELO_AVISO`]
     /// por espaço no buffer). Se a thread do cliente está escrevendo agora,
     /// não faz nada (o desligamento tenta de novo daqui a pouco). Quem espera
-    /// o cliente fechar é a thread dele, que continua lendo.
+    /// o cliente fechar é a thread dele, que descarta o que chegar até lá.
     pub fn avisar_sem_esperar(&self, aviso: &str) {
         let Ok(mut avisada) = self.escrita.try_lock() else { return };
         if !std::mem::replace(&mut *avisada, true) {
@@ -62,16 +62,18 @@ impl Conexao {
 
 #[derive(Default)]
 pub struct Registro {
-    /// Conexões ativas, pelo número do cliente. A trava guarda só o mapa;
-    /// nenhuma leitura ou escrita em socket acontece sob ela. A única espera
-    /// possível sob ela é a da fila do log cheia, ao registrar a última
-    /// linha de uma conexão (ver [`Vaga::liberar`]).
+    /// Conexões ativas, pelo número do cliente. A trava guarda só o mapa:
+    /// sob ela, nada espera (nem socket, nem a fila do log).
     ativas: Mutex<BTreeMap<u64, Arc<Conexao>>>,
     /// Totais do resumo final, contando também as conexões que ainda não
     /// terminaram. Contadores atômicos: cada thread soma sem trava, e
     /// `Relaxed` basta, porque só são lidos no fim.
     pub admitidas: AtomicU64,
     pub ecos: AtomicU64,
+    /// Threads que já saíram do mapa e ainda põem a sua última linha na
+    /// fila do log (ver [`Vaga::liberar`]): o resumo espera que cheguem a 0,
+    /// para sair depois de todas essas linhas.
+    pub saindo: AtomicU64,
 }
 
 /// A vaga de uma conexão admitida, da thread do cliente: a conexão e uma
@@ -118,17 +120,26 @@ impl Registro {
 
 impl Vaga {
     /// Devolve a vaga e põe na fila do log a última linha da conexão: `fim`
-    /// e quantas conexões ficam ativas, tudo sob a trava do mapa. Assim duas
-    /// saídas ao mesmo tempo não leem a mesma contagem, e a linha entra na
-    /// fila antes de a vaga ficar livre (o desligamento espera as vagas;
-    /// nenhuma linha sai depois do resumo). Com a fila do log cheia, a trava
-    /// fica segurada até o escritor abrir uma vaga; ele nunca pega esta
-    /// trava, então a espera termina.
+    /// e quantas conexões ficam ativas. A conta sai sob a trava do mapa, junto
+    /// com a saída dele: duas saídas ao mesmo tempo não leem a mesma
+    /// contagem. A linha vai para a fila depois de soltar a trava, porque com
+    /// a fila cheia o `send` espera, e ninguém deve esperar segurando o mapa
+    /// (o laço do `accept()` o usa para admitir). Enquanto isso, `saindo`
+    /// conta esta thread: o desligamento espera por ela antes do resumo.
+    ///
+    /// Se o desligamento já retirou a conexão do mapa (desistiu de esperá-la
+    /// e a registrou como fechada à força), não registra nada: a linha
+    /// sairia depois do resumo.
     pub fn liberar(self, log: &Sender<Linha>, fim: &str) {
         let mut ativas = self.registro.ativas.lock().expect(TRAVA);
-        if ativas.remove(&self.conexao.cliente.numero).is_some() {
-            registrar(log, format!("{fim}; conexões ativas: {})", ativas.len()));
-        }
+        let Some(_) = ativas.remove(&self.conexao.cliente.numero) else { return };
+        let restantes = ativas.len();
+        // `SeqCst`, e não `Relaxed`: quem lê 0 em `saindo` precisa ver também
+        // a linha já na fila (a ordem entre as duas threads importa aqui).
+        self.registro.saindo.fetch_add(1, Ordering::SeqCst);
+        drop(ativas); // solta a trava do mapa antes da fila do log
+        registrar(log, format!("{fim}; conexões ativas: {restantes})"));
+        self.registro.saindo.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -236,10 +236,12 @@ fn rajada(conexoes: usize) {
     let esperada = "Erro: servidor lotado (máximo de 2 clientes); tente mais tarde\n";
     let com_erro = respostas.iter().filter(|r| r.starts_with(esperada)).count();
     let pico = pico.load(Ordering::Relaxed);
+    let milhares = |n: usize| common::texto::milhares(n as u64);
     eprintln!(
-        "{conexoes} conexões: threads {paradas} parado, pico de {pico}; {com_erro} de {} \
-         recusados leram o Erro:",
-        conexoes - 2
+        "{} conexões: threads {paradas} parado, pico de {pico}; {} de {} recusados leram o Erro:",
+        milhares(conexoes),
+        milhares(com_erro),
+        milhares(conexoes - 2)
     );
     assert!(pico <= 2 + paradas + 8, "{pico} threads (parado: {paradas})");
     assert!(
@@ -346,6 +348,39 @@ fn ctrl_c_alcanca_tambem_o_cliente_que_nao_para_de_enviar() {
     servidor.sinal("INT").expect("enviar o sinal");
     assert_eq!(ocupado.join().unwrap(), Some(b"Aviso: servidor encerrando".to_vec()));
     assert!(servidor.esperar_saida().success());
+}
+
+/// Depois do Ctrl-C, a thread de um cliente não começa nada novo. O cliente
+/// lê o aviso e ainda envia uma mensagem antes de fechar: ela não aparece
+/// no log (nem `Recebido`, nem a espera do --atraso), não conta como
+/// mensagem, e a conversa termina com a sua última linha, entre o
+/// `Encerrando` e o resumo.
+#[cfg(unix)]
+#[test]
+fn depois_do_aviso_de_encerramento_a_thread_nao_registra_nem_responde() {
+    let mut servidor = iniciar_servidor("parte4", &["--atraso", "500"]);
+    let mut cliente = Conectado::novo(servidor.porta);
+    cliente.eco(b"antes");
+    servidor.esperar_texto("Recebido: antes", 1);
+    servidor.sinal("INT").expect("enviar o sinal");
+    assert_eq!(cliente.ler_linha().unwrap(), Some(b"Aviso: servidor encerrando".to_vec()));
+    cliente.enviar(b"depois do aviso\n").unwrap();
+    assert_eq!(cliente.ler_linha().unwrap(), None, "depois do aviso, só o fim do fluxo");
+    drop(cliente);
+    assert!(servidor.esperar_saida().success());
+    let saida = servidor.saida();
+    let posicao = |trecho: &str| {
+        let achadas: Vec<usize> = (0..saida.len()).filter(|&i| saida[i].contains(trecho)).collect();
+        assert_eq!(achadas.len(), 1, "{trecho}: {saida:#?}");
+        achadas[0]
+    };
+    assert!(!saida.iter().any(|l| l.contains("depois do aviso")), "{saida:#?}");
+    let encerrando = posicao("Encerrando: sem novas conexões; avisando 1 cliente");
+    let ultima = posicao("Desconectado: servidor encerrando");
+    let resumo = posicao("Servidor encerrado: 1 conexão atendida, 1 mensagem ecoada");
+    assert!(encerrando < ultima && ultima < resumo, "{saida:#?}");
+    assert!(saida[ultima].contains(", 1 mensagem; conexões ativas: 0)"), "{}", saida[ultima]);
+    assert_eq!(resumo, saida.len() - 1, "o resumo é a última linha: {saida:#?}");
 }
 
 #[test]

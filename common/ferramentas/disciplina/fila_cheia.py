@@ -1,5 +1,5 @@
 # Enche a fila do listen() de um servidor e mede cada connect(): abre
-# conexões uma a uma, sem enviar nada, até uma não completar na hora.
+# conexões uma a cada 0,2 s, sem enviar nada, até uma não completar na hora.
 # Uso: python fila_cheia.py PORTA [PRAZO_EM_SEGUNDOS]   (no Linux, python3)
 #
 # Com a Parte 2 (--backlog 1) ocupada com a conexão 1, as seguintes esperam
@@ -13,6 +13,7 @@ import time
 PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
 PRAZO = float(sys.argv[2]) if len(sys.argv) > 2 else 8.0
 MAXIMO = 10  # um servidor concorrente aceita todas: para aqui
+INTERVALO = 0.2  # dá tempo ao servidor de aceitar a conexão 1 antes da próxima chegar
 
 
 def decimal(x):
@@ -36,6 +37,7 @@ def main():
         abertas.append(conexao)
         if ms > 500:
             break  # esperou lugar na fila: já se viu o que havia para ver
+        time.sleep(INTERVALO)
     for conexao in abertas:
         conexao.close()
 

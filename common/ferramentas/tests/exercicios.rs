@@ -4,7 +4,9 @@
 //! testes provam que o código de cada um é o mesmo (então o sintoma citado
 //! no exercício é o que o `verificar` prova nos testes dele) e que cada um
 //! tem o seu enunciado e a sua resposta, e que todo servidor novo da
-//! galeria ganha um exercício (ou entra na lista dos que não são erro).
+//! galeria ganha um exercício (ou entra na lista dos que não são erro). As
+//! respostas ficam com o professor (`disciplina/professor/`): a pasta dos
+//! exercícios pode ir aos alunos como está.
 
 use apoio::RAIZ;
 use std::path::Path;
@@ -31,6 +33,9 @@ const SEM_EXERCICIO: &[&str] = &["threads_dorme_por_conexao", "threads_dorme_por
 
 const GALERIA: &str = "common/ferramentas/tests/servidores";
 const PASTA: &str = "common/ferramentas/disciplina/exercicios";
+const RESPOSTAS: &str = "common/ferramentas/disciplina/professor/exercicios-respostas.md";
+/// O índice da pasta, para o aluno: a lista dos exercícios e como rodá-los.
+const INDICE: &str = "LEIA-ME.md";
 
 fn ler(caminho: &str) -> String {
     let caminho = Path::new(RAIZ).join(caminho);
@@ -70,7 +75,7 @@ fn cada_exercicio_tem_o_mesmo_codigo_do_servidor_da_galeria() {
 
 #[test]
 fn cada_exercicio_tem_enunciado_com_pergunta_e_dica_e_uma_resposta() {
-    let respostas = ler(&format!("{PASTA}/respostas.md"));
+    let respostas = ler(RESPOSTAS);
     for (n, galeria) in EXERCICIOS {
         let enunciado = ler(&format!("{PASTA}/exercicio{n}.md"));
         for secao in ["## O que se vê", "## Reproduza", "## Pergunta", "## Dica"] {
@@ -82,12 +87,12 @@ fn cada_exercicio_tem_enunciado_com_pergunta_e_dica_e_uma_resposta() {
         );
         assert!(
             respostas.contains(&format!("| {n} | `{galeria}.py` |")),
-            "respostas.md não liga o exercício {n} a {galeria}.py"
+            "exercicios-respostas.md não liga o exercício {n} a {galeria}.py"
         );
         let resposta = respostas
             .split(&format!("\n## {n}. "))
             .nth(1)
-            .unwrap_or_else(|| panic!("respostas.md sem a seção do exercício {n}"));
+            .unwrap_or_else(|| panic!("exercicios-respostas.md sem a seção do exercício {n}"));
         assert!(
             resposta.contains("**Causa.**") && resposta.contains("```diff"),
             "a resposta do exercício {n} precisa da causa e da correção"
@@ -132,6 +137,63 @@ fn cada_servidor_da_galeria_tem_um_exercicio() {
         .collect();
     enunciados.sort();
     assert_eq!(enunciados, numeros, "os exercicioN.md da pasta e a lista EXERCICIOS");
+}
+
+/// Entregar a pasta dos exercícios não entrega as respostas: ela só tem os
+/// enunciados, os servidores e o índice, e nenhum deles traz a causa ou a
+/// correção.
+#[test]
+fn a_pasta_dos_exercicios_nao_tem_as_respostas() {
+    let pasta = Path::new(RAIZ).join(PASTA);
+    for entrada in std::fs::read_dir(&pasta).expect("ler a pasta dos exercícios") {
+        let caminho = entrada.expect("entrada da pasta").path();
+        let nome = caminho.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if nome == "__pycache__" {
+            continue; // o Python cria ao importar; o .gitignore a deixa de fora
+        }
+        let do_aluno = nome == INDICE
+            || nome
+                .strip_prefix("exercicio")
+                .and_then(|r| r.strip_suffix(".md").or_else(|| r.strip_suffix(".py")))
+                .is_some_and(|n| n.parse::<u32>().is_ok());
+        assert!(do_aluno, "{nome} na pasta dos exercícios: respostas vão em professor/");
+        let texto = std::fs::read_to_string(&caminho).expect("ler o arquivo");
+        for resposta in ["**Causa.**", "```diff", "**Correção"] {
+            assert!(!texto.contains(resposta), "{nome} traz {resposta:?}");
+        }
+    }
+}
+
+/// O índice lista cada exercício com o título do enunciado e a `--parte`
+/// com que o enunciado roda o `verificar`.
+#[test]
+fn o_indice_lista_cada_exercicio_com_o_titulo_e_a_parte() {
+    let indice = ler(&format!("{PASTA}/{INDICE}"));
+    for (n, _) in EXERCICIOS {
+        let enunciado = ler(&format!("{PASTA}/exercicio{n}.md"));
+        let titulo = enunciado
+            .lines()
+            .next()
+            .and_then(|l| l.split_once(" — "))
+            .map(|(_, t)| t.to_string())
+            .unwrap_or_else(|| panic!("exercicio{n}.md começa sem \"# Exercício {n} — título\""));
+        let parte = enunciado
+            .split("--parte ")
+            .nth(1)
+            .and_then(|r| r.chars().next())
+            .unwrap_or_else(|| panic!("exercicio{n}.md não roda o verificar com --parte"));
+        let linha = indice
+            .lines()
+            .find(|l| l.starts_with(&format!("| [{n}](exercicio{n}.md) |")))
+            .unwrap_or_else(|| panic!("{INDICE} sem o exercício {n}"));
+        let colunas: Vec<&str> = linha.split('|').map(str::trim).collect();
+        assert_eq!(
+            colunas[2].replace('`', ""),
+            titulo.replace('`', ""),
+            "o título do exercício {n} no índice"
+        );
+        assert_eq!(colunas[3], parte.to_string(), "a parte do exercício {n} no índice");
+    }
 }
 
 #[test]

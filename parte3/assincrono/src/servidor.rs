@@ -24,7 +24,7 @@ use anyhow::Result;
 use common::protocolo::{eco, erro_mensagem_grande, fechar_com_aviso, Enquadrador, Recebido};
 use common::protocolo::{LIMITE_MENSAGEM, TAMANHO_DA_LEITURA};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
-use common::texto::{quantidade, texto_seguro};
+use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, erros::falhou, log, log::Linha, tempo::duracao_legivel};
 use crossbeam_channel::{Sender, TrySendError};
 use socket2::{Domain, Socket, Type};
@@ -61,7 +61,7 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
             }
         };
         numero += 1; // a ordem do accept(), a partir de 1
-        let cliente = format!("[cliente {numero} {endereco}]");
+        let cliente = Cliente { numero, endereco };
         // NOVO: uma tarefa (não uma thread) por conexão, dona do socket.
         tokio::spawn(atender_cliente(conexao, cliente, atraso, log.clone()));
     }
@@ -69,7 +69,7 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
 
 /// Conversa com um cliente até ele sair, e fecha a conexão (é dona dela). Nada
 /// que o cliente faça derruba o servidor: todo desfecho vira uma linha de log.
-async fn atender_cliente(mut conexao: TcpStream, cliente: String, atraso: Duration, log: Log) {
+async fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration, log: Log) {
     registrar(&log, format!("{cliente} Conectado")).await;
     let inicio = Instant::now();
     let mut mensagens = 0;

@@ -3,6 +3,7 @@
 # entre dois pedaços chega partido: decode() lança UnicodeDecodeError, e a
 # thread daquele cliente morre, com a mensagem (UTF-8 válido) sem resposta.
 # Uso: python decodifica_cada_pedaco.py PORTA
+import os
 import socket
 import sys
 import threading
@@ -32,7 +33,8 @@ def atender(conn, addr):
 
 def main():
     servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    servidor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if os.name != "nt":  # no Windows, a opção deixaria outro programa tomar a porta
+        servidor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     servidor.bind((HOST, PORT))
     servidor.listen()
     print(f"Servidor Echo escutando em {HOST}:{PORT}")

@@ -3,6 +3,7 @@
 # até ele ficar vazio (BlockingIOError). Um cliente que nunca para de enviar
 # prende o laço nele, e os outros clientes esperam: o laço não é justo.
 # Uso: python laco_que_le_ate_esvaziar.py PORTA
+import os
 import selectors
 import socket
 import sys
@@ -76,7 +77,8 @@ def escrever(conn):
 
 def main():
     servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    servidor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if os.name != "nt":  # no Windows, a opção deixaria outro programa tomar a porta
+        servidor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     servidor.bind((HOST, PORT))
     servidor.listen()
     servidor.setblocking(False)

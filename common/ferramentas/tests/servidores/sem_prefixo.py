@@ -2,6 +2,7 @@
 # Todo o resto está certo (thread por cliente, leitura até o \n, eco dos
 # bytes): o verificar nomeia o prefixo uma vez e avalia o resto assim mesmo.
 # Uso: python sem_prefixo.py PORTA
+import os
 import socket
 import sys
 import threading
@@ -28,7 +29,8 @@ def atender(conn, addr):
 
 def main():
     servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    servidor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if os.name != "nt":  # no Windows, a opção deixaria outro programa tomar a porta
+        servidor.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     servidor.bind((HOST, PORT))
     servidor.listen()
     print(f"Servidor Echo escutando em {HOST}:{PORT}")

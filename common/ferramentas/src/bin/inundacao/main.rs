@@ -49,8 +49,11 @@ struct Args {
     /// Grava os resultados em figuras/ (só numa execução completa)
     #[arg(long)]
     gravar: bool,
-    /// Mede só os servidores cujo rótulo começa assim (repetível: --so parte3-poll --so eco-epoll)
-    #[arg(long, value_name = "ROTULO")]
+    /// Mede só estes servidores, pelo nome exato: --so repetido ou uma lista com vírgulas (ex.:
+    /// --so parte3 --so parte3-poll, ou --so parte3,parte3-poll). Nomes: parte3, parte3-poll, parte3-async e parte4 (sem
+    /// log: as linhas "-q" da tabela; as com log só entram sem --so), eco-mio, eco-tokio,
+    /// eco-epoll, python-threads, python-selectors, python-asyncio
+    #[arg(long, value_name = "NOMES", value_delimiter = ',', value_parser = nome_de_servidor)]
     so: Vec<String>,
     /// Só para os testes: uma rodada curtíssima, dois servidores
     #[arg(long, hide = true)]
@@ -63,17 +66,23 @@ struct Args {
 /// partes sem log e com log; as referências como são), o eco em C e as
 /// soluções Python da disciplina.
 fn variantes() -> Vec<Variante> {
-    let rust = |m: Medido| Variante {
+    let rust = |m: Medido, nome: Option<String>| Variante {
         rotulo: m.rotulo(),
+        nome,
         programa: Programa::Rust(m.binario),
         args: m.args(Opcoes::default()),
     };
     let mut variantes = Vec::new();
     for medido in medidos::concorrentes() {
-        variantes.push(rust(medido));
-        variantes.extend(medido.ligando_o_log().map(rust));
+        variantes.push(rust(medido, Some(medido.binario.to_string())));
+        variantes.extend(medido.ligando_o_log().map(|m| rust(m, None)));
     }
-    let outro = |rotulo: &str, programa| Variante { rotulo: rotulo.into(), programa, args: vec![] };
+    let outro = |rotulo: &str, programa| Variante {
+        rotulo: rotulo.into(),
+        nome: Some(rotulo.replace(' ', "-")),
+        programa,
+        args: vec![],
+    };
     variantes.push(outro("eco-epoll", Programa::C));
     for (rotulo, arquivo) in [
         ("python threads", "servidor_threads.py"),
@@ -83,6 +92,18 @@ fn variantes() -> Vec<Variante> {
         variantes.push(outro(rotulo, Programa::Python(arquivo)));
     }
     variantes
+}
+
+/// Lê um nome de `--so`: só um nome exato vale (`parte3` não escolhe
+/// também `parte3-poll`), e um nome errado é erro de uso, com os nomes.
+fn nome_de_servidor(texto: &str) -> Result<String, String> {
+    let nomes: Vec<String> = variantes().into_iter().filter_map(|v| v.nome).collect();
+    let nome = texto.trim();
+    if nomes.iter().any(|n| n == nome) {
+        Ok(nome.to_string())
+    } else {
+        Err(format!("aceita um destes nomes: {}", nomes.join(", ")))
+    }
 }
 
 /// O interpretador Python da máquina, se houver (no Windows, `python`).
@@ -121,6 +142,14 @@ fn eco_epoll(pasta: &Path) -> Option<PathBuf> {
     }
 }
 
+/// As variantes que `--so` escolhe (todas, sem `--so`), na ordem da lista.
+fn escolher<'a>(todas: &'a [Variante], so: &[String]) -> Vec<&'a Variante> {
+    todas
+        .iter()
+        .filter(|v| so.is_empty() || v.nome.as_ref().is_some_and(|n| so.contains(n)))
+        .collect()
+}
+
 fn main() {
     let args = common::linha_de_comando::ler::<Args>();
     if let Err(e) = executar(args) {
@@ -141,6 +170,9 @@ fn executar(args: Args) -> Result<()> {
              servidor): uma medida curta é ruidosa demais para ir ao relato"
         );
     }
+    if args.gravar && !args.so.is_empty() {
+        bail!("--gravar mede todos os servidores: a tabela do relato não pode perder linhas (sem --so)");
+    }
     let tempos = Tempos {
         duracao: Duration::from_secs_f64(segundos),
         aquecimento: Duration::from_millis(if args.fumaca { 100 } else { 500 }),
@@ -151,15 +183,10 @@ fn executar(args: Args) -> Result<()> {
     let variantes: Vec<&Variante> = if args.fumaca {
         todas.iter().filter(|v| ["parte3 -q", "eco-mio"].contains(&v.rotulo.as_str())).collect()
     } else {
-        todas
-            .iter()
-            .filter(|v| {
-                args.so.is_empty() || args.so.iter().any(|s| v.rotulo.starts_with(s.as_str()))
-            })
-            .collect()
+        escolher(&todas, &args.so)
     };
     if variantes.is_empty() {
-        bail!("nenhum servidor com esse rótulo; os rótulos são os da primeira coluna da tabela");
+        bail!("nenhum servidor para medir");
     }
     let rust: Vec<&str> = variantes
         .iter()
@@ -210,13 +237,17 @@ fn executar(args: Args) -> Result<()> {
         (None, false) => pasta.parent().unwrap_or(&pasta).join("inundacao"),
     };
     std::fs::create_dir_all(&saida).with_context(|| format!("criar {}", saida.display()))?;
-    let comando = match (args.gravar, args.rapido) {
+    let mut comando = match (args.gravar, args.rapido) {
         (true, _) => "cargo run --release --bin inundacao -- --gravar",
         (false, true) => "cargo run --release --bin inundacao -- --rapido",
-        (false, false) => "cargo run --release --bin inundacao",
-    };
+        (false, false) => "cargo run --release --bin inundacao --",
+    }
+    .to_string();
+    if !args.so.is_empty() {
+        comando += &format!(" --so {}", args.so.join(","));
+    }
     let descricao = tabela::Descricao {
-        comando: comando.to_string(),
+        comando: comando.trim_end_matches(" --").to_string(),
         segundos: inicio.elapsed().as_secs_f64(),
         rodadas,
         tempos,
@@ -237,4 +268,40 @@ fn executar(args: Args) -> Result<()> {
         ferramentas::formato::duracao(inicio.elapsed().as_secs_f64())
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod testes {
+    use super::*;
+
+    #[test]
+    fn so_escolhe_pelo_nome_exato_e_recusa_o_resto() {
+        let todas = variantes();
+        let rotulos = |so: &[&str]| -> Vec<String> {
+            let so: Vec<String> = so.iter().map(|s| s.to_string()).collect();
+            escolher(&todas, &so).iter().map(|v| v.rotulo.clone()).collect()
+        };
+        // `parte3` não leva junto `parte3-poll` nem `parte3-async`, nem a linha com log.
+        assert_eq!(rotulos(&["parte3"]), ["parte3 -q"]);
+        assert_eq!(
+            rotulos(&["parte3", "parte3-poll", "parte3-async", "eco-epoll"]),
+            ["parte3 -q", "parte3-poll -q", "parte3-async -q", "eco-epoll"]
+        );
+        assert_eq!(rotulos(&["python-selectors"]), ["python selectors"]);
+        assert_eq!(rotulos(&[]).len(), todas.len());
+        for errado in ["parte", "parte3 -q", "python", "python selectors", ""] {
+            assert!(nome_de_servidor(errado).is_err(), "{errado:?} foi aceito");
+        }
+        // Cada nome escolhe uma linha só, e a ajuda de --so diz todos.
+        let ajuda = <Args as clap::CommandFactory>::command()
+            .get_arguments()
+            .find(|a| a.get_id() == "so")
+            .and_then(|a| a.get_help().map(|h| h.to_string()))
+            .expect("a ajuda de --so");
+        let nomes: Vec<&String> = todas.iter().filter_map(|v| v.nome.as_ref()).collect();
+        for nome in &nomes {
+            assert_eq!(nomes.iter().filter(|n| n == &nome).count(), 1, "{nome} repetido");
+            assert!(ajuda.contains(&format!(" {nome}")), "a ajuda de --so não diz {nome}");
+        }
+    }
 }

@@ -14,7 +14,11 @@ use std::time::{Duration, Instant};
 /// Um servidor medido: o programa e os argumentos com que é iniciado.
 #[derive(Clone, Debug)]
 pub struct Variante {
+    /// A primeira coluna da tabela (`parte3 -q`, `parte3`, `eco-epoll`).
     pub rotulo: String,
+    /// O nome com que `--so` escolhe esta linha (`parte3` para `parte3 -q`);
+    /// `None` nas linhas com log, que só a medida completa roda.
+    pub nome: Option<String>,
     pub programa: Programa,
     pub args: Vec<String>,
 }
