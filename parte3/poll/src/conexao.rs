@@ -16,7 +16,7 @@ enum Fase {
     Conversando,                   // lê e responde (a thread no `read()`)
     RespostaPresaAte(Instant),     // `--atraso`: a resposta sai nesta hora (a thread no `sleep`)
     EncerrandoComErroAte(Instant), // o `fechar_com_aviso` das threads, sem esperar por ele
-    Acabou(String),                // assim; fecha quando a saída esvaziar
+    Acabou(String),                // com este desfecho; fecha quando a saída esvaziar
 }
 
 pub struct Conexao {
