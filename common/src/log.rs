@@ -14,8 +14,8 @@
 //! A fila é limitada para a memória ser limitada. O que acontece quando ela
 //! enche é de quem registra, e é a lição de cada modelo: uma thread espera
 //! uma vaga (Parte 4), uma tarefa espera com `.await` (async), e o laço de
-//! eventos, que não pode esperar nada, para de ler dos clientes até a fila
-//! andar (poll).
+//! eventos também espera, e com ele todos os clientes (poll, que por isso
+//! limita as linhas de log que cada conexão gera numa vez).
 
 use crate::tempo::{agora, Carimbo};
 use crossbeam_channel::{bounded, Sender};

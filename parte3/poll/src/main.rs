@@ -1,9 +1,7 @@
 //! Parte 3 (poll), ponto de entrada. Leia depois `servidor.rs` (o laço, como o `selectors` do
-//! Python, e a regra da vez), `conexao.rs` (a vez de uma conexão: ler, responder, escrever; e a
-//! regra dos buffers) e `log.rs` (o log que nunca espera).
+//! Python, e a regra da vez) e `conexao.rs` (a vez de uma conexão, e a regra dos buffers).
 
 mod conexao;
-mod log;
 mod servidor;
 
 use clap::Parser;
