@@ -63,7 +63,7 @@ pub fn instalar(escuta: &TcpListener) -> Result<()> {
     .context("instalar o tratador de Ctrl-C")
 }
 
-/// Passos 3 e 4: avisa os clientes, espera as threads (com prazo), registra
+/// Itens 3 e 4 da sequência acima: avisa os clientes, espera as threads (com prazo), registra
 /// quem sobrou e o resumo, e espera o log escrever tudo (com prazo).
 pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()>, desde: Instant) {
     let ativas = quantidade(registro.conexoes().len() as u64, "cliente", "clientes");

@@ -4,9 +4,10 @@
 //! (o log protegido por uma fila, as conexões ativas à vista, o desligamento
 //! gracioso) e duas lições clássicas de um servidor de verdade (o limite de
 //! clientes e o tempo de inatividade), em cinco passos. Cada passo está
-//! marcado `NOVO (passo N, nome)` onde aparece no código, e é nesta ordem
-//! que `just diff parte3 parte4` os apresenta: a preparação em `servir` faz
-//! os passos 1 a 4, um depois do outro, e o atendimento acrescenta o 5.
+//! marcado `NOVO (passo N, nome)` onde aparece no código: a preparação em
+//! `servir` faz os passos 1 a 4, um depois do outro; no atendimento, que
+//! `just diff parte3 parte4` mostra de uma vez, eles se misturam, e a marca
+//! diz de qual passo é cada trecho.
 //! Leia na ordem:
 //! 1. `log`: uma thread só escreve no terminal, e as outras lhe mandam as
 //!    linhas por uma fila limitada (o "proteja o recurso compartilhado com

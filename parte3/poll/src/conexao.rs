@@ -54,9 +54,8 @@ impl Conexao {
 
     /// A vez: escreve o que ficou e, se tudo saiu, lê e responde (ou descarta); diz se há mais.
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
-        match self.fase {
-            Fase::RespostaPresaAte(hora) if hora <= Instant::now() => self.fase = Fase::Conversando,
-            _ => {}
+        if matches!(self.fase, Fase::RespostaPresaAte(hora) if hora <= Instant::now()) {
+            self.fase = Fase::Conversando; // chegou a hora da resposta presa
         }
         if !self.escrever() {
             return false; // contrapressão: não lê enquanto a saída não sai ("gravável" a traz)
@@ -140,7 +139,9 @@ impl Conexao {
             }
         }
         self.pendente = bytes.to_vec();
-        matches!(self.fase, Fase::Conversando) && (n == lidos.len() || !self.pendente.is_empty())
+        // Há mais se o socket pode ter, se sobrou o que responder ou se o fim lido espera a vez.
+        let mais = n == lidos.len() || !self.pendente.is_empty() || self.fim_da_leitura;
+        matches!(self.fase, Fase::Conversando) && mais
     }
 
     /// O fechamento demorado, com o `Erro:` enviado: fecha a escrita (de novo não faz nada) e joga
@@ -175,11 +176,11 @@ impl Conexao {
         }
     }
 
-    /// "Gravável" se há o que escrever, senão "legível"; nunca os dois: no Windows o mio rearma os
-    /// avisos a cada `WouldBlock`, e um "gravável" sem nada a escrever voltaria sem parar.
+    /// "Gravável" se há o que escrever agora, senão "legível"; nunca os dois: no Windows o mio
+    /// rearma os avisos a cada `WouldBlock`, e um "gravável" sem o que escrever voltaria sem parar.
     pub fn interesse(&self) -> Interest {
-        if self.saida.is_empty() {
-            return Interest::READABLE;
+        if self.saida.is_empty() || matches!(self.fase, Fase::RespostaPresaAte(_)) {
+            return Interest::READABLE; // nada a escrever agora
         }
         Interest::WRITABLE
     }

@@ -1,11 +1,10 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
 //! A Parte 3 como o `selectors` do Python ([`servir`]): uma thread só registra os sockets no poll
-//! (o `mio`: epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos. A thread de um
-//! cliente vira um `struct` (`conexao.rs`), e cada espera dela, uma fase ou um aviso. O log é o da
-//! Parte 4 (`common/src/log.rs`): com a fila cheia, o laço espera. Um cliente parado custa menos de
-//! 1 KiB, e não uma thread; a justiça, que o escalonador dá às threads, aqui é de propósito
-//! ([`Laco::uma_volta`]). Falta o que a Parte 4 traz: limite de clientes, inatividade e Ctrl-C.
+//! (o `mio`: epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos. Cada cliente
+//! vira um `struct` (`conexao.rs`), e cada espera, uma fase. O log passa por uma fila (cheia, o
+//! laço espera). Um cliente parado custa menos de 1 KiB, e não uma thread; a justiça, que o
+//! escalonador dá às threads, aqui é de propósito ([`Laco::uma_volta`]).
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
@@ -33,7 +32,7 @@ struct Laco {
     poll: Poll,
     log: Log,
     conexoes: HashMap<Token, Conexao>,
-    prontas: VecDeque<Token>, // quem pode ter dados sem novo aviso, na ordem da vez
+    prontas: VecDeque<Token>, // quem pode ter mais sem novo aviso (o mio avisa por borda)
     relogios: Relogios,
     lidos: [u8; PARTE], // o buffer de leitura, um só para todas as conexões
     atraso: Duration,

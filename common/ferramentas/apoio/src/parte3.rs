@@ -104,5 +104,22 @@ macro_rules! provas_da_parte3 {
         fn controles_escapados_no_log_bytes_invalidos_intactos_e_pipeline() {
             provas::bytes_hostis_e_pipeline($binario, &[]);
         }
+
+        // Linhas numa escrita só e logo o fim do fluxo: todas as respostas e o
+        // fechamento. O laço de eventos limita a vez de cada conexão em 128
+        // linhas de log: com um múltiplo disso, o fim já lido não pode ficar
+        // esquecido (ficou: o servidor em CLOSE-WAIT, sem a última linha).
+        #[test]
+        fn pipeline_seguido_do_fim_recebe_tudo_e_o_fechamento() {
+            let servidor = iniciar_servidor($binario, &[]);
+            for n in [1usize, 127, 128, 129, 256, 300] {
+                let mut cliente = $crate::Conectado::novo(servidor.porta);
+                let linhas: Vec<u8> = (0..n).flat_map(|i| format!("m{i}\n").into_bytes()).collect();
+                cliente.enviar(&linhas).expect("enviar");
+                cliente.fechar_escrita();
+                let respostas = cliente.ler_ate_o_fim().expect("as respostas e o fechamento");
+                assert_eq!(respostas.len(), n, "{}: {n} linhas", $binario);
+            }
+        }
     };
 }
