@@ -243,12 +243,15 @@ fn sessao(
                     Recebido::Mensagem(linha) => {
                         tela.encerrar();
                         let linha = texto_seguro(&linha);
+                        // `Erro:` e `Aviso:` vêm antes do fechamento do servidor; uma linha
+                        // fora do protocolo faz o próprio cliente desistir da conexão.
                         if linha.starts_with(PREFIXO_ERRO) || linha.starts_with(PREFIXO_AVISO) {
                             tela.linha(quando, &format!("Servidor: {linha}"));
+                            tela.linha(agora(), "Conexão encerrada pelo servidor");
                         } else {
                             tela.linha(quando, &format!("Servidor enviou uma linha inesperada: {linha}"));
+                            tela.linha(agora(), "Encerrando a conexão: o servidor não segue o protocolo");
                         }
-                        tela.linha(agora(), "Conexão encerrada pelo servidor");
                         return Ok(1);
                     }
                     Recebido::GrandeDemais => {

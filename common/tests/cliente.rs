@@ -1,7 +1,7 @@
 //! O cliente de verdade, com a entrada por pipe, em cada desfecho.
 
 use apoio::{executar_cliente, iniciar_servidor};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::thread;
 
@@ -136,6 +136,21 @@ fn servidor_que(fim: fn(&mut std::net::TcpStream)) -> u16 {
         fim(&mut socket);
     });
     porta
+}
+
+/// Uma resposta fora do protocolo (sem `Echo: `): quem desiste é o cliente,
+/// e ele não diz que o servidor fechou.
+#[test]
+fn linha_fora_do_protocolo_o_cliente_desiste_e_diz_por_que() {
+    let porta = servidor_que(|socket| {
+        let _ = socket.write_all(b"oi\n");
+        let _ = socket.read(&mut [0; 64]); // espera o cliente fechar
+    });
+    let execucao = executar_cliente(porta, b"oi\n", &[]);
+    assert_eq!(execucao.codigo, Some(1));
+    let esperado = "Servidor enviou uma linha inesperada: oi\n\
+                    Encerrando a conexão: o servidor não segue o protocolo\n";
+    assert!(execucao.saida.ends_with(esperado), "{}", execucao.saida);
 }
 
 #[test]
