@@ -38,6 +38,16 @@ const PALAVRAS_DO_ROTEIRO: usize = 1500;
 #[test]
 fn cada_comando_do_roteiro_e_dos_exercicios_existe_com_as_suas_opcoes() {
     let raiz = Path::new(RAIZ);
+    // Sob o Wine do CI não há cargo (nem `CARGO`), e o `cargo metadata` é
+    // quem diz de que pacote é cada executável: lá o teste não roda; no
+    // Linux e num Windows de verdade, sim.
+    if cfg!(windows)
+        && std::env::var_os("CARGO").is_none()
+        && std::env::var_os("WINEPREFIX").is_some()
+    {
+        eprintln!("pulado sob o Wine: não há cargo no prefixo do Wine do CI");
+        return;
+    }
     let pacotes = Pacotes::ler();
     // O roteiro e a versão do professor rodam da raiz do projeto. Passos 1
     // a 6, nos dois sistemas, mais a compilação: bem mais que 10.
