@@ -1,7 +1,10 @@
-//! Parte 3 (poll), ponto de entrada. Leia depois `servidor.rs` (o laço, como o `selectors` do
-//! Python, e a regra da vez) e `conexao.rs` (a vez de uma conexão, e a regra dos buffers).
+//! Parte 3 (poll), ponto de entrada. A ordem de leitura: primeiro o núcleo, que é o que o
+//! `servidor_selectors.py` também tem: `servidor.rs` (o laço e a regra da vez) e `conexao.rs` (a
+//! vez de uma conexão e a regra dos buffers). Depois, `cuidados.rs`: o que o servidor precisa
+//! além do núcleo para fazer tudo o que o de threads faz, sem nunca esperar.
 
 mod conexao;
+mod cuidados;
 mod servidor;
 
 use clap::Parser;

@@ -1,40 +1,54 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
-//! A Parte 3 como o `selectors` do Python ([`servir`]): uma thread só registra os sockets no poll
-//! (o `mio`: epoll, kqueue ou IOCP), espera algum ficar pronto e atende os prontos. Cada cliente
-//! vira um `struct` (`conexao.rs`), e cada espera, uma fase. O log passa por uma fila (cheia, o
-//! laço espera). Um cliente parado custa menos de 1 KiB, e não uma thread; a justiça, que o
-//! escalonador dá às threads, aqui é de propósito ([`Laco::uma_volta`]).
+//! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`),
+//! espera algum ficar pronto ([`servir`]) e dá a vez a cada um que ficou ([`Laco::uma_volta`]).
+//! Na sua vez, a conexão escreve o que ficou preso e lê uma vez e responde (`conexao.rs`). O que
+//! a thread de um cliente guardava na pilha (a linha pela metade, as respostas que o kernel ainda
+//! não aceitou) vira um `struct`, e um cliente parado custa esse `struct`, e não uma thread.
+//!
+//! ## Por borda, e não por nível: a diferença para o `selectors`
+//! O `selectors` avisa por nível: enquanto houver bytes no socket, cada `select()` o devolve. O
+//! mio avisa por borda (epoll com EPOLLET, kqueue com EV_CLEAR; no Windows, sobre o IOCP, ele
+//! só vigia de novo depois de um `WouldBlock`): um aviso quando algo muda, e nenhum outro enquanto
+//! os bytes esperam. Por isso a conexão que leu na sua vez e pode ter mais fica numa fila nossa,
+//! `prontas`, e tem outra vez na volta seguinte, sem aviso; só sai dela quando a leitura dá
+//! `WouldBlock`. Esquecida, ficaria parada para sempre, com os bytes no kernel.
+//!
+//! ## A regra da vez (a justiça)
+//! Cada conexão pronta tem, por volta, uma leitura de até [`PARTE`] bytes e as respostas que ela
+//! gera; quem tem mais volta ao fim da fila, depois dos outros. Assim quem nunca para de enviar
+//! não segura o laço. As threads têm isso de graça (o escalonador do kernel); aqui, só de
+//! propósito. Custa uma leitura a mais por mensagem (a que ouve o `WouldBlock`).
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
 //!    `cargo run --bin cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s
 //!    depois, de uma thread só (mais a do log, em `ps -T`).
-//! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-poll`: quatro conexões
-//!    inundam, e um cliente leve ainda é atendido na hora.
+//! 2. `just inundacao --rapido --so parte3-poll`: quatro conexões inundam, e um cliente leve
+//!    ainda é atendido na hora. `just escala`: quanto custa uma conexão parada.
 
-use crate::conexao::{Conexao, Log, Relogios};
+use crate::conexao::Conexao;
+use crate::cuidados::{Log, Relogios};
 use anyhow::Result;
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
-use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, log, texto::Cliente};
+use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, texto::Cliente};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
 use std::collections::{HashMap, VecDeque};
-use std::{cmp::Reverse, io::ErrorKind, time::Duration, time::Instant};
+use std::{io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o número do seu cliente
 const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, após um erro geral
-const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê numa vez, no máximo,
-pub const LINHAS_POR_VEZ: usize = 128; // e as linhas de log que escreve
+pub const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê numa vez, no máximo
 
 struct Laco {
     escuta: TcpListener,
-    poll: Poll,
-    log: Log,
+    poll: Poll, // o seletor: vigia os sockets registrados
     conexoes: HashMap<Token, Conexao>,
-    prontas: VecDeque<Token>, // quem pode ter mais sem novo aviso (o mio avisa por borda)
+    prontas: VecDeque<Token>, // quem tem a vez nesta volta (avisou, ou pode ter mais)
+    lidos: [u8; PARTE],       // o buffer de leitura, um só para todas as conexões
+    log: Log,
     relogios: Relogios,
-    lidos: [u8; PARTE], // o buffer de leitura, um só para todas as conexões
     atraso: Duration,
     aceitas: u64,
 }
@@ -54,23 +68,27 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
     let mut escuta = TcpListener::from_std(escuta);
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
-    poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?;
-    let (log, _escritor) = log::iniciar().map_err(falhou("criar a thread do log"))?;
-    let conexoes = HashMap::new();
-    let prontas = VecDeque::new();
-    let relogios = Relogios::new();
-    let lidos = [0; PARTE];
-    let mut laco =
-        Laco { escuta, poll, log, conexoes, prontas, relogios, lidos, atraso, aceitas: 0 };
-    let _ = laco.log.send(log::linha("Aguardando conexões...".to_string()));
+    poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?; // o `seletor.register`
+    let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
+    let (conexoes, prontas, relogios) = (HashMap::new(), VecDeque::new(), Relogios::default());
+    let mut laco = Laco {
+        escuta,
+        poll,
+        conexoes,
+        prontas,
+        lidos: [0; PARTE],
+        log,
+        relogios,
+        atraso,
+        aceitas: 0,
+    };
+    laco.log.registrar("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
-        // Com conexões prontas, o poll() só olha; senão, espera até o próximo relógio, se houver.
-        let proximo = laco.relogios.peek().map(|Reverse((hora, _))| *hora);
-        let mut espera = proximo.map(|hora| hora.saturating_duration_since(Instant::now()));
-        if !laco.prontas.is_empty() {
-            espera = Some(Duration::ZERO);
-        }
+        // O `seletor.select()`: espera um aviso (ou a próxima hora marcada); com alguém na fila
+        // das prontas, só olha, sem esperar.
+        let espera =
+            if laco.prontas.is_empty() { laco.relogios.espera() } else { Some(Duration::ZERO) };
         match laco.poll.poll(&mut eventos, espera) {
             Err(e) if e.kind() != ErrorKind::Interrupted => return Err(falhou("poll()")(e)),
             _ => {}
@@ -78,16 +96,15 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         for evento in eventos.iter() {
             laco.acordar(evento.token());
         }
-        while laco.relogios.peek().is_some_and(|Reverse((hora, _))| *hora <= Instant::now()) {
-            let Some(Reverse((_, token))) = laco.relogios.pop() else { break };
-            laco.acordar(token); // o accept() de novo, uma resposta presa, um prazo
+        while let Some(token) = laco.relogios.vencido() {
+            laco.acordar(token); // uma hora marcada conta como um aviso (`cuidados.rs`)
         }
         laco.uma_volta();
     }
 }
 
 impl Laco {
-    /// Um aviso do poll, ou um relógio: o socket de escuta aceita; uma conexão entra na fila.
+    /// Um aviso: o socket de escuta aceita; uma conexão entra na fila das prontas (uma vez só).
     fn acordar(&mut self, token: Token) {
         if token == ESCUTA {
             return self.aceitar();
@@ -99,56 +116,54 @@ impl Laco {
         }
     }
 
-    /// Aceita até o `WouldBlock` (o aviso não se repete pelas que esperam no `listen()`).
+    /// Aceita até o `WouldBlock`: por borda, o aviso não se repete pelas que ficarem no `listen()`.
     fn aceitar(&mut self) {
         loop {
             let (mut socket, endereco) = match self.escuta.accept() {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    let _ =
-                        self.log.send(log::linha(format!("Erro no accept(): {}", descrever(&e))));
+                    self.log.registrar(format!("Erro no accept(): {}", descrever(&e)));
                     if perdeu_so_esta_conexao(&e) {
                         continue;
                     }
-                    return self.relogios.push(Reverse((Instant::now() + PAUSA, ESCUTA)));
+                    return self.relogios.marcar(Instant::now() + PAUSA, ESCUTA);
+                    // sem `sleep`
                 }
             };
             self.aceitas += 1;
             let cliente = Cliente { numero: self.aceitas, endereco };
             let token = Token(self.aceitas as usize);
             if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
-                let texto = format!("{cliente} Sem registro no poll(): {}", descrever(&e));
-                let _ = self.log.send(log::linha(texto));
+                self.log.registrar(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
                 continue;
             }
             let _ = socket.set_nodelay(true); // sem Nagle, como nas threads
-            let _ = self.log.send(log::linha(format!("{cliente} Conectado")));
+            self.log.registrar(format!("{cliente} Conectado"));
             self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
         }
     }
 
-    /// A regra da vez: cada volta atende, na ordem, as prontas de quando ela começou; cada uma lê
-    /// até [`PARTE`] e escreve até [`LINHAS_POR_VEZ`] linhas de log, e quem pode ter mais (o mio
-    /// só avisa quando chega dado novo) volta ao fim da fila. Com 4 conexões inundando, um cliente
-    /// leve esperava 25 s sem ela; com ela, 0,6 ms (mediana, `inundacao`). Com log, 6 ms com 2.048
-    /// linhas por vez (70 ms sob o Wine), 0,5 ms com 128 (9 ms); e a inundação anda 20% menos.
+    /// A regra da vez: cada volta atende, na ordem, as prontas de quando ela começou, uma vez
+    /// cada; quem pode ter mais (leu, e o mio não avisará de novo) volta ao fim da fila.
     fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
             let Some(token) = self.prontas.pop_front() else { return };
             let Some(c) = self.conexoes.get_mut(&token) else { continue }; // já fechou
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            let mais = c.vez(&mut self.lidos, &self.log, &mut self.relogios);
+            self.log.nova_vez();
+            let mais = c.vez(&mut self.lidos, &mut self.log, &mut self.relogios);
             let depois = c.interesse();
             if depois != antes {
+                // O `seletor.modify`: agora vigia outra coisa ("legível" ou "gravável").
                 if let Err(e) = self.poll.registry().reregister(&mut c.socket, token, depois) {
                     c.falhou(&e);
                 }
             }
             if let Some(linha) = c.linha_final() {
-                let _ = self.poll.registry().deregister(&mut c.socket);
+                let _ = self.poll.registry().deregister(&mut c.socket); // o `seletor.unregister`
                 self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
-                let _ = self.log.send(log::linha(linha)); // com a fila cheia, espera uma vaga
+                self.log.registrar(linha);
                 continue;
             }
             c.na_fila = mais;
