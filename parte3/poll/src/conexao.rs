@@ -1,14 +1,14 @@
 //! Uma conexão: o que a thread de um cliente guardava na pilha, e a sua vez, que nunca espera.
 
-use crate::cuidados::{Log, Relogios};
+use crate::cuidados::{cota_de_linhas, grande_demais, Log, Relogios};
 use common::protocolo::{acrescentar_eco, Enquadrador, Recebido, LIMITE_MENSAGEM};
 use common::texto::{quantidade, texto_seguro, Cliente};
-use common::{erros::descrever, rede::silencioso, tempo::duracao_legivel};
+use common::{erros::descrever, log::linha, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest};
 use std::io::{self, ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
-/// Onde a conversa está. As duas esperas com hora marcada são de `cuidados.rs`.
+/// Onde a conversa está; as duas esperas com hora marcada são de `cuidados.rs`.
 pub enum Fase {
     Conversando,                                       // lê e responde (a thread no `read()`)
     Acabou(String), // com este desfecho; fecha quando a saída esvaziar
@@ -18,25 +18,25 @@ pub enum Fase {
 
 pub struct Conexao {
     pub socket: TcpStream, // só a `Conexao` o tem: destruí-la é o close()
-    pub na_fila: bool,     // está na fila das prontas
     pub cliente: Cliente,
-    pub fase: Fase,
     pub atraso: Duration,
+    pub na_fila: bool, // está na fila das prontas (uma vez só)
+    pub fase: Fase,
     pub saida: Vec<u8>,       // respostas que o kernel ainda não aceitou
-    pendente: Vec<u8>, // lido e sem resposta (a vez acabou antes): a próxima vez começa por ele
+    pendente: Vec<u8>,        // lido e sem resposta (a vez acabou antes): a próxima começa por ele
     enquadrador: Enquadrador, // a linha sem `\n` que está chegando
     inicio: Instant,
     mensagens: u64,
 }
 
 impl Conexao {
-    pub fn nova(cliente: Cliente, socket: TcpStream, atraso: Duration) -> Conexao {
+    pub fn nova(socket: TcpStream, cliente: Cliente, atraso: Duration) -> Conexao {
         Conexao {
             socket,
-            na_fila: false,
             cliente,
-            fase: Fase::Conversando,
             atraso,
+            na_fila: false,
+            fase: Fase::Conversando,
             saida: Vec::new(),
             pendente: Vec::new(),
             enquadrador: Enquadrador::novo(LIMITE_MENSAGEM),
@@ -47,7 +47,7 @@ impl Conexao {
 
     /// A vez: escreve o que ficou e, se tudo saiu, lê uma vez e responde. Diz se pode haver mais
     /// sem novo aviso (o laço a põe de volta na fila).
-    pub fn vez(&mut self, lidos: &mut [u8], log: &mut Log, relogios: &mut Relogios) -> bool {
+    pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         self.ver_a_hora(); // as horas marcadas (`cuidados.rs`)
         if !self.escrever() {
             return false; // contrapressão: não lê enquanto a saída não sai ("gravável" a traz)
@@ -70,48 +70,19 @@ impl Conexao {
         }
     }
 
-    /// Uma leitura (o `recv` do `selectors`): `Some(0)` é o fim do fluxo; `None`, nada agora
-    /// (`WouldBlock`: o próximo aviso traz a conexão de volta) ou a conexão falhou.
-    pub fn ler(&mut self, lidos: &mut [u8]) -> Option<usize> {
-        match self.socket.read(lidos) {
-            Ok(n) => Some(n),
-            Err(e) if e.kind() == ErrorKind::WouldBlock => None,
-            Err(e) => {
-                self.falhou(&e);
-                None
-            }
-        }
-    }
-
-    /// Responde ao que sobrou da vez anterior ou, sem sobra, ao que uma leitura trouxer.
-    fn ler_e_responder(
-        &mut self,
-        lidos: &mut [u8],
-        log: &mut Log,
-        relogios: &mut Relogios,
-    ) -> bool {
+    /// Lê uma vez (ou retoma o que sobrou da vez anterior) e responde às mensagens completas, até
+    /// uma espera, o fim ou a cota da vez (`cuidados.rs`); o resto fica `pendente`.
+    fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let guardados = std::mem::take(&mut self.pendente);
-        let (bytes, fim) = match guardados.is_empty() {
+        let (mut bytes, fim) = match guardados.is_empty() {
             false => (&guardados[..], false),
-            true => match self.ler(lidos) {
-                Some(n) => (&lidos[..n], n == 0),
-                None => return false,
+            true => match self.socket.read(lidos) {
+                Ok(n) => (&lidos[..n], n == 0), // o `recv` do `selectors`; 0: o fim do fluxo
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return false, // até o próximo aviso
+                Err(e) => return self.falhou(&e),
             },
         };
-        self.pendente = self.responder(bytes, fim, log, relogios).to_vec();
-        matches!(self.fase, Fase::Conversando) // leu: pode haver mais, e nenhum aviso virá
-    }
-
-    /// Responde às mensagens completas em `bytes` com o `match` das threads, até uma espera, o fim
-    /// ou a cota de log da vez; devolve o que ficou sem resposta.
-    fn responder<'a>(
-        &mut self,
-        mut bytes: &'a [u8],
-        fim: bool,
-        log: &mut Log,
-        relogios: &mut Relogios,
-    ) -> &'a [u8] {
-        while matches!(self.fase, Fase::Conversando) && log.cabe_na_vez() {
+        for _ in 0..cota_de_linhas() {
             let (usados, recebido) = self.enquadrador.avancar(bytes);
             bytes = &bytes[usados..];
             let recebido = match recebido {
@@ -119,54 +90,63 @@ impl Conexao {
                 None if fim => self.enquadrador.fim(),
                 None => break, // os bytes acabaram; a linha sem `\n` ficou no enquadrador
             };
-            match recebido {
-                Recebido::Fim => self.fase = Fase::Acabou("Cliente desconectou".to_string()),
-                Recebido::Mensagem(mensagem) => {
-                    if !silencioso() {
-                        let texto = texto_seguro(&mensagem);
-                        log.registrar(format!("{} Recebido: {texto}", self.cliente));
-                    }
-                    self.mensagens += 1;
-                    acrescentar_eco(&mut self.saida, &mensagem);
-                    self.prender_resposta(relogios); // com `--atraso`, até a hora
-                }
-                Recebido::Incompleta(bytes) => {
-                    self.fase = Fase::Acabou(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"));
-                }
-                Recebido::GrandeDemais => self.encerrar_com_erro(relogios),
+            self.responder(recebido, log, relogios);
+            if !matches!(self.fase, Fase::Conversando) {
+                break;
             }
         }
-        bytes
+        self.pendente = bytes.to_vec();
+        matches!(self.fase, Fase::Conversando) // leu: pode haver mais, e nenhum aviso virá
+    }
+
+    /// O `match` das threads, sem esperar: o eco vai para a saída; o fim acaba a conversa.
+    fn responder(&mut self, recebido: Recebido, log: &Log, relogios: &mut Relogios) {
+        match recebido {
+            Recebido::Fim => self.fase = Fase::Acabou("Cliente desconectou".to_string()),
+            Recebido::Mensagem(mensagem) => {
+                if !silencioso() {
+                    let texto = texto_seguro(&mensagem);
+                    let _ = log.send(linha(format!("{} Recebido: {texto}", self.cliente)));
+                }
+                self.mensagens += 1;
+                acrescentar_eco(&mut self.saida, &mensagem);
+                self.prender_resposta(relogios); // com `--atraso`, até a hora
+            }
+            Recebido::Incompleta(bytes) => {
+                self.fase = Fase::Acabou(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"));
+            }
+            Recebido::GrandeDemais => self.encerrar_com_erro(relogios),
+        }
     }
 
     /// Escreve o que o kernel aceitar (o `send` do `selectors`) e diz se tudo saiu.
     fn escrever(&mut self) -> bool {
         while !self.saida.is_empty() {
             match self.socket.write(&self.saida) {
-                Ok(n) if n > 0 => {
-                    self.saida.drain(..n);
-                }
-                Err(e) if e.kind() != ErrorKind::WouldBlock => self.falhou(&e), // e a saída some
+                Ok(n) if n > 0 => _ = self.saida.drain(..n),
+                Err(e) if e.kind() != ErrorKind::WouldBlock => _ = self.falhou(&e), // e a saída some
                 _ => return false, // o kernel não aceita mais nada agora
             }
         }
         true
     }
 
-    /// Um erro de E/S acaba só esta conversa: nada mais se envia, e ela fecha.
-    pub fn falhou(&mut self, e: &io::Error) {
+    /// Um erro de E/S acaba só esta conversa: nada mais se envia, e ela fecha (`false`: não há mais).
+    pub fn falhou(&mut self, e: &io::Error) -> bool {
         self.saida = Vec::new();
         self.fase = match self.fase {
-            Fase::Acabou(_) => return, // o desfecho já estava escrito
-            Fase::EncerrandoComErro { .. } => Fase::Acabou(Self::grande_demais()),
+            Fase::Acabou(_) => return false, // o desfecho já estava escrito
+            Fase::EncerrandoComErro { .. } => Fase::Acabou(grande_demais()),
             _ => Fase::Acabou(format!("Conexão com o cliente falhou: {}", descrever(e))),
         };
+        false // não há mais o que fazer nesta conexão
     }
 
     /// "Gravável" se há o que escrever, senão "legível"; nunca os dois: no Windows o mio rearma
     /// os avisos a cada `WouldBlock`, e um "gravável" sem o que escrever voltaria sem parar.
     pub fn interesse(&self) -> Interest {
-        if self.saida.is_empty() {
+        let livre = self.saida.is_empty();
+        if livre {
             Interest::READABLE
         } else {
             Interest::WRITABLE
@@ -176,11 +156,9 @@ impl Conexao {
     /// Se a conversa acabou e as últimas respostas saíram, a última linha de log.
     pub fn linha_final(&self) -> Option<String> {
         let Fase::Acabou(desfecho) = &self.fase else { return None };
-        if !self.saida.is_empty() {
-            return None;
-        }
         let duracao = duracao_legivel(self.inicio.elapsed());
         let mensagens = quantidade(self.mensagens, "mensagem", "mensagens");
-        Some(format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente))
+        let linha = format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente);
+        self.saida.is_empty().then_some(linha)
     }
 }

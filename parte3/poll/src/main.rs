@@ -1,7 +1,5 @@
-//! Parte 3 (poll), ponto de entrada. A ordem de leitura: primeiro o núcleo, que é o que o
-//! `servidor_selectors.py` também tem: `servidor.rs` (o laço e a regra da vez) e `conexao.rs` (a
-//! vez de uma conexão e a regra dos buffers). Depois, `cuidados.rs`: o que o servidor precisa
-//! além do núcleo para fazer tudo o que o de threads faz, sem nunca esperar.
+//! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o servidor (`servidor.rs`,
+//! onde está a ordem de leitura dos outros arquivos).
 
 mod conexao;
 mod cuidados;

@@ -1,41 +1,37 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
 //! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`),
-//! espera algum ficar pronto ([`servir`]) e dá a vez a cada um que ficou ([`Laco::uma_volta`]).
-//! Na sua vez, a conexão escreve o que ficou preso e lê uma vez e responde (`conexao.rs`). O que
-//! a thread de um cliente guardava na pilha (a linha pela metade, as respostas que o kernel ainda
-//! não aceitou) vira um `struct`, e um cliente parado custa esse `struct`, e não uma thread.
+//! espera algum ficar pronto ([`servir`]) e dá a vez a cada um ([`Laco::uma_volta`]): a conexão
+//! escreve o que ficou preso, lê uma vez e responde (`conexao.rs`). O que a thread de um cliente
+//! guardava na pilha vira um `struct`: um cliente parado custa isso, e não uma thread.
 //!
-//! ## Por borda, e não por nível: a diferença para o `selectors`
-//! O `selectors` avisa por nível: enquanto houver bytes no socket, cada `select()` o devolve. O
-//! mio avisa por borda (epoll com EPOLLET, kqueue com EV_CLEAR; no Windows, sobre o IOCP, ele
-//! só vigia de novo depois de um `WouldBlock`): um aviso quando algo muda, e nenhum outro enquanto
-//! os bytes esperam. Por isso a conexão que leu na sua vez e pode ter mais fica numa fila nossa,
-//! `prontas`, e tem outra vez na volta seguinte, sem aviso; só sai dela quando a leitura dá
-//! `WouldBlock`. Esquecida, ficaria parada para sempre, com os bytes no kernel.
+//! **Por borda, e não por nível.** O `selectors` avisa por nível: enquanto houver bytes no
+//! socket, todo `select()` o devolve. O mio avisa por borda (epoll com EPOLLET, kqueue com
+//! EV_CLEAR; no Windows, sobre o IOCP, só volta a vigiar depois de um `WouldBlock`): um aviso
+//! quando algo muda, e nenhum enquanto os bytes esperam. Por isso quem leu na sua vez fica numa
+//! fila nossa, `prontas`, e tem outra vez na volta seguinte, sem aviso, até a leitura dar
+//! `WouldBlock`; esquecido, ficaria parado para sempre, com os bytes no kernel.
 //!
-//! ## A regra da vez (a justiça)
-//! Cada conexão pronta tem, por volta, uma leitura de até [`PARTE`] bytes e as respostas que ela
-//! gera; quem tem mais volta ao fim da fila, depois dos outros. Assim quem nunca para de enviar
-//! não segura o laço. As threads têm isso de graça (o escalonador do kernel); aqui, só de
-//! propósito. Custa uma leitura a mais por mensagem (a que ouve o `WouldBlock`).
+//! **A regra da vez (a justiça).** Por volta, cada conexão pronta lê uma vez, até [`PARTE`]
+//! bytes, e responde; quem tem mais volta ao fim da fila, e quem nunca para de enviar não segura
+//! os outros. As threads têm isso do escalonador; aqui, só de propósito.
+//!
+//! Leia este arquivo e `conexao.rs`, o núcleo (o que o `servidor_selectors.py` também tem); só
+//! depois, `cuidados.rs`: o `--atraso`, o fechamento depois do `Erro:` e o log, sem esperas.
 //!
 //! ## Como observar
-//! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais,
-//!    `cargo run --bin cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s
-//!    depois, de uma thread só (mais a do log, em `ps -T`).
-//! 2. `just inundacao --rapido --so parte3-poll`: quatro conexões inundam, e um cliente leve
+//! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais, `cargo run --bin
+//!    cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread.
+//! 2. `just inundacao --rapido --so parte3-poll`: com quatro conexões inundando, um cliente leve
 //!    ainda é atendido na hora. `just escala`: quanto custa uma conexão parada.
 
-use crate::conexao::Conexao;
-use crate::cuidados::{Log, Relogios};
+use crate::{conexao::Conexao, cuidados::Log, cuidados::Relogios};
 use anyhow::Result;
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
-use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, texto::Cliente};
+use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, log, log::linha};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
-use std::collections::{HashMap, VecDeque};
-use std::{io::ErrorKind, time::Duration, time::Instant};
+use std::{collections::HashMap, collections::VecDeque, io::ErrorKind, time::Duration};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o número do seu cliente
 const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, após um erro geral
@@ -46,7 +42,6 @@ struct Laco {
     poll: Poll, // o seletor: vigia os sockets registrados
     conexoes: HashMap<Token, Conexao>,
     prontas: VecDeque<Token>, // quem tem a vez nesta volta (avisou, ou pode ter mais)
-    lidos: [u8; PARTE],       // o buffer de leitura, um só para todas as conexões
     log: Log,
     relogios: Relogios,
     atraso: Duration,
@@ -69,24 +64,13 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let mut escuta = TcpListener::from_std(escuta);
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?; // o `seletor.register`
-    let log = Log::iniciar().map_err(falhou("criar a thread do log"))?;
-    let (conexoes, prontas, relogios) = (HashMap::new(), VecDeque::new(), Relogios::default());
-    let mut laco = Laco {
-        escuta,
-        poll,
-        conexoes,
-        prontas,
-        lidos: [0; PARTE],
-        log,
-        relogios,
-        atraso,
-        aceitas: 0,
-    };
-    laco.log.registrar("Aguardando conexões...".to_string());
-    let mut eventos = Events::with_capacity(1024);
+    let (log, _escritor) = log::iniciar().map_err(falhou("criar a thread do log"))?;
+    let (conexoes, prontas, relogios, aceitas) = Default::default();
+    let mut laco = Laco { escuta, poll, conexoes, prontas, log, relogios, atraso, aceitas };
+    let _ = laco.log.send(linha("Aguardando conexões...".to_string()));
+    let (mut eventos, mut lidos) = (Events::with_capacity(1024), [0; PARTE]); // `lidos`: um só
     loop {
-        // O `seletor.select()`: espera um aviso (ou a próxima hora marcada); com alguém na fila
-        // das prontas, só olha, sem esperar.
+        // O `seletor.select()`: espera um aviso ou a próxima hora marcada; com prontas, só olha.
         let espera =
             if laco.prontas.is_empty() { laco.relogios.espera() } else { Some(Duration::ZERO) };
         match laco.poll.poll(&mut eventos, espera) {
@@ -99,7 +83,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         while let Some(token) = laco.relogios.vencido() {
             laco.acordar(token); // uma hora marcada conta como um aviso (`cuidados.rs`)
         }
-        laco.uma_volta();
+        laco.uma_volta(&mut lidos);
     }
 }
 
@@ -123,36 +107,36 @@ impl Laco {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
                 Err(e) => {
-                    self.log.registrar(format!("Erro no accept(): {}", descrever(&e)));
-                    if perdeu_so_esta_conexao(&e) {
-                        continue;
+                    let _ = self.log.send(linha(format!("Erro no accept(): {}", descrever(&e))));
+                    if !perdeu_so_esta_conexao(&e) {
+                        self.relogios.marcar(PAUSA, ESCUTA); // de novo daqui a pouco, sem `sleep`
+                        return;
                     }
-                    return self.relogios.marcar(Instant::now() + PAUSA, ESCUTA);
-                    // sem `sleep`
+                    continue;
                 }
             };
             self.aceitas += 1;
-            let cliente = Cliente { numero: self.aceitas, endereco };
+            let cliente = common::texto::Cliente { numero: self.aceitas, endereco };
             let token = Token(self.aceitas as usize);
             if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
-                self.log.registrar(format!("{cliente} Sem registro no poll(): {}", descrever(&e)));
+                let texto = format!("{cliente} Sem registro no poll(): {}", descrever(&e));
+                let _ = self.log.send(linha(texto));
                 continue;
             }
             let _ = socket.set_nodelay(true); // sem Nagle, como nas threads
-            self.log.registrar(format!("{cliente} Conectado"));
-            self.conexoes.insert(token, Conexao::nova(cliente, socket, self.atraso));
+            let _ = self.log.send(linha(format!("{cliente} Conectado")));
+            self.conexoes.insert(token, Conexao::nova(socket, cliente, self.atraso));
         }
     }
 
     /// A regra da vez: cada volta atende, na ordem, as prontas de quando ela começou, uma vez
     /// cada; quem pode ter mais (leu, e o mio não avisará de novo) volta ao fim da fila.
-    fn uma_volta(&mut self) {
+    fn uma_volta(&mut self, lidos: &mut [u8]) {
         for _ in 0..self.prontas.len() {
             let Some(token) = self.prontas.pop_front() else { return };
             let Some(c) = self.conexoes.get_mut(&token) else { continue }; // já fechou
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            self.log.nova_vez();
-            let mais = c.vez(&mut self.lidos, &mut self.log, &mut self.relogios);
+            c.na_fila = c.vez(lidos, &self.log, &mut self.relogios);
             let depois = c.interesse();
             if depois != antes {
                 // O `seletor.modify`: agora vigia outra coisa ("legível" ou "gravável").
@@ -160,14 +144,11 @@ impl Laco {
                     c.falhou(&e);
                 }
             }
-            if let Some(linha) = c.linha_final() {
+            if let Some(ultima) = c.linha_final() {
                 let _ = self.poll.registry().deregister(&mut c.socket); // o `seletor.unregister`
                 self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
-                self.log.registrar(linha);
-                continue;
-            }
-            c.na_fila = mais;
-            if mais {
+                let _ = self.log.send(linha(ultima)); // com a fila cheia, espera uma vaga
+            } else if c.na_fila {
                 self.prontas.push_back(token);
             }
         }
