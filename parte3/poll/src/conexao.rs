@@ -1,12 +1,11 @@
 //! Uma conexão: o que a thread de um cliente guardava na pilha, e a sua vez, que nunca espera.
 
-use crate::cuidados::{cota_de_linhas, grande_demais, Log, Relogios};
+use crate::cuidados::{grande_demais, Log, Relogios, LINHAS_POR_VEZ};
 use common::protocolo::{acrescentar_eco, Enquadrador, Recebido, LIMITE_MENSAGEM};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, log::linha, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest};
-use std::io::{self, ErrorKind, Read, Write};
-use std::time::{Duration, Instant};
+use std::{io, io::ErrorKind, io::Read, io::Write, time::Duration, time::Instant};
 
 /// Onde a conversa está; as duas esperas com hora marcada são de `cuidados.rs`.
 pub enum Fase {
@@ -22,31 +21,20 @@ pub struct Conexao {
     pub atraso: Duration,
     pub na_fila: bool, // está na fila das prontas (uma vez só)
     pub fase: Fase,
-    pub saida: Vec<u8>,       // respostas que o kernel ainda não aceitou
-    pendente: Vec<u8>,        // lido e sem resposta (a vez acabou antes): a próxima começa por ele
-    enquadrador: Enquadrador, // a linha sem `\n` que está chegando
+    pub saida: Vec<u8>, // respostas que o kernel ainda não aceitou
+    pendente: Vec<u8>,  // lido e sem resposta quando a vez acabou: a próxima começa por ele
+    linha: Enquadrador, // a linha sem `\n` que está chegando
     inicio: Instant,
     mensagens: u64,
 }
 
 impl Conexao {
     pub fn nova(socket: TcpStream, cliente: Cliente, atraso: Duration) -> Conexao {
-        Conexao {
-            socket,
-            cliente,
-            atraso,
-            na_fila: false,
-            fase: Fase::Conversando,
-            saida: Vec::new(),
-            pendente: Vec::new(),
-            enquadrador: Enquadrador::novo(LIMITE_MENSAGEM),
-            inicio: Instant::now(),
-            mensagens: 0,
-        }
+        let (na_fila, fase, saida, pendente) = (false, Fase::Conversando, Vec::new(), Vec::new());
+        let (linha, inicio, mensagens) = (Enquadrador::novo(LIMITE_MENSAGEM), Instant::now(), 0);
+        Self { socket, cliente, atraso, na_fila, fase, saida, pendente, linha, inicio, mensagens }
     }
-
-    /// A vez: escreve o que ficou e, se tudo saiu, lê uma vez e responde. Diz se pode haver mais
-    /// sem novo aviso (o laço a põe de volta na fila).
+    /// A vez: escreve o que ficou e, se tudo saiu, lê uma vez e responde. Diz se pode haver mais.
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         self.ver_a_hora(); // as horas marcadas (`cuidados.rs`)
         if !self.escrever() {
@@ -61,7 +49,6 @@ impl Conexao {
         self.liberar_buffers();
         mais
     }
-
     /// A regra dos buffers, a lição da curva de memória (`just escala`): o laço lê num buffer só
     /// (`lidos`), e os da conexão só existem enquanto têm dados; parada, ela guarda só o `struct`.
     fn liberar_buffers(&mut self) {
@@ -69,9 +56,7 @@ impl Conexao {
             self.saida = Vec::new(); // `clear()` guardaria a capacidade
         }
     }
-
-    /// Lê uma vez (ou retoma o que sobrou da vez anterior) e responde às mensagens completas, até
-    /// uma espera, o fim ou a cota da vez (`cuidados.rs`); o resto fica `pendente`.
+    /// Lê uma vez (ou retoma o que sobrou) e responde, até uma espera, o fim ou a cota da vez.
     fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let guardados = std::mem::take(&mut self.pendente);
         let (mut bytes, fim) = match guardados.is_empty() {
@@ -82,56 +67,47 @@ impl Conexao {
                 Err(e) => return self.falhou(&e),
             },
         };
-        for _ in 0..cota_de_linhas() {
-            let (usados, recebido) = self.enquadrador.avancar(bytes);
+        let mut cota = if silencioso() { usize::MAX } else { LINHAS_POR_VEZ };
+        while cota > 0 && matches!(self.fase, Fase::Conversando) {
+            cota -= 1;
+            let (usados, recebido) = self.linha.avancar(bytes);
             bytes = &bytes[usados..];
             let recebido = match recebido {
                 Some(recebido) => recebido,
-                None if fim => self.enquadrador.fim(),
+                None if fim => self.linha.fim(),
                 None => break, // os bytes acabaram; a linha sem `\n` ficou no enquadrador
             };
-            self.responder(recebido, log, relogios);
-            if !matches!(self.fase, Fase::Conversando) {
-                break;
+            match recebido {
+                // O `match` das threads, sem esperar: o eco vai para a saída.
+                Recebido::Fim => self.fase = Fase::Acabou("Cliente desconectou".to_string()),
+                Recebido::Mensagem(mensagem) => {
+                    if !silencioso() {
+                        let texto = texto_seguro(&mensagem);
+                        let _ = log.send(linha(format!("{} Recebido: {texto}", self.cliente)));
+                    }
+                    self.mensagens += 1;
+                    acrescentar_eco(&mut self.saida, &mensagem);
+                    self.prender_resposta(relogios); // com `--atraso`, até a hora
+                }
+                Recebido::Incompleta(bytes) => self.fase = Fase::Acabou(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados")),
+                Recebido::GrandeDemais => self.encerrar_com_erro(relogios),
             }
         }
         self.pendente = bytes.to_vec();
         matches!(self.fase, Fase::Conversando) // leu: pode haver mais, e nenhum aviso virá
     }
-
-    /// O `match` das threads, sem esperar: o eco vai para a saída; o fim acaba a conversa.
-    fn responder(&mut self, recebido: Recebido, log: &Log, relogios: &mut Relogios) {
-        match recebido {
-            Recebido::Fim => self.fase = Fase::Acabou("Cliente desconectou".to_string()),
-            Recebido::Mensagem(mensagem) => {
-                if !silencioso() {
-                    let texto = texto_seguro(&mensagem);
-                    let _ = log.send(linha(format!("{} Recebido: {texto}", self.cliente)));
-                }
-                self.mensagens += 1;
-                acrescentar_eco(&mut self.saida, &mensagem);
-                self.prender_resposta(relogios); // com `--atraso`, até a hora
-            }
-            Recebido::Incompleta(bytes) => {
-                self.fase = Fase::Acabou(format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados"));
-            }
-            Recebido::GrandeDemais => self.encerrar_com_erro(relogios),
-        }
-    }
-
     /// Escreve o que o kernel aceitar (o `send` do `selectors`) e diz se tudo saiu.
     fn escrever(&mut self) -> bool {
         while !self.saida.is_empty() {
             match self.socket.write(&self.saida) {
                 Ok(n) if n > 0 => _ = self.saida.drain(..n),
-                Err(e) if e.kind() != ErrorKind::WouldBlock => _ = self.falhou(&e), // e a saída some
+                Err(e) if e.kind() != ErrorKind::WouldBlock => _ = self.falhou(&e),
                 _ => return false, // o kernel não aceita mais nada agora
             }
         }
         true
     }
-
-    /// Um erro de E/S acaba só esta conversa: nada mais se envia, e ela fecha (`false`: não há mais).
+    /// Um erro de E/S acaba só esta conversa: nada mais se envia, e ela fecha.
     pub fn falhou(&mut self, e: &io::Error) -> bool {
         self.saida = Vec::new();
         self.fase = match self.fase {
@@ -139,26 +115,22 @@ impl Conexao {
             Fase::EncerrandoComErro { .. } => Fase::Acabou(grande_demais()),
             _ => Fase::Acabou(format!("Conexão com o cliente falhou: {}", descrever(e))),
         };
-        false // não há mais o que fazer nesta conexão
+        false
     }
-
     /// "Gravável" se há o que escrever, senão "legível"; nunca os dois: no Windows o mio rearma
     /// os avisos a cada `WouldBlock`, e um "gravável" sem o que escrever voltaria sem parar.
     pub fn interesse(&self) -> Interest {
-        let livre = self.saida.is_empty();
-        if livre {
-            Interest::READABLE
-        } else {
-            Interest::WRITABLE
+        if self.saida.is_empty() {
+            return Interest::READABLE;
         }
+        Interest::WRITABLE
     }
-
     /// Se a conversa acabou e as últimas respostas saíram, a última linha de log.
     pub fn linha_final(&self) -> Option<String> {
         let Fase::Acabou(desfecho) = &self.fase else { return None };
         let duracao = duracao_legivel(self.inicio.elapsed());
         let mensagens = quantidade(self.mensagens, "mensagem", "mensagens");
-        let linha = format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente);
-        self.saida.is_empty().then_some(linha)
+        let ultima = format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente);
+        self.saida.is_empty().then_some(ultima)
     }
 }

@@ -1,5 +1,4 @@
-//! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o servidor (`servidor.rs`,
-//! onde está a ordem de leitura dos outros arquivos).
+//! Parte 3 (poll), ponto de entrada: lê a linha de comando e chama o servidor (`servidor.rs`).
 
 mod conexao;
 mod cuidados;

@@ -1,37 +1,32 @@
 //! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
 //!
-//! A Parte 3 como o `selectors` do Python: uma thread só registra os sockets no poll (o `mio`),
+//! A Parte 3 como o `selectors` do Python: uma thread registra os sockets no poll (o `mio`),
 //! espera algum ficar pronto ([`servir`]) e dá a vez a cada um ([`Laco::uma_volta`]): a conexão
-//! escreve o que ficou preso, lê uma vez e responde (`conexao.rs`). O que a thread de um cliente
-//! guardava na pilha vira um `struct`: um cliente parado custa isso, e não uma thread.
+//! escreve o que ficou preso, lê uma vez e responde (`conexao.rs`). Parada, custa um `struct`.
 //!
-//! **Por borda, e não por nível.** O `selectors` avisa por nível: enquanto houver bytes no
-//! socket, todo `select()` o devolve. O mio avisa por borda (epoll com EPOLLET, kqueue com
-//! EV_CLEAR; no Windows, sobre o IOCP, só volta a vigiar depois de um `WouldBlock`): um aviso
-//! quando algo muda, e nenhum enquanto os bytes esperam. Por isso quem leu na sua vez fica numa
-//! fila nossa, `prontas`, e tem outra vez na volta seguinte, sem aviso, até a leitura dar
-//! `WouldBlock`; esquecido, ficaria parado para sempre, com os bytes no kernel.
-//!
-//! **A regra da vez (a justiça).** Por volta, cada conexão pronta lê uma vez, até [`PARTE`]
-//! bytes, e responde; quem tem mais volta ao fim da fila, e quem nunca para de enviar não segura
-//! os outros. As threads têm isso do escalonador; aqui, só de propósito.
+//! **Por borda, e não por nível.** O `selectors` avisa por nível: enquanto houver bytes, todo
+//! `select()` devolve o socket. O mio avisa por borda (epoll com EPOLLET, kqueue com EV_CLEAR;
+//! no Windows, sobre o IOCP, só vigia de novo depois de um `WouldBlock`): um aviso quando algo
+//! muda, e nenhum enquanto os bytes esperam. Por isso quem leu fica numa fila nossa, `prontas`, e
+//! tem outra vez na volta seguinte, sem aviso, até a leitura dar `WouldBlock` (senão, pararia).
 //!
 //! Leia este arquivo e `conexao.rs`, o núcleo (o que o `servidor_selectors.py` também tem); só
-//! depois, `cuidados.rs`: o `--atraso`, o fechamento depois do `Erro:` e o log, sem esperas.
+//! depois `cuidados.rs`: o `--atraso`, o fechamento depois do `Erro:` e o log, sem esperas.
 //!
 //! ## Como observar
-//! 1. `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais, `cargo run --bin
-//!    cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread.
-//! 2. `just inundacao --rapido --so parte3-poll`: com quatro conexões inundando, um cliente leve
-//!    ainda é atendido na hora. `just escala`: quanto custa uma conexão parada.
+//! `cargo run --bin parte3-poll -- --atraso 2000` e dois `cargo run --bin cliente -- --tempo`:
+//! duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread só. E `just inundacao
+//! --rapido --so parte3-poll`: quatro conexões inundam, e um cliente leve ainda é atendido.
 
-use crate::{conexao::Conexao, cuidados::Log, cuidados::Relogios};
+use crate::conexao::Conexao;
+use crate::cuidados::{espera, vencido, Log, Relogios};
 use anyhow::Result;
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
 use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, log, log::linha};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use socket2::{Domain, Socket, Type};
-use std::{collections::HashMap, collections::VecDeque, io::ErrorKind, time::Duration};
+use std::collections::{HashMap, VecDeque};
+use std::{io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o número do seu cliente
 const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, após um erro geral
@@ -70,17 +65,15 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     let _ = laco.log.send(linha("Aguardando conexões...".to_string()));
     let (mut eventos, mut lidos) = (Events::with_capacity(1024), [0; PARTE]); // `lidos`: um só
     loop {
-        // O `seletor.select()`: espera um aviso ou a próxima hora marcada; com prontas, só olha.
+        // O `seletor.select()`: espera um aviso ou a próxima hora; com prontas, só olha.
         let espera =
-            if laco.prontas.is_empty() { laco.relogios.espera() } else { Some(Duration::ZERO) };
+            if laco.prontas.is_empty() { espera(&laco.relogios) } else { Some(Duration::ZERO) };
         match laco.poll.poll(&mut eventos, espera) {
             Err(e) if e.kind() != ErrorKind::Interrupted => return Err(falhou("poll()")(e)),
             _ => {}
         }
-        for evento in eventos.iter() {
-            laco.acordar(evento.token());
-        }
-        while let Some(token) = laco.relogios.vencido() {
+        eventos.iter().for_each(|evento| laco.acordar(evento.token()));
+        while let Some(token) = vencido(&mut laco.relogios) {
             laco.acordar(token); // uma hora marcada conta como um aviso (`cuidados.rs`)
         }
         laco.uma_volta(&mut lidos);
@@ -93,13 +86,11 @@ impl Laco {
         if token == ESCUTA {
             return self.aceitar();
         }
-        let Some(c) = self.conexoes.get_mut(&token) else { return }; // já fechou
-        if !c.na_fila {
+        if let Some(c) = self.conexoes.get_mut(&token).filter(|c| !c.na_fila) {
             c.na_fila = true;
             self.prontas.push_back(token);
         }
     }
-
     /// Aceita até o `WouldBlock`: por borda, o aviso não se repete pelas que ficarem no `listen()`.
     fn aceitar(&mut self) {
         loop {
@@ -109,7 +100,7 @@ impl Laco {
                 Err(e) => {
                     let _ = self.log.send(linha(format!("Erro no accept(): {}", descrever(&e))));
                     if !perdeu_so_esta_conexao(&e) {
-                        self.relogios.marcar(PAUSA, ESCUTA); // de novo daqui a pouco, sem `sleep`
+                        self.relogios.insert((Instant::now() + PAUSA, ESCUTA)); // sem `sleep`
                         return;
                     }
                     continue;
@@ -128,9 +119,8 @@ impl Laco {
             self.conexoes.insert(token, Conexao::nova(socket, cliente, self.atraso));
         }
     }
-
-    /// A regra da vez: cada volta atende, na ordem, as prontas de quando ela começou, uma vez
-    /// cada; quem pode ter mais (leu, e o mio não avisará de novo) volta ao fim da fila.
+    /// A regra da vez (a justiça): cada pronta, uma vez por volta (uma leitura de até [`PARTE`]
+    /// bytes e as respostas); quem pode ter mais volta ao fim da fila, depois das outras.
     fn uma_volta(&mut self, lidos: &mut [u8]) {
         for _ in 0..self.prontas.len() {
             let Some(token) = self.prontas.pop_front() else { return };
@@ -139,7 +129,7 @@ impl Laco {
             c.na_fila = c.vez(lidos, &self.log, &mut self.relogios);
             let depois = c.interesse();
             if depois != antes {
-                // O `seletor.modify`: agora vigia outra coisa ("legível" ou "gravável").
+                // O `seletor.modify`: agora o poll vigia a outra ("legível" ou "gravável").
                 if let Err(e) = self.poll.registry().reregister(&mut c.socket, token, depois) {
                     c.falhou(&e);
                 }
