@@ -9,9 +9,9 @@ use std::{io, io::ErrorKind, io::Read, io::Write, time::Duration, time::Instant}
 
 /// Onde a conversa está; as duas esperas com hora marcada são de `cuidados.rs`.
 pub enum Fase {
-    Conversando,                                       // lê e responde (a thread no `read()`)
+    Conversando,    // lê e responde (a thread no `read()`)
     Acabou(String), // com este desfecho; fecha quando a saída esvaziar
-    RespostaPresa { ate: Instant, resposta: Vec<u8> }, // `--atraso` (a thread no `sleep`)
+    RespostaPresa { ate: Instant, resposta: Box<[u8]> }, // `--atraso` (a thread no `sleep`)
     EncerrandoComErro { ate: Instant, a_descartar: usize }, // o `fechar_com_aviso` das threads
 }
 
@@ -49,8 +49,8 @@ impl Conexao {
         self.liberar_buffers();
         mais
     }
-    /// A regra dos buffers, a lição da curva de memória (`just escala`): o laço lê num buffer só
-    /// (`lidos`), e os da conexão só existem enquanto têm dados; parada, ela guarda só o `struct`.
+    /// A regra dos buffers, a lição da curva de memória (`just escala`): o laço lê num só, `lidos`,
+    /// e os da conexão só existem enquanto têm dados; parada, ela guarda só o `struct`.
     fn liberar_buffers(&mut self) {
         if self.saida.is_empty() {
             self.saida = Vec::new(); // `clear()` guardaria a capacidade

@@ -1,6 +1,5 @@
-//! Os cuidados, para ler depois do núcleo: o resto do que o servidor de threads faz, sem que o
-//! laço jamais espere. Onde a thread dorme ou espera o cliente, a conexão marca uma hora
-//! ([`Relogios`]); onde ela escreve no terminal, a linha vai por uma fila ([`Log`]).
+//! Os cuidados, para ler depois do núcleo: o resto do que as threads fazem, sem o laço esperar.
+//! Onde a thread dorme ou espera, marca-se uma hora ([`Relogios`]); onde escreve, a fila ([`Log`]).
 
 use crate::conexao::{Conexao, Fase};
 use common::protocolo::{erro_mensagem_grande, DESCARTE_MAXIMO, ESPERA_AO_ENCERRAR};
@@ -38,7 +37,8 @@ impl Conexao {
         if !self.atraso.is_zero() {
             let ate = Instant::now() + self.atraso;
             relogios.insert((ate, Token(self.cliente.numero as usize))); // o token do registro
-            self.fase = Fase::RespostaPresa { ate, resposta: mem::take(&mut self.saida) };
+            let resposta = mem::take(&mut self.saida).into_boxed_slice(); // menor que um `Vec`
+            self.fase = Fase::RespostaPresa { ate, resposta };
         }
     }
     /// O `fechar_com_aviso` das threads, sem esperar: o `Erro:` na saída, e depois `descartar`.
@@ -68,7 +68,7 @@ impl Conexao {
     pub fn ver_a_hora(&mut self) {
         match &mut self.fase {
             Fase::RespostaPresa { ate, resposta } if *ate <= Instant::now() => {
-                self.saida = mem::take(resposta);
+                self.saida = mem::take(resposta).into_vec();
                 self.fase = Fase::Conversando;
             }
             Fase::EncerrandoComErro { ate, .. } if *ate <= Instant::now() => {
