@@ -56,7 +56,7 @@ impl Conexao {
             self.saida = Vec::new(); // `clear()` guardaria a capacidade
         }
     }
-    /// Lê uma vez (ou retoma o que sobrou) e responde, até uma espera, o fim ou a cota da vez.
+    /// Lê uma vez (ou retoma o que sobrou) e responde com o `match` das threads, sem esperar.
     fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let guardados = std::mem::take(&mut self.pendente);
         let (mut bytes, fim) = match guardados.is_empty() {
@@ -78,7 +78,6 @@ impl Conexao {
                 None => break, // os bytes acabaram; a linha sem `\n` ficou no enquadrador
             };
             match recebido {
-                // O `match` das threads, sem esperar: o eco vai para a saída.
                 Recebido::Fim => self.fase = Fase::Acabou("Cliente desconectou".to_string()),
                 Recebido::Mensagem(mensagem) => {
                     if !silencioso() {
@@ -94,7 +93,8 @@ impl Conexao {
             }
         }
         self.pendente = bytes.to_vec();
-        matches!(self.fase, Fase::Conversando) // leu: pode haver mais, e nenhum aviso virá
+        // Leu: pode haver mais (a conversar ou a descartar), e nenhum aviso virá por isso.
+        matches!(self.fase, Fase::Conversando | Fase::EncerrandoComErro { .. })
     }
     /// Escreve o que o kernel aceitar (o `send` do `selectors`) e diz se tudo saiu.
     fn escrever(&mut self) -> bool {
