@@ -1,8 +1,9 @@
 //! Parte 4, ponto de entrada: lê a linha de comando e chama o servidor
 //! (`servidor.rs`, que diz a ordem de leitura dos outros arquivos).
 
-// NOVO: os arquivos dos passos 2 (`registro`) e 4 (`desligamento`); a
-// ordem dos passos está no cabeçalho de `servidor.rs`.
+// NOVO: os arquivos dos passos 3 (`admissao`), 4 (`desligamento`) e 2
+// (`registro`); a ordem dos passos está no cabeçalho de `servidor.rs`.
+mod admissao;
 mod desligamento;
 mod registro;
 mod servidor;
