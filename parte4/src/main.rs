@@ -1,8 +1,8 @@
 //! Parte 4, ponto de entrada: lê a linha de comando e chama o servidor
 //! (`servidor.rs`, que diz a ordem de leitura dos outros arquivos).
 
-// NOVO: os arquivos dos passos 3 (`admissao`), 4 (`desligamento`) e 2
-// (`registro`); a ordem dos passos está no cabeçalho de `servidor.rs`.
+// NOVO: um arquivo para cada passo da Parte 4 que pede um (a ordem dos
+// passos está no cabeçalho de `servidor.rs`).
 mod admissao;
 mod desligamento;
 mod registro;

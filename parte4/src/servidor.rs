@@ -13,18 +13,19 @@
 //!    linhas por uma fila limitada (o "proteja o recurso compartilhado com
 //!    uma fila" da disciplina; a fila está em `common/src/log.rs`). Com a
 //!    fila cheia, quem registra espera uma vaga: a memória fica limitada, e
-//!    nenhuma linha se perde;
+//!    nenhuma linha se perde.
 //! 2. `registro` (`registro.rs`): as conexões ativas. A contagem aparece no
-//!    log a cada entrada e saída, e o desligamento acha ali quem avisar;
+//!    log a cada entrada e saída, e o desligamento (passo 4) acha ali quem
+//!    avisar.
 //! 3. `admissão` (`admissao.rs`): `--max-clientes` é decidido no laço do
 //!    `accept()`, antes de existir uma thread para o cliente. O cliente N+1
 //!    recebe ali mesmo `Erro: servidor lotado ...`, e uma thread só, a de
 //!    recusas, espera ele fechar: uma rajada de milhares de conexões não
-//!    vira milhares de threads;
+//!    vira milhares de threads.
 //! 4. `desligamento` (`desligamento.rs`): Ctrl-C (ou SIGTERM) para de
 //!    aceitar, avisa cada cliente, espera as threads (com prazo) e imprime um
 //!    resumo. Depois do aviso, a thread de um cliente não registra nem
-//!    responde mais nada;
+//!    responde mais nada.
 //! 5. `inatividade` (`--tempo-ocioso`, que a especificação pede): quem fica
 //!    calado esse tempo recebe `Aviso: conexão encerrada por inatividade`; o
 //!    mesmo prazo vale para escrever, e quem envia sem ler as respostas por
@@ -37,15 +38,15 @@
 //!
 //! ## Como observar
 //! Terminal 1: `just parte4 --atraso 2000` (ou `cargo run --bin parte4 --
-//! --atraso 2000`; só até o passo N: `just passo N rodar -- --atraso 2000`).
-//! Terminais 2 e 3: `cargo run --bin cliente -- --tempo`.
+//! --atraso 2000`; o servidor do passo N: `just passo N rodar --atraso
+//! 2000`). Terminais 2 e 3: `cargo run --bin cliente -- --tempo`.
 //! 1. `log`: envie uma mensagem em cada cliente, quase juntos: as respostas
-//!    chegam juntas, e as linhas do log saem inteiras, pela thread do log;
-//! 2. `registro`: cada entrada e saída mostra `conexões ativas: N`;
+//!    chegam juntas, e as linhas do log saem inteiras, pela thread do log.
+//! 2. `registro`: cada entrada e saída mostra `conexões ativas: N`.
 //! 3. `admissão`: com `--max-clientes 2` no terminal 1, um terceiro cliente
-//!    recebe `Erro: servidor lotado`;
+//!    recebe `Erro: servidor lotado`.
 //! 4. `desligamento`: Ctrl-C no terminal 1: os clientes recebem `Aviso:
-//!    servidor encerrando`, e o servidor imprime o resumo;
+//!    servidor encerrando`, e o servidor imprime o resumo.
 //! 5. `inatividade`: com `--tempo-ocioso 5` no terminal 1, um cliente calado
 //!    por 5 s recebe `Aviso: conexão encerrada por inatividade`.
 
@@ -99,7 +100,7 @@ pub fn servir(
     escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(backlog).map_err(falhou("listen()"))?;
     // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
-    // o `accept()`.
+    // o `accept()` e devolve os tipos dela (`TcpStream`, `SocketAddr`).
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
     // NOVO (passo 1, log): daqui em diante, só a thread do log escreve na
@@ -189,6 +190,8 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     let limite = duracao_legivel(tempo_ocioso);
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
+    // O laço termina com o desfecho da conversa, um texto para o log: cada
+    // `break` diz por que ela acabou, e a linha depois do laço o imprime.
     let desfecho = loop {
         match linhas.proxima(&mut conexao) {
             // NOVO (passo 4, desligamento): depois do Ctrl-C, a thread não
@@ -255,6 +258,7 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                 let _ = fechar_com_aviso(conexao, "Aviso: conexão encerrada por inatividade");
                 break format!("Desconectado por inatividade: nada recebido em {limite}");
             }
+            // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };
