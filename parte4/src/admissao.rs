@@ -1,6 +1,6 @@
 //! NOVO (passo 3, admissão): o que acontece com quem chega e encontra o
 //! servidor lotado (`--max-clientes`). A decisão é do laço do `accept()`
-//! (`Registro::admitir`), antes de existir uma thread para o cliente; aqui
+//! (`registro::admitir`), antes de existir uma thread para o cliente; aqui
 //! fica o resto: a linha `Erro:` e o fechamento, por uma thread só, a de
 //! recusas. Uma rajada de milhares de conexões não vira milhares de threads.
 

@@ -2,9 +2,9 @@
 //! servidor sem deixar clientes no vácuo.
 //!
 //! Sequência:
-//! 1. o tratador do sinal só liga a marca [`DESLIGANDO`] e acorda o `accept()` (a
-//!    biblioteca padrão não tem como cancelá-lo: o tratador se conecta ao
-//!    próprio servidor, e o `accept()` volta com essa conexão);
+//! 1. o tratador do sinal só liga a marca [`DESLIGANDO`] e acorda o
+//!    `accept()` (a biblioteca padrão não tem como cancelá-lo: o tratador se
+//!    conecta ao próprio servidor, e o `accept()` volta com essa conexão);
 //! 2. o laço principal vê a marca ([`pedido`]) e fecha o socket de escuta;
 //! 3. [`encerrar`] manda a cada cliente `Aviso: servidor encerrando` e o fim
 //!    do fluxo (FIN). A leitura da thread que o atende volta quando o
@@ -43,8 +43,7 @@ static DESLIGANDO: AtomicBool = AtomicBool::new(false);
 /// (buffer de envio cheio) não prende o desligamento.
 const ESPERA_PELO_AVISO: Duration = Duration::from_millis(100);
 
-/// Quanto esperar, no fim, as últimas linhas: chegarem à fila do log e
-/// serem escritas.
+/// Quanto esperar, no fim, o escritor do log escrever as últimas linhas.
 const ESPERA_PELO_LOG: Duration = Duration::from_secs(1);
 
 /// O Ctrl-C já chegou? Perguntado pelo laço do `accept()` e pela thread de
@@ -71,8 +70,9 @@ pub fn instalar(escuta: &TcpListener) -> Result<()> {
     .context("instalar o tratador de Ctrl-C")
 }
 
-/// Itens 3 e 4 da sequência acima: avisa os clientes, espera as threads (com prazo), registra
-/// quem sobrou e o resumo, e espera o log escrever tudo (com prazo).
+/// Itens 3 e 4 da sequência acima: avisa os clientes, espera as threads
+/// (com prazo), registra quem sobrou e o resumo, e espera o log escrever
+/// tudo (com prazo).
 pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()>, desde: Instant) {
     let ativas =
         quantidade(registro.lock().expect(TRAVA).ativas.len() as u64, "cliente", "clientes");
@@ -88,9 +88,9 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
     // Quem não terminou: um cliente que não fecha depois do aviso (o
     // `cliente.py` da disciplina só percebe o fim na próxima mensagem), um
     // que não lê, ou uma thread dormindo num --atraso longo. O fim do
-    // processo fecha esses sockets.
-    // Saem do registro: se a thread de uma delas ainda terminar, não
-    // registra mais nada (a sua linha sairia depois do resumo).
+    // processo fecha esses sockets. Eles saem do registro: se a thread de
+    // um deles ainda terminar, não registra mais nada (a sua linha sairia
+    // depois do resumo).
     let restantes = std::mem::take(&mut registro.lock().expect(TRAVA).ativas);
     for conexao in restantes.values() {
         registrar(&log, format!("{} Fechada à força no desligamento", conexao.cliente));
@@ -108,12 +108,12 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
     esperar(ESPERA_PELO_LOG, || escritor.is_finished());
 }
 
-/// Envia a uma conexão a última linha e o fim do fluxo
-/// (FIN), sem esperar o cliente (o `send()` espera no máximo
-/// [`ESPERA_PELO_AVISO`] por espaço no buffer). Se a thread do cliente
-/// está escrevendo agora, não faz nada (o desligamento tenta de novo
-/// daqui a pouco). Quem espera o cliente fechar é a thread dele, que
-/// descarta o que chegar até lá.
+/// Envia a uma conexão a última linha e o fim do fluxo (FIN), sem esperar o
+/// cliente (o `send()` espera no máximo [`ESPERA_PELO_AVISO`] por espaço no
+/// buffer). Se a thread do cliente está escrevendo agora (segura a vez de
+/// escrever), não faz nada: o desligamento tenta de novo daqui a pouco.
+/// Quem espera o cliente fechar é a thread dele, que descarta o que chegar
+/// até lá.
 fn avisar_sem_esperar(conexao: &Conexao, aviso: &str) {
     let Ok(mut avisada) = conexao.escrita.try_lock() else { return };
     if !std::mem::replace(&mut *avisada, true) {
