@@ -48,7 +48,7 @@
 //! - nenhum erro de um cliente derruba o servidor: cada desfecho (fim, queda
 //!   com RST, meia linha, linha grande demais) encerra só a conversa com um
 //!   `break` que diz o motivo, impresso uma vez, depois do laço (a Parte 2
-//!   só acrescenta a essa linha o resumo do atendimento); um `accept()` que
+//!   põe nessa linha a hora, o cliente e o resumo do atendimento); um `accept()` que
 //!   falhou vira uma linha de log, e o laço segue. O `servidor.py` morre com
 //!   um RST ou com bytes que não são UTF-8;
 //! - o log mostra o texto do cliente escapado (`texto_seguro`): um cliente
