@@ -178,6 +178,10 @@ fn o_separador_de_comandos_entende_aspas_comentarios_e_encadeamentos() {
         ])
     );
     assert_eq!(comandos("servidor=$!  # o PID"), esperado(&[&["servidor=$!"]]));
+    assert_eq!(
+        comandos("parte2 --porta 1 > servidor.log &"),
+        esperado(&[&["parte2", "--porta", "1"]])
+    );
 }
 
 /// Roda cada bloco ```` ```bash ```` do roteiro como o aluno o rodaria, com
