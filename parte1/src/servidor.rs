@@ -9,9 +9,9 @@
 //! O `servidor-simples` (`common/src/bin/servidor-simples.rs`) é o mesmo
 //! servidor em 40 linhas, só com a biblioteca padrão, e marca o que
 //! simplifica. Esta parte é o que muda para ele sobreviver ao mundo: o
-//! `listen(1)` de verdade, `--host` e `--porta`, um leitor de linhas que
-//! avisa o cliente de uma mensagem grande demais antes de fechar, erros em
-//! português e um log que escapa cada byte.
+//! `listen(1)` de verdade, `--host` e `--porta`, o aviso ao cliente de uma
+//! mensagem grande demais antes de fechar (sem RST), erros em português e
+//! um log que escapa cada byte.
 //!
 //! | `servidor.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
