@@ -202,7 +202,8 @@ fn cada_bloco_bash_do_roteiro_roda_e_termina_bem() {
         blocos(&texto).into_iter().filter(|b| b.lingua == "bash" && roda(b)).collect();
     assert!(bash.len() >= 4, "o roteiro tem só {} blocos bash", bash.len());
     // Os programas dos blocos, e os que o cenario inicia, já compilados.
-    for nome in ["cenario", "cliente", "parte2", "parte4", "nagle", "inundacao"] {
+    let inundados = ["parte3", "parte3-poll", "parte3-async", "inundacao"];
+    for nome in ["cenario", "cliente", "parte2", "parte4", "nagle"].into_iter().chain(inundados) {
         binario(nome);
     }
     let pasta = binario("cenario").parent().expect("pasta dos executáveis").to_path_buf();
