@@ -84,11 +84,10 @@ fn escrever(destino: &Path, arquivos: &BTreeMap<String, Vec<u8>>) -> Result<()> 
 pub fn copiar_parte3(raiz: &Path, destino: &Path) -> Result<()> {
     let mut parte3 = arquivos(&raiz.join("parte3"))?;
     let toml = String::from_utf8(parte3["Cargo.toml"].clone())?;
-    ensure!(toml.contains("name = \"parte3\"\n"), "parte3/Cargo.toml sem name = \"parte3\"");
-    parte3.insert(
-        "Cargo.toml".into(),
-        toml.replace("name = \"parte3\"\n", "name = \"parte4\"\n").into(),
-    );
+    // Sem o `\n` no padrão: num clone do Windows, a linha pode acabar em `\r\n`.
+    ensure!(toml.contains("name = \"parte3\""), "parte3/Cargo.toml sem name = \"parte3\"");
+    let toml = toml.replacen("name = \"parte3\"", "name = \"parte4\"", 1);
+    parte3.insert("Cargo.toml".into(), toml.into());
     escrever(destino, &parte3)
 }
 
