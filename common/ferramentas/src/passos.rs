@@ -22,7 +22,8 @@ pub const PASTA: &str = "parte4/passos";
 
 /// A raiz do repositório (onde está o `Cargo.toml` do workspace).
 pub fn raiz() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let ferramentas = Path::new(env!("CARGO_MANIFEST_DIR"));
+    ferramentas.parent().and_then(Path::parent).expect("common/ferramentas").to_path_buf()
 }
 
 /// Os patches, em ordem: `1-log.diff`, `2-registro.diff`... (o número, um
