@@ -1,12 +1,11 @@
 //! # Parte 3, outro caminho — async/await com tokio, uma tarefa por cliente
 //!
-//! A Parte 3 como o `asyncio` do Python (`common/ferramentas/disciplina/solucoes`, em
-//! `servidor_asyncio.py`): cada conexão é uma tarefa, e todas dividem uma thread (`main.rs`). A
-//! conversa é a da versão de threads com `.await` onde ela bloquearia, e ali a tarefa devolve a
-//! thread ao laço do tokio, que segue com outra: `linhas.proxima(&conexao).await` é o
-//! `await leitor.readuntil()`. O que o modelo força (`NOVO`): nada bloqueia a thread, que é de
-//! todas; parada, a tarefa não guarda buffer de leitura; e cada uma dá a vez às outras a cada
-//! leitura (a justiça, que às threads o kernel dá).
+//! A Parte 3 como no `asyncio` do Python: cada conexão é uma tarefa (`atender_cliente`), e todas
+//! dividem uma thread (`main.rs`). A conversa é a das threads com `.await` onde ela bloquearia
+//! (`linhas.proxima(&conexao).await` é o `await leitor.readuntil()`), e ali a tarefa devolve a
+//! thread ao laço do tokio, que segue com outra. O que o modelo força (`NOVO`): nada bloqueia a
+//! thread, que é de todas; parada, a tarefa não guarda buffer de leitura; e cada uma dá a vez às
+//! outras a cada resposta (a justiça, que às threads o kernel dá).
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-async -- --atraso 2000` e, em dois terminais,
@@ -28,7 +27,7 @@ use tokio::{sync::mpsc, task::yield_now, time::sleep, time::timeout};
 
 type Log = mpsc::Sender<log::Linha>; // uma por tarefa; a thread do log vive enquanto houver uma
 
-/// Abre o socket de escuta e aceita clientes para sempre, cada um na sua tarefa (só volta se falhar).
+/// Abre o socket de escuta e aceita clientes para sempre, um por tarefa (só volta se falhar).
 pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
     let endereco_local = endereco_de_escuta(args)?;
     let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
@@ -89,6 +88,11 @@ async fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Durat
                 if let Err(e) = conexao.write_all(&eco(&mensagem)).await {
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
+                // NOVO (a regra da justiça): a vez das outras tarefas a cada resposta, o `sleep(0)`
+                // do asyncio. Quem inunda sempre tem linhas já lidas, e nada aqui esperaria: um
+                // cliente leve ficaria atrás de centenas de respostas, cada uma uma escrita
+                // (`just inundacao` mede). Custa uma volta do laço por mensagem.
+                yield_now().await;
             }
             Ok(Recebido::Incompleta(bytes)) => {
                 break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
@@ -130,10 +134,6 @@ impl LeitorDeLinhas {
             // antes da espera, e outro só nasce quando há dados (`readable`). Com o `BufReader` do
             // tokio e o seu `read_until`, cada conexão parada guardaria o dele, de 8 KiB.
             (self.lidos, self.usados) = (Vec::new(), 0);
-            // NOVO (a regra da justiça, a do `parte3-poll`): a vez das outras tarefas antes de
-            // cada leitura. Quem inunda sempre tem dados, e o `.await` da leitura nunca esperaria:
-            // um cliente leve ficaria atrás (`just inundacao` mede). Custa uma volta do laço.
-            yield_now().await;
             conexao.readable().await?;
             self.lidos.reserve(TAMANHO_DA_LEITURA);
             match conexao.try_read_buf(&mut self.lidos) {
