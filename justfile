@@ -124,3 +124,8 @@ nagle *args:
 [no-exit-message]
 inundacao *args:
     cargo run --release --bin inundacao -- {{args}}
+
+# Para o professor: um .zip do projeto (o último commit) sem as respostas (disciplina/professor/ e disciplina/solucoes/), para os alunos
+copia-do-aluno arquivo="eco-aluno.zip":
+    git archive --format=zip -o {{arquivo}} --add-file=common/ferramentas/disciplina/aluno/COPIA-DO-ALUNO.md HEAD -- . ':(exclude)common/ferramentas/disciplina/professor' ':(exclude)common/ferramentas/disciplina/solucoes' ':(exclude)common/ferramentas/disciplina/aluno'
+    @echo 'Cópia do aluno em {{arquivo}}: sem disciplina/professor/ nem disciplina/solucoes/ (o que mudou depois do último commit não entra).'

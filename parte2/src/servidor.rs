@@ -23,7 +23,7 @@
 //! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo` nos dois, quase
 //!    ao mesmo tempo; envie uma mensagem em cada.
 //! 3. Só o primeiro recebe resposta. Quando ele digita `sair`, o servidor
-//!    aceita o segundo em milissegundos e responde a mensagem que esperava.
+//!    aceita o segundo em milissegundos e responde à mensagem que esperava.
 
 use anyhow::Result;
 use common::erros::{descrever, falhou};
