@@ -88,10 +88,10 @@ async fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Durat
                 if let Err(e) = conexao.write_all(&eco(&mensagem)).await {
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
-                // NOVO (a regra da justiça): a vez das outras tarefas a cada resposta, o `sleep(0)`
-                // do asyncio. Quem inunda sempre tem linhas já lidas, e nada aqui esperaria: um
-                // cliente leve ficaria atrás de centenas de respostas, cada uma uma escrita
-                // (`just inundacao` mede). Custa uma volta do laço por mensagem.
+                // NOVO (a regra da justiça): a vez das outras tarefas a cada resposta, como o
+                // `sleep(0)` do asyncio. Quem inunda sempre tem linhas já lidas, e nada aqui
+                // esperaria: um cliente leve ficaria atrás das centenas de respostas (uma escrita
+                // cada) de uma leitura (`just inundacao` mede). Custa uma volta do laço por linha.
                 yield_now().await;
             }
             Ok(Recebido::Incompleta(bytes)) => {
