@@ -124,7 +124,8 @@ fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
             }
-            // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
+            // A conexão foi desfeita (RST: o cliente fechou sem ler tudo o que
+            // recebeu, ou caiu) ou a rede falhou: só esta conexão acaba.
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };

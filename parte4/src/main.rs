@@ -66,7 +66,7 @@ fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
     // Como na Parte 3: cada conexão ocupa um descritor de arquivo, e o
-    // limite inicial do processo (`ulimit -n`) costuma ser 1.024; sobe até o
+    // limite inicial do processo (`ulimit -n`) costuma ser 1024; sobe até o
     // máximo que o sistema permite.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let atraso = Duration::from_millis(args.atraso);

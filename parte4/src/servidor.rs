@@ -258,7 +258,8 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                 let _ = fechar_com_aviso(conexao, "Aviso: conexão encerrada por inatividade");
                 break format!("Desconectado por inatividade: nada recebido em {limite}");
             }
-            // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
+            // A conexão foi desfeita (RST: o cliente fechou sem ler tudo o que
+            // recebeu, ou caiu) ou a rede falhou: só esta conexão acaba.
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };
