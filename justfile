@@ -56,7 +56,7 @@ cliente *args:
 test:
     cargo test --workspace
 
-# O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3, ou just diff 2 3)
+# O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3, ou just diff 2 3); da Parte 3 à 4, os cinco passos, um depois do outro
 diff a="" b="": (_diff (if a =~ '^[0-9]' { "parte" + a } else { a }) (if b =~ '^[0-9]' { "parte" + b } else { b }))
 
 # O diff em si, com as pastas conferidas antes: um nome errado ganha uma
@@ -64,14 +64,29 @@ diff a="" b="": (_diff (if a =~ '^[0-9]' { "parte" + a } else { a }) (if b =~ '^
 # linha de comando (`echo '...'; exit 1` vale no sh e no PowerShell), e
 # `[no-exit-message]` faz o just sair com 1 sem acrescentar a sua linha de
 # erro em inglês (a função `error()` do just mostraria a justfile inteira).
+# Da Parte 3 à 4, no lugar do diff vêm os passos (parte4/passos/), cada um
+# com o seu comentário e o seu patch; a linha do diff começa então com `#`,
+# que faz dela um comentário no sh e no PowerShell.
 [no-exit-message]
 _diff a b:
     @{{ if a == "" { FALTA_PARTE } else if b == "" { FALTA_PARTE } else if path_exists(a / "src") != "true" { "echo '" + a + NAO_E_PARTE } else if path_exists(b / "src") != "true" { "echo '" + b + NAO_E_PARTE } else { "" } }}
     @-git --no-pager grep -h "^//!" -- {{b}}/src/servidor.rs
-    @-git --no-pager diff --no-index -U1 -O common/ferramentas/ordem-do-diff.txt -I "^\s*//" -- {{a}}/src {{b}}/src
+    @-{{ if a + " " + b == "parte3 parte4" { MOSTRAR + " parte4/passos/*.diff" } else { "" } }}
+    @-{{ if a + " " + b == "parte3 parte4" { "#" } else { "" } }}git --no-pager diff --no-index -U1 -O common/ferramentas/ordem-do-diff.txt -I "^\s*//" -- {{a}}/src {{b}}/src
+
+# Um passo da Parte 4: o patch do passo N, com o que ele traz (ex.: just passo 3); com `rodar`, o servidor da Parte 3 mais os passos até N (ex.: just passo 3 rodar --max-clientes 2)
+[no-exit-message]
+passo n="" acao="" *args:
+    @{{ if n =~ '^[1-5]$' { if acao == "" { "" } else if acao == "rodar" { "" } else { FALTA_PASSO } } else { FALTA_PASSO } }}
+    @{{ if acao == "rodar" { "cargo run -q --bin passos -- montar " + n } else { MOSTRAR + " parte4/passos/" + n + "-*.diff" } }}
+    @-{{ if acao == "rodar" { "cargo run --manifest-path target/passos/" + n + "/Cargo.toml --target-dir target/passos/alvo --bin parte4 -- " + args } else { "" } }}
 
 FALTA_PARTE := "echo 'just diff compara duas partes: just diff parte2 parte3 (ou só os números: just diff 2 3)'; exit 1"
 NAO_E_PARTE := " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)'; exit 1"
+FALTA_PASSO := "echo 'just passo N mostra o passo N da Parte 4 (de 1 a 5); just passo N rodar [opções] roda o servidor até esse passo (ex.: just passo 3 rodar --max-clientes 2)'; exit 1"
+# Mostrar um arquivo de texto: o `cat` do PowerShell (Get-Content) leria o
+# UTF-8 sem BOM como se fosse a página de código do Windows.
+MOSTRAR := if os_family() == "windows" { "Get-Content -Encoding UTF8" } else { "cat" }
 
 # Formata o código e roda o clippy como o CI
 [no-exit-message]
@@ -124,3 +139,8 @@ nagle *args:
 [no-exit-message]
 inundacao *args:
     cargo run --release --bin inundacao -- {{args}}
+
+# Para o professor: um .zip do projeto (o último commit) sem as respostas (disciplina/professor/ e disciplina/solucoes/), para os alunos
+copia-do-aluno arquivo="eco-aluno.zip":
+    git archive --format=zip -o {{arquivo}} --add-file=common/ferramentas/disciplina/aluno/COPIA-DO-ALUNO.md HEAD -- . ':(exclude)common/ferramentas/disciplina/professor' ':(exclude)common/ferramentas/disciplina/solucoes' ':(exclude)common/ferramentas/disciplina/aluno'
+    @echo 'Cópia do aluno em {{arquivo}}: sem disciplina/professor/ nem disciplina/solucoes/ (o que mudou depois do último commit não entra).'

@@ -90,6 +90,11 @@ pub struct ArgsCliente {
     #[arg(long)]
     pub tempo: bool,
 
+    /// Na espera do connect(), só o que acontece, sem a causa provável (o
+    /// `cenario --sem-respostas` usa: a causa é a pergunta do roteiro)
+    #[arg(long, hide = true)]
+    pub sem_explicacoes: bool,
+
     #[command(flatten)]
     ajuda: ArgsAjuda,
 }
@@ -108,7 +113,7 @@ pub fn executar(args: &ArgsCliente) -> i32 {
     // disciplina. Se o connect demorar (fila de conexões do servidor cheia),
     // o usuário já sabe o que o cliente está esperando, e `conectar` explica.
     tela.aviso(agora(), &format!("Conectando a {onde}..."));
-    let socket = match conectar(&tela, &args.host, args.porta) {
+    let socket = match conectar(&tela, &args.host, args.porta, !args.sem_explicacoes) {
         Ok(socket) => socket,
         Err(falha) => {
             tela.aviso(agora(), &format!("Não foi possível conectar a {onde}: {falha}"));

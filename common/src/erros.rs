@@ -13,7 +13,7 @@ pub fn descrever(e: &io::Error) -> String {
     }
     let frase = match e.kind() {
         ErrorKind::ConnectionRefused => "conexão recusada",
-        ErrorKind::ConnectionReset => "conexão reiniciada pelo outro lado (RST)",
+        ErrorKind::ConnectionReset => "conexão desfeita pelo outro lado (RST)",
         ErrorKind::ConnectionAborted => "conexão abortada",
         ErrorKind::BrokenPipe => "o outro lado já fechou a conexão",
         ErrorKind::TimedOut | ErrorKind::WouldBlock => "tempo esgotado",

@@ -7,7 +7,7 @@
 //! Duas partes só são compiladas por quem as pede (características do
 //! pacote, ambas padrão): o cliente interativo (`cliente`) e o log por fila
 //! (`log`). As partes dependem de `common` sem as padrão, e cada uma liga só
-//! o que usa: nenhum servidor compila as mil linhas do cliente nem o editor
+//! o que usa: nenhum servidor compila o cliente interativo nem o editor
 //! de linha, e só os que têm a thread do log (parte3-poll, parte3-async,
 //! parte4) compilam a fila e o crossbeam-channel.
 //!

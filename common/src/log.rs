@@ -34,9 +34,7 @@ pub const CAPACIDADE: usize = 4096;
 /// juntarem: no máximo umas mil escritas por segundo, em vez de uma por
 /// mensagem (cada escrita num pipe acorda quem o lê, e acordar o escritor a
 /// cada linha custaria mais que escrevê-la). Uma linha espera no máximo isso
-/// para aparecer; a primeira depois de um silêncio sai na hora. Medido com
-/// log ligado, 10 clientes e a saída num pipe: 117 mil mensagens por segundo
-/// com a pausa, 100 mil sem ela.
+/// para aparecer; a primeira depois de um silêncio sai na hora.
 pub const PAUSA_PARA_JUNTAR: Duration = Duration::from_millis(1);
 
 /// Uma linha com a hora de agora (a do evento, não a da escrita).
@@ -63,9 +61,10 @@ pub fn iniciar() -> io::Result<(Sender<Linha>, JoinHandle<()>)> {
 ///
 /// O log nunca volta no tempo: duas threads podem enfileirar fora da ordem
 /// dos carimbos, e uma linha que chega depois de outra com carimbo mais novo
-/// sai com o carimbo daquela (a diferença é de microssegundos; o carimbo é
-/// tomado antes de a linha entrar na fila e antes de a resposta ser escrita,
-/// então a causalidade se mantém).
+/// sai com o carimbo daquela. A diferença costuma ser de microssegundos; com
+/// a fila cheia, é o tempo que quem registrou esperou uma vaga. Como o
+/// carimbo é tomado antes de a linha entrar na fila (e, no `Recebido`, antes
+/// de a resposta ser escrita), a ordem de causa e efeito se mantém.
 pub fn escrever(mut proxima: impl FnMut(bool) -> Option<Linha>, destino: impl Write) {
     let mut saida = BufWriter::with_capacity(64 * 1024, destino);
     let mut ultimo: Option<Carimbo> = None;

@@ -107,8 +107,10 @@ impl LeitorDeLinhas {
     }
 
     /// Devolve a próxima mensagem, lendo de `socket` quantas vezes precisar.
-    /// Se a leitura falhar (ou esgotar um tempo limite), o que já chegou fica
-    /// guardado, e a próxima chamada continua de onde esta parou.
+    /// Se a leitura falhar, o que já chegou fica guardado. Quem usa um prazo
+    /// de leitura encerra a conexão quando ele esgota (a Parte 4): no
+    /// Windows, depois de um prazo esgotado, o estado do socket fica
+    /// indefinido, diz a documentação do `SO_RCVTIMEO`.
     pub fn proxima(&mut self, socket: &mut impl Read) -> io::Result<Recebido> {
         loop {
             // Uma mensagem completa já chegou numa leitura anterior?
@@ -232,8 +234,9 @@ pub const DESCARTE_MAXIMO: usize = 1024 * 1024;
 /// buffer, o kernel responderia com RST, e o RST pode apagar do lado do
 /// cliente a linha de aviso antes que ele a leia. Por isso: envia a linha,
 /// fecha só o lado de escrita (o cliente recebe a linha e depois o fim do
-/// fluxo) e descarta o que ainda chegar, por no máximo [`ESPERA_AO_ENCERRAR`]
-/// ou [`DESCARTE_MAXIMO`] bytes. É o "fechamento demorado" (lingering close)
+/// fluxo) e descarta o que ainda chegar, até [`DESCARTE_MAXIMO`] bytes ou
+/// [`ESPERA_AO_ENCERRAR`] (somado ao prazo da escrita do aviso, no pior caso
+/// o dobro). É o "fechamento demorado" (lingering close)
 /// dos servidores HTTP. O socket em si é fechado por quem é dono dele. Um
 /// cliente que não lê (o buffer de envio cheio) não segura quem fecha: a
 /// escrita do aviso também tem o prazo.

@@ -98,12 +98,8 @@ pub fn host_porta(host: &str, porta: u16) -> String {
 /// primeiro, ver [`resolver`]) com `--porta`. É o `(HOST, PORT)` que o
 /// `servidor.py` passa ao `bind`.
 pub fn endereco_de_escuta(args: &ArgsServidor) -> Result<SocketAddr> {
-    let enderecos = resolver(&args.host, args.porta).map_err(|_| {
-        anyhow!(
-            "bind em {}: não foi possível resolver o nome {:?}",
-            host_porta(&args.host, args.porta),
-            args.host
-        )
+    let enderecos = resolver(&args.host, args.porta).map_err(|e| {
+        anyhow!("o nome {:?} (--host) não foi encontrado: {}", args.host, descrever(&e))
     })?;
     Ok(enderecos[0])
 }
@@ -130,10 +126,22 @@ fn motivo_do_bind(e: &io::Error, porta: u16) -> String {
             )
         }
         ErrorKind::AddrNotAvailable => "esse endereço não pertence a esta máquina".to_string(),
-        ErrorKind::PermissionDenied => {
-            format!("sem permissão para usar a porta {porta} (portas abaixo de 1024 exigem privilégio, ou o firewall bloqueou)")
-        }
+        ErrorKind::PermissionDenied => sem_permissao(porta),
         _ => descrever(e),
+    }
+}
+
+/// Sem permissão para a porta: no Unix, as abaixo de 1024 exigem privilégio;
+/// no Windows, que não tem portas privilegiadas, o sistema reserva faixas
+/// de portas (o Hyper-V, o WSL), e a 5000 cai numa delas com frequência.
+fn sem_permissao(porta: u16) -> String {
+    if cfg!(windows) {
+        format!(
+            "sem permissão para usar a porta {porta}: o Windows a reservou (veja as faixas com \
+             `netsh interface ipv4 show excludedportrange protocol=tcp`); use outra com --porta"
+        )
+    } else {
+        format!("sem permissão para usar a porta {porta} (abaixo de 1024, só com privilégio)")
     }
 }
 

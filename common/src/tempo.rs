@@ -83,7 +83,7 @@ impl Carimbo {
             Some(digitos.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
         };
         let (h, m, s, ms) = (numero(1, 3)?, numero(4, 6)?, numero(7, 9)?, numero(10, 13)?);
-        // 60 segundos: o segundo intercalado que o relógio às vezes mostra.
+        // 60 segundos: o segundo bissexto que o relógio às vezes mostra.
         if h > 23 || m > 59 || s > 60 {
             return None;
         }

@@ -102,7 +102,9 @@ fn cliente_simples_cabe_em_40_linhas_de_codigo() {
 
 #[test]
 fn cliente_simples_mostra_o_uso_com_help_e_com_uma_porta_errada() {
-    for (args, codigo) in [(&["--help"][..], 0), (&["porta"][..], 2), (&["70000"][..], 2)] {
+    for (args, codigo) in
+        [(&["--help"][..], 0), (&["porta"][..], 2), (&["70000"][..], 2), (&["0"][..], 2)]
+    {
         let saida = Command::new(binario("cliente-simples")).args(args).output().expect("rodar");
         let erro = String::from_utf8_lossy(&saida.stderr);
         assert_eq!(saida.status.code(), Some(codigo), "{args:?}: {erro}");

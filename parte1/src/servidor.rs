@@ -9,9 +9,9 @@
 //! O `servidor-simples` (`common/src/bin/servidor-simples.rs`) é o mesmo
 //! servidor em 40 linhas, só com a biblioteca padrão, e marca o que
 //! simplifica. Esta parte é o que muda para ele sobreviver ao mundo: o
-//! `listen(1)` de verdade, `--host` e `--porta`, um leitor de linhas que
-//! avisa o cliente de uma mensagem grande demais antes de fechar, erros em
-//! português e um log que escapa cada byte.
+//! `listen(1)` de verdade, `--host` e `--porta`, o aviso ao cliente de uma
+//! mensagem grande demais antes de fechar (sem RST), erros em português e
+//! um log que escapa cada byte.
 //!
 //! | `servidor.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
@@ -48,7 +48,7 @@
 //! - nenhum erro de um cliente derruba o servidor: cada desfecho (fim, queda
 //!   com RST, meia linha, linha grande demais) encerra só a conversa com um
 //!   `break` que diz o motivo, impresso uma vez, depois do laço (a Parte 2
-//!   só acrescenta a essa linha o resumo do atendimento); um `accept()` que
+//!   põe nessa linha a hora, o cliente e o resumo do atendimento); um `accept()` que
 //!   falhou vira uma linha de log, e o laço segue. O `servidor.py` morre com
 //!   um RST ou com bytes que não são UTF-8;
 //! - o log mostra o texto do cliente escapado (`texto_seguro`): um cliente
@@ -166,7 +166,8 @@ fn atender_cliente(mut conexao: TcpStream, endereco: SocketAddr) {
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
             }
-            // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
+            // A conexão foi desfeita (RST: o cliente fechou sem ler tudo o que
+            // recebeu, ou caiu) ou a rede falhou: só esta conexão acaba.
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };

@@ -8,14 +8,15 @@ use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
 use common::rede::{definir_silencioso, ArgsServidor};
 use std::time::Duration;
 
-/// O tamanho padrão da fila de conexões completas que o servidor pede ao
-/// kernel (ela as guarda enquanto o servidor não chama `accept()`): 1, como o
+/// O tamanho padrão da fila do `listen()`, a das conexões completas que o
+/// kernel guarda enquanto o servidor não chama `accept()`: 1, como o
 /// `listen(1)` da disciplina. É um pedido ao kernel: o Linux guarda até
-/// backlog + 1 conexões, ou seja, 2.
+/// backlog + 1 conexões, ou seja, 2, e deixa sem resposta o SYN de quem não
+/// cabe (o cliente o reenvia); o Windows recusa quem não cabe (RST).
 const BACKLOG_PADRAO: i32 = 1;
 
 /// Servidor Echo iterativo e bloqueante, instrumentado (Parte 2): horários,
-/// tamanho da fila de conexões e atraso artificial por resposta.
+/// tamanho da fila do listen() e atraso artificial por resposta.
 #[derive(Parser)]
 #[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {

@@ -23,7 +23,7 @@
 //! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo` nos dois, quase
 //!    ao mesmo tempo; envie uma mensagem em cada.
 //! 3. Só o primeiro recebe resposta. Quando ele digita `sair`, o servidor
-//!    aceita o segundo em milissegundos e responde a mensagem que esperava.
+//!    aceita o segundo em milissegundos e responde à mensagem que esperava.
 
 use anyhow::Result;
 use common::erros::{descrever, falhou};
@@ -124,7 +124,8 @@ fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
             }
-            // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
+            // A conexão foi desfeita (RST: o cliente fechou sem ler tudo o que
+            // recebeu, ou caiu) ou a rede falhou: só esta conexão acaba.
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };

@@ -38,8 +38,9 @@ fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
     // NOVO: cada conexão ocupa um descritor de arquivo, e o limite inicial
-    // do processo (`ulimit -n`) costuma ser 1.024; sobe até o máximo que o
-    // sistema permite. (No Windows não há esse limite: nada a fazer.)
+    // do processo (`ulimit -n`) costuma ser 1024; sobe até o máximo que o
+    // sistema permite. (No Windows não há esse limite por processo, e a
+    // chamada não faz nada.)
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let atraso = Duration::from_millis(args.atraso);
     // Só volta se não conseguiu abrir o socket de escuta (porta em uso...).

@@ -10,7 +10,7 @@
 //! `atender_cliente` (marcado `NOVO`), e mais nada no atendimento, que
 //! continua o mesmo código sequencial. Em `main.rs`, outro `NOVO`: com uma
 //! conexão por cliente, o processo sobe o seu limite de descritores de
-//! arquivo (`ulimit -n`, muitas vezes 1.024) até o máximo permitido. O log é
+//! arquivo (`ulimit -n`, muitas vezes 1024) até o máximo permitido. O log é
 //! o recurso compartilhado entre as threads: cada `println!` toma a trava
 //! interna de `Stdout`, então as linhas saem inteiras, nunca misturadas, e
 //! cada uma diz de qual cliente fala. O `Aguardando conexões...` sai uma vez
@@ -139,7 +139,8 @@ fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration) {
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
             }
-            // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
+            // A conexão foi desfeita (RST: o cliente fechou sem ler tudo o que
+            // recebeu, ou caiu) ou a rede falhou: só esta conexão acaba.
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };

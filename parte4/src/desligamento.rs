@@ -2,10 +2,10 @@
 //! servidor sem deixar clientes no vácuo.
 //!
 //! Sequência:
-//! 1. o tratador do sinal só liga [`DESLIGANDO`] e acorda o `accept()` (a
-//!    biblioteca padrão não tem como cancelá-lo: o tratador se conecta ao
-//!    próprio servidor, e o `accept()` volta com essa conexão);
-//! 2. o laço principal vê a marca e fecha o socket de escuta;
+//! 1. o tratador do sinal só liga a marca [`DESLIGANDO`] e acorda o
+//!    `accept()` (a biblioteca padrão não tem como cancelá-lo: o tratador se
+//!    conecta ao próprio servidor, e o `accept()` volta com essa conexão);
+//! 2. o laço principal vê a marca ([`pedido`]) e fecha o socket de escuta;
 //! 3. [`encerrar`] manda a cada cliente `Aviso: servidor encerrando` e o fim
 //!    do fluxo (FIN). A leitura da thread que o atende volta quando o
 //!    cliente envia algo ou fecha; com [`DESLIGANDO`] ligada, a thread não
@@ -26,24 +26,31 @@
 //! O crate ctrlc traduz Ctrl-C e Ctrl-Break no Windows e SIGINT/SIGTERM no
 //! Unix; o resto não depende de sinais.
 
-use crate::registro::Registro;
-use crate::servidor::registrar;
+use crate::{registro::Conexao, registro::Registro, registro::TRAVA, servidor::registrar};
 use anyhow::{Context, Result};
-use common::log::Linha;
-use common::{protocolo::ESPERA_AO_ENCERRAR, tempo::duracao_legivel, texto::quantidade};
+use common::{log::Linha, protocolo::ESPERA_AO_ENCERRAR};
+use common::{tempo::duracao_legivel, texto::quantidade};
 use crossbeam_channel::Sender;
-use std::net::{Ipv4Addr, Ipv6Addr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, Ipv6Addr, Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::{io::Write, thread, thread::JoinHandle, time::Duration, time::Instant};
 
-/// Ligada pelo tratador de Ctrl-C; lida pelo laço do `accept()`. `Relaxed`
-/// basta: a marca não protege nenhum outro dado, só precisa ficar visível.
-pub static DESLIGANDO: AtomicBool = AtomicBool::new(false);
+/// Ligada pelo tratador de Ctrl-C; lida por [`pedido`]. `Relaxed` basta: a
+/// marca não protege nenhum outro dado, só precisa ficar visível.
+static DESLIGANDO: AtomicBool = AtomicBool::new(false);
 
-/// Quanto esperar, no fim, as últimas linhas: chegarem à fila do log e
-/// serem escritas.
+/// Quanto o desligamento espera o `send()` do aviso: um cliente que não lê
+/// (buffer de envio cheio) não prende o desligamento.
+const ESPERA_PELO_AVISO: Duration = Duration::from_millis(100);
+
+/// Quanto esperar, no fim, o escritor do log escrever as últimas linhas.
 const ESPERA_PELO_LOG: Duration = Duration::from_secs(1);
+
+/// O Ctrl-C já chegou? Perguntado pelo laço do `accept()` e pela thread de
+/// cada cliente.
+pub fn pedido() -> bool {
+    DESLIGANDO.load(Ordering::Relaxed)
+}
 
 /// Instala o tratador de Ctrl-C/SIGTERM.
 pub fn instalar(escuta: &TcpListener) -> Result<()> {
@@ -63,33 +70,35 @@ pub fn instalar(escuta: &TcpListener) -> Result<()> {
     .context("instalar o tratador de Ctrl-C")
 }
 
-/// Itens 3 e 4 da sequência acima: avisa os clientes, espera as threads (com prazo), registra
-/// quem sobrou e o resumo, e espera o log escrever tudo (com prazo).
+/// Itens 3 e 4 da sequência acima: avisa os clientes, espera as threads
+/// (com prazo), registra quem sobrou e o resumo, e espera o log escrever
+/// tudo (com prazo).
 pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()>, desde: Instant) {
-    let ativas = quantidade(registro.conexoes().len() as u64, "cliente", "clientes");
+    let ativas =
+        quantidade(registro.lock().expect(TRAVA).ativas.len() as u64, "cliente", "clientes");
     registrar(&log, format!("Encerrando: sem novas conexões; avisando {ativas}"));
     // A cada volta, avisa quem ainda não foi avisado (a thread dele estava
     // no meio de um eco). O prazo é o mesmo do fechamento demorado.
     esperar(ESPERA_AO_ENCERRAR, || {
-        let conexoes = registro.conexoes();
-        conexoes.iter().for_each(|c| c.avisar_sem_esperar("Aviso: servidor encerrando"));
+        // Cópias dos `Arc`: o aviso sai sem a trava do registro.
+        let conexoes: Vec<_> = registro.lock().expect(TRAVA).ativas.values().cloned().collect();
+        conexoes.iter().for_each(|c| avisar_sem_esperar(c, "Aviso: servidor encerrando"));
         conexoes.is_empty()
     });
     // Quem não terminou: um cliente que não fecha depois do aviso (o
     // `cliente.py` da disciplina só percebe o fim na próxima mensagem), um
     // que não lê, ou uma thread dormindo num --atraso longo. O fim do
-    // processo fecha esses sockets.
-    for cliente in registro.retirar_restantes() {
-        registrar(&log, format!("{cliente} Fechada à força no desligamento"));
+    // processo fecha esses sockets. Eles saem do registro: se a thread de
+    // um deles ainda terminar, não registra mais nada (a sua linha sairia
+    // depois do resumo).
+    let restantes = std::mem::take(&mut registro.lock().expect(TRAVA).ativas);
+    for conexao in restantes.values() {
+        registrar(&log, format!("{} Fechada à força no desligamento", conexao.cliente));
     }
-    // Quem saiu do registro e ainda põe a última linha na fila (ver
-    // `Vaga::liberar`): o resumo sai depois dela. A espera só passa do
-    // instante se a fila do log está cheia.
-    esperar(ESPERA_PELO_LOG, || registro.saindo.load(Ordering::SeqCst) == 0);
-    let atendidas = registro.admitidas.load(Ordering::Relaxed);
-    let ecos = registro.ecos.load(Ordering::Relaxed);
+    let atendidas = registro.lock().expect(TRAVA).admitidas;
     let atendidas = quantidade(atendidas, "conexão atendida", "conexões atendidas");
-    let ecos = quantidade(ecos, "mensagem ecoada", "mensagens ecoadas");
+    let ecos =
+        quantidade(registro.lock().expect(TRAVA).ecos, "mensagem ecoada", "mensagens ecoadas");
     let duracao = duracao_legivel(desde.elapsed());
     registrar(&log, format!("Servidor encerrado: {atendidas}, {ecos}, em {duracao}"));
     // O escritor do log termina quando a última ponta de envio some: esta e
@@ -97,6 +106,21 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
     // espera tem prazo.
     drop(log);
     esperar(ESPERA_PELO_LOG, || escritor.is_finished());
+}
+
+/// Envia a uma conexão a última linha e o fim do fluxo (FIN), sem esperar o
+/// cliente (o `send()` espera no máximo [`ESPERA_PELO_AVISO`] por espaço no
+/// buffer). Se a thread do cliente está escrevendo agora (segura a vez de
+/// escrever), não faz nada: o desligamento tenta de novo daqui a pouco.
+/// Quem espera o cliente fechar é a thread dele, que descarta o que chegar
+/// até lá.
+fn avisar_sem_esperar(conexao: &Conexao, aviso: &str) {
+    let Ok(mut avisada) = conexao.escrita.try_lock() else { return };
+    if !std::mem::replace(&mut *avisada, true) {
+        let _ = conexao.socket.set_write_timeout(Some(ESPERA_PELO_AVISO));
+        let _ = (&conexao.socket).write_all(format!("{aviso}\n").as_bytes());
+        let _ = conexao.socket.shutdown(Shutdown::Write);
+    }
 }
 
 /// Espera `pronto()` dar verdadeiro, conferindo a cada 10 ms, por no máximo

@@ -1,8 +1,9 @@
 //! Parte 4, ponto de entrada: lê a linha de comando e chama o servidor
 //! (`servidor.rs`, que diz a ordem de leitura dos outros arquivos).
 
-// NOVO: os arquivos dos passos 2 (`registro`) e 4 (`desligamento`); a
-// ordem dos passos está no cabeçalho de `servidor.rs`.
+// NOVO: um arquivo para cada passo da Parte 4 que pede um (a ordem dos
+// passos está no cabeçalho de `servidor.rs`).
+mod admissao;
 mod desligamento;
 mod registro;
 mod servidor;
@@ -65,7 +66,7 @@ fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
     // Como na Parte 3: cada conexão ocupa um descritor de arquivo, e o
-    // limite inicial do processo (`ulimit -n`) costuma ser 1.024; sobe até o
+    // limite inicial do processo (`ulimit -n`) costuma ser 1024; sobe até o
     // máximo que o sistema permite.
     let _ = rlimit::increase_nofile_limit(u64::MAX);
     let atraso = Duration::from_millis(args.atraso);

@@ -3,28 +3,29 @@
 //! O servidor da Parte 3 (uma thread por cliente) com o que a atividade pede
 //! (o log protegido por uma fila, as conexões ativas à vista, o desligamento
 //! gracioso) e duas lições clássicas de um servidor de verdade (o limite de
-//! clientes e o tempo de inatividade), em cinco passos. Cada passo está
-//! marcado `NOVO (passo N, nome)` onde aparece no código: a preparação em
-//! `servir` faz os passos 1 a 4, um depois do outro; no atendimento, que
-//! `just diff parte3 parte4` mostra de uma vez, eles se misturam, e a marca
-//! diz de qual passo é cada trecho.
+//! clientes e o tempo de inatividade), em cinco passos. Cada passo é um
+//! servidor que roda, a Parte 3 mais os passos até ele: `just diff parte3
+//! parte4` mostra um passo de cada vez (os arquivos em `parte4/passos/`), e
+//! `just passo N rodar` roda o servidor do passo N. No código, cada trecho
+//! novo está marcado `NOVO (passo N, nome)`.
 //! Leia na ordem:
 //! 1. `log`: uma thread só escreve no terminal, e as outras lhe mandam as
 //!    linhas por uma fila limitada (o "proteja o recurso compartilhado com
 //!    uma fila" da disciplina; a fila está em `common/src/log.rs`). Com a
 //!    fila cheia, quem registra espera uma vaga: a memória fica limitada, e
-//!    nenhuma linha se perde;
+//!    nenhuma linha se perde.
 //! 2. `registro` (`registro.rs`): as conexões ativas. A contagem aparece no
-//!    log a cada entrada e saída, e o desligamento acha ali quem avisar;
-//! 3. `admissão`: `--max-clientes` é decidido neste arquivo, no laço do
+//!    log a cada entrada e saída, e o desligamento (passo 4) acha ali quem
+//!    avisar.
+//! 3. `admissão` (`admissao.rs`): `--max-clientes` é decidido no laço do
 //!    `accept()`, antes de existir uma thread para o cliente. O cliente N+1
 //!    recebe ali mesmo `Erro: servidor lotado ...`, e uma thread só, a de
 //!    recusas, espera ele fechar: uma rajada de milhares de conexões não
-//!    vira milhares de threads;
+//!    vira milhares de threads.
 //! 4. `desligamento` (`desligamento.rs`): Ctrl-C (ou SIGTERM) para de
 //!    aceitar, avisa cada cliente, espera as threads (com prazo) e imprime um
 //!    resumo. Depois do aviso, a thread de um cliente não registra nem
-//!    responde mais nada;
+//!    responde mais nada.
 //! 5. `inatividade` (`--tempo-ocioso`, que a especificação pede): quem fica
 //!    calado esse tempo recebe `Aviso: conexão encerrada por inatividade`; o
 //!    mesmo prazo vale para escrever, e quem envia sem ler as respostas por
@@ -36,17 +37,21 @@
 //! `parte3/assincrono`, e o relato).
 //!
 //! ## Como observar
-//! 1. Terminal 1: `cargo run --bin parte4 -- --atraso 2000 --max-clientes 2`
-//!    (ou `just parte4 --atraso 2000 --max-clientes 2`).
-//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; envie uma
-//!    mensagem em cada: as respostas chegam juntas, e o log mostra
-//!    `conexões ativas: 2`.
-//! 3. Terminal 4: um terceiro cliente recebe `Erro: servidor lotado`.
-//! 4. Ctrl-C no terminal 1: os clientes recebem `Aviso: servidor
-//!    encerrando` e o servidor imprime o resumo.
+//! Terminal 1: `just parte4 --atraso 2000` (ou `cargo run --bin parte4 --
+//! --atraso 2000`; o servidor do passo N: `just passo N rodar --atraso
+//! 2000`). Terminais 2 e 3: `cargo run --bin cliente -- --tempo`.
+//! 1. `log`: envie uma mensagem em cada cliente, quase juntos: as respostas
+//!    chegam juntas, e as linhas do log saem inteiras, pela thread do log.
+//! 2. `registro`: cada entrada e saída mostra `conexões ativas: N`.
+//! 3. `admissão`: com `--max-clientes 2` no terminal 1, um terceiro cliente
+//!    recebe `Erro: servidor lotado`.
+//! 4. `desligamento`: Ctrl-C no terminal 1: os clientes recebem `Aviso:
+//!    servidor encerrando`, e o servidor imprime o resumo.
+//! 5. `inatividade`: com `--tempo-ocioso 5` no terminal 1, um cliente calado
+//!    por 5 s recebe `Aviso: conexão encerrada por inatividade`.
 
-use crate::desligamento::{self, DESLIGANDO};
-use crate::registro::{Registro, Vaga, TRAVA};
+use crate::registro::{self, Registro, Vaga, TRAVA};
+use crate::{admissao, desligamento};
 use anyhow::Result;
 use common::erros::{descrever, falhou};
 use common::log::{self, linha, Linha};
@@ -59,22 +64,14 @@ use common::tempo::duracao_legivel;
 use common::texto::{quantidade, texto_seguro, Cliente};
 use crossbeam_channel::Sender;
 use socket2::{Domain, Socket, Type};
-use std::io::{self, ErrorKind, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::{atomic::Ordering, Arc};
+use std::io::{ErrorKind, Write};
 use std::thread;
 use std::time::{Duration, Instant};
+use std::{net::TcpListener, sync::Arc};
 
 /// Pausa depois de um `accept()` que falhou (ex.: limite de arquivos
 /// abertos atingido), para o laço não girar em falso gastando CPU.
 const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
-
-/// NOVO (passo 3, admissão): quantos recusados podem esperar ao mesmo tempo
-/// na fila da thread de recusas (ver `recusar`), cada um com o seu socket
-/// aberto por até 2 s. Com a fila cheia, o recusado é fechado na hora.
-/// Medido com 500 recusados que enviam logo e não fecham: com 64, 106 deles
-/// levaram RST; com 256, nenhum.
-const FILA_DE_RECUSAS: usize = 256;
 
 /// Abre o socket de escuta e aceita clientes até o desligamento; cada um é
 /// atendido na sua thread. Volta com erro se não conseguir abrir o socket.
@@ -103,7 +100,7 @@ pub fn servir(
     escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
     escuta.listen(backlog).map_err(falhou("listen()"))?;
     // Pronto: o socket vira o `TcpListener` da biblioteca padrão, que tem
-    // o `accept()`.
+    // o `accept()` e devolve os tipos dela (`TcpStream`, `SocketAddr`).
     let escuta = TcpListener::from(escuta);
     anunciar(&escuta, args)?;
     // NOVO (passo 1, log): daqui em diante, só a thread do log escreve na
@@ -113,13 +110,9 @@ pub fn servir(
     // NOVO (passo 2, registro): dividido (`Arc`) com as threads de
     // atendimento.
     let registro = Arc::new(Registro::default());
-    // NOVO (passo 3, admissão): uma thread só para os recusados (ver
-    // `recusar`). Este laço põe cada socket recusado na fila; a thread fica
-    // com ele e o fecha.
-    let (recusas, recusados) = crossbeam_channel::bounded(FILA_DE_RECUSAS);
-    thread::Builder::new()
-        .name("recusas".into())
-        .spawn(move || recusados.iter().for_each(esperar_o_fim))?;
+    // NOVO (passo 3, admissão): a thread que fecha os recusados
+    // (`admissao.rs`).
+    let recusas = admissao::iniciar(max_clientes)?;
     // NOVO (passo 4, desligamento): o tratador de Ctrl-C, e o relógio do
     // resumo final.
     desligamento::instalar(&escuta)?;
@@ -131,7 +124,7 @@ pub fn servir(
         let (conexao, endereco) = match escuta.accept() {
             // NOVO (passo 4, desligamento): o accept() foi acordado pelo
             // tratador de Ctrl-C?
-            Ok(_) if DESLIGANDO.load(Ordering::Relaxed) => break,
+            Ok(_) if desligamento::pedido() => break,
             Ok(par) => par,
             Err(e) => {
                 registrar(&log, format!("Erro no accept(): {}", descrever(&e)));
@@ -144,13 +137,10 @@ pub fn servir(
         // NOVO (passo 3, admissão): decidida aqui, antes de existir uma
         // thread para o cliente. Quem passa do limite é recusado por este
         // mesmo laço.
-        let (vaga, ativas) = match Registro::admitir(&registro, max_clientes, cliente, conexao) {
+        let (vaga, ativas) = match registro::admitir(&registro, max_clientes, cliente, conexao) {
             Ok(admitida) => admitida,
             Err(conexao) => {
-                recusar(&conexao, cliente, max_clientes, &log);
-                // O prazo do fim conta da recusa. Com a fila cheia, o
-                // `try_send` devolve o socket, e o close() é aqui, na hora.
-                let _ = recusas.try_send((conexao, Instant::now() + ESPERA_AO_ENCERRAR));
+                recusas.recusar(conexao, cliente, &log);
                 continue;
             }
         };
@@ -197,8 +187,11 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // esperaria para sempre, com a thread e a vaga.
     let _ = conexao.set_read_timeout(Some(tempo_ocioso));
     let _ = conexao.set_write_timeout(Some(tempo_ocioso));
+    let limite = duracao_legivel(tempo_ocioso);
     // O `recv` com fronteiras: guarda o que chegou depois do `\n`.
     let mut linhas = LeitorDeLinhas::novo();
+    // O laço termina com o desfecho da conversa, um texto para o log: cada
+    // `break` diz por que ela acabou, e a linha depois do laço o imprime.
     let desfecho = loop {
         match linhas.proxima(&mut conexao) {
             // NOVO (passo 4, desligamento): depois do Ctrl-C, a thread não
@@ -207,7 +200,7 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
             // saiu ou está saindo (`desligamento::encerrar`); a thread
             // descarta o que vier até o cliente fechar (sem RST, que apagaria
             // o aviso não lido) e termina com a sua última linha.
-            _ if DESLIGANDO.load(Ordering::Relaxed) => {
+            _ if desligamento::pedido() => {
                 let _ = descartar_ate_o_fim(conexao, Instant::now() + ESPERA_AO_ENCERRAR);
                 break "Desconectado: servidor encerrando".to_string();
             }
@@ -234,14 +227,15 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                         // NOVO (passo 5, inatividade): o prazo de escrita
                         // esgotou.
                         ErrorKind::WouldBlock | ErrorKind::TimedOut => {
-                            let limite = duracao_legivel(tempo_ocioso);
                             format!("Desconectado: o cliente não lê as respostas há {limite}")
                         }
                         _ => format!("Conexão com o cliente falhou: {}", descrever(&e)),
                     };
                 }
-                // NOVO (passo 2, registro): o total do resumo.
-                vaga.registro.ecos.fetch_add(1, Ordering::Relaxed);
+                // NOVO (passo 4, desligamento): solta a vez de escrever (uma
+                // trava de cada vez) e conta o eco no total do resumo.
+                drop(avisada);
+                vaga.registro.lock().expect(TRAVA).ecos += 1;
             }
             Ok(Recebido::Incompleta(bytes)) => {
                 break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
@@ -262,9 +256,10 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 let _vez = vaga.conexao.escrita.lock().expect(TRAVA);
                 let _ = fechar_com_aviso(conexao, "Aviso: conexão encerrada por inatividade");
-                let limite = duracao_legivel(tempo_ocioso);
                 break format!("Desconectado por inatividade: nada recebido em {limite}");
             }
+            // A conexão foi desfeita (RST: o cliente fechou sem ler tudo o que
+            // recebeu, ou caiu) ou a rede falhou: só esta conexão acaba.
             Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };
@@ -275,7 +270,8 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // consome a vaga, e com ela a ponta (`Arc`) desta thread; o socket fecha
     // quando a última ponta some (quase sempre esta), aqui, em todos os
     // caminhos, normal ou de erro.
-    vaga.liberar(log, &format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens}"));
+    let atendido = format!("atendido por {duracao}, {mensagens}");
+    vaga.liberar(log, |n| format!("{cliente} {desfecho} ({atendido}; conexões ativas: {n})"));
 }
 
 /// NOVO (passo 1, log): uma linha vai para a fila do log, com a hora de
@@ -284,40 +280,4 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
 /// que fazer.
 pub fn registrar(log: &Sender<Linha>, texto: String) {
     let _ = log.send(linha(texto));
-}
-
-/// NOVO (passo 3, admissão): o servidor está lotado. Decidido no laço do
-/// `accept()`, sem thread para o cliente: ele recebe na hora uma linha
-/// `Erro:` que diz por quê, e o fim do fluxo (FIN). Um cliente lento ou
-/// malicioso não segura este laço: o socket vira não bloqueante antes de
-/// ler ou escrever, e a linha cabe com folga no buffer de envio, vazio numa
-/// conexão nova.
-///
-/// Fechar logo em seguida seria arriscado: fechar um socket com dados
-/// recebidos e não lidos (ou recebê-los depois de fechado) faz o kernel
-/// mandar RST em vez de FIN, e o RST pode descartar, do lado do cliente, a
-/// linha `Erro:` que ele ainda não leu (o Windows descarta). Um `cliente`
-/// que lê de um pipe envia a mensagem logo depois de conectar: medido com
-/// 200 recusados assim, fechar aqui mesmo deu 155 RST. Por isso este laço
-/// só descarta o que já chegou, e o socket vai para a thread de recusas, que
-/// espera o cliente fechar o lado dele (ver `esperar_o_fim`).
-fn recusar(mut conexao: &TcpStream, cliente: Cliente, max_clientes: usize, log: &Sender<Linha>) {
-    let maximo = quantidade(max_clientes as u64, "cliente", "clientes");
-    registrar(log, format!("{cliente} Recusado: servidor lotado ({maximo} ao mesmo tempo)"));
-    let _ = conexao.set_nonblocking(true);
-    let erro = format!("Erro: servidor lotado (máximo de {maximo}); tente mais tarde\n");
-    let _ = conexao.write_all(erro.as_bytes());
-    let _ = conexao.shutdown(Shutdown::Write);
-    let _ = io::copy(&mut conexao.take(LIMITE_MENSAGEM as u64), &mut io::sink());
-}
-
-/// NOVO (passo 3, admissão): o fim de um recusado, na thread de recusas, um
-/// de cada vez: descarta o que ele enviar até ele fechar o lado dele, por no
-/// máximo 2 s contados da recusa (o prazo do fechamento demorado de
-/// `fechar_com_aviso`). Os prazos correm juntos: com vários recusados
-/// calados, a fila anda assim mesmo. Depois, o socket é fechado: sem RST, a
-/// menos que o cliente ainda esteja enviando.
-fn esperar_o_fim((conexao, prazo): (TcpStream, Instant)) {
-    let _ = conexao.set_nonblocking(false);
-    let _ = descartar_ate_o_fim(&conexao, prazo);
 }

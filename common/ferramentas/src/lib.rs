@@ -10,6 +10,8 @@
 //!   lado de cada tabela), que a `bancada` e a `escala` gravam e o relato lê;
 //! - [`medidos`]: os servidores que as ferramentas medem, tirados da lista
 //!   única do `apoio`;
+//! - [`passos`]: os passos da Parte 4 (`parte4/passos/`), montados e
+//!   conferidos;
 //! - [`sistema`]: o que o Linux conta para a máquina inteira (pilhas do
 //!   kernel, memória dos sockets, TIME-WAIT, portas efêmeras);
 //! - [`relato`]: os blocos gerados do `RELATO.md`;
@@ -21,7 +23,7 @@
 //!   programas das ferramentas os usarem pelo mesmo caminho.
 //!
 //! Os programas (em `src/bin/`): `cenario`, `carga`, `bancada`, `escala`,
-//! `inundacao`, `nagle`, `verificar` e os ecos de referência `eco-mio` e `eco-tokio`
+//! `inundacao`, `nagle`, `passos`, `verificar` e os ecos de referência `eco-mio` e `eco-tokio`
 //! (e, em `referencias/`, o `eco-epoll` em C que a `inundacao` compila).
 
 pub use apoio::{binarios, processo};
@@ -33,6 +35,7 @@ pub mod figuras;
 pub mod formato;
 pub mod limite;
 pub mod medidos;
+pub mod passos;
 pub mod relato;
 pub mod sistema;
 pub mod verificar;

@@ -4,7 +4,7 @@
 //! | `cliente.py` (em `common/ferramentas/disciplina/`) | aqui |
 //! |---|---|
 //! | `PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000` | `std::env::args().skip(1).last()` |
-//! | `cliente = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `let enderecos = common::rede::resolver(HOST, porta)?;` só acha os endereços de HOST (os IPv4 primeiro, como o AF_INET); o socket nasce no connect, na linha seguinte |
+//! | `cliente = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `let enderecos = common::rede::resolver(HOST, porta.get())?;` só acha os endereços de HOST (os IPv4 primeiro, como o AF_INET); o socket nasce no connect, na linha seguinte |
 //! | `cliente.connect((HOST, PORT))` | `TcpStream::connect(&enderecos[..])` (cria o socket e conecta) |
 //! | `print("Conectado ao servidor Echo")` | `println!("Conectado ao servidor Echo")` |
 //! | `print('Digite "sair" para encerrar a conexão\n')` | `println!("Digite \"sair\" para encerrar a conexão\n")` |
@@ -42,10 +42,10 @@
 //! `cargo run --bin cliente-simples -- 6000` (`--porta 6000` também vale).
 
 use common::protocolo::{LeitorDeLinhas, Recebido, LIMITE_MENSAGEM, PREFIXO_ECO};
-use std::io::{self, BufRead, Write};
+use std::{io, io::BufRead, io::Write, num::NonZeroU16};
 
 const HOST: &str = "localhost";
-const PORT: u16 = 5000;
+const PORT: NonZeroU16 = NonZeroU16::new(5000).expect("5000 não é zero");
 /// A dica de uma conexão recusada: quase sempre, nenhum servidor na porta.
 const RODANDO: &str = ". O servidor está rodando nessa porta? (ex.: cargo run --bin parte1)";
 
@@ -53,6 +53,8 @@ fn main() {
     // Como no `cliente.py`, a porta pode vir na linha de comando (aqui também
     // como `--porta 6000`: vale o último argumento).
     let ultimo = std::env::args().skip(1).last();
+    // `NonZeroU16`: a porta 0 não serve para conectar, e o parse a recusa
+    // como recusa letras ou um número acima de 65535.
     let Ok(porta) = ultimo.as_deref().map_or(Ok(PORT), str::parse) else {
         // Não é uma porta: mostra o uso; com `--help`, isso não é um erro.
         eprintln!("uso: cliente-simples [PORTA]: o cliente.py da disciplina; a porta, de 1 a 65535, é 5000 se omitida (ex.: cliente-simples 6000)");
@@ -64,10 +66,10 @@ fn main() {
     std::process::exit(1);
 }
 
-fn conversar(porta: u16) -> io::Result<()> {
+fn conversar(porta: NonZeroU16) -> io::Result<()> {
     // `localhost` também resolve para ::1, que o Windows lista primeiro; com o
     // servidor só em IPv4, tentar ::1 antes custaria uns 2 s lá.
-    let enderecos = common::rede::resolver(HOST, porta)?;
+    let enderecos = common::rede::resolver(HOST, porta.get())?;
     let mut cliente = std::net::TcpStream::connect(&enderecos[..])?;
     println!("Conectado ao servidor Echo");
     println!("Digite \"sair\" para encerrar a conexão\n");

@@ -8,7 +8,7 @@
 //! | `HOST = "localhost"` | `const HOST: &str = "127.0.0.1";`: o localhost de um socket AF_INET (em Rust, localhost também resolve para o IPv6 ::1, e o servidor poderia escutar só nele) |
 //! | `PORT = int(sys.argv[1]) if len(sys.argv) > 1 else 5000` | `const PORT: u16 = 5000;` (o padrão; a linha de comando é lida no começo do main) |
 //! | `def main():` | `fn main() {`, que começa pela porta: `std::env::args().skip(1).last()` |
-//! | `servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `std::net::TcpListener::bind((HOST, porta))`: socket, bind e listen numa chamada só |
+//! | `servidor = socket.socket(socket.AF_INET, socket.SOCK_STREAM)` | `std::net::TcpListener::bind((HOST, porta))`: socket, bind e listen numa chamada só (no Unix, ela liga também o SO_REUSEADDR, que a Parte 1 explica) |
 //! | `servidor.bind((HOST, PORT))` | a mesma chamada |
 //! | `servidor.listen(1)` | a mesma chamada, com listen(128): a biblioteca padrão não deixa escolher |
 //! | `print(f"Servidor Echo escutando em {HOST}:{PORT}")` | `println!("Servidor Echo escutando em {HOST}:{porta}")` (a porta que o sistema deu, se veio 0) |
@@ -34,9 +34,12 @@
 //!   use o `cliente-simples`);
 //! - a leitura tem um limite (`take`): uma linha sem fim não faz a memória
 //!   crescer;
-//! - os bytes voltam como vieram, e um RST ou uma linha que não termina
-//!   encerram só aquela conversa: o `servidor.py` morre com um RST ou com
-//!   bytes que não são UTF-8; este volta ao `accept()`.
+//! - os bytes voltam como vieram, e um RST, uma linha grande demais ou um
+//!   cliente que sai no meio de uma linha encerram só aquela conversa: o
+//!   `servidor.py` morre com um RST ou com bytes que não são UTF-8; este
+//!   volta ao `accept()`. Uma linha que não termina, e não passa do limite,
+//!   prende o servidor nela, e os outros clientes esperam: o preço de ser
+//!   iterativo, que a Parte 3 resolve.
 //!
 //! O que ele simplifica está marcado no código com "Simplificação:", e a
 //! Parte 1 (`parte1/src/servidor.rs`) faz por inteiro: é o que muda para o
@@ -58,7 +61,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 const HOST: &str = "127.0.0.1";
 const PORT: u16 = 5000;
 /// Maior mensagem aceita, em bytes, sem o `\n`: o limite da memória que um
-/// cliente ocupa aqui (o mesmo das partes).
+/// cliente ocupa aqui (o das partes; aqui o `\r` de um `\r\n` conta nele).
 const LIMITE: u64 = 65_536;
 
 fn main() {
@@ -84,12 +87,6 @@ fn main() {
         // o laço giraria sem parar. A Parte 1 o registra e espera um pouco.
         let Ok((conexao, endereco)) = servidor.accept() else { continue };
         println!("Conectado com {endereco}");
-        // Sem o algoritmo de Nagle: com ele, uma resposta escrita enquanto a
-        // anterior ainda espera o ACK do cliente (duas mensagens que chegaram
-        // juntas) ficaria retida até esse ACK, que o cliente atrasa (uns 40 ms no
-        // Linux, até 200 ms no Windows; `just nagle` mede). Se falhar, só se perde
-        // a otimização.
-        let _ = conexao.set_nodelay(true);
         // O socket com um buffer de leitura na frente: o `BufReader` pede ao
         // kernel blocos de 8 KiB e entrega até o `\n`; `get_mut()` é o socket
         // em si, para escrever.
@@ -103,23 +100,30 @@ fn main() {
                 Ok(0) => break "Cliente desconectou".to_string(),
                 Ok(_) if dados.ends_with(b"\n") => {}
                 // Sem `\n` no fim: o cliente saiu no meio da linha, ou ela passou
-                // do limite. Simplificação: nos dois casos a conversa acaba; a
-                // Parte 1 responde `Erro: mensagem maior que 65536 bytes` ao segundo.
+                // do limite. Simplificação: nos dois casos a conversa acaba, e
+                // no segundo o close() com bytes ainda não lidos faz o kernel
+                // mandar um RST, não um FIN: o cliente vê a conexão desfeita,
+                // sem motivo. A Parte 1 responde `Erro: mensagem maior que
+                // 65536 bytes` e fecha devagar (`fechar_com_aviso`).
                 Ok(_) => break "Linha sem \\n no fim: conexão encerrada".to_string(),
-                // O cliente caiu (RST) ou a rede falhou: só esta conexão acaba.
+                // A conexão foi desfeita (RST: o cliente fechou sem ler tudo o
+                // que recebeu, ou a máquina dele caiu) ou a rede falhou: só
+                // esta conexão acaba.
                 // Simplificação: a causa vem como o sistema a escreve (em
                 // inglês, no Linux); as partes a dizem em português.
                 Err(e) => break format!("Conexão com o cliente falhou: {e}"),
             }
             // A mensagem é a linha sem o `\n` (e sem o `\r` de antes dele, que
-            // clientes Windows enviam); os bytes voltam como vieram.
+            // o telnet e o `nc -C` enviam); os bytes voltam como vieram.
             let mensagem = dados.strip_suffix(b"\r\n").unwrap_or(&dados[..dados.len() - 1]);
             // No log, os caracteres de controle saem escapados (o ESC que
             // apagaria a tela de quem olha vira `\u{1b}`). Simplificação: as
             // aspas também, e um byte inválido vira `�`; as partes mostram
             // `\xff` e deixam as aspas (`texto_seguro`).
             println!("Recebido: {}", String::from_utf8_lossy(mensagem).escape_debug());
-            // O `sendall` do Python: a resposta inteira, numa escrita só.
+            // O `sendall` do Python: a resposta montada numa peça só, e o
+            // `write_all` escreve até o último byte (o kernel pode aceitar só
+            // uma parte por chamada; ele repete).
             if let Err(e) = conexao.get_mut().write_all(&[b"Echo: ", mensagem, b"\n"].concat()) {
                 break format!("Conexão com o cliente falhou: {e}");
             }

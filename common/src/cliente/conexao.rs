@@ -27,7 +27,8 @@ const REPETIR_A_CADA: Duration = Duration::from_secs(5);
 
 /// Tenta cada endereço de `host` (IPv4 primeiro) e devolve o primeiro que
 /// aceitar, ou a explicação do que deu errado, com a dica que cabe.
-pub fn conectar(tela: &Tela, host: &str, porta: u16) -> Result<TcpStream, String> {
+/// `explicar`: dizer a causa provável de um `connect()` que demora.
+pub fn conectar(tela: &Tela, host: &str, porta: u16, explicar: bool) -> Result<TcpStream, String> {
     let Ok(enderecos) = resolver(host, porta) else {
         return Err(format!(
             "o nome {host:?} não foi encontrado (DNS). O nome está certo? \
@@ -45,7 +46,7 @@ pub fn conectar(tela: &Tela, host: &str, porta: u16) -> Result<TcpStream, String
     let local = enderecos.iter().all(|e| e.ip().is_loopback());
     let mut ultimo_erro = io::Error::from(ErrorKind::NotFound);
     for endereco in &enderecos {
-        match conectar_explicando(tela, *endereco, local) {
+        match conectar_explicando(tela, *endereco, local, explicar) {
             Ok(socket) => return Ok(socket),
             Err(e) => ultimo_erro = e,
         }
@@ -56,7 +57,12 @@ pub fn conectar(tela: &Tela, host: &str, porta: u16) -> Result<TcpStream, String
 /// O `connect()` de um endereço. Ele bloqueia até o servidor completar a
 /// conexão (ou recusá-la, ou o sistema desistir), por isso roda numa thread:
 /// a principal espera o resultado e, se ele demora, explica por quê.
-fn conectar_explicando(tela: &Tela, endereco: SocketAddr, local: bool) -> io::Result<TcpStream> {
+fn conectar_explicando(
+    tela: &Tela,
+    endereco: SocketAddr,
+    local: bool,
+    explicar: bool,
+) -> io::Result<TcpStream> {
     let (envia, resultado) = bounded(1);
     thread::spawn(move || {
         let _ = envia.send(TcpStream::connect(endereco));
@@ -68,7 +74,7 @@ fn conectar_explicando(tela: &Tela, endereco: SocketAddr, local: bool) -> io::Re
             Ok(conexao) => return conexao,
             Err(RecvTimeoutError::Timeout) => {
                 let segundos = inicio.elapsed().as_secs();
-                let texto = if proximo_aviso == EXPLICAR_DEPOIS_DE {
+                let texto = if explicar && proximo_aviso == EXPLICAR_DEPOIS_DE {
                     espera_explicada(segundos, local)
                 } else {
                     format!("Ainda conectando ({segundos} s): o servidor não completou a conexão.")

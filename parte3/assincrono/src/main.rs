@@ -5,7 +5,6 @@ mod servidor;
 use clap::Parser;
 use common::linha_de_comando::{faixa, ler, ArgsAjuda, MODELO_AJUDA};
 use common::rede::{definir_silencioso, ArgsServidor};
-use std::time::Duration;
 
 /// Servidor Echo concorrente com async/await e tokio, uma tarefa por cliente (Parte 3, async).
 #[derive(Parser)]
@@ -25,13 +24,13 @@ struct Args {
     ajuda: ArgsAjuda,
 }
 
-#[tokio::main]
+// Como no asyncio, todas as tarefas numa thread só (o laço de eventos).
+#[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Args = ler();
     definir_silencioso(&args.servidor);
-    // Uma conexão, um descritor: sobe o `ulimit -n` (muitas vezes 1.024) ao máximo.
-    let _ = rlimit::increase_nofile_limit(u64::MAX);
-    let atraso = Duration::from_millis(args.atraso);
+    let _ = rlimit::increase_nofile_limit(u64::MAX); // um descritor por conexão: o máximo
+    let atraso = std::time::Duration::from_millis(args.atraso);
     if let Err(e) = servidor::servir(&args.servidor, args.backlog, atraso).await {
         eprintln!("{}: {e:#}", env!("CARGO_BIN_NAME"));
         std::process::exit(1);

@@ -1,40 +1,33 @@
 //! # Parte 3, outro caminho — async/await com tokio, uma tarefa por cliente
 //!
-//! A Parte 3 no modelo do `asyncio` do Python: cada conexão é uma tarefa
-//! (`atender_cliente`), não uma thread. Num `.await` que precisa esperar, a
-//! tarefa devolve a thread ao executor do tokio, que segue com outra:
-//! milhares de tarefas sobre uma thread por núcleo. A conversa é a da versão
-//! de threads, com `.await` onde ela bloquearia. O que mudou (`NOVO`):
-//! - nada bloqueia a thread do executor, que é de todas as tarefas:
-//!   `--atraso` é `tokio::time::sleep`, o log vai para a fila de
-//!   `common::log`, e o que só sabe bloquear (esperar vaga nessa fila, o
-//!   fechamento demorado) roda no pool de bloqueio do tokio;
-//! - a regra dos buffers: parada, a tarefa não guarda buffer de leitura;
-//! - a regra da justiça: uma leitura e as suas respostas por vez. Com
-//!   threads, o kernel divide o processador; aqui, o próprio código.
+//! A Parte 3 como no `asyncio` do Python: cada conexão é uma tarefa (`atender_cliente`), e todas
+//! dividem uma thread (`main.rs`). A conversa é a das threads com `.await` onde ela bloquearia
+//! (`linhas.proxima(&conexao).await` é o `await leitor.readuntil()`), e ali a tarefa devolve a
+//! thread ao laço do tokio, que segue com outra. O que o modelo força (`NOVO`): nada bloqueia a
+//! thread, que é de todas; parada, a tarefa não guarda buffer de leitura; e cada uma dá a vez às
+//! outras a cada resposta (a justiça, que às threads o kernel dá).
 //!
 //! ## Como observar
-//! 1. Terminal 1: `cargo run --bin parte3-async -- --atraso 2000`.
-//! 2. Terminais 2 e 3: `cargo run --bin cliente -- --tempo`; envie uma
-//!    mensagem em cada, quase juntos: as duas respostas chegam juntas.
-//! 3. `cargo run --release --bin inundacao -- --rapido --so parte3-async`:
-//!    quatro conexões inundam, e um cliente leve espera poucos milissegundos.
+//! 1. `cargo run --bin parte3-async -- --atraso 2000` e, em dois terminais,
+//!    `cargo run --bin cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s
+//!    depois, de uma thread só (mais a do log, em `ps -T`).
+//! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-async`: a justiça, medida.
 
 use anyhow::Result;
-use common::protocolo::{eco, erro_mensagem_grande, fechar_com_aviso, Enquadrador, Recebido};
-use common::protocolo::{LIMITE_MENSAGEM, TAMANHO_DA_LEITURA};
+use common::protocolo::{eco, erro_mensagem_grande, Enquadrador, Recebido};
+use common::protocolo::{DESCARTE_MAXIMO, ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM, TAMANHO_DA_LEITURA};
 use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
 use common::texto::{quantidade, texto_seguro, Cliente};
-use common::{erros::descrever, erros::falhou, log, log::Linha, tempo::duracao_legivel};
-use crossbeam_channel::{Sender, TrySendError};
+use common::{erros::descrever, erros::falhou, log, tempo::duracao_legivel};
 use socket2::{Domain, Socket, Type};
-use std::{io, io::ErrorKind, time::Duration, time::Instant};
-use tokio::{io::AsyncWriteExt, net::TcpListener, net::TcpStream, task::spawn_blocking};
+use std::{io, io::ErrorKind, thread, time::Duration, time::Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::{sync::mpsc, task::yield_now, time::sleep, time::timeout};
 
-type Log = Sender<Linha>; // cada tarefa tem uma; a thread do log vive enquanto houver uma
+type Log = mpsc::Sender<log::Linha>; // uma por tarefa; a thread do log vive enquanto houver uma
 
-/// Abre o socket de escuta e aceita clientes para sempre, cada um na sua
-/// tarefa. Só volta (com o erro) se não conseguir abrir o socket.
+/// Abre o socket de escuta e aceita clientes para sempre, um por tarefa (só volta se falhar).
 pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
     let endereco_local = endereco_de_escuta(args)?;
     let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
@@ -45,10 +38,15 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
     escuta.listen(backlog).map_err(falhou("listen()"))?;
     let escuta = std::net::TcpListener::from(escuta);
     anunciar(&escuta, args)?;
-    // NOVO: o socket passa ao tokio (que o quer não bloqueante), e o log a uma fila.
+    // NOVO: o socket passa ao tokio, que o quer não bloqueante.
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
     let escuta = TcpListener::from_std(escuta).map_err(falhou("registrar o socket no tokio"))?;
-    let (log, _escritor) = log::iniciar().map_err(falhou("criar a thread do log"))?;
+    // NOVO: o escritor de `common::log`, com a fila limitada do tokio: cheia, quem registra espera
+    // a vaga com `.await` (na de `log::iniciar`, esperar bloquearia a thread de todas as tarefas).
+    let (log, mut fila) = mpsc::channel(log::CAPACIDADE);
+    let proxima = move |esperar| if esperar { fila.blocking_recv() } else { fila.try_recv().ok() };
+    let escrever = move || log::escrever(proxima, io::stdout().lock());
+    thread::Builder::new().name("log".into()).spawn(escrever).map_err(falhou("thread do log"))?;
     let mut numero = 0;
     registrar(&log, "Aguardando conexões...".to_string()).await;
     loop {
@@ -56,7 +54,7 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
             Ok(par) => par,
             Err(e) => {
                 registrar(&log, format!("Erro no accept(): {}", descrever(&e))).await;
-                tokio::time::sleep(Duration::from_millis(100)).await; // não girar em falso
+                sleep(Duration::from_millis(100)).await; // não girar em falso
                 continue;
             }
         };
@@ -67,52 +65,45 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
     }
 }
 
-/// Conversa com um cliente até ele sair, e fecha a conexão (é dona dela). Nada
-/// que o cliente faça derruba o servidor: todo desfecho vira uma linha de log.
+/// Conversa com um cliente até ele sair, e fecha a conexão (é dona dela). Nada que o cliente
+/// faça derruba o servidor: todo desfecho vira uma linha de log.
 async fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration, log: Log) {
     registrar(&log, format!("{cliente} Conectado")).await;
     let inicio = Instant::now();
     let mut mensagens = 0;
-    // Sem o algoritmo de Nagle: com ele, uma resposta escrita enquanto a
-    // anterior ainda espera o ACK do cliente (duas mensagens que chegaram
-    // juntas) ficaria retida até esse ACK, que o cliente atrasa (uns 40 ms no
-    // Linux, até 200 ms no Windows; `just nagle` mede). Se falhar, só se
-    // perde a otimização.
-    let _ = conexao.set_nodelay(true);
-    let mut enquadrador = Enquadrador::novo(LIMITE_MENSAGEM);
-    let desfecho = 'conversa: loop {
-        // NOVO (a regra da justiça, a do `parte3-poll`): antes de cada leitura,
-        // a vez das outras tarefas prontas. Sem ela, só o orçamento do tokio
-        // (uma pausa a cada 128 operações de E/S, de qualquer tamanho) faria
-        // largar a thread: 4 clientes inundando com linhas de 4 KiB faziam um
-        // leve esperar 1,8 ms (mediana), não 0,1. Custa 0,7 µs por mensagem.
-        tokio::task::yield_now().await;
-        let lidos = match ler_quando_chegar(&conexao).await {
-            Ok(lidos) => lidos,
-            Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
-        };
-        // As mensagens desta leitura, uma por vez (nada lido: o cliente fechou).
-        let fim = lidos.is_empty().then(|| enquadrador.fim());
-        let pedacos = lidos.split_inclusive(|&byte| byte == b'\n');
-        for recebido in pedacos.filter_map(|pedaco| enquadrador.avancar(pedaco).1).chain(fim) {
-            let mensagem = match recebido {
-                Recebido::Mensagem(mensagem) => mensagem,
-                Recebido::Fim => break 'conversa "Cliente desconectou".to_string(),
-                Recebido::Incompleta(bytes) => {
-                    break 'conversa format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
+    let _ = conexao.set_nodelay(true); // sem Nagle, como nas threads
+    let mut linhas = LeitorDeLinhas::novo();
+    let desfecho = loop {
+        match linhas.proxima(&conexao).await {
+            Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
+            Ok(Recebido::Mensagem(mensagem)) => {
+                if !silencioso() {
+                    let linha = format!("{cliente} Recebido: {}", texto_seguro(&mensagem));
+                    registrar(&log, linha).await;
                 }
-                Recebido::GrandeDemais => break 'conversa fechar_com_erro(conexao).await,
-            };
-            if !silencioso() {
-                registrar(&log, format!("{cliente} Recebido: {}", texto_seguro(&mensagem))).await;
+                mensagens += 1;
+                if !atraso.is_zero() {
+                    sleep(atraso).await; // NOVO: nunca thread::sleep aqui
+                }
+                if let Err(e) = conexao.write_all(&eco(&mensagem)).await {
+                    break format!("Conexão com o cliente falhou: {}", descrever(&e));
+                }
+                // NOVO (a regra da justiça): a vez das outras tarefas a cada resposta, como o
+                // `sleep(0)` do asyncio. Quem inunda sempre tem linhas já lidas, e nada aqui
+                // esperaria: um cliente leve ficaria atrás das centenas de respostas (uma escrita
+                // cada) de uma leitura (`just inundacao` mede). Custa uma volta do laço por linha.
+                yield_now().await;
             }
-            mensagens += 1;
-            if !atraso.is_zero() {
-                tokio::time::sleep(atraso).await; // NOVO: nunca thread::sleep aqui
+            Ok(Recebido::Incompleta(bytes)) => {
+                break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
-            if let Err(e) = conexao.write_all(&eco(&mensagem)).await {
-                break 'conversa format!("Conexão com o cliente falhou: {}", descrever(&e));
+            Ok(Recebido::GrandeDemais) => {
+                fechar_com_aviso(&mut conexao, &erro_mensagem_grande()).await;
+                break format!(
+                    "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
+                );
             }
+            Err(e) => break format!("Conexão com o cliente falhou: {}", descrever(&e)),
         }
     };
     let duracao = duracao_legivel(inicio.elapsed());
@@ -120,42 +111,52 @@ async fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Durat
     registrar(&log, format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens})")).await;
 }
 
-/// NOVO (a regra dos buffers): espera dados sem buffer nenhum (`readable`),
-/// e só então cria um e lê (vazio: o cliente fechou). Com `conexao.read(&mut
-/// buffer).await`, o buffer viveria na tarefa parada: cada conexão parada
-/// custaria 8 KiB a mais. Parada, a tarefa só guarda a meia linha.
-async fn ler_quando_chegar(conexao: &TcpStream) -> io::Result<Vec<u8>> {
-    loop {
-        conexao.readable().await?;
-        let mut lidos = Vec::with_capacity(TAMANHO_DA_LEITURA);
-        match conexao.try_read_buf(&mut lidos) {
-            Ok(_) => return Ok(lidos),
-            // O aviso de "legível" era velho: espera o próximo.
-            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
-            Err(e) => return Err(e),
+/// NOVO: o `LeitorDeLinhas` de `common::protocolo` com `.await` (e as regras do `Enquadrador`).
+struct LeitorDeLinhas {
+    lidos: Vec<u8>, // a última leitura; `lidos[usados..]` ainda não passou pelo enquadrador
+    usados: usize,
+    enquadrador: Enquadrador,
+}
+
+impl LeitorDeLinhas {
+    fn novo() -> Self {
+        Self { lidos: Vec::new(), usados: 0, enquadrador: Enquadrador::novo(LIMITE_MENSAGEM) }
+    }
+
+    async fn proxima(&mut self, conexao: &TcpStream) -> io::Result<Recebido> {
+        loop {
+            let (usados, recebido) = self.enquadrador.avancar(&self.lidos[self.usados..]);
+            self.usados += usados;
+            if let Some(recebido) = recebido {
+                return Ok(recebido);
+            }
+            // NOVO (a regra dos buffers): sem mensagem, o enquadrador guardou o resto; o buffer sai
+            // antes da espera, e outro só nasce quando há dados (`readable`). Com o `BufReader` do
+            // tokio e o seu `read_until`, cada conexão parada guardaria o dele, de 8 KiB.
+            (self.lidos, self.usados) = (Vec::new(), 0);
+            conexao.readable().await?;
+            self.lidos.reserve(TAMANHO_DA_LEITURA);
+            match conexao.try_read_buf(&mut self.lidos) {
+                Ok(0) => return Ok(self.enquadrador.fim()), // o cliente fechou
+                Err(e) if e.kind() != ErrorKind::WouldBlock => return Err(e),
+                _ => {} // dados, ou um aviso de "legível" já velho (a volta seguinte espera outro)
+            }
         }
     }
 }
 
-/// NOVO: envia o `Erro:` da mensagem grande, fecha devagar e devolve o
-/// desfecho. O fechamento demorado espera o cliente até 2 s em leituras que
-/// bloqueiam: roda no pool de bloqueio, com o socket bloqueante de novo.
-async fn fechar_com_erro(conexao: TcpStream) -> String {
-    let conexao = conexao.into_std().and_then(|c| c.set_nonblocking(false).map(|()| c));
-    if let Ok(conexao) = conexao {
-        let _ = spawn_blocking(move || fechar_com_aviso(&conexao, &erro_mensagem_grande())).await;
+/// NOVO: o `fechar_com_aviso` de `common::protocolo` com `.await`: envia o aviso, fecha só a
+/// escrita e descarta o que ainda chegar, com o prazo de lá em cada espera.
+async fn fechar_com_aviso(conexao: &mut TcpStream, aviso: &str) {
+    let aviso = format!("{aviso}\n");
+    let enviado = timeout(ESPERA_AO_ENCERRAR, conexao.write_all(aviso.as_bytes())).await;
+    if matches!(enviado, Ok(Ok(()))) && conexao.shutdown().await.is_ok() {
+        let resto = &mut conexao.take(DESCARTE_MAXIMO as u64);
+        let _ = timeout(ESPERA_AO_ENCERRAR, tokio::io::copy(resto, &mut tokio::io::sink())).await;
     }
-    format!("Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro")
 }
 
-/// NOVO: põe a linha na fila do log, com a hora do evento. Com a fila cheia
-/// (o terminal não dá conta), esperar uma vaga bloquearia: uma tarefa por vez
-/// espera no pool de bloqueio, e as outras, a vez dela, com `.await`.
+/// Põe a linha, com a hora do evento, na fila do log (cheia, espera a vaga).
 async fn registrar(log: &Log, texto: String) {
-    static VEZ: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-    if let Err(TrySendError::Full(linha)) = log.try_send(log::linha(texto)) {
-        let _vez = VEZ.lock().await;
-        let log = log.clone();
-        let _ = spawn_blocking(move || log.send(linha)).await;
-    }
+    let _ = log.send(log::linha(texto)).await;
 }

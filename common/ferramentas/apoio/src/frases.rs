@@ -183,6 +183,6 @@ mod testes {
         assert!(cliente_saiu(
             "Cliente saiu no meio de uma mensagem (sem o \\n do fim); 4 bytes descartados"
         ));
-        assert!(!cliente_saiu("Conexão com o cliente falhou: conexão reiniciada"));
+        assert!(!cliente_saiu("Conexão com o cliente falhou: conexão desfeita"));
     }
 }

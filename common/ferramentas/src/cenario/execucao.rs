@@ -40,6 +40,8 @@ pub struct Plano {
     pub ctrl_c: Option<Duration>,
     /// Quando fotografar os sockets da porta do servidor com `ss` (Linux).
     pub fotos: Vec<Foto>,
+    /// Opções a mais para cada cliente (além de `--porta` e `--tempo`).
+    pub args_cliente: Vec<String>,
 }
 
 /// Um instante para a fotografia dos sockets.
@@ -111,8 +113,8 @@ pub fn executar(plano: &Plano, parar: Arc<AtomicBool>) -> Result<Resultado> {
         .map(|roteiro| {
             let roteiro = roteiro.clone();
             let caminho = caminho_cliente.clone();
-            let parar = Arc::clone(&parar);
-            thread::spawn(move || rodar_cliente(&caminho, porta, &roteiro, inicio, &parar))
+            let (parar, extras) = (Arc::clone(&parar), plano.args_cliente.clone());
+            thread::spawn(move || rodar_cliente(&caminho, porta, &extras, &roteiro, inicio, &parar))
         })
         .collect();
 
@@ -283,6 +285,7 @@ const MEIA_LINHA: &str = "mensagem sem fim";
 fn rodar_cliente(
     caminho: &Path,
     porta: u16,
+    extras: &[String],
     roteiro: &PlanoCliente,
     inicio: Instant,
     parar: &AtomicBool,
@@ -290,8 +293,9 @@ fn rodar_cliente(
     if !dormir_ate(inicio + roteiro.inicio, parar) {
         return Ok(None);
     }
-    let args: Vec<String> =
+    let mut args: Vec<String> =
         ["--porta", &porta.to_string(), "--tempo"].iter().map(|a| a.to_string()).collect();
+    args.extend_from_slice(extras);
     let comeco = SystemTime::now();
     let mut cliente = Processo::iniciar(&PathBuf::from(caminho), &args, Saida::Guardar)?;
     for (quando, linha) in &roteiro.linhas {

@@ -258,6 +258,13 @@ fn caractere_na_fronteira(alvo: &mut Alvo, ctx: &Contexto, tolerada: &mut bool) 
             let mut f = f.com_cenario(&format!("{cenario}esperava o eco exato; "));
             if vistas.is_empty() {
                 f.texto += &format!(" (a de {} bytes não foi tentada)", formatar_milhar(4097));
+            } else if alvo.terminou_em(Duration::from_secs(1)) {
+                // Sem isto, o RST de um servidor que já saiu parece culpa do "é".
+                f.texto += &format!(
+                    " (o processo do servidor terminou depois do cliente da mensagem de {} \
+                     bytes, que foi atendido)",
+                    vistas.join(" e ")
+                );
             }
             f
         })?;

@@ -8,7 +8,8 @@ use std::process::Command;
 
 /// Os comandos de uma linha de shell (bash ou PowerShell, nos casos simples
 /// que os roteiros usam): as palavras de cada comando separado por `;`,
-/// `&&`, `|` ou `&`, sem aspas e sem o comentário do fim.
+/// `&&`, `|` ou `&`, sem aspas, sem o comentário do fim e sem o
+/// redirecionamento do fim (`> arquivo`), que não é argumento do programa.
 pub fn comandos(linha: &str) -> Vec<Vec<String>> {
     let mut comandos = vec![Vec::new()];
     let mut palavra = String::new();
@@ -44,6 +45,11 @@ pub fn comandos(linha: &str) -> Vec<Vec<String>> {
     assert!(aspas.is_none(), "aspas sem fechar em: {linha}");
     if tem_palavra {
         comandos.last_mut().expect("sempre há um comando").push(palavra);
+    }
+    for comando in &mut comandos {
+        if let Some(i) = comando.iter().position(|p| p.starts_with('>')) {
+            comando.truncate(i);
+        }
     }
     comandos.retain(|c| !c.is_empty());
     comandos

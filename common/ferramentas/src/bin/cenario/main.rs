@@ -102,6 +102,9 @@ struct Cenario {
     meia_linha: bool,
     ctrl_c: Option<f64>,
     fotos: Vec<Foto>,
+    /// Com `--sem-respostas`: os clientes também não explicam a espera do
+    /// `connect()` (a causa é a pergunta do passo).
+    sem_respostas: bool,
 }
 
 impl Cenario {
@@ -172,6 +175,11 @@ impl Cenario {
             meia_linha: self.meia_linha.then(|| INTERVALO_ENTRE_CLIENTES * self.clientes as u32),
             ctrl_c: self.ctrl_c.map(segundos),
             fotos: self.fotos.clone(),
+            args_cliente: if self.sem_respostas {
+                vec!["--sem-explicacoes".into()]
+            } else {
+                vec![]
+            },
         }
     }
 
@@ -267,6 +275,7 @@ fn mostrar(args: &Args, parar: &Arc<AtomicBool>) -> Result<()> {
         meia_linha: args.meia_linha,
         ctrl_c: args.ctrl_c,
         fotos: args.ss.clone(),
+        sem_respostas: args.sem_respostas,
         parte,
     };
     if cenario.backlog.is_some() && parte == 1 {

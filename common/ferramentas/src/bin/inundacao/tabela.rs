@@ -79,6 +79,15 @@ pub fn progresso(variante: &Variante, r: &Resultado) -> String {
 
 pub fn tabela(variantes: &[&Variante], medidas: &[Vec<Resultado>], d: &Descricao) -> String {
     let segundos = decimal(d.tempos.duracao.as_secs_f64(), 1);
+    // Sem o `eco-epoll` na rodada (`--so` sem ele, ou fora do Linux), a
+    // coluna da razão ficaria vazia: sai, com a frase que a explica.
+    let referencia = referencia(variantes, medidas);
+    let ultima_coluna = if referencia.is_some() {
+        " A última coluna divide as linhas da inundação respondidas por segundo pelas do \
+         `eco-epoll` na mesma rodada."
+    } else {
+        ""
+    };
     let mut t = format!(
         "# Inundação: um cliente leve enquanto {} conexões inundam o servidor\n\n\
          Gerado por `{}` em {} ({}; {}).\n\n\
@@ -88,9 +97,7 @@ pub fn tabela(variantes: &[&Variante], medidas: &[Vec<Resultado>], d: &Descricao
          sem inundação (\"sozinho\"). p50 é a mediana das rodadas; p99 e máximo, o menor e o \
          maior valor entre as rodadas. \"Respostas\" é quantas o cliente leve recebeu durante \
          a medida (mediana): um servidor injusto o deixa sem nenhuma enquanto a inundação dura, \
-         e a espera só acaba quando ela para (e essa espera entra no máximo). A última coluna \
-         divide as linhas da inundação respondidas por segundo pelas do `eco-epoll` na mesma \
-         rodada.\n\n",
+         e a espera só acaba quando ela para (e essa espera entra no máximo).{}\n\n",
         d.tempos.conexoes,
         d.comando,
         ferramentas::formato::duracao(d.segundos),
@@ -98,17 +105,20 @@ pub fn tabela(variantes: &[&Variante], medidas: &[Vec<Resultado>], d: &Descricao
         maquina(),
         INTERVALO.as_millis(),
         segundos,
+        ultima_coluna,
     );
-    t += "| servidor | sozinho: p50 | respostas | inundado: p50 | p99 | máximo | inundação (linhas/s) | × eco-epoll |\n";
-    t += "|---|---:|---:|---:|---:|---:|---:|---:|\n";
-    let referencia = referencia(variantes, medidas);
+    t += "| servidor | sozinho: p50 | respostas | inundado: p50 | p99 | máximo | inundação (linhas/s) |";
+    t += if referencia.is_some() { " × eco-epoll |\n" } else { "\n" };
+    t += "|---|---:|---:|---:|---:|---:|---:|";
+    t += if referencia.is_some() { "---:|\n" } else { "\n" };
     for (variante, m) in variantes.iter().zip(medidas) {
         let opcional = |x: Option<u64>| x.map_or("—".into(), tempo);
         let razao = match razao(m, referencia) {
             Some((med, a, b)) if variante.programa != Programa::C => {
-                format!("{} ({}–{})", decimal(med, 2), decimal(a, 2), decimal(b, 2))
+                format!(" {} ({}–{}) |", decimal(med, 2), decimal(a, 2), decimal(b, 2))
             }
-            _ => "—".into(),
+            _ if referencia.is_some() => " — |".into(),
+            _ => String::new(),
         };
         let falhas = m.iter().filter(|r| r.falha.is_some()).count();
         let rotulo = if falhas > 0 {
@@ -117,7 +127,7 @@ pub fn tabela(variantes: &[&Variante], medidas: &[Vec<Resultado>], d: &Descricao
             variante.rotulo.clone()
         };
         t += &format!(
-            "| {rotulo} | {} | {} | {} | {} | {} | {} | {razao} |\n",
+            "| {rotulo} | {} | {} | {} | {} | {} | {} |{razao}\n",
             opcional(mediana_us(m.iter().filter_map(|r| r.sozinho_p50_us))),
             inteiro(mediana(m.iter().map(|r| r.respostas as f64).collect())),
             opcional(mediana_us(m.iter().filter_map(|r| r.p50_us))),
