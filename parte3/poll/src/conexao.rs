@@ -7,7 +7,6 @@ use common::{erros::descrever, log::linha, rede::silencioso, tempo::duracao_legi
 use mio::{net::TcpStream, Interest};
 use std::{io, io::ErrorKind, io::Read, io::Write, time::Duration, time::Instant};
 
-/// Onde a conversa está; as duas esperas com hora marcada são de `cuidados.rs`.
 pub enum Fase {
     Conversando,    // lê e responde (a thread no `read()`)
     Acabou(String), // com este desfecho; fecha quando a saída esvaziar
@@ -56,17 +55,24 @@ impl Conexao {
             self.saida = Vec::new(); // `clear()` guardaria a capacidade
         }
     }
-    /// Lê uma vez (ou retoma o que sobrou) e responde com o `match` das threads, sem esperar.
+    /// A parte da vez, `(lidos, fim)`: até o `WouldBlock` (que rearma o aviso), o fim ou a `PARTE`.
+    pub fn ler(&mut self, lidos: &mut [u8]) -> (usize, bool) {
+        let mut n = 0;
+        while n < lidos.len() {
+            match self.socket.read(&mut lidos[n..]) {
+                Ok(0) => return (n, true),
+                Ok(lido) => n += lido, // o `recv` do `selectors`
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => return (n, self.falhou(&e)), // e nada mais se responde
+            }
+        }
+        (n, false)
+    }
+    /// Lê a parte (ou retoma a sobra) e responde com o `match` das threads; há mais sem aviso?
     fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, relogios: &mut Relogios) -> bool {
         let guardados = std::mem::take(&mut self.pendente);
-        let (mut bytes, fim) = match guardados.is_empty() {
-            false => (&guardados[..], false),
-            true => match self.socket.read(lidos) {
-                Ok(n) => (&lidos[..n], n == 0), // o `recv` do `selectors`; 0: o fim do fluxo
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return false, // até o próximo aviso
-                Err(e) => return self.falhou(&e),
-            },
-        };
+        let (n, fim) = if guardados.is_empty() { self.ler(lidos) } else { (0, false) };
+        let mut bytes = if guardados.is_empty() { &lidos[..n] } else { &guardados[..] };
         let mut cota = if silencioso() { usize::MAX } else { LINHAS_POR_VEZ };
         while cota > 0 && matches!(self.fase, Fase::Conversando) {
             cota -= 1;
@@ -93,8 +99,8 @@ impl Conexao {
             }
         }
         self.pendente = bytes.to_vec();
-        // Leu: pode haver mais (a conversar ou a descartar), e nenhum aviso virá por isso.
-        matches!(self.fase, Fase::Conversando | Fase::EncerrandoComErro { .. })
+        let mais = fim || n == lidos.len() || !guardados.is_empty() || !self.pendente.is_empty();
+        mais && matches!(self.fase, Fase::Conversando | Fase::EncerrandoComErro { .. })
     }
     /// Escreve o que o kernel aceitar (o `send` do `selectors`) e diz se tudo saiu.
     fn escrever(&mut self) -> bool {
@@ -117,8 +123,8 @@ impl Conexao {
         };
         false
     }
-    /// "Gravável" se há o que escrever, senão "legível"; nunca os dois: no Windows o mio rearma
-    /// os avisos a cada `WouldBlock`, e um "gravável" sem o que escrever voltaria sem parar.
+    /// Para o `seletor.modify`: "gravável" se há o que escrever, senão "legível"; nunca os dois: o
+    /// mio no Windows rearma os avisos a cada `WouldBlock`, e o "gravável" voltaria sem parar.
     pub fn interesse(&self) -> Interest {
         if self.saida.is_empty() {
             return Interest::READABLE;

@@ -6,14 +6,13 @@ use common::protocolo::{erro_mensagem_grande, DESCARTE_MAXIMO, ESPERA_AO_ENCERRA
 use common::{log::Linha, protocolo::LIMITE_MENSAGEM};
 use mio::Token;
 use std::time::{Duration, Instant};
-use std::{collections::BTreeSet, io::ErrorKind, io::Read, mem, net::Shutdown};
+use std::{collections::BTreeSet, io::ErrorKind, mem, net::Shutdown};
 
-/// O log vai por uma fila a uma thread só, a dona do terminal, que pode travar. A fila é
-/// limitada; cheia, o `send` espera uma vaga, e com ele o laço e todos os clientes.
+/// O log vai por uma fila limitada a uma thread só, a dona do terminal, que pode travar; cheia, o
+/// `send` espera uma vaga, e com ele o laço e todos. Por isso a cota da vez, com log: sem ela, quem
+/// inunda geraria milhares de linhas por vez e encheria a fila (o resto fica `pendente`; o efeito:
+/// `just inundacao`).
 pub type Log = crossbeam_channel::Sender<Linha>;
-
-/// A cota da vez, com log: sem ela, quem inunda geraria milhares de linhas por leitura, encheria
-/// a fila e faria todos esperarem o terminal. O resto fica `pendente`; o efeito: `just inundacao`.
 pub const LINHAS_POR_VEZ: usize = 128;
 
 /// As horas marcadas (respostas presas, prazos, o `accept()` de novo), a mais cedo primeiro: o
@@ -48,20 +47,16 @@ impl Conexao {
         relogios.insert((ate, Token(self.cliente.numero as usize)));
         self.fase = Fase::EncerrandoComErro { ate, a_descartar: DESCARTE_MAXIMO };
     }
-    /// O fechamento demorado, com o `Erro:` enviado: fecha a escrita (de novo não faz nada) e joga
-    /// fora o que chegar (fechar com dados não lidos mandaria um RST, que pode apagar o `Erro:`).
+    /// Enviado o `Erro:`, fecha a escrita e descarta o que chegar (um RST pode apagar o `Erro:`).
     pub fn descartar(&mut self, lidos: &mut [u8]) -> bool {
         let _ = self.socket.shutdown(Shutdown::Write);
-        let n = match self.socket.read(lidos) {
-            Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
-            lido => lido.unwrap_or(0), // um erro acaba o descarte, como o fim do fluxo
-        };
+        let (n, fim) = self.ler(lidos);
         let Fase::EncerrandoComErro { a_descartar, .. } = &mut self.fase else { return false };
         *a_descartar = a_descartar.saturating_sub(n);
-        if n == 0 || *a_descartar == 0 {
+        if fim || *a_descartar == 0 {
             self.fase = Fase::Acabou(grande_demais()); // o cliente fechou, ou descartou o bastante
         }
-        n > 0
+        n == lidos.len()
     }
     /// Na hora, a resposta presa volta à saída; o fechamento demorado desiste, como a escrita com
     /// prazo das threads (um cliente que não lê nem fecha não segura a conexão).

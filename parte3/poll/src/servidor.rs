@@ -2,13 +2,13 @@
 //!
 //! A Parte 3 como o `selectors` do Python: uma thread registra os sockets no poll (o `mio`),
 //! espera algum ficar pronto ([`servir`]) e dá a vez a cada um ([`Laco::uma_volta`]): a conexão
-//! escreve o que ficou preso, lê uma vez e responde (`conexao.rs`). Parada, custa um `struct`.
+//! escreve o que ficou preso, lê a sua parte e responde (`conexao.rs`). Parada, custa um `struct`.
 //!
 //! **Por borda, e não por nível.** O `selectors` avisa por nível: enquanto houver bytes, todo
 //! `select()` devolve o socket. O mio avisa por borda (epoll com EPOLLET, kqueue com EV_CLEAR;
 //! no Windows, sobre o IOCP, só vigia de novo depois de um `WouldBlock`): um aviso quando algo
-//! muda, e nenhum enquanto os bytes esperam. Por isso quem leu fica numa fila nossa, `prontas`, e
-//! tem outra vez na volta seguinte, sem aviso, até a leitura dar `WouldBlock` (senão, pararia).
+//! muda, e nenhum enquanto os bytes esperam. Por isso cada vez lê até o `WouldBlock`, e quem parou
+//! antes (a parte encheu) fica numa fila nossa, `prontas`, e tem outra vez sem aviso novo.
 //!
 //! Leia este arquivo e `conexao.rs`, o núcleo (o que o `servidor_selectors.py` também tem); só
 //! depois `cuidados.rs`: o `--atraso`, o fechamento depois do `Erro:` e o log, sem esperas.
@@ -119,8 +119,8 @@ impl Laco {
             self.conexoes.insert(token, Conexao::nova(socket, cliente, self.atraso));
         }
     }
-    /// A regra da vez (a justiça): cada pronta, uma vez por volta (uma leitura de até [`PARTE`]
-    /// bytes e as respostas); quem pode ter mais volta ao fim da fila, depois das outras.
+    /// A regra da vez (a justiça): cada pronta, uma vez por volta (até [`PARTE`] bytes lidos e as
+    /// respostas); quem pode ter mais volta ao fim da fila, depois das outras.
     fn uma_volta(&mut self, lidos: &mut [u8]) {
         for _ in 0..self.prontas.len() {
             let Some(token) = self.prontas.pop_front() else { return };
@@ -129,7 +129,6 @@ impl Laco {
             c.na_fila = c.vez(lidos, &self.log, &mut self.relogios);
             let depois = c.interesse();
             if depois != antes {
-                // O `seletor.modify`: agora o poll vigia a outra ("legível" ou "gravável").
                 if let Err(e) = self.poll.registry().reregister(&mut c.socket, token, depois) {
                     c.falhou(&e);
                 }
