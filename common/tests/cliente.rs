@@ -103,7 +103,7 @@ fn connect_que_espera_na_fila_cheia_e_explicado() {
     let explicacao = cliente.esperar_texto("Ainda conectando", 1);
     assert!(
         explicacao.starts_with(
-            "Ainda conectando (1 s): o servidor não completou a conexão. A fila do listen() dele \
+            "Ainda conectando (1 s): a conexão não se completou. A fila do listen() dele \
              deve estar cheia"
         ),
         "{explicacao}"

@@ -75,9 +75,6 @@ fn cada_exercicio_tem_o_mesmo_codigo_do_servidor_da_galeria() {
 
 #[test]
 fn cada_exercicio_tem_enunciado_com_pergunta_e_dica_e_uma_resposta() {
-    if apoio::na_copia_do_aluno("cada_exercicio_tem_uma_resposta") {
-        return;
-    }
     let respostas = ler(RESPOSTAS);
     for (n, galeria) in EXERCICIOS {
         let enunciado = ler(&format!("{PASTA}/exercicio{n}.md"));

@@ -77,7 +77,7 @@ fn conectar_explicando(
                 let texto = if explicar && proximo_aviso == EXPLICAR_DEPOIS_DE {
                     espera_explicada(segundos, local)
                 } else {
-                    format!("Ainda conectando ({segundos} s): o servidor não completou a conexão.")
+                    format!("Ainda conectando ({segundos} s): a conexão não se completou.")
                 };
                 tela.aviso(agora(), &texto);
                 proximo_aviso += REPETIR_A_CADA;
@@ -100,7 +100,7 @@ fn espera_explicada(segundos: u64, local: bool) -> String {
          outro cliente), ou um firewall no caminho descarta o pedido"
     };
     format!(
-        "Ainda conectando ({segundos} s): o servidor não completou a conexão. {causa}; {SISTEMA}. \
+        "Ainda conectando ({segundos} s): a conexão não se completou. {causa}; {SISTEMA}. \
          Ctrl-C desiste antes."
     )
 }

@@ -39,26 +39,13 @@ pub use cliente::{executar_cliente, Conectado, Execucao};
 pub use tabela::conferir_tabela_python_rust;
 
 use processo::{Processo, Saida};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
 /// A raiz do repositório (onde está o `Cargo.toml` do workspace), para os
 /// testes que leem arquivos do projeto (o relato, o código dos servidores).
 pub const RAIZ: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../..");
-
-/// Na cópia do aluno (`just copia-do-aluno`), que não traz
-/// `disciplina/professor/` nem `disciplina/solucoes/`, os testes que leem
-/// essas pastas pulam, e dizem. A marca é o `COPIA-DO-ALUNO.md` na raiz, que
-/// só a cópia tem: no projeto inteiro, uma pasta que sumiu faz o teste
-/// falhar, não pular.
-pub fn na_copia_do_aluno(teste: &str) -> bool {
-    let copia = Path::new(RAIZ).join("COPIA-DO-ALUNO.md").exists();
-    if copia {
-        eprintln!("{teste}: pulado na cópia do aluno (ela não traz as respostas do professor)");
-    }
-    copia
-}
 
 /// Prazo generoso para qualquer evento esperado: a máquina de CI é pequena
 /// e compartilhada; um teste só espera tudo isso quando já falhou.

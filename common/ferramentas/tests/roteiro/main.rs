@@ -58,9 +58,7 @@ fn cada_comando_do_roteiro_e_dos_exercicios_existe_com_as_suas_opcoes() {
     let conferidos = conferir_blocos(&roteiro, raiz, &pacotes);
     assert!(conferidos >= 10, "só {conferidos} programas conferidos no roteiro");
     conferir_receitas_do_just(&roteiro);
-    let professor =
-        if apoio::na_copia_do_aluno("o professor") { vec![] } else { markdown(PROFESSOR) };
-    for arquivo in professor {
+    for arquivo in markdown(PROFESSOR) {
         conferir_blocos(&arquivo, raiz, &pacotes);
         conferir_receitas_do_just(&arquivo);
     }
@@ -104,9 +102,6 @@ fn o_roteiro_do_aluno_pergunta_sem_responder_e_o_do_professor_responde_cada_pass
         }
     }
 
-    if apoio::na_copia_do_aluno("o roteiro do professor") {
-        return;
-    }
     let professor = ler(&raiz.join(ROTEIRO_RESPOSTAS));
     let do_professor = passos(&professor);
     for n in numeros {
@@ -127,9 +122,7 @@ fn os_links_relativos_apontam_para_arquivos_que_existem() {
     let raiz = Path::new(RAIZ);
     let mut arquivos = vec![raiz.join(ROTEIRO)];
     arquivos.extend(markdown(EXERCICIOS));
-    if !apoio::na_copia_do_aluno("os links do professor") {
-        arquivos.extend(markdown(PROFESSOR));
-    }
+    arquivos.extend(markdown(PROFESSOR));
     let mut conferidos = 0;
     for arquivo in &arquivos {
         let texto = ler(arquivo);
