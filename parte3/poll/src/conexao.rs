@@ -55,7 +55,7 @@ impl Conexao {
             self.saida = Vec::new(); // `clear()` guardaria a capacidade
         }
     }
-    /// A parte da vez, `(quantos, fim)`: até o `WouldBlock` (que rearma o aviso), o fim ou a `PARTE`.
+    /// A parte da vez, `(quantos, fim)`: até o `WouldBlock` (que rearma o aviso), o fim ou `PARTE`.
     pub fn ler(&mut self, lidos: &mut [u8]) -> (usize, bool) {
         let mut n = 0;
         while n < lidos.len() {
