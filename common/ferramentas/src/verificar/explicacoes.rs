@@ -205,7 +205,7 @@ pub fn explicar(r: &Resultado) -> Explicacao {
              Se quem bloqueia é a única thread do servidor (ou o laço de eventos), todos os \
              outros clientes param junto.",
             "uma thread por cliente (parte3/src/servidor.rs), ou sockets não bloqueantes com um \
-             buffer de saída por conexão (parte3/poll/src/servidor.rs); no asyncio, await \
+             buffer de saída por conexão (parte3/poll/src/conexao.rs); no asyncio, await \
              writer.drain() depois de cada write().",
         ),
         ("cliente_que_inunda", _) => explicacao(
@@ -213,8 +213,8 @@ pub fn explicar(r: &Resultado) -> Explicacao {
              socket até esvaziar: o cliente leve espera a inundação, que não acaba. Com uma \
              thread por cliente, o escalonador do sistema reparte a CPU.",
             "dê a cada conexão pronta uma vez limitada por volta do laço: uma leitura (um \
-             recv()) e as respostas dela, depois a próxima conexão (parte3/poll/src/servidor.rs; \
-             no asyncio, um await a cada mensagem).",
+             recv()) e as respostas dela, depois a próxima conexão (a `uma_volta` de \
+             parte3/poll/src/servidor.rs; no asyncio, um await a cada mensagem).",
         ),
         _ => explicacao("", ""),
     }
