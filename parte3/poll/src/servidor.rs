@@ -10,7 +10,7 @@
 //! muda, e nenhum enquanto os bytes esperam. Por isso cada vez lê até o `WouldBlock`, e quem parou
 //! antes (a parte encheu) fica numa fila nossa, `prontas`, e tem outra vez sem aviso novo.
 //!
-//! Leia este arquivo e `conexao.rs`, o núcleo (o que o `servidor_selectors.py` também tem); só
+//! Leia este arquivo e `conexao.rs`, o núcleo (o que um servidor com `selectors` também tem); só
 //! depois `cuidados.rs`: o `--atraso`, o fechamento depois do `Erro:` e o log, sem esperas.
 //!
 //! ## Como observar
