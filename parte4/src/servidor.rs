@@ -270,8 +270,9 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // consome a vaga, e com ela a ponta (`Arc`) desta thread; o socket fecha
     // quando a última ponta some (quase sempre esta), aqui, em todos os
     // caminhos, normal ou de erro.
-    let atendido = format!("atendido por {duracao}, {mensagens}");
-    vaga.liberar(log, |n| format!("{cliente} {desfecho} ({atendido}; conexões ativas: {n})"));
+    vaga.liberar(log, |n| {
+        format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens}; conexões ativas: {n})")
+    });
 }
 
 /// NOVO (passo 1, log): uma linha vai para a fila do log, com a hora de
