@@ -95,6 +95,9 @@ impl Vaga {
         if estado.ativas.remove(&self.conexao.cliente.numero).is_some() {
             registrar(log, linha(estado.ativas.len()));
         }
+        // A trava sai antes do `Drop` da vaga (logo depois, no fim desta
+        // função), que a pede de novo.
+        drop(estado);
     }
 }
 

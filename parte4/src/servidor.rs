@@ -123,8 +123,9 @@ pub fn servir(
     loop {
         let (conexao, endereco) = match escuta.accept() {
             // NOVO (passo 4, desligamento): o accept() foi acordado pelo
-            // tratador de Ctrl-C?
-            Ok(_) if desligamento::pedido() => break,
+            // tratador de Ctrl-C? (Ou falhou depois do Ctrl-C: sem
+            // descritores livres, nem a conexão que o acorda chegaria.)
+            _ if desligamento::pedido() => break,
             Ok(par) => par,
             Err(e) => {
                 registrar(&log, format!("Erro no accept(): {}", descrever(&e)));
@@ -169,7 +170,8 @@ pub fn servir(
 /// servidor: todo desfecho, normal ou de erro, vira uma linha de log.
 fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocioso: Duration) {
     // NOVO (passo 2, registro): a conexão vem com a vaga, dividida com o
-    // registro; `&TcpStream` basta para ler e escrever.
+    // registro; `&TcpStream` basta para ler e escrever (o `mut` é da
+    // referência: `read` e `write` pedem `&mut` dela, não do socket).
     let (mut conexao, cliente) = (&vaga.conexao.socket, vaga.conexao.cliente);
     let inicio = Instant::now();
     let mut mensagens = 0;
@@ -250,9 +252,10 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
             }
             // NOVO (passo 5, inatividade): o tempo limite de leitura esgotou
             // (no Unix o erro é `WouldBlock`; no Windows, `TimedOut`). A
-            // Microsoft diz que, depois disso, o socket fica num estado
-            // indeterminado e deve ser fechado: é o que se faz, depois do
-            // aviso (com a vez de escrever, como acima).
+            // Microsoft diz que, depois disso, o estado do socket é
+            // indeterminado: ele só serve para tentar o aviso (com a vez de
+            // escrever, como acima; se o aviso não sair, o cliente vê só o
+            // fim da conexão) e é fechado.
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 let _vez = vaga.conexao.escrita.lock().expect(TRAVA);
                 let _ = fechar_com_aviso(conexao, "Aviso: conexão encerrada por inatividade");

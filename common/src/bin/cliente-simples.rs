@@ -87,7 +87,7 @@ fn conversar(porta: NonZeroU16) -> io::Result<()> {
         }
         cliente.write_all(format!("{mensagem}\n").as_bytes())?;
         let Recebido::Mensagem(resposta) = respostas.proxima(&mut cliente)? else {
-            break "\nO servidor encerrou a conexão\nConexão encerrada";
+            break "\nO servidor encerrou a conexão (ou respondeu fora do protocolo)\nConexão encerrada";
         };
         println!("Resposta: {}\n", common::texto::texto_seguro(&resposta));
     };

@@ -89,9 +89,9 @@ async fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Durat
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
                 // NOVO (a regra da justiça): a vez das outras tarefas a cada resposta, como o
-                // `sleep(0)` do asyncio. Quem inunda sempre tem linhas já lidas, e nada aqui
-                // esperaria: um cliente leve ficaria atrás das centenas de respostas (uma escrita
-                // cada) de uma leitura (`just inundacao` mede). Custa uma volta do laço por linha.
+                // `sleep(0)` do asyncio. O orçamento cooperativo do tokio só cede a cada tantas
+                // operações de E/S, e uma leitura de quem inunda traz centenas de linhas: um
+                // cliente leve esperaria todas (`just inundacao` mede). Custa uma volta por linha.
                 yield_now().await;
             }
             Ok(Recebido::Incompleta(bytes)) => {

@@ -11,7 +11,7 @@
 //! antes (a parte encheu) fica numa fila nossa, `prontas`, e tem outra vez sem aviso novo.
 //!
 //! Leia este arquivo e `conexao.rs`, o núcleo (o que um servidor com `selectors` também tem); só
-//! depois `cuidados.rs`: o `--atraso`, o fechamento depois do `Erro:` e o log, sem esperas.
+//! depois `cuidados.rs`: o `--atraso` e o fechamento depois do `Erro:` sem esperas, e o log.
 //!
 //! ## Como observar
 //! `cargo run --bin parte3-poll -- --atraso 2000` e dois `cargo run --bin cliente -- --tempo`:
