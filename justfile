@@ -140,7 +140,7 @@ nagle *args:
 inundacao *args:
     cargo run --release --bin inundacao -- {{args}}
 
-# Para o professor: um .zip do projeto (o último commit) para os alunos, sem o que entrega as respostas (ver COPIA-DO-ALUNO.md)
+# Para o professor: um .zip do projeto (o último commit) para os alunos, sem o que entrega as respostas (ver common/ferramentas/disciplina/aluno/README.md)
 copia-do-aluno arquivo="eco-aluno.zip":
-    git archive --format=zip -o {{arquivo}} --add-file=common/ferramentas/disciplina/aluno/COPIA-DO-ALUNO.md HEAD -- . ':(exclude)common/ferramentas/disciplina/professor' ':(exclude)common/ferramentas/disciplina/solucoes' ':(exclude)common/ferramentas/disciplina/aluno' ':(exclude)common/ferramentas/tests' ':(exclude)RELATO.md'
-    @echo 'Cópia do aluno em {{arquivo}}: sem as respostas (o que ficou de fora está no COPIA-DO-ALUNO.md dela; o que mudou depois do último commit não entra).'
+    git archive --format=zip -o {{arquivo}} --add-file=common/ferramentas/disciplina/aluno/README.md HEAD -- . ':(exclude)README.md' ':(exclude)RELATO.md' ':(exclude)figuras' ':(exclude)common/ferramentas/tests' ':(exclude)common/ferramentas/disciplina/professor' ':(exclude)common/ferramentas/disciplina/solucoes' ':(exclude)common/ferramentas/disciplina/aluno'
+    @echo 'Cópia do aluno em {{arquivo}}: sem as respostas (o README.md dela diz o que ficou de fora; o que mudou depois do último commit não entra).'

@@ -164,12 +164,18 @@ pub fn rodape(relatorio: &Relatorio, dicas: Dicas) -> String {
     let tolerados: Vec<&str> =
         relatorio.resultados.iter().filter(|r| r.sem_terminador).map(|r| r.id).collect();
     if !tolerados.is_empty() {
+        // Com --sem-dicas, só o fato: o porquê é a pergunta do exercício 5.
+        let porque = if dicas == Dicas::Mostrar {
+            " O protocolo deste projeto termina cada resposta em \\n, para o cliente saber onde \
+             ela acaba; o servidor.py da disciplina também responde sem ele, para o cliente.py, \
+             que lê com um recv só."
+        } else {
+            ""
+        };
         texto += &quebrar(
             &format!(
-                "Observação: o servidor responde sem o \\n no fim da resposta (como o \
-                 servidor.py da disciplina, com o cliente.py que lê com um recv só). Contei \
-                 assim mesmo quando chegaram os bytes certos e nada mais ({}). O protocolo \
-                 deste projeto termina cada resposta em \\n, para o cliente saber onde ela acaba.",
+                "Observação: o servidor responde sem o \\n no fim da resposta. Contei assim mesmo \
+                 quando chegaram os bytes certos e nada mais ({}).{porque}",
                 tolerados.join(", ")
             ),
             "",

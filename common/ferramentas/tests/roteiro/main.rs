@@ -115,6 +115,28 @@ fn o_roteiro_do_aluno_pergunta_sem_responder_e_o_do_professor_responde_cada_pass
     }
 }
 
+/// O README da cópia do aluno (`just copia-do-aluno`) vai para a raiz da
+/// cópia: os links dele valem a partir da raiz, e nenhum aponta para o que
+/// a cópia deixa de fora.
+#[test]
+fn os_links_do_readme_do_aluno_existem_na_copia() {
+    let raiz = Path::new(RAIZ);
+    let texto = ler(&raiz.join("common/ferramentas/disciplina/aluno/README.md"));
+    let fora = ["RELATO.md", "figuras", "common/ferramentas/tests", "disciplina/professor"];
+    let mut conferidos = 0;
+    for trecho in texto.split("](").skip(1) {
+        let alvo = trecho.split(')').next().unwrap_or_default();
+        if alvo.contains("://") {
+            continue;
+        }
+        assert!(raiz.join(alvo).exists(), "o link {alvo} não existe");
+        assert!(!fora.iter().any(|f| alvo.contains(f)), "o link {alvo} fica fora da cópia");
+        assert!(!alvo.contains("solucoes"), "o link {alvo} fica fora da cópia");
+        conferidos += 1;
+    }
+    assert!(conferidos >= 8, "só {conferidos} links conferidos");
+}
+
 /// Os links relativos (`[texto](caminho)`) do roteiro, dos exercícios e do
 /// material do professor apontam para arquivos que existem.
 #[test]
