@@ -56,7 +56,7 @@ cliente *args:
 test:
     cargo test --workspace
 
-# O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3, ou just diff 2 3); da Parte 3 à 4, os cinco passos, um depois do outro
+# O que uma parte acrescenta à anterior: o cabeçalho da nova, depois só as mudanças de código (ex.: just diff parte2 parte3, ou just diff 2 3); da Parte 3 à 4, os seis passos, um depois do outro
 diff a="" b="": (_diff (if a =~ '^[0-9]' { "parte" + a } else { a }) (if b =~ '^[0-9]' { "parte" + b } else { b }))
 
 # O diff em si, com as pastas conferidas antes: um nome errado ganha uma
@@ -77,13 +77,13 @@ _diff a b:
 # Um passo da Parte 4: o patch do passo N, com o que ele traz (ex.: just passo 3); com `rodar`, o servidor da Parte 3 mais os passos até N (ex.: just passo 3 rodar --max-clientes 2)
 [no-exit-message]
 passo n="" acao="" *args:
-    @{{ if n =~ '^[1-5]$' { if acao == "" { "" } else if acao == "rodar" { "" } else { FALTA_PASSO } } else { FALTA_PASSO } }}
+    @{{ if n =~ '^[1-6]$' { if acao == "" { "" } else if acao == "rodar" { "" } else { FALTA_PASSO } } else { FALTA_PASSO } }}
     @{{ if acao == "rodar" { "cargo run -q --bin passos -- montar " + n } else { MOSTRAR + " parte4/passos/" + n + "-*.diff" } }}
     @-{{ if acao == "rodar" { "cargo run --manifest-path target/passos/" + n + "/Cargo.toml --target-dir target/passos/alvo --bin parte4 -- " + args } else { "" } }}
 
 FALTA_PARTE := "echo 'just diff compara duas partes: just diff parte2 parte3 (ou só os números: just diff 2 3)'; exit 1"
 NAO_E_PARTE := " não é uma parte: use parte1, parte2, parte3, parte3/poll, parte3/assincrono ou parte4 (ou só o número: just diff 1 2)'; exit 1"
-FALTA_PASSO := "echo 'just passo N mostra o passo N da Parte 4 (de 1 a 5); just passo N rodar [opções] roda o servidor até esse passo (ex.: just passo 3 rodar --max-clientes 2)'; exit 1"
+FALTA_PASSO := "echo 'just passo N mostra o passo N da Parte 4 (de 1 a 6); just passo N rodar [opções] roda o servidor até esse passo (ex.: just passo 3 rodar --max-clientes 2)'; exit 1"
 # Mostrar um arquivo de texto: o `cat` do PowerShell (Get-Content) leria o
 # UTF-8 sem BOM como se fosse a página de código do Windows.
 MOSTRAR := if os_family() == "windows" { "Get-Content -Encoding UTF8" } else { "cat" }

@@ -6,22 +6,22 @@
 //!    `accept()` (a biblioteca padrão não tem como cancelá-lo: o tratador se
 //!    conecta ao próprio servidor, e o `accept()` volta com essa conexão);
 //! 2. o laço principal vê a marca ([`pedido`]) e fecha o socket de escuta;
-//! 3. [`encerrar`] manda a cada cliente `Aviso: servidor encerrando` e o fim
-//!    do fluxo (FIN). A leitura da thread que o atende volta quando o
-//!    cliente envia algo ou fecha; com [`DESLIGANDO`] ligada, a thread não
-//!    registra nem responde mais nada: descarta o que chegar até o cliente
-//!    fechar a conexão dele, registra o desfecho e termina;
+//! 3. [`encerrar`] manda a cada cliente `Aviso: servidor encerrando` (NOVO,
+//!    passo 5) e o fim do fluxo (FIN). A leitura da thread que o atende volta
+//!    quando o cliente envia algo ou fecha; com [`DESLIGANDO`] ligada, a
+//!    thread não registra nem responde mais nada: descarta o que chegar até o
+//!    cliente fechar a conexão dele, registra o desfecho e termina;
 //! 4. quem não terminar no prazo (2 s) é registrado como fechado à força, e o
 //!    fim do processo fecha o socket dele; o resumo sai por último, e o
 //!    processo termina com 0.
 //!
-//! Por que o aviso sai daqui, e não da thread do cliente: ela está parada no
-//! `recv()`, e no Windows nada que outra thread faça com o socket a acorda
-//! (o `shutdown(Write)` só envia o FIN; o `closesocket()` acordaria, mas a
-//! biblioteca padrão não deixa fechar um socket que outra thread usa). Quem
-//! acorda a thread é o próprio cliente, ao fechar depois do aviso. (No
-//! Linux um `shutdown(Read)` acordaria; o servidor faz igual nos dois
-//! sistemas.)
+//! Por que o aviso e o FIN saem daqui, e não da thread do cliente: ela está
+//! parada no `recv()`, e no Windows nada que outra thread faça com o socket
+//! a acorda (o `shutdown(Write)` só envia o FIN; o `closesocket()`
+//! acordaria, mas a biblioteca padrão não deixa fechar um socket que outra
+//! thread usa). Quem acorda a thread é o próprio cliente, ao fechar depois
+//! do aviso. (No Linux um `shutdown(Read)` acordaria; o servidor faz igual
+//! nos dois sistemas.)
 //!
 //! O crate ctrlc traduz Ctrl-C e Ctrl-Break no Windows e SIGINT/SIGTERM no
 //! Unix; o resto não depende de sinais.
@@ -39,8 +39,8 @@ use std::{io::Write, thread, thread::JoinHandle, time::Duration, time::Instant};
 /// marca não protege nenhum outro dado, só precisa ficar visível.
 static DESLIGANDO: AtomicBool = AtomicBool::new(false);
 
-/// Quanto o desligamento espera o `send()` do aviso: um cliente que não lê
-/// (buffer de envio cheio) não prende o desligamento.
+/// NOVO (passo 5, aviso): quanto o desligamento espera o `send()` do aviso:
+/// um cliente que não lê (buffer de envio cheio) não prende o desligamento.
 const ESPERA_PELO_AVISO: Duration = Duration::from_millis(100);
 
 /// Quanto esperar, no fim, o escritor do log escrever as últimas linhas.
@@ -77,8 +77,9 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
     let ativas =
         quantidade(registro.lock().expect(TRAVA).ativas.len() as u64, "cliente", "clientes");
     registrar(&log, format!("Encerrando: sem novas conexões; avisando {ativas}"));
-    // A cada volta, avisa quem ainda não foi avisado (a thread dele estava
-    // no meio de um eco). O prazo é o mesmo do fechamento demorado.
+    // NOVO (passo 5, aviso): a cada volta, avisa quem ainda não foi avisado
+    // (a thread dele estava no meio de um eco), e espera as threads
+    // terminarem. O prazo é o mesmo do fechamento demorado.
     esperar(ESPERA_AO_ENCERRAR, || {
         // Cópias dos `Arc`: o aviso sai sem a trava do registro.
         let conexoes: Vec<_> = registro.lock().expect(TRAVA).ativas.values().cloned().collect();
@@ -108,12 +109,12 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
     esperar(ESPERA_PELO_LOG, || escritor.is_finished());
 }
 
-/// Envia a uma conexão a última linha e o fim do fluxo (FIN), sem esperar o
-/// cliente (o `send()` espera no máximo [`ESPERA_PELO_AVISO`] por espaço no
-/// buffer). Se a thread do cliente está escrevendo agora (segura a vez de
-/// escrever), não faz nada: o desligamento tenta de novo daqui a pouco.
-/// Quem espera o cliente fechar é a thread dele, que descarta o que chegar
-/// até lá.
+/// NOVO (passo 5, aviso): envia a uma conexão a última linha e o fim do
+/// fluxo (FIN), sem esperar o cliente (o `send()` espera no máximo
+/// [`ESPERA_PELO_AVISO`] por espaço no buffer). Se a thread do cliente
+/// está escrevendo agora (segura a vez de escrever), não faz nada: o
+/// desligamento tenta de novo daqui a pouco. Quem espera o cliente fechar é
+/// a thread dele, que descarta o que chegar até lá.
 fn avisar_sem_esperar(conexao: &Conexao, aviso: &str) {
     let Ok(mut avisada) = conexao.escrita.try_lock() else { return };
     if !std::mem::replace(&mut *avisada, true) {

@@ -23,7 +23,7 @@ const BACKLOG_PADRAO: i32 = 128;
 /// tabela do escalonador) e um descritor de arquivo (o socket).
 const MAX_CLIENTES_PADRAO: usize = 256;
 
-/// NOVO (passo 5, inatividade): segundos sem receber nada, ou sem conseguir
+/// NOVO (passo 6, inatividade): segundos sem receber nada, ou sem conseguir
 /// enviar (o cliente não lê), até o servidor encerrar a conexão
 /// (`--tempo-ocioso`): um cliente esquecido não ocupa uma thread (e uma
 /// vaga) para sempre.

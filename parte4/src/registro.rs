@@ -1,12 +1,15 @@
 //! NOVO (passo 2, registro): as conexões ativas. Dele sai a contagem do log
 //! e, nos passos seguintes, a decisão de admissão (`--max-clientes`, passo
-//! 3), a lista de quem o desligamento (passo 4) avisa e os totais do resumo.
+//! 3), a lista de quem o desligamento (passo 4) encerra e os totais do
+//! resumo.
 //!
 //! A trava do registro ([`Registro`]) guarda o estado ([`Estado`]). Sob ela
 //! não se mexe em socket; a única espera possível é a da fila do log, cheia,
 //! na última linha de cada conexão (ver [`Vaga::liberar`]). A outra trava,
-//! a de cada conexão ([`Conexao::escrita`], passo 4), guarda a vez de
-//! escrever no socket dela. Nenhuma thread segura as duas ao mesmo tempo.
+//! a de cada conexão ([`Conexao::escrita`], passo 5), guarda a vez de
+//! escrever no socket dela. Nenhuma thread segura as duas ao mesmo tempo:
+//! assim, duas threads nunca esperam uma pela outra, cada uma com uma trava
+//! na mão (o impasse, ou deadlock).
 
 use crate::servidor::registrar;
 use common::{log::Linha, texto::Cliente};
@@ -25,14 +28,14 @@ pub struct Conexao {
     /// Só a thread do cliente lê dele. O socket fecha quando a última ponta
     /// (`Arc`) some: quase sempre a da thread, no fim do atendimento.
     pub socket: TcpStream,
-    /// NOVO (passo 4, desligamento): a vez de escrever. Duas threads
-    /// escrevem neste socket: a do cliente (cada eco, e a sua última linha
-    /// `Erro:` ou `Aviso:`) e a do desligamento (o aviso de encerramento).
-    /// Quem escreve segura a trava até o fim da escrita (a thread do
-    /// cliente, na última linha, até o fim do fechamento demorado): uma
-    /// linha nunca sai no meio da outra. Dentro, `true` depois do aviso de
-    /// encerramento: o lado de escrita está fechado, e a thread do cliente
-    /// não escreve mais nenhum eco.
+    /// NOVO (passo 5, aviso): a vez de escrever. Duas threads escrevem
+    /// neste socket: a do cliente (cada eco, e a sua última linha `Erro:` ou
+    /// `Aviso:`) e a do desligamento (o aviso de encerramento). Quem escreve
+    /// segura a trava até o fim da escrita (a thread do cliente, na última
+    /// linha, até o fim do fechamento demorado): uma linha nunca sai no meio
+    /// da outra. Dentro, `true` depois do aviso de encerramento: o lado de
+    /// escrita está fechado, e a thread do cliente não escreve mais nenhum
+    /// eco.
     pub escrita: Mutex<bool>,
 }
 

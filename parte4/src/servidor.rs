@@ -3,7 +3,7 @@
 //! O servidor da Parte 3 (uma thread por cliente) com o que a atividade pede
 //! (o log protegido por uma fila, as conexões ativas à vista, o desligamento
 //! gracioso) e duas lições clássicas de um servidor de verdade (o limite de
-//! clientes e o tempo de inatividade), em cinco passos. Cada passo é um
+//! clientes e o tempo de inatividade), em seis passos. Cada passo é um
 //! servidor que roda, a Parte 3 mais os passos até ele: `just diff parte3
 //! parte4` mostra um passo de cada vez (os arquivos em `parte4/passos/`), e
 //! `just passo N rodar` roda o servidor do passo N. No código, cada trecho
@@ -16,17 +16,23 @@
 //!    nenhuma linha se perde.
 //! 2. `registro` (`registro.rs`): as conexões ativas. A contagem aparece no
 //!    log a cada entrada e saída, e o desligamento (passo 4) acha ali quem
-//!    avisar.
+//!    encerrar.
 //! 3. `admissão` (`admissao.rs`): `--max-clientes` é decidido no laço do
 //!    `accept()`, antes de existir uma thread para o cliente. O cliente N+1
 //!    recebe ali mesmo `Erro: servidor lotado ...`, e uma thread só, a de
 //!    recusas, espera ele fechar: uma rajada de milhares de conexões não
 //!    vira milhares de threads.
 //! 4. `desligamento` (`desligamento.rs`): Ctrl-C (ou SIGTERM) para de
-//!    aceitar, avisa cada cliente, espera as threads (com prazo) e imprime um
-//!    resumo. Depois do aviso, a thread de um cliente não registra nem
-//!    responde mais nada.
-//! 5. `inatividade` (`--tempo-ocioso`, que a especificação pede): quem fica
+//!    aceitar, fecha o lado de escrita de cada conexão (o cliente recebe o
+//!    fim do fluxo), espera as threads (com prazo) e imprime um resumo.
+//!    Depois do Ctrl-C, a thread de um cliente não registra nem responde mais
+//!    nada.
+//! 5. `aviso`: antes do fim do fluxo, cada cliente recebe `Aviso: servidor
+//!    encerrando`. Duas threads passam a escrever no mesmo socket (a do
+//!    cliente, os ecos; a do desligamento, o aviso): cada conexão ganha a sua
+//!    vez de escrever (`Conexao::escrita`), e uma linha nunca sai no meio da
+//!    outra.
+//! 6. `inatividade` (`--tempo-ocioso`, que a especificação pede): quem fica
 //!    calado esse tempo recebe `Aviso: conexão encerrada por inatividade`; o
 //!    mesmo prazo vale para escrever, e quem envia sem ler as respostas por
 //!    esse tempo (o buffer de envio cheio) é desconectado. São os prazos do
@@ -45,9 +51,11 @@
 //! 2. `registro`: cada entrada e saída mostra `conexões ativas: N`.
 //! 3. `admissão`: com `--max-clientes 2` no terminal 1, um terceiro cliente
 //!    recebe `Erro: servidor lotado`.
-//! 4. `desligamento`: Ctrl-C no terminal 1: os clientes recebem `Aviso:
-//!    servidor encerrando`, e o servidor imprime o resumo.
-//! 5. `inatividade`: com `--tempo-ocioso 5` no terminal 1, um cliente calado
+//! 4. `desligamento`: Ctrl-C no terminal 1: os clientes dizem `Conexão
+//!    encerrada pelo servidor`, e o servidor imprime o resumo.
+//! 5. `aviso`: Ctrl-C no terminal 1: antes disso, os clientes recebem `Aviso:
+//!    servidor encerrando`.
+//! 6. `inatividade`: com `--tempo-ocioso 5` no terminal 1, um cliente calado
 //!    por 5 s recebe `Aviso: conexão encerrada por inatividade`.
 
 use crate::registro::{self, Registro, Vaga, TRAVA};
@@ -75,7 +83,7 @@ const PAUSA_APOS_ERRO_NO_ACCEPT: Duration = Duration::from_millis(100);
 
 /// Abre o socket de escuta e aceita clientes até o desligamento; cada um é
 /// atendido na sua thread. Volta com erro se não conseguir abrir o socket.
-/// NOVO: `max_clientes` (passo 3) e `tempo_ocioso` (passo 5).
+/// NOVO: `max_clientes` (passo 3) e `tempo_ocioso` (passo 6).
 pub fn servir(
     args: &ArgsServidor,
     backlog: i32,
@@ -181,7 +189,7 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // Linux, até 200 ms no Windows; `just nagle` mede). Se falhar, só se perde
     // a otimização.
     let _ = conexao.set_nodelay(true);
-    // NOVO (passo 5, inatividade): o tempo limite de leitura do próprio
+    // NOVO (passo 6, inatividade): o tempo limite de leitura do próprio
     // socket (SO_RCVTIMEO). Um `read()` sem nenhum byte por `tempo_ocioso`
     // volta com erro, e a conexão é encerrada: sem relógio à parte, sem outra
     // thread. O mesmo prazo vale para escrever (SO_SNDTIMEO): um cliente que
@@ -198,10 +206,10 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
         match linhas.proxima(&mut conexao) {
             // NOVO (passo 4, desligamento): depois do Ctrl-C, a thread não
             // começa nada novo: o que chegar (mensagem, fim, erro) não é
-            // registrado nem respondido, nem espera o --atraso. O aviso já
-            // saiu ou está saindo (`desligamento::encerrar`); a thread
+            // registrado nem respondido, nem espera o --atraso. O fim do fluxo
+            // já saiu ou está saindo (`desligamento::encerrar`); a thread
             // descarta o que vier até o cliente fechar (sem RST, que apagaria
-            // o aviso não lido) e termina com a sua última linha.
+            // o que ele ainda não leu) e termina com a sua última linha.
             _ if desligamento::pedido() => {
                 let _ = descartar_ate_o_fim(conexao, Instant::now() + ESPERA_AO_ENCERRAR);
                 break "Desconectado: servidor encerrando".to_string();
@@ -214,8 +222,9 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                 mensagens += 1;
                 thread::sleep(atraso);
                 let resposta = eco(&mensagem);
-                // NOVO (passo 4, desligamento): escreve com a vez de escrever
-                // (ver `Conexao::escrita`). Se o aviso de encerramento saiu
+                // NOVO (passo 5, aviso): escreve com a vez de escrever (ver
+                // `Conexao::escrita`): o aviso não sai no meio do eco, nem
+                // entre a conferência (`avisada`) e a escrita. Se ele saiu
                 // durante o --atraso, o eco não sai (o lado de escrita está
                 // fechado), e a volta seguinte do laço cai no desligamento,
                 // acima.
@@ -226,7 +235,7 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                 // O `sendall` do Python: escreve até o último byte.
                 if let Err(e) = conexao.write_all(&resposta) {
                     break match e.kind() {
-                        // NOVO (passo 5, inatividade): o prazo de escrita
+                        // NOVO (passo 6, inatividade): o prazo de escrita
                         // esgotou.
                         ErrorKind::WouldBlock | ErrorKind::TimedOut => {
                             format!("Desconectado: o cliente não lê as respostas há {limite}")
@@ -234,23 +243,24 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                         _ => format!("Conexão com o cliente falhou: {}", descrever(&e)),
                     };
                 }
-                // NOVO (passo 4, desligamento): solta a vez de escrever (uma
-                // trava de cada vez) e conta o eco no total do resumo.
+                // NOVO (passo 5, aviso): solta a vez de escrever antes de
+                // pedir a trava do registro (uma trava de cada vez).
                 drop(avisada);
+                // NOVO (passo 4, desligamento): o eco conta no total do resumo.
                 vaga.registro.lock().expect(TRAVA).ecos += 1;
             }
             Ok(Recebido::Incompleta(bytes)) => {
                 break format!("Cliente saiu no meio de uma mensagem (sem o \\n do fim); {bytes} bytes descartados");
             }
             Ok(Recebido::GrandeDemais) => {
-                // NOVO (passo 4, desligamento): com a vez de escrever.
+                // NOVO (passo 5, aviso): com a vez de escrever.
                 let _vez = vaga.conexao.escrita.lock().expect(TRAVA);
                 let _ = fechar_com_aviso(conexao, &erro_mensagem_grande());
                 break format!(
                     "Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro"
                 );
             }
-            // NOVO (passo 5, inatividade): o tempo limite de leitura esgotou
+            // NOVO (passo 6, inatividade): o tempo limite de leitura esgotou
             // (no Unix o erro é `WouldBlock`; no Windows, `TimedOut`). A
             // Microsoft diz que, depois disso, o estado do socket é
             // indeterminado: ele só serve para tentar o aviso (com a vez de

@@ -3,7 +3,7 @@
 //! código, nunca o cabeçalho `//!` (que a receita imprime antes, uma vez);
 //! a Parte 2 fica a até 50 linhas de código da Parte 1 (só observação), a
 //! Parte 3 a até 15 da Parte 2 (o `thread::spawn`), a Parte 4 a até 250 da
-//! Parte 3 (seus cinco passos, arquivos novos inteiros), e os comentários
+//! Parte 3 (seus seis passos, arquivos novos inteiros), e os comentários
 //! da Parte 1 seguem, palavra por palavra, nas Partes 2 e 3.
 //!
 //! Só no Unix: o teste chama o `git`, que o Wine não tem.

@@ -37,7 +37,7 @@ fn a_parte3_mais_os_passos_e_a_parte4_e_cada_passo_compila() {
     let raiz = passos::raiz();
     let pasta = pasta_nova("passos");
     let total = passos::patches(&raiz).expect("os patches").len();
-    assert_eq!(total, 5, "a Parte 4 tem cinco passos");
+    assert_eq!(total, 6, "a Parte 4 tem seis passos");
     for n in 1..=total {
         let destino = pasta.join(n.to_string());
         passos::montar(&raiz, n, &destino).unwrap_or_else(|e| panic!("passo {n}: {e:#}"));
