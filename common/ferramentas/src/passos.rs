@@ -2,7 +2,7 @@
 //! formato do `git diff` que leva a árvore do passo anterior à do seguinte.
 //! A árvore do passo 0 é a Parte 3 (`src/` e `Cargo.toml`) na pasta
 //! `parte4/`, com o pacote já chamado `parte4` (a única mudança que não
-//! está num patch); ela mais os passos 1 a 5 é a Parte 4, byte a byte (o
+//! está num patch); ela mais os passos 1 a 6 é a Parte 4, byte a byte (o
 //! teste `passos` confere, e confere que cada passo compila).
 //!
 //! Uma árvore montada fica em `DESTINO/parte4/`, com um `DESTINO/Cargo.toml`

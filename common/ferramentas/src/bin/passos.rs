@@ -6,9 +6,9 @@
 //! - `passos montar N`: a Parte 3 mais os passos 1 a N em
 //!   `target/passos/N/` (a pasta `parte4/` e um workspace ao lado), pronta
 //!   para `cargo run --manifest-path target/passos/N/Cargo.toml`;
-//! - `passos editar`: as árvores dos passos 1 a 4 em
+//! - `passos editar`: as árvores dos passos 1 a 5 em
 //!   `target/passos/editar/N/parte4/`, para editar à mão;
-//! - `passos refazer`: refaz os cinco patches a partir dessas árvores, da
+//! - `passos refazer`: refaz os seis patches a partir dessas árvores, da
 //!   Parte 3 e da Parte 4 (cada patch guarda o seu comentário do começo).
 
 use anyhow::{bail, Context, Result};
