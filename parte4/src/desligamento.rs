@@ -9,8 +9,9 @@
 //! 3. [`encerrar`] manda a cada cliente `Aviso: servidor encerrando` (NOVO,
 //!    passo 5) e o fim do fluxo (FIN). A leitura da thread que o atende volta
 //!    quando o cliente envia algo ou fecha; com [`DESLIGANDO`] ligada, a
-//!    thread não registra nem responde mais nada: descarta o que chegar até o
-//!    cliente fechar a conexão dele, registra o desfecho e termina;
+//!    thread não começa nada novo (a resposta que já estava escrevendo pode
+//!    sair): descarta o que chegar até o cliente fechar a conexão dele,
+//!    registra o desfecho e termina;
 //! 4. quem não terminar no prazo (2 s) é registrado como fechado à força, e o
 //!    fim do processo fecha o socket dele; o resumo sai por último, e o
 //!    processo termina com 0.

@@ -25,8 +25,8 @@
 //! 4. `desligamento` (`desligamento.rs`): Ctrl-C (ou SIGTERM) para de
 //!    aceitar, fecha o lado de escrita de cada conexão (o cliente recebe o
 //!    fim do fluxo), espera as threads (com prazo) e imprime um resumo.
-//!    Depois do Ctrl-C, a thread de um cliente não registra nem responde mais
-//!    nada.
+//!    Depois do Ctrl-C, a thread de um cliente não começa nada novo (a
+//!    mensagem que ela já estava respondendo ainda pode sair).
 //! 5. `aviso`: antes do fim do fluxo, cada cliente recebe `Aviso: servidor
 //!    encerrando`. Duas threads passam a escrever no mesmo socket (a do
 //!    cliente, os ecos; a do desligamento, o aviso): cada conexão ganha a sua
@@ -194,7 +194,10 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // volta com erro, e a conexão é encerrada: sem relógio à parte, sem outra
     // thread. O mesmo prazo vale para escrever (SO_SNDTIMEO): um cliente que
     // envia e não lê as respostas enche o buffer de envio, e o `write_all`
-    // esperaria para sempre, com a thread e a vaga.
+    // esperaria para sempre, com a thread e a vaga. Simplificação: o prazo
+    // é de cada `read()`, não da mensagem inteira; um cliente que manda um
+    // byte antes de cada prazo fica para sempre. Um servidor de produção
+    // também limita o tempo de uma mensagem inteira (ou de toda a conexão).
     let _ = conexao.set_read_timeout(Some(tempo_ocioso));
     let _ = conexao.set_write_timeout(Some(tempo_ocioso));
     let limite = duracao_legivel(tempo_ocioso);
