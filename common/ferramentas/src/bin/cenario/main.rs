@@ -208,6 +208,10 @@ impl Cenario {
         if self.servidor != Cenario::da_parte(self.parte).servidor {
             c += &format!(" --servidor {}", self.servidor);
         }
+        // O comando que o aluno rodou: copiado de volta, ainda sem as respostas.
+        if self.sem_respostas {
+            c += " --sem-respostas";
+        }
         c
     }
 }
