@@ -2,9 +2,10 @@
 //! que cada servidor usa em volta do seu `socket()`, `bind()` e `listen()`
 //! (que ficam no `servidor.rs` de cada parte, à vista).
 
-use crate::erros::descrever;
+use crate::erros::{descrever, falhou};
 use crate::linha_de_comando::faixa;
 use anyhow::{anyhow, Result};
+use socket2::{Domain, Socket, Type};
 use std::io::{self, ErrorKind};
 use std::net::{IpAddr, SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,6 +32,26 @@ pub struct ArgsServidor {
     /// Silencioso: sem uma linha de log por mensagem (conexões, desconexões e erros continuam)
     #[arg(short = 'q', long)]
     pub silencioso: bool,
+}
+
+/// `--backlog` e `--atraso`, os dos dois caminhos da Parte 3 sem threads (poll e async); o de
+/// threads (`parte3/src/main.rs`) os declara ele mesmo, com o porquê do padrão.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ArgsParte3 {
+    /// Tamanho da fila do listen() (padrão: 128); o kernel completa até cerca de N+1 conexões sem accept()
+    #[arg(long, value_name = "N", default_value_t = 128, hide_default_value = true,
+          value_parser = faixa(0i32, 65_535))]
+    pub backlog: i32,
+    /// Espera, em milissegundos, antes de cada resposta (padrão: 0); simula um trabalho lento
+    #[arg(long = "atraso", value_name = "MS", default_value_t = 0, hide_default_value = true,
+          value_parser = faixa(0u64, 3_600_000))]
+    atraso_ms: u64,
+}
+
+impl ArgsParte3 {
+    pub fn atraso(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.atraso_ms)
+    }
 }
 
 /// O `-q` da linha de comando: guardado uma vez, na partida
@@ -190,6 +211,22 @@ pub fn anunciar(escuta: &TcpListener, args: &ArgsServidor) -> Result<u16> {
         ),
     }
     Ok(porta)
+}
+
+/// O socket de escuta dos dois caminhos da Parte 3 sem threads (poll e async): as chamadas da
+/// Parte 3 (`parte3/src/servidor.rs`, onde cada uma tem o seu porquê), `socket`, o
+/// `SO_REUSEADDR` no Unix, `bind` e `listen(backlog)`, e depois o banner.
+pub fn abrir_escuta(args: &ArgsServidor, backlog: i32) -> Result<TcpListener> {
+    let endereco_local = endereco_de_escuta(args)?;
+    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
+        .map_err(falhou("socket()"))?;
+    #[cfg(unix)]
+    escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
+    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
+    escuta.listen(backlog).map_err(falhou("listen()"))?;
+    let escuta = TcpListener::from(escuta);
+    anunciar(&escuta, args)?;
+    Ok(escuta)
 }
 
 /// Os endereços desta máquina que outra máquina da rede pode discar: sem o

@@ -61,6 +61,12 @@
 //! Limitação que a Parte 2 mostra e a Parte 3 resolve: enquanto um cliente
 //! está conectado, qualquer outro espera.
 //!
+//! De `common`, leia depois deste arquivo, nesta ordem, só o que ele chama:
+//! `protocolo.rs` (o `LeitorDeLinhas`, o `eco` e o `fechar_com_aviso`),
+//! `rede.rs` (o endereço de `--host`, o banner e o erro do `bind`),
+//! `texto.rs` (o `texto_seguro`) e `erros.rs` (os erros em português). O
+//! `main.rs` usa também `linha_de_comando.rs`, que só lê as opções.
+//!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte1` (ou `just parte1`).
 //! 2. Terminal 2: `cargo run --bin cliente-simples` (o `cliente.py` em Rust,

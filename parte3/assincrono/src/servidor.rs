@@ -16,10 +16,9 @@
 use anyhow::Result;
 use common::protocolo::{eco, erro_mensagem_grande, Enquadrador, Recebido};
 use common::protocolo::{DESCARTE_MAXIMO, ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM, TAMANHO_DA_LEITURA};
-use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, silencioso, ArgsServidor};
+use common::rede::{abrir_escuta, silencioso, ArgsServidor};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, erros::falhou, log, tempo::duracao_legivel};
-use socket2::{Domain, Socket, Type};
 use std::{io, io::ErrorKind, thread, time::Duration, time::Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -29,16 +28,8 @@ type Log = mpsc::Sender<log::Linha>; // uma por tarefa; a thread do log vive enq
 
 /// Abre o socket de escuta e aceita clientes para sempre, um por tarefa (só volta se falhar).
 pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
-    let endereco_local = endereco_de_escuta(args)?;
-    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
-        .map_err(falhou("socket()"))?;
-    #[cfg(unix)]
-    escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
-    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
-    escuta.listen(backlog).map_err(falhou("listen()"))?;
-    let escuta = std::net::TcpListener::from(escuta);
-    anunciar(&escuta, args)?;
-    // NOVO: o socket passa ao tokio, que o quer não bloqueante.
+    let escuta = abrir_escuta(args, backlog)?; // como na Parte 3: socket, bind, listen, o banner
+                                               // NOVO: o socket passa ao tokio, que o quer não bloqueante.
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
     let escuta = TcpListener::from_std(escuta).map_err(falhou("registrar o socket no tokio"))?;
     // NOVO: o escritor de `common::log`, com a fila limitada do tokio: cheia, quem registra espera

@@ -1,80 +1,78 @@
-//! # Parte 3, outro caminho — uma thread, sockets não bloqueantes e `poll`
+//! # Parte 3, outro caminho: uma thread, sockets não bloqueantes e `poll`
 //!
-//! A Parte 3 como o `selectors` do Python: uma thread registra os sockets no poll (o `mio`),
+//! A Parte 3 como no `selectors` do Python: uma thread registra os sockets no poll (o `mio`),
 //! espera algum ficar pronto ([`servir`]) e dá a vez a cada um ([`Laco::uma_volta`]): a conexão
-//! escreve o que ficou preso, lê a sua parte e responde (`conexao.rs`). Parada, custa um `struct`.
+//! escreve o que ficou preso, lê a sua parte e responde (`conexao.rs`). Onde a thread de um
+//! cliente dormiria, o laço marca uma hora ([`Prazos`]).
 //!
 //! **Por borda, e não por nível.** O `selectors` avisa por nível: enquanto houver bytes, todo
-//! `select()` devolve o socket. O mio avisa por borda (epoll com EPOLLET, kqueue com EV_CLEAR;
-//! no Windows, sobre o IOCP, só vigia de novo depois de um `WouldBlock`): um aviso quando algo
-//! muda, e nenhum enquanto os bytes esperam. Por isso cada vez lê até o `WouldBlock`, e quem parou
-//! antes (a parte encheu) fica numa fila nossa, `prontas`, e tem outra vez sem aviso novo.
+//! `select()` devolve o socket. O mio avisa por borda (epoll com EPOLLET, kqueue com EV_CLEAR, no
+//! Windows o IOCP): um aviso quando algo muda, nenhum enquanto os bytes esperam. Por isso cada vez
+//! lê até o `WouldBlock`, e quem parou antes (a sua parte encheu) fica na fila `prontas`.
 //!
-//! Leia este arquivo e `conexao.rs`, o núcleo (o que um servidor com `selectors` também tem); só
-//! depois `cuidados.rs`: o `--atraso` e o fechamento depois do `Erro:` sem esperas, e o log.
-//!
-//! ## Como observar
-//! `cargo run --bin parte3-poll -- --atraso 2000` e dois `cargo run --bin cliente -- --tempo`:
-//! duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread só. E `just inundacao
-//! --rapido --so parte3-poll`: quatro conexões inundam, e um cliente leve ainda é atendido.
+//! Para ver: `cargo run --bin parte3-poll -- --atraso 2000` e dois `cargo run --bin cliente --
+//! --tempo` (duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread só); e `just
+//! inundacao --rapido --so parte3-poll` (quatro conexões inundam; um cliente leve é atendido).
 
-use crate::conexao::Conexao;
-use crate::cuidados::{espera, vencido, Log, Relogios};
+use crate::conexao::{Conexao, Log};
 use anyhow::Result;
-use common::rede::{anunciar, endereco_de_escuta, erro_no_bind, ArgsServidor};
+use common::rede::{abrir_escuta, ArgsServidor};
 use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, log, log::linha};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
-use socket2::{Domain, Socket, Type};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::{io::ErrorKind, time::Duration, time::Instant};
 
-const ESCUTA: Token = Token(0); // o socket de escuta; cada conexão, o número do seu cliente
-const PAUSA: Duration = Duration::from_millis(100); // o accept() de novo, após um erro geral
-pub const PARTE: usize = 32 * 1024; // a regra da vez: o que uma conexão lê numa vez, no máximo
+const ESCUTA: Token = Token(0); // a etiqueta da escuta no poll; a de uma conexão é o seu número
+const PAUSA: Duration = Duration::from_millis(100); // após um erro geral, até o próximo accept()
+pub const LEITURA_POR_VEZ: usize = 32 * 1024; // a regra da vez: o máximo lido numa vez
 
 struct Laco {
     escuta: TcpListener,
     poll: Poll, // o seletor: vigia os sockets registrados
     conexoes: HashMap<Token, Conexao>,
-    prontas: VecDeque<Token>, // quem tem a vez nesta volta (avisou, ou pode ter mais)
+    prontas: VecDeque<Token>, // quem tem a vez nesta volta: avisou, ou pode ter mais para ler
     log: Log,
-    relogios: Relogios,
+    prazos: Prazos,
     atraso: Duration,
-    aceitas: u64,
+    aceitas: u64, // quantas já foram aceitas: dá o número do próximo cliente
 }
 
 /// Abre o socket de escuta (como na Parte 3) e atende clientes para sempre, numa thread só.
 pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
-    let endereco_local = endereco_de_escuta(args)?;
-    let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
-        .map_err(falhou("socket()"))?;
-    #[cfg(unix)]
-    escuta.set_reuse_address(true).map_err(falhou("setsockopt(SO_REUSEADDR)"))?;
-    escuta.bind(&endereco_local.into()).map_err(|e| erro_no_bind(e, args, endereco_local))?;
-    escuta.listen(backlog).map_err(falhou("listen()"))?;
-    let escuta = std::net::TcpListener::from(escuta);
-    anunciar(&escuta, args)?;
+    let escuta = abrir_escuta(args, backlog)?;
     // NOVO: nem o accept() bloqueia (sem ninguém na fila, devolve WouldBlock).
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
     let mut escuta = TcpListener::from_std(escuta);
     let poll = Poll::new().map_err(falhou("criar o poll"))?;
     poll.registry().register(&mut escuta, ESCUTA, Interest::READABLE)?; // o `seletor.register`
     let (log, _escritor) = log::iniciar().map_err(falhou("criar a thread do log"))?;
-    let (conexoes, prontas, relogios, aceitas) = Default::default();
-    let mut laco = Laco { escuta, poll, conexoes, prontas, log, relogios, atraso, aceitas };
+    let mut laco = Laco {
+        escuta,
+        poll,
+        conexoes: HashMap::new(),
+        prontas: VecDeque::new(),
+        log,
+        prazos: Prazos::new(),
+        atraso,
+        aceitas: 0,
+    };
     let _ = laco.log.send(linha("Aguardando conexões...".to_string()));
-    let (mut eventos, mut lidos) = (Events::with_capacity(1024), [0; PARTE]); // `lidos`: um só
+    let mut eventos = Events::with_capacity(1024);
+    let mut lidos = [0; LEITURA_POR_VEZ]; // um buffer de leitura só, emprestado a cada vez
     loop {
-        // O `seletor.select()`: espera um aviso ou a próxima hora; com prontas, só olha.
-        let espera =
-            if laco.prontas.is_empty() { espera(&laco.relogios) } else { Some(Duration::ZERO) };
-        match laco.poll.poll(&mut eventos, espera) {
+        // O `seletor.select()`: espera um aviso ou a hora marcada mais cedo; com prontas, só olha.
+        let ate = laco.prazos.first().map(|(h, _)| h.saturating_duration_since(Instant::now()));
+        let limite = if laco.prontas.is_empty() { ate } else { Some(Duration::ZERO) };
+        match laco.poll.poll(&mut eventos, limite) {
             Err(e) if e.kind() != ErrorKind::Interrupted => return Err(falhou("poll()")(e)),
-            _ => {}
+            _ => {} // avisos recolhidos, ou um sinal interrompeu a espera (não é erro)
         }
         eventos.iter().for_each(|evento| laco.acordar(evento.token()));
-        while let Some(token) = vencido(&mut laco.relogios) {
-            laco.acordar(token); // uma hora marcada conta como um aviso (`cuidados.rs`)
+        while let Some(token) = vencido(&mut laco.prazos) {
+            if let Some(c) = laco.conexoes.get_mut(&token) {
+                c.na_hora(); // a resposta presa pode sair, ou o fechamento desiste
+            }
+            laco.acordar(token); // e a hora conta como um aviso
         }
         laco.uma_volta(&mut lidos);
     }
@@ -84,9 +82,8 @@ impl Laco {
     /// Um aviso: o socket de escuta aceita; uma conexão entra na fila das prontas (uma vez só).
     fn acordar(&mut self, token: Token) {
         if token == ESCUTA {
-            return self.aceitar();
-        }
-        if let Some(c) = self.conexoes.get_mut(&token).filter(|c| !c.na_fila) {
+            self.aceitar();
+        } else if let Some(c) = self.conexoes.get_mut(&token).filter(|c| !c.na_fila) {
             c.na_fila = true;
             self.prontas.push_back(token);
         }
@@ -96,14 +93,14 @@ impl Laco {
         loop {
             let (mut socket, endereco) = match self.escuta.accept() {
                 Ok(par) => par,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return, // ninguém mais na fila
                 Err(e) => {
                     let _ = self.log.send(linha(format!("Erro no accept(): {}", descrever(&e))));
-                    if !perdeu_so_esta_conexao(&e) {
-                        self.relogios.insert((Instant::now() + PAUSA, ESCUTA)); // sem `sleep`
-                        return;
+                    if perdeu_so_esta_conexao(&e) {
+                        continue; // só aquele cliente se perdeu
                     }
-                    continue;
+                    self.prazos.insert((Instant::now() + PAUSA, ESCUTA)); // um `sleep` pararia todos
+                    return;
                 }
             };
             self.aceitas += 1;
@@ -119,14 +116,14 @@ impl Laco {
             self.conexoes.insert(token, Conexao::nova(socket, cliente, self.atraso));
         }
     }
-    /// A regra da vez (a justiça): cada pronta, uma vez por volta (até [`PARTE`] bytes lidos e as
-    /// respostas); quem pode ter mais volta ao fim da fila, depois das outras.
+    /// A regra da vez, que faz a justiça: cada pronta tem uma vez por volta (lê até
+    /// [`LEITURA_POR_VEZ`] bytes e responde); quem pode ter mais volta ao fim da fila.
     fn uma_volta(&mut self, lidos: &mut [u8]) {
         for _ in 0..self.prontas.len() {
             let Some(token) = self.prontas.pop_front() else { return };
             let Some(c) = self.conexoes.get_mut(&token) else { continue }; // já fechou
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            c.na_fila = c.vez(lidos, &self.log, &mut self.relogios);
+            c.na_fila = c.vez(lidos, &self.log, &mut self.prazos); // fica se pode ter mais
             let depois = c.interesse();
             if depois != antes {
                 if let Err(e) = self.poll.registry().reregister(&mut c.socket, token, depois) {
@@ -138,8 +135,22 @@ impl Laco {
                 self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
                 let _ = self.log.send(linha(ultima)); // com a fila cheia, espera uma vaga
             } else if c.na_fila {
-                self.prontas.push_back(token);
+                self.prontas.push_back(token); // outra vez, depois das outras, sem aviso novo
             }
         }
     }
+}
+
+/// As horas marcadas (o `--atraso`, o fechamento depois do `Erro:`, o `accept()` de novo), cada
+/// uma com a etiqueta de quem a marcou; o `poll()` espera no máximo até a mais cedo.
+pub type Prazos = BTreeSet<(Instant, Token)>;
+
+/// Tira a hora mais cedo, se já chegou, e diz de quem era.
+fn vencido(prazos: &mut Prazos) -> Option<Token> {
+    let &(hora, token) = prazos.first()?;
+    if hora > Instant::now() {
+        return None;
+    }
+    prazos.pop_first();
+    Some(token)
 }
