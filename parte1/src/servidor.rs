@@ -62,10 +62,12 @@
 //! está conectado, qualquer outro espera.
 //!
 //! De `common`, leia depois deste arquivo, nesta ordem, só o que ele chama:
-//! `protocolo.rs` (o `LeitorDeLinhas`, o `eco` e o `fechar_com_aviso`),
-//! `rede.rs` (o endereço de `--host`, o banner e o erro do `bind`),
-//! `texto.rs` (o `texto_seguro`) e `erros.rs` (os erros em português). O
-//! `main.rs` usa também `linha_de_comando.rs`, que só lê as opções.
+//! `protocolo.rs` (o `LeitorDeLinhas`, o `eco` e o `fechar_com_aviso`);
+//! `rede.rs`, só `endereco_de_escuta`, `erro_no_bind` e as três primeiras
+//! linhas de `anunciar`, o banner (o resto sugere como se conectar e pode
+//! ficar para depois); `texto.rs` (o `texto_seguro`) e `erros.rs` (os erros
+//! em português). O `main.rs` usa também `linha_de_comando.rs`, que traduz
+//! as mensagens do clap: pode pular.
 //!
 //! ## Como observar
 //! 1. Terminal 1: `cargo run --bin parte1` (ou `just parte1`).

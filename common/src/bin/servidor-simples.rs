@@ -95,8 +95,11 @@ fn main() {
             let mut dados = Vec::new();
             // O `recv` com fronteiras: lê até o `\n`, mas nunca mais que
             // LIMITE + 1 bytes (o `\r` de um `\r\n` também conta), e uma
-            // linha sem fim não faz a memória crescer.
-            match conexao.by_ref().take(LIMITE + 1).read_until(b'\n', &mut dados) {
+            // linha sem fim não faz a memória crescer. O `take` põe o limite
+            // numa leitura só; o `by_ref` empresta o `BufReader` a ele, sem
+            // entregá-lo (a próxima mensagem lê do mesmo buffer).
+            let mut ate_o_limite = conexao.by_ref().take(LIMITE + 1);
+            match ate_o_limite.read_until(b'\n', &mut dados) {
                 Ok(0) => break "Cliente desconectou".to_string(),
                 Ok(_) if dados.ends_with(b"\n") => {}
                 // Sem `\n` no fim: o cliente saiu no meio da linha, ou ela passou

@@ -2,12 +2,11 @@
 
 mod servidor;
 
-use clap::Parser;
 use common::linha_de_comando::{ler, ArgsAjuda, MODELO_AJUDA};
 use common::rede::{definir_silencioso, ArgsParte3, ArgsServidor};
 
 /// Servidor Echo concorrente com async/await e tokio, uma tarefa por cliente (Parte 3, async).
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]

@@ -28,8 +28,9 @@ type Log = mpsc::Sender<log::Linha>; // uma por tarefa; a thread do log vive enq
 
 /// Abre o socket de escuta e aceita clientes para sempre, um por tarefa (só volta se falhar).
 pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
-    let escuta = abrir_escuta(args, backlog)?; // como na Parte 3: socket, bind, listen, o banner
-                                               // NOVO: o socket passa ao tokio, que o quer não bloqueante.
+    // Como na Parte 3: socket, bind, listen(backlog) e o banner (`common::rede`).
+    let escuta = abrir_escuta(args, backlog)?;
+    // NOVO: o socket passa ao tokio, que o quer não bloqueante.
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
     let escuta = TcpListener::from_std(escuta).map_err(falhou("registrar o socket no tokio"))?;
     // NOVO: o escritor de `common::log`, com a fila limitada do tokio: cheia, quem registra espera

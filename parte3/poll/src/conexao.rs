@@ -10,9 +10,8 @@ use mio::{net::TcpStream, Interest, Token};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{mem, net::Shutdown, time::Duration, time::Instant};
 
-/// O log vai por uma fila limitada à thread dona do terminal; cheia, o `send` espera, e com ele
-/// o laço e todos. Por isso, com log, uma vez responde a até [`LINHAS_POR_VEZ`] linhas: quem
-/// inunda encheria a fila numa vez só (o resto fica `pendente`; o efeito: `just inundacao`).
+/// O log: uma fila limitada até a thread dona do terminal; cheia, o `send` espera, e o laço com
+/// ele. Por isso a cota: com log, uma vez responde a até [`LINHAS_POR_VEZ`] linhas (`pendente`).
 pub type Log = crossbeam_channel::Sender<common::log::Linha>;
 const LINHAS_POR_VEZ: usize = 128;
 
@@ -53,8 +52,8 @@ impl Conexao {
     }
     /// A vez: escreve o que ficou e, se tudo saiu, lê uma vez e responde. Diz se pode haver mais.
     pub fn vez(&mut self, lidos: &mut [u8], log: &Log, prazos: &mut Prazos) -> bool {
-        if matches!(self.fase, Fase::RespostaPresa) || !self.escrever() {
-            return false; // presa, ou a contrapressão: só lê depois que a saída sair
+        if !self.escrever() {
+            return false; // contrapressão: só lê depois que a saída sair
         }
         let mais = match self.fase {
             Fase::Conversando => self.ler_e_responder(lidos, log, prazos),
@@ -89,12 +88,9 @@ impl Conexao {
     /// Responde (o `match` das threads) à sobra da vez anterior ou ao que ler agora; há mais?
     fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, prazos: &mut Prazos) -> bool {
         let sobra = mem::take(&mut self.pendente);
-        let (mut bytes, fim, socket_tem_mais) = if sobra.is_empty() {
-            let (n, fim) = self.ler(lidos);
-            (&lidos[..n], fim, n == lidos.len()) // a parte encheu: o socket pode ter mais
-        } else {
-            (&sobra[..], false, true) // o socket nem foi lido nesta vez
-        };
+        let (n, fim) = if sobra.is_empty() { self.ler(lidos) } else { (0, false) };
+        let mut bytes = if sobra.is_empty() { &lidos[..n] } else { &sobra[..] };
+        let socket_tem_mais = !sobra.is_empty() || n == lidos.len(); // não lido, ou a parte encheu
         let mut cota = if silencioso() { usize::MAX } else { LINHAS_POR_VEZ };
         while cota > 0 && matches!(self.fase, Fase::Conversando) {
             cota -= 1;
@@ -123,13 +119,18 @@ impl Conexao {
                 Recebido::GrandeDemais => self.encerrar_com_erro(prazos),
             }
         }
-        self.pendente = bytes.to_vec(); // o que a cota deixou (ou o `--atraso` prendeu)
-        let falta = socket_tem_mais || fim || !self.pendente.is_empty();
-        falta && matches!(self.fase, Fase::Conversando | Fase::EncerrandoComErro { .. })
+        // O que a cota deixou (ou o `--atraso` prendeu) fica para a próxima vez.
+        self.pendente = bytes.to_vec();
+        match self.fase {
+            Fase::Conversando => socket_tem_mais || fim || !self.pendente.is_empty(),
+            Fase::EncerrandoComErro { .. } => true, // a próxima vez já fecha a escrita
+            _ => false,
+        }
     }
     /// Escreve o que o kernel aceitar (o `send` do `selectors`) e diz se tudo saiu.
     fn escrever(&mut self) -> bool {
-        while !self.saida.is_empty() {
+        // Com `--atraso`, nada sai antes da hora.
+        while !self.saida.is_empty() && !matches!(self.fase, Fase::RespostaPresa) {
             match self.socket.write(&self.saida) {
                 Ok(n) if n > 0 => {
                     self.saida.drain(..n); // tira do começo o que o kernel aceitou
@@ -138,13 +139,13 @@ impl Conexao {
                 _ => return false, // o kernel não aceita mais nada agora
             }
         }
-        true
+        self.saida.is_empty()
     }
     /// Um erro de E/S acaba só esta conversa: nada mais se envia, e ela fecha.
     pub fn falhou(&mut self, e: &io::Error) {
         self.saida = Vec::new();
         if matches!(self.fase, Fase::EncerrandoComErro { .. }) {
-            self.fase = Fase::Acabou(grande_demais()); // o desfecho continua sendo o do `Erro:`
+            self.acabar_com_erro(); // o desfecho continua sendo o do `Erro:`
         } else if !matches!(self.fase, Fase::Acabou(_)) {
             self.fase = Fase::Acabou(format!("Conexão com o cliente falhou: {}", descrever(e)));
         }
@@ -172,8 +173,7 @@ impl Conexao {
     /// O `--atraso` sem o `sleep`, que pararia todos: a resposta fica presa até a hora, sem ler.
     fn prender_resposta(&mut self, prazos: &mut Prazos) {
         if !self.atraso.is_zero() {
-            let ate = Instant::now() + self.atraso;
-            prazos.insert((ate, Token(self.cliente.numero as usize))); // a etiqueta do registro
+            prazos.insert((Instant::now() + self.atraso, Token(self.cliente.numero as usize)));
             self.fase = Fase::RespostaPresa;
         }
     }
@@ -188,10 +188,10 @@ impl Conexao {
     fn descartar(&mut self, lidos: &mut [u8]) -> bool {
         let _ = self.socket.shutdown(Shutdown::Write);
         let (n, fim) = self.ler(lidos);
-        let Fase::EncerrandoComErro { a_descartar, .. } = &mut self.fase else { return false };
+        let Fase::EncerrandoComErro { a_descartar } = &mut self.fase else { return false };
         *a_descartar = a_descartar.saturating_sub(n);
         if fim || *a_descartar == 0 {
-            self.fase = Fase::Acabou(grande_demais()); // o cliente fechou, ou descartou o bastante
+            self.acabar_com_erro(); // o cliente fechou, ou descartou o bastante
         }
         n == lidos.len()
     }
@@ -202,13 +202,13 @@ impl Conexao {
             Fase::RespostaPresa => self.fase = Fase::Conversando,
             Fase::EncerrandoComErro { .. } => {
                 self.saida = Vec::new(); // o que não saiu do `Erro:` fica por isso mesmo
-                self.fase = Fase::Acabou(grande_demais());
+                self.acabar_com_erro();
             }
             _ => {}
         }
     }
-}
-
-fn grande_demais() -> String {
-    format!("Mensagem maior que {LIMITE_MENSAGEM} bytes: conexão encerrada com erro")
+    fn acabar_com_erro(&mut self) {
+        let desfecho = "conexão encerrada com erro";
+        self.fase = Fase::Acabou(format!("Mensagem maior que {LIMITE_MENSAGEM} bytes: {desfecho}"));
+    }
 }

@@ -3,12 +3,11 @@
 mod conexao;
 mod servidor;
 
-use clap::Parser;
 use common::linha_de_comando::{ler, ArgsAjuda, MODELO_AJUDA};
 use common::rede::{definir_silencioso, ArgsParte3, ArgsServidor};
 
 /// Servidor Echo concorrente com uma thread só e poll (Parte 3, multiplexação).
-#[derive(Parser)]
+#[derive(clap::Parser)]
 #[command(disable_help_flag = true, help_template = MODELO_AJUDA)]
 struct Args {
     #[command(flatten)]

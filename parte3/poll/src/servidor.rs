@@ -10,9 +10,9 @@
 //! Windows o IOCP): um aviso quando algo muda, nenhum enquanto os bytes esperam. Por isso cada vez
 //! lê até o `WouldBlock`, e quem parou antes (a sua parte encheu) fica na fila `prontas`.
 //!
-//! Para ver: `cargo run --bin parte3-poll -- --atraso 2000` e dois `cargo run --bin cliente --
-//! --tempo` (duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread só); e `just
-//! inundacao --rapido --so parte3-poll` (quatro conexões inundam; um cliente leve é atendido).
+//! Para ver: `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais, `cargo run
+//! --bin cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread
+//! só. E `just inundacao --rapido --so parte3-poll`: quatro conexões inundam, um leve é atendido.
 
 use crate::conexao::{Conexao, Log};
 use anyhow::Result;
@@ -25,6 +25,8 @@ use std::{io::ErrorKind, time::Duration, time::Instant};
 const ESCUTA: Token = Token(0); // a etiqueta da escuta no poll; a de uma conexão é o seu número
 const PAUSA: Duration = Duration::from_millis(100); // após um erro geral, até o próximo accept()
 pub const LEITURA_POR_VEZ: usize = 32 * 1024; // a regra da vez: o máximo lido numa vez
+/// As horas marcadas (`--atraso`, o fim depois do `Erro:`, o `accept()` de novo) e de quem são.
+pub type Prazos = BTreeSet<(Instant, Token)>;
 
 struct Laco {
     escuta: TcpListener,
@@ -64,16 +66,13 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         let ate = laco.prazos.first().map(|(h, _)| h.saturating_duration_since(Instant::now()));
         let limite = if laco.prontas.is_empty() { ate } else { Some(Duration::ZERO) };
         match laco.poll.poll(&mut eventos, limite) {
-            Err(e) if e.kind() != ErrorKind::Interrupted => return Err(falhou("poll()")(e)),
-            _ => {} // avisos recolhidos, ou um sinal interrompeu a espera (não é erro)
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue, // um sinal: não é erro
+            resultado => resultado.map_err(falhou("poll()"))?,
         }
-        eventos.iter().for_each(|evento| laco.acordar(evento.token()));
-        while let Some(token) = vencido(&mut laco.prazos) {
-            if let Some(c) = laco.conexoes.get_mut(&token) {
-                c.na_hora(); // a resposta presa pode sair, ou o fechamento desiste
-            }
-            laco.acordar(token); // e a hora conta como um aviso
+        for evento in eventos.iter() {
+            laco.acordar(evento.token());
         }
+        laco.horas_que_chegaram();
         laco.uma_volta(&mut lidos);
     }
 }
@@ -83,9 +82,11 @@ impl Laco {
     fn acordar(&mut self, token: Token) {
         if token == ESCUTA {
             self.aceitar();
-        } else if let Some(c) = self.conexoes.get_mut(&token).filter(|c| !c.na_fila) {
-            c.na_fila = true;
-            self.prontas.push_back(token);
+        } else if let Some(c) = self.conexoes.get_mut(&token) {
+            if !c.na_fila {
+                c.na_fila = true;
+                self.prontas.push_back(token);
+            }
         }
     }
     /// Aceita até o `WouldBlock`: por borda, o aviso não se repete pelas que ficarem no `listen()`.
@@ -99,7 +100,7 @@ impl Laco {
                     if perdeu_so_esta_conexao(&e) {
                         continue; // só aquele cliente se perdeu
                     }
-                    self.prazos.insert((Instant::now() + PAUSA, ESCUTA)); // um `sleep` pararia todos
+                    self.prazos.insert((Instant::now() + PAUSA, ESCUTA)); // e não um `sleep`
                     return;
                 }
             };
@@ -114,6 +115,19 @@ impl Laco {
             let _ = socket.set_nodelay(true); // sem Nagle, como nas threads
             let _ = self.log.send(linha(format!("{cliente} Conectado")));
             self.conexoes.insert(token, Conexao::nova(socket, cliente, self.atraso));
+        }
+    }
+    /// Cada hora marcada que chegou dá a vez a quem a marcou, como um aviso.
+    fn horas_que_chegaram(&mut self) {
+        while let Some(&(hora, token)) = self.prazos.first() {
+            if hora > Instant::now() {
+                return;
+            }
+            self.prazos.pop_first();
+            if let Some(c) = self.conexoes.get_mut(&token) {
+                c.na_hora(); // a resposta presa pode sair, ou o fechamento desiste
+            }
+            self.acordar(token);
         }
     }
     /// A regra da vez, que faz a justiça: cada pronta tem uma vez por volta (lê até
@@ -139,18 +153,4 @@ impl Laco {
             }
         }
     }
-}
-
-/// As horas marcadas (o `--atraso`, o fechamento depois do `Erro:`, o `accept()` de novo), cada
-/// uma com a etiqueta de quem a marcou; o `poll()` espera no máximo até a mais cedo.
-pub type Prazos = BTreeSet<(Instant, Token)>;
-
-/// Tira a hora mais cedo, se já chegou, e diz de quem era.
-fn vencido(prazos: &mut Prazos) -> Option<Token> {
-    let &(hora, token) = prazos.first()?;
-    if hora > Instant::now() {
-        return None;
-    }
-    prazos.pop_first();
-    Some(token)
 }

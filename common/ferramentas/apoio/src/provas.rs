@@ -14,7 +14,9 @@ pub fn continua_atendendo(servidor: &mut Processo) {
     cliente.eco("ainda vivo?".as_bytes());
 }
 
-/// Uma linha acima do limite recebe `Erro: ...` e o fechamento; o
+/// Uma linha acima do limite recebe `Erro: ...` e, logo depois, o fim do
+/// fluxo (o servidor fecha a escrita sem esperar o prazo de 2 s do
+/// fechamento demorado; folga larga: basta chegar antes de 1,5 s); o
 /// próximo cliente é atendido normalmente.
 pub fn mensagem_grande_recebe_erro(nome: &str, args: &[&str]) {
     let mut servidor = iniciar_servidor(nome, args);
@@ -22,8 +24,14 @@ pub fn mensagem_grande_recebe_erro(nome: &str, args: &[&str]) {
     let mut linha = vec![b'x'; 65_537];
     linha.push(b'\n');
     cliente.enviar(&linha).expect("enviar linha grande");
+    let enviada = std::time::Instant::now();
     let linhas = cliente.ler_ate_o_fim().expect("ler até o fim");
+    let ate_o_fim = enviada.elapsed();
     assert_eq!(linhas, vec![b"Erro: mensagem maior que 65536 bytes".to_vec()]);
+    assert!(
+        ate_o_fim < Duration::from_millis(1500),
+        "{nome}: o fim do fluxo depois do Erro: chegou só em {ate_o_fim:?} (esperou o prazo?)"
+    );
     drop(cliente);
     servidor.esperar_texto("maior que 65536 bytes", 1);
     continua_atendendo(&mut servidor);
@@ -87,9 +95,11 @@ pub fn terminal_travado_nao_faz_a_memoria_crescer(nome: &str) {
 }
 
 /// Duas mensagens numa escrita só, com `--atraso 1000` (os `args` têm de
-/// pedi-lo): a resposta da primeira sai quando ela fica pronta, cerca de
-/// 1 s depois, sem esperar a segunda (que fica pronta em cerca de 2 s).
-/// Folga larga: basta chegar antes de 1,8 s.
+/// pedi-lo): cada resposta espera o seu atraso, como a thread que dorme
+/// antes de responder. A da primeira sai cerca de 1 s depois, sem esperar a
+/// segunda (folga larga: basta chegar antes de 1,8 s); e nenhuma sai antes
+/// da hora: a primeira não antes de 0,9 s, a segunda não antes de 1,9 s
+/// (limites de baixo, que a carga da máquina não derruba).
 pub fn resposta_nao_espera_a_mensagem_seguinte(nome: &str, args: &[&str]) {
     let servidor = iniciar_servidor(nome, args);
     let mut cliente = Conectado::novo(servidor.porta);
@@ -102,6 +112,10 @@ pub fn resposta_nao_espera_a_mensagem_seguinte(nome: &str, args: &[&str]) {
     assert!(
         primeira < Duration::from_millis(1800),
         "{nome}: a primeira resposta esperou a segunda ({primeira:?} e {segunda:?})"
+    );
+    assert!(
+        primeira >= Duration::from_millis(900) && segunda >= Duration::from_millis(1900),
+        "{nome}: uma resposta saiu antes do atraso ({primeira:?} e {segunda:?})"
     );
 }
 

@@ -51,3 +51,25 @@ fn as_tres_solucoes_passam_todas_as_verificacoes_dos_dois_niveis() {
     }
     assert!(erros.is_empty(), "{}", erros.join("\n"));
 }
+
+/// O `cliente.py` corrigido (`disciplina/solucoes/cliente.py`) conversa com
+/// a Parte 1 de verdade: as respostas chegam, e a saída tem a forma da do
+/// `cliente.py` da disciplina.
+#[test]
+fn o_cliente_py_corrigido_conversa_com_a_parte1() {
+    use apoio::processo::{Processo, Saida};
+    let Some(p) = python() else { return };
+    let servidor = apoio::iniciar_servidor("parte1", &[]);
+    let caminho = servidor_python("disciplina/solucoes/cliente.py");
+    let args = [caminho.display().to_string(), servidor.porta.to_string()];
+    let mut cliente = Processo::iniciar(std::path::Path::new(&p), &args, Saida::Guardar)
+        .expect("iniciar o cliente.py corrigido");
+    cliente.escrever("oi\nolá de novo\nsair\n");
+    cliente.fechar_entrada();
+    let fim = cliente.esperar_fim(apoio::PRAZO).expect("esperar o cliente.py");
+    let texto = cliente.textos().join("\n");
+    assert!(fim.is_some_and(|s| s.success()), "{texto}");
+    assert!(texto.contains("Resposta: Echo: oi"), "{texto}");
+    assert!(texto.contains("Resposta: Echo: olá de novo"), "{texto}");
+    assert!(texto.trim_end().ends_with("Conexão encerrada"), "{texto}");
+}
