@@ -118,7 +118,8 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
 /// a thread dele, que descarta o que chegar até lá.
 fn avisar_sem_esperar(conexao: &Conexao, aviso: &str) {
     let Ok(mut avisada) = conexao.escrita.try_lock() else { return };
-    if !std::mem::replace(&mut *avisada, true) {
+    if !*avisada {
+        *avisada = true; // um aviso só, mesmo que o desligamento tente de novo
         let _ = conexao.socket.set_write_timeout(Some(ESPERA_PELO_AVISO));
         let _ = (&conexao.socket).write_all(format!("{aviso}\n").as_bytes());
         let _ = conexao.socket.shutdown(Shutdown::Write);
