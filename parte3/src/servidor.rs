@@ -6,8 +6,10 @@
 //! outros: o kernel escalona as threads, e cada uma bloqueia só na sua
 //! própria leitura.
 //!
-//! O que mudou em relação à Parte 2: o `thread::spawn` em volta de
-//! `atender_cliente` (marcado `NOVO`), e mais nada no atendimento, que
+//! O que mudou em relação à Parte 2: uma thread nova em volta de
+//! `atender_cliente` (marcado `NOVO`; é o `thread::spawn`, escrito com
+//! `thread::Builder`, que devolve um erro em vez de derrubar o servidor
+//! quando o sistema não cria a thread), e mais nada no atendimento, que
 //! continua o mesmo código sequencial. Em `main.rs`, outro `NOVO`: com uma
 //! conexão por cliente, o processo sobe o seu limite de descritores de
 //! arquivo (`ulimit -n`, muitas vezes 1024) até o máximo permitido. O log é

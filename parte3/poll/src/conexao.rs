@@ -150,10 +150,10 @@ impl Conexao {
             self.fase = Fase::Acabou(format!("Conexão com o cliente falhou: {}", descrever(e)));
         }
     }
-    /// Para o `seletor.modify`: "gravável" se há o que escrever, senão "legível"; nunca os dois: o
-    /// mio no Windows rearma os avisos a cada `WouldBlock`, e o "gravável" voltaria sem parar.
+    /// Para o `seletor.modify`: "gravável" se há o que escrever agora, senão "legível"; nunca os
+    /// dois: o mio no Windows rearma os avisos a cada `WouldBlock`, e o "gravável" não pararia.
     pub fn interesse(&self) -> Interest {
-        if self.saida.is_empty() {
+        if self.saida.is_empty() || matches!(self.fase, Fase::RespostaPresa) {
             Interest::READABLE
         } else {
             Interest::WRITABLE
