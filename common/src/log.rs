@@ -26,6 +26,9 @@ use std::time::Duration;
 /// Uma linha de log: a hora do evento e o texto.
 pub type Linha = (Carimbo, String);
 
+/// A ponta da fila por onde se registra (a de [`iniciar`]).
+pub type Log = Sender<Linha>;
+
 /// Linhas que cabem na fila. Com `-q` as linhas por mensagem nem são
 /// geradas, e a fila quase não é usada.
 pub const CAPACIDADE: usize = 4096;
@@ -45,7 +48,7 @@ pub fn linha(texto: String) -> Linha {
 /// Cria a fila e o escritor, que escreve na saída padrão até a última ponta
 /// de envio sumir (todas as cópias do `Sender` destruídas). Quem quiser
 /// saber que a última linha saiu espera a thread devolvida.
-pub fn iniciar() -> io::Result<(Sender<Linha>, JoinHandle<()>)> {
+pub fn iniciar() -> io::Result<(Log, JoinHandle<()>)> {
     let (fila, recebe) = bounded::<Linha>(CAPACIDADE);
     let escritor = thread::Builder::new().name("log".into()).spawn(move || {
         let proxima =

@@ -36,6 +36,7 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
     // NOVO: o escritor de `common::log`, com a fila limitada do tokio: cheia, quem registra espera
     // a vaga com `.await` (na de `log::iniciar`, esperar bloquearia a thread de todas as tarefas).
     let (log, mut fila) = mpsc::channel(log::CAPACIDADE);
+    // O escritor pede a próxima linha de dois jeitos: esperando por ela, ou só se já houver uma.
     let proxima = move |esperar| if esperar { fila.blocking_recv() } else { fila.try_recv().ok() };
     let escrever = move || log::escrever(proxima, io::stdout().lock());
     thread::Builder::new().name("log".into()).spawn(escrever).map_err(falhou("thread do log"))?;
@@ -125,7 +126,8 @@ impl LeitorDeLinhas {
             // NOVO (a regra dos buffers): sem mensagem, o enquadrador guardou o resto; o buffer sai
             // antes da espera, e outro só nasce quando há dados (`readable`). Com o `BufReader` do
             // tokio e o seu `read_until`, cada conexão parada guardaria o dele, de 8 KiB.
-            (self.lidos, self.usados) = (Vec::new(), 0);
+            self.lidos = Vec::new();
+            self.usados = 0;
             conexao.readable().await?;
             self.lidos.reserve(TAMANHO_DA_LEITURA);
             match conexao.try_read_buf(&mut self.lidos) {

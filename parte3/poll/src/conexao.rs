@@ -5,14 +5,13 @@ use crate::servidor::Prazos;
 use common::protocolo::{acrescentar_eco, erro_mensagem_grande, Enquadrador, Recebido};
 use common::protocolo::{DESCARTE_MAXIMO, ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM};
 use common::texto::{quantidade, texto_seguro, Cliente};
-use common::{erros::descrever, log::linha, rede::silencioso, tempo::duracao_legivel};
+use common::{erros::descrever, log::linha, log::Log, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest, Token};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{mem, net::Shutdown, time::Duration, time::Instant};
 
-/// O log: uma fila limitada até a thread dona do terminal; cheia, o `send` espera, e o laço com
-/// ele. Por isso a cota: com log, uma vez responde a até [`LINHAS_POR_VEZ`] linhas (`pendente`).
-pub type Log = crossbeam_channel::Sender<common::log::Linha>;
+/// A cota da vez com log: o log é uma fila limitada até a thread dona do terminal; cheia, o `send`
+/// espera, e o laço com ele. Por isso, com log, uma vez responde a até 128 linhas (`pendente`).
 const LINHAS_POR_VEZ: usize = 128;
 
 enum Fase {
@@ -121,6 +120,7 @@ impl Conexao {
         }
         // O que a cota deixou (ou o `--atraso` prendeu) fica para a próxima vez.
         self.pendente = bytes.to_vec();
+        // Um `fim` que a cota deixou sem tratar volta na próxima vez: `read` devolve 0 de novo.
         match self.fase {
             Fase::Conversando => socket_tem_mais || fim || !self.pendente.is_empty(),
             Fase::EncerrandoComErro { .. } => true, // a próxima vez já fecha a escrita

@@ -14,8 +14,9 @@
 //! --bin cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread
 //! só. E `just inundacao --rapido --so parte3-poll`: quatro conexões inundam, um leve é atendido.
 
-use crate::conexao::{Conexao, Log};
+use crate::conexao::Conexao;
 use anyhow::Result;
+use common::log::Log;
 use common::rede::{abrir_escuta, ArgsServidor};
 use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, log, log::linha};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
