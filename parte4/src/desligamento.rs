@@ -115,7 +115,9 @@ pub fn encerrar(registro: &Registro, log: Sender<Linha>, escritor: JoinHandle<()
 /// [`ESPERA_PELO_AVISO`] por espaço no buffer). Se a thread do cliente
 /// está escrevendo agora (segura a vez de escrever), não faz nada: o
 /// desligamento tenta de novo daqui a pouco. Quem espera o cliente fechar é
-/// a thread dele, que descarta o que chegar até lá.
+/// a thread dele, que descarta o que chegar até lá. Simplificação: a um
+/// cliente que não lê (o buffer dele cheio), o aviso pode chegar cortado,
+/// seguido do fim do fluxo; o servidor não espera por ele mais que isso.
 fn avisar_sem_esperar(conexao: &Conexao, aviso: &str) {
     let Ok(mut avisada) = conexao.escrita.try_lock() else { return };
     if !*avisada {

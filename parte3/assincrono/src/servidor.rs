@@ -24,7 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::{sync::mpsc, task::yield_now, time::sleep, time::timeout};
 
-type Log = mpsc::Sender<log::Linha>; // uma por tarefa; a thread do log vive enquanto houver uma
+type FilaDoLog = mpsc::Sender<log::Linha>; // uma por tarefa; a thread do log vive enquanto houver uma
 
 /// Abre o socket de escuta e aceita clientes para sempre, um por tarefa (só volta se falhar).
 pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
@@ -60,7 +60,12 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
 
 /// Conversa com um cliente até ele sair, e fecha a conexão (é dona dela). Nada que o cliente
 /// faça derruba o servidor: todo desfecho vira uma linha de log.
-async fn atender_cliente(mut conexao: TcpStream, cliente: Cliente, atraso: Duration, log: Log) {
+async fn atender_cliente(
+    mut conexao: TcpStream,
+    cliente: Cliente,
+    atraso: Duration,
+    log: FilaDoLog,
+) {
     registrar(&log, format!("{cliente} Conectado")).await;
     let inicio = Instant::now();
     let mut mensagens = 0;
@@ -151,6 +156,6 @@ async fn fechar_com_aviso(conexao: &mut TcpStream, aviso: &str) {
 }
 
 /// Põe a linha, com a hora do evento, na fila do log (cheia, espera a vaga).
-async fn registrar(log: &Log, texto: String) {
+async fn registrar(log: &FilaDoLog, texto: String) {
     let _ = log.send(log::linha(texto)).await;
 }

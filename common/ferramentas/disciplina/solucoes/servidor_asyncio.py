@@ -50,6 +50,9 @@ async def atender_cliente(leitor, escritor):
         while True:
             linha = await leitor.readuntil(b"\n")
             mensagem = linha[:-1].removesuffix(b"\r")
+            if len(mensagem) > LIMITE:  # o limit do readuntil deixa passar até 2 bytes a mais
+                await fechar_com_erro(leitor, escritor)
+                break
             print(f"Recebido de {addr}: {mensagem.decode(errors='replace')}")
             escritor.write(b"Echo: " + mensagem + b"\n")
             await escritor.drain()
