@@ -213,9 +213,9 @@ pub fn anunciar(escuta: &TcpListener, args: &ArgsServidor) -> Result<u16> {
     Ok(porta)
 }
 
-/// O socket de escuta dos dois caminhos da Parte 3 sem threads (poll e async): as chamadas da
-/// Parte 3 (`parte3/src/servidor.rs`, onde cada uma tem o seu porquê), `socket`, o
-/// `SO_REUSEADDR` no Unix, `bind` e `listen(backlog)`, e depois o banner.
+/// O socket de escuta dos dois caminhos da Parte 3 sem threads (poll e async) e dos ecos de
+/// referência: as chamadas da Parte 3 (`parte3/src/servidor.rs`, onde cada uma tem o seu
+/// porquê), `socket`, o `SO_REUSEADDR` no Unix, `bind` e `listen(backlog)`, e depois o banner.
 pub fn abrir_escuta(args: &ArgsServidor, backlog: i32) -> Result<TcpListener> {
     let endereco_local = endereco_de_escuta(args)?;
     let escuta = Socket::new(Domain::for_address(endereco_local), Type::STREAM, None)
