@@ -123,7 +123,7 @@ impl Alvo {
         if comando.contains(MARCADOR) && porta != PORTA_PADRAO {
             alvo.padrao_ocupada_antes = alvo.sondar_em(PORTA_PADRAO).is_ok();
         }
-        alvo.subir()?;
+        alvo.subir(true)?;
         Ok(alvo)
     }
 
@@ -176,7 +176,7 @@ impl Alvo {
         let reiniciar = if self.porta_nova_a_cada_vez() { self.usado } else { !self.vivo() };
         if reiniciar {
             self.encerrar();
-            self.subir()
+            self.subir(false)
                 .map_err(|e| anyhow!("o servidor não voltou depois de reiniciado: {e:#}"))?;
         }
         self.usado = true;

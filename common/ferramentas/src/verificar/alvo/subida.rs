@@ -18,14 +18,21 @@ pub const PRAZO_PARA_INICIAR: Duration = Duration::from_secs(30);
 /// na porta padrão da disciplina (um servidor com a porta fixa que não
 /// anuncia onde escuta).
 const ESPERA_PELA_PORTA_PEDIDA: Duration = Duration::from_secs(2);
+/// Na primeira subida, quanto o servidor precisa seguir vivo depois de a
+/// porta aceitar: um `input()` antes do `accept()` escuta e termina logo em
+/// seguida (EOFError, sem teclado), e a sondagem pode cair antes ou depois
+/// do fim. Sem esta espera, o mesmo servidor seria ora "não iniciou", ora
+/// "0 de 7", conforme a carga da máquina.
+const CARENCIA_NA_PRIMEIRA_SUBIDA: Duration = Duration::from_millis(500);
 
 impl Alvo {
     /// Inicia o comando e espera a porta aceitar (a sondagem fica guardada).
     /// Um servidor que anuncia outra porta (fixa no código) é achado lá.
-    pub(super) fn subir(&mut self) -> Result<()> {
+    /// Na `primeira` subida, ele ainda precisa seguir vivo por um instante.
+    pub(super) fn subir(&mut self, primeira: bool) -> Result<()> {
         let mut tentativas = 0;
         loop {
-            match self.subir_uma_vez() {
+            match self.subir_uma_vez(primeira) {
                 // A porta escolhida foi tomada antes do bind(): outra porta.
                 Err(e)
                     if self.porta_nova_a_cada_vez()
@@ -40,7 +47,7 @@ impl Alvo {
         }
     }
 
-    fn subir_uma_vez(&mut self) -> Result<()> {
+    fn subir_uma_vez(&mut self, primeira: bool) -> Result<()> {
         let modelo = self.comando.clone().expect("subir só é chamado com --iniciar");
         let mut pedida = self.porta;
         if modelo.contains(MARCADOR) {
@@ -57,10 +64,14 @@ impl Alvo {
         let inicio = Instant::now();
         loop {
             if let Ok(socket) = self.sondar() {
-                self.reserva = Some(socket);
-                return Ok(());
+                if !primeira || !self.terminou_em(CARENCIA_NA_PRIMEIRA_SUBIDA) {
+                    self.reserva = Some(socket);
+                    return Ok(());
+                }
             }
-            if self.porta_fixa.is_none() && self.achar_porta_fixa(pedida, inicio.elapsed()) {
+            if self.porta_fixa.is_none()
+                && self.achar_porta_fixa(pedida, inicio.elapsed(), primeira)
+            {
                 continue;
             }
             if !self.vivo() {
@@ -108,8 +119,9 @@ impl Alvo {
     /// O servidor ignorou a porta `pedida`? Procura-o na porta que ele
     /// anunciou na saída ("escutando em localhost:5000") ou, passado um
     /// tempo sem anúncio, na porta padrão da disciplina, se ela estava livre
-    /// antes de ele iniciar. Achando, passa a verificar lá.
-    fn achar_porta_fixa(&mut self, pedida: u16, passado: Duration) -> bool {
+    /// antes de ele iniciar. Achando (e, na `primeira` subida, vivo um
+    /// instante depois), passa a verificar lá.
+    fn achar_porta_fixa(&mut self, pedida: u16, passado: Duration, primeira: bool) -> bool {
         let saida = self.iniciado.as_ref().map(|i| i.texto_desde(0)).unwrap_or_default();
         let mut candidatas: Vec<(u16, bool)> = diagnostico::portas_anunciadas(&saida)
             .into_iter()
@@ -125,7 +137,7 @@ impl Alvo {
         }
         for (porta, anunciada) in candidatas {
             let Ok(socket) = self.sondar_em(porta) else { continue };
-            if !self.vivo() {
+            if !self.vivo() || (primeira && self.terminou_em(CARENCIA_NA_PRIMEIRA_SUBIDA)) {
                 return false;
             }
             self.porta = porta;
