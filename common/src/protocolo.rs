@@ -102,7 +102,7 @@ impl LeitorDeLinhas {
     /// Um leitor com outro limite (o cliente lê respostas, que têm o
     /// prefixo `Echo: ` a mais).
     pub fn com_limite(limite: usize) -> Self {
-        let lidos = vec![0; TAMANHO_DA_LEITURA].into_boxed_slice();
+        let lidos = Box::default(); // o buffer nasce na primeira leitura
         LeitorDeLinhas { lidos, inicio: 0, fim: 0, enquadrador: Enquadrador::novo(limite) }
     }
 
@@ -128,6 +128,9 @@ impl LeitorDeLinhas {
             // mensagem, como faz o `servidor.py`, só funciona por sorte:
             // duas mensagens seguidas podem chegar num `recv` só, e uma de
             // mais de 1024 bytes nunca cabe num `recv(1024)`.
+            if self.lidos.is_empty() {
+                self.lidos = vec![0; TAMANHO_DA_LEITURA].into_boxed_slice();
+            }
             self.fim = match socket.read(&mut self.lidos) {
                 Ok(0) => return Ok(self.enquadrador.fim()),
                 Ok(n) => n,
@@ -152,6 +155,15 @@ impl LeitorDeLinhas {
     /// perde se a conexão for encerrada agora.
     pub fn sem_resposta(&self) -> usize {
         self.enquadrador.meia_linha() + (self.fim - self.inicio)
+    }
+
+    /// Devolve o buffer de leitura se tudo o que ele trouxe já foi entregue
+    /// (a próxima leitura cria outro). Para quem guarda milhares de
+    /// conexões paradas, como o poll: parada, a conexão não ocupa o buffer.
+    pub fn liberar_se_vazio(&mut self) {
+        if self.inicio == self.fim {
+            self.lidos = Box::default();
+        }
     }
 }
 

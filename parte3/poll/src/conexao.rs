@@ -2,23 +2,29 @@
 //! espera (pararia o laço e todos). Primeiro o núcleo, o de todo servidor com `selectors`.
 
 use crate::servidor::Prazos;
-use common::protocolo::{acrescentar_eco, erro_mensagem_grande, Enquadrador, Recebido};
+use common::protocolo::{acrescentar_eco, erro_mensagem_grande, LeitorDeLinhas, Recebido};
 use common::protocolo::{DESCARTE_MAXIMO, ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM};
 use common::texto::{quantidade, texto_seguro, Cliente};
 use common::{erros::descrever, log::linha, log::Log, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest, Token};
 use std::io::{self, ErrorKind, Read, Write};
-use std::{mem, net::Shutdown, time::Duration, time::Instant};
+use std::{net::Shutdown, time::Duration, time::Instant};
 
-/// A cota da vez com log: o log é uma fila limitada até a thread dona do terminal; cheia, o `send`
-/// espera, e o laço com ele. Por isso, com log, uma vez responde a até 128 linhas (`pendente`).
-const LINHAS_POR_VEZ: usize = 128;
+/// A regra da vez, que faz a justiça: numa vez, uma conexão responde a no máximo 128 mensagens
+/// e 32 KiB; quem ainda tem o que ler volta ao fim da fila, depois das outras. As 128 contam
+/// com o log ligado: cada mensagem é uma linha na fila do log, e com ela cheia o laço espera.
+const MENSAGENS_POR_VEZ: usize = 128;
+const BYTES_POR_VEZ: usize = 32 * 1024;
 
 enum Fase {
-    Conversando,                              // lê e responde (a thread no `read()`)
-    Acabou(String),                           // com este desfecho; fecha quando a saída esvaziar
-    RespostaPresa,                            // `--atraso` (a thread no `sleep`): espera a hora
-    EncerrandoComErro { a_descartar: usize }, // o `fechar_com_aviso` das threads
+    /// Lê e responde (a thread no `read()`).
+    Conversando,
+    /// A conversa acabou com este desfecho; a conexão fecha quando a saída esvaziar.
+    Acabou(String),
+    /// `--atraso` (a thread no `sleep`): a resposta espera a hora marcada.
+    RespostaPresa,
+    /// O `fechar_com_aviso` das threads: enviado o `Erro:`, descarta o que chegar.
+    EncerrandoComErro { a_descartar: usize },
 }
 
 pub struct Conexao {
@@ -27,9 +33,8 @@ pub struct Conexao {
     cliente: Cliente,
     atraso: Duration,
     fase: Fase,
-    saida: Vec<u8>,     // respostas que o kernel ainda não aceitou
-    pendente: Vec<u8>,  // lido e sem resposta quando a vez acabou: a próxima começa por ele
-    linha: Enquadrador, // a linha sem `\n` que está chegando
+    linhas: LeitorDeLinhas, // o mesmo das threads: guarda o que chegou e ainda não é mensagem
+    saida: Vec<u8>,         // respostas que o kernel ainda não aceitou
     inicio: Instant,
     mensagens: u64,
 }
@@ -42,90 +47,73 @@ impl Conexao {
             cliente,
             atraso,
             fase: Fase::Conversando,
+            linhas: LeitorDeLinhas::novo(),
             saida: Vec::new(),
-            pendente: Vec::new(),
-            linha: Enquadrador::novo(LIMITE_MENSAGEM),
             inicio: Instant::now(),
             mensagens: 0,
         }
     }
-    /// A vez: escreve o que ficou e, se tudo saiu, lê uma vez e responde. Diz se pode haver mais.
-    pub fn vez(&mut self, lidos: &mut [u8], log: &Log, prazos: &mut Prazos) -> bool {
+    /// A vez: escreve o que ficou e, se tudo saiu, responde ao que chegou. Devolve se pode haver
+    /// mais a fazer sem um aviso novo do poll (então a conexão volta à fila das prontas).
+    pub fn vez(&mut self, log: &Log, prazos: &mut Prazos) -> bool {
         if !self.escrever() {
-            return false; // contrapressão: só lê depois que a saída sair
+            return false; // contrapressão: o cliente não lê; lemos de novo quando a saída sair
         }
         let mais = match self.fase {
-            Fase::Conversando => self.ler_e_responder(lidos, log, prazos),
-            Fase::EncerrandoComErro { .. } => self.descartar(lidos),
+            Fase::Conversando => self.responder(log, prazos),
+            Fase::EncerrandoComErro { .. } => self.descartar(),
             Fase::RespostaPresa | Fase::Acabou(_) => false, // só falta a saída sair
         };
         self.escrever();
-        if self.saida.is_empty() {
-            // A regra dos buffers, a lição da curva de memória (`just escala`): o laço lê num
-            // buffer só, e os da conexão só existem com dados; parada, ela custa o seu `struct`.
-            self.saida = Vec::new(); // `clear()` guardaria a memória já reservada
-        }
+        self.sem_dados_sem_buffer();
         mais
     }
-    /// Lê a parte da vez, `(quantos bytes, se o fluxo acabou)`: até o `WouldBlock` (só depois dele
-    /// o poll avisa de novo), até o fim do fluxo ou até encher `lidos`.
-    fn ler(&mut self, lidos: &mut [u8]) -> (usize, bool) {
-        let mut n = 0;
-        while n < lidos.len() {
-            match self.socket.read(&mut lidos[n..]) {
-                Ok(0) => return (n, true),
-                Ok(lido) => n += lido, // o `recv` do `selectors`
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+    /// O laço da thread, com o mesmo `match`, até a cota da vez. O `proxima` do leitor não
+    /// bloqueia aqui: sem mensagem completa, devolve `WouldBlock` (tudo lido: o poll avisará).
+    fn responder(&mut self, log: &Log, prazos: &mut Prazos) -> bool {
+        let mut gastos = 0; // bytes de mensagens nesta vez
+        for _ in 0..MENSAGENS_POR_VEZ {
+            if gastos >= BYTES_POR_VEZ {
+                break;
+            }
+            let recebido = match self.linhas.proxima(&mut self.socket) {
+                Ok(recebido) => recebido,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return false,
                 Err(e) => {
                     self.falhou(&e); // a conversa acaba: nada mais se responde
-                    break;
+                    return false;
                 }
-            }
-        }
-        (n, false)
-    }
-    /// Responde (o `match` das threads) à sobra da vez anterior ou ao que ler agora; há mais?
-    fn ler_e_responder(&mut self, lidos: &mut [u8], log: &Log, prazos: &mut Prazos) -> bool {
-        let sobra = mem::take(&mut self.pendente);
-        let (n, fim) = if sobra.is_empty() { self.ler(lidos) } else { (0, false) };
-        let mut bytes = if sobra.is_empty() { &lidos[..n] } else { &sobra[..] };
-        let socket_tem_mais = !sobra.is_empty() || n == lidos.len(); // não lido, ou a parte encheu
-        let mut cota = if silencioso() { usize::MAX } else { LINHAS_POR_VEZ };
-        while cota > 0 && matches!(self.fase, Fase::Conversando) {
-            cota -= 1;
-            let (usados, recebido) = self.linha.avancar(bytes);
-            bytes = &bytes[usados..];
-            let recebido = match recebido {
-                Some(recebido) => recebido,
-                None if fim => self.linha.fim(),
-                None => break, // os bytes acabaram; a linha sem `\n` ficou no enquadrador
             };
             match recebido {
-                Recebido::Fim => self.fase = Fase::Acabou("Cliente desconectou".to_string()),
                 Recebido::Mensagem(mensagem) => {
                     if !silencioso() {
                         let texto = texto_seguro(&mensagem);
                         let _ = log.send(linha(format!("{} Recebido: {texto}", self.cliente)));
                     }
                     self.mensagens += 1;
+                    gastos += mensagem.len() + 1;
                     acrescentar_eco(&mut self.saida, &mensagem);
-                    self.prender_resposta(prazos); // com `--atraso`, até a hora
+                    if !self.atraso.is_zero() {
+                        self.prender_resposta(prazos);
+                        return false; // a hora marcada dá a próxima vez
+                    }
+                }
+                Recebido::Fim => {
+                    self.fase = Fase::Acabou("Cliente desconectou".to_string());
+                    return false;
                 }
                 Recebido::Incompleta(bytes) => {
                     let motivo = "Cliente saiu no meio de uma mensagem (sem o \\n do fim)";
                     self.fase = Fase::Acabou(format!("{motivo}; {bytes} bytes descartados"));
+                    return false;
                 }
-                Recebido::GrandeDemais => self.encerrar_com_erro(prazos),
+                Recebido::GrandeDemais => {
+                    self.encerrar_com_erro(prazos);
+                    return true; // a próxima vez envia o `Erro:` e fecha a escrita
+                }
             }
         }
-        // O que a cota deixou (ou o `--atraso` prendeu) fica para a próxima vez.
-        self.pendente = bytes.to_vec();
-        // Um `fim` que a cota deixou sem tratar volta na próxima vez: `read` devolve 0 de novo.
-        match self.fase {
-            Fase::Conversando => socket_tem_mais || fim || !self.pendente.is_empty(),
-            Fase::EncerrandoComErro { .. } => true, // a próxima vez já fecha a escrita
-            _ => false,
-        }
+        true // a cota acabou antes das mensagens
     }
     /// Escreve o que o kernel aceitar (o `send` do `selectors`) e diz se tudo saiu.
     fn escrever(&mut self) -> bool {
@@ -140,6 +128,14 @@ impl Conexao {
             }
         }
         self.saida.is_empty()
+    }
+    /// A regra dos buffers, a lição da curva de memória (`just escala`): os buffers da conexão só
+    /// existem com dados; parada, ela custa o seu `struct`.
+    fn sem_dados_sem_buffer(&mut self) {
+        if self.saida.is_empty() {
+            self.saida = Vec::new(); // `clear()` guardaria a memória já reservada
+        }
+        self.linhas.liberar_se_vazio();
     }
     /// Um erro de E/S acaba só esta conversa: nada mais se envia, e ela fecha.
     pub fn falhou(&mut self, e: &io::Error) {
@@ -169,13 +165,13 @@ impl Conexao {
         let mensagens = quantidade(self.mensagens, "mensagem", "mensagens");
         Some(format!("{} {desfecho} (atendido por {duracao}, {mensagens})", self.cliente))
     }
+
     // Os cuidados: onde a thread dorme ou espera com prazo, aqui se marca uma hora (`Prazos`).
-    /// O `--atraso` sem o `sleep`, que pararia todos: a resposta fica presa até a hora, sem ler.
+    /// O `--atraso` sem o `sleep`, que pararia todos: a resposta fica presa até a hora, e o que
+    /// chegou depois dela espera no leitor.
     fn prender_resposta(&mut self, prazos: &mut Prazos) {
-        if !self.atraso.is_zero() {
-            prazos.insert((Instant::now() + self.atraso, Token(self.cliente.numero as usize)));
-            self.fase = Fase::RespostaPresa;
-        }
+        prazos.insert((Instant::now() + self.atraso, Token(self.cliente.numero as usize)));
+        self.fase = Fase::RespostaPresa;
     }
     /// O `fechar_com_aviso` das threads, sem esperar: o `Erro:` na saída, e depois `descartar`.
     fn encerrar_com_erro(&mut self, prazos: &mut Prazos) {
@@ -183,17 +179,23 @@ impl Conexao {
         prazos.insert((Instant::now() + ESPERA_AO_ENCERRAR, Token(self.cliente.numero as usize)));
         self.fase = Fase::EncerrandoComErro { a_descartar: DESCARTE_MAXIMO };
     }
-    /// Enviado o `Erro:`, fecha a escrita e descarta o que chegar (fechar com bytes não lidos
-    /// mandaria um RST, que pode apagar o `Erro:` antes de o cliente lê-lo).
-    fn descartar(&mut self, lidos: &mut [u8]) -> bool {
+    /// Enviado o `Erro:`, fecha a escrita e descarta o que chegar, uma leitura por vez (fechar
+    /// com bytes não lidos mandaria um RST, que pode apagar o `Erro:` antes de o cliente lê-lo).
+    fn descartar(&mut self) -> bool {
         let _ = self.socket.shutdown(Shutdown::Write);
-        let (n, fim) = self.ler(lidos);
+        let mut lixo = [0; 8 * 1024];
+        let lidos = match self.socket.read(&mut lixo) {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return false, // o poll avisa
+            Ok(n) => n,
+            Err(_) => 0, // um erro aqui acaba como o fim: nada mais a enviar
+        };
         let Fase::EncerrandoComErro { a_descartar } = &mut self.fase else { return false };
-        *a_descartar = a_descartar.saturating_sub(n);
-        if fim || *a_descartar == 0 {
-            self.acabar_com_erro(); // o cliente fechou, ou descartou o bastante
+        *a_descartar = a_descartar.saturating_sub(lidos);
+        if lidos == 0 || *a_descartar == 0 {
+            self.acabar_com_erro(); // o cliente fechou, ou descartamos o bastante
+            return false;
         }
-        n == lidos.len()
+        true
     }
     /// Chegou a hora marcada: a resposta presa pode sair; o fechamento demorado desiste, como a
     /// escrita com prazo das threads (um cliente que não lê nem fecha não segura a conexão).

@@ -2,13 +2,13 @@
 //!
 //! A Parte 3 como no `selectors` do Python: uma thread registra os sockets no poll (o `mio`),
 //! espera algum ficar pronto ([`servir`]) e dá a vez a cada um ([`Laco::uma_volta`]): a conexão
-//! escreve o que ficou preso, lê a sua parte e responde (`conexao.rs`). Onde a thread de um
-//! cliente dormiria, o laço marca uma hora ([`Prazos`]).
+//! escreve o que ficou preso e responde ao que chegou, até a cota da vez (`conexao.rs`). Onde a
+//! thread de um cliente dormiria, o laço marca uma hora ([`Prazos`]).
 //!
 //! **Por borda, e não por nível.** O `selectors` avisa por nível: enquanto houver bytes, todo
 //! `select()` devolve o socket. O mio avisa por borda (epoll com EPOLLET, kqueue com EV_CLEAR, no
 //! Windows o IOCP): um aviso quando algo muda, nenhum enquanto os bytes esperam. Por isso cada vez
-//! lê até o `WouldBlock`, e quem parou antes (a sua parte encheu) fica na fila `prontas`.
+//! lê até o `WouldBlock`, e quem parou antes (a sua cota acabou) fica na fila `prontas`.
 //!
 //! Para ver: `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais, `cargo run
 //! --bin cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread
@@ -25,7 +25,6 @@ use std::{io::ErrorKind, time::Duration, time::Instant};
 
 const ESCUTA: Token = Token(0); // a etiqueta da escuta no poll; a de uma conexão é o seu número
 const PAUSA: Duration = Duration::from_millis(100); // após um erro geral, até o próximo accept()
-pub const LEITURA_POR_VEZ: usize = 32 * 1024; // a regra da vez: o máximo lido numa vez
 /// As horas marcadas (`--atraso`, o fim depois do `Erro:`, o `accept()` de novo) e de quem são.
 pub type Prazos = BTreeSet<(Instant, Token)>;
 
@@ -61,7 +60,6 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
     };
     let _ = laco.log.send(linha("Aguardando conexões...".to_string()));
     let mut eventos = Events::with_capacity(1024);
-    let mut lidos = [0; LEITURA_POR_VEZ]; // um buffer de leitura só, emprestado a cada vez
     loop {
         // O `seletor.select()`: espera um aviso ou a hora marcada mais cedo; com prontas, só olha.
         let ate = laco.prazos.first().map(|(h, _)| h.saturating_duration_since(Instant::now()));
@@ -74,7 +72,7 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
             laco.acordar(evento.token());
         }
         laco.horas_que_chegaram();
-        laco.uma_volta(&mut lidos);
+        laco.uma_volta();
     }
 }
 
@@ -131,14 +129,14 @@ impl Laco {
             self.acordar(token);
         }
     }
-    /// A regra da vez, que faz a justiça: cada pronta tem uma vez por volta (lê até
-    /// [`LEITURA_POR_VEZ`] bytes e responde); quem pode ter mais volta ao fim da fila.
-    fn uma_volta(&mut self, lidos: &mut [u8]) {
+    /// A justiça: cada pronta tem uma vez por volta (até a cota de `conexao.rs`); quem pode ter
+    /// mais volta ao fim da fila, depois das outras.
+    fn uma_volta(&mut self) {
         for _ in 0..self.prontas.len() {
             let Some(token) = self.prontas.pop_front() else { return };
             let Some(c) = self.conexoes.get_mut(&token) else { continue }; // já fechou
             let antes = c.interesse(); // o que o poll vigia desde a vez anterior
-            c.na_fila = c.vez(lidos, &self.log, &mut self.prazos); // fica se pode ter mais
+            c.na_fila = c.vez(&self.log, &mut self.prazos); // fica se pode ter mais
             let depois = c.interesse();
             if depois != antes {
                 if let Err(e) = self.poll.registry().reregister(&mut c.socket, token, depois) {
