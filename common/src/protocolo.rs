@@ -140,22 +140,6 @@ impl LeitorDeLinhas {
             self.inicio = 0;
         }
     }
-}
-
-impl LeitorDeLinhas {
-    /// Quantos bytes de uma linha ainda sem `\n` estão guardados. Exato
-    /// depois de uma leitura que falhou ou esgotou o tempo (aí tudo o que
-    /// foi lido já passou pelo enquadrador).
-    pub fn meia_linha(&self) -> usize {
-        self.enquadrador.meia_linha()
-    }
-
-    /// Quantos bytes já lidos do socket ainda não viraram mensagem: a meia
-    /// linha e o que veio depois da última mensagem devolvida. É o que se
-    /// perde se a conexão for encerrada agora.
-    pub fn sem_resposta(&self) -> usize {
-        self.enquadrador.meia_linha() + (self.fim - self.inicio)
-    }
 
     /// Devolve o buffer de leitura se tudo o que ele trouxe já foi entregue
     /// (a próxima leitura cria outro). Para quem guarda milhares de
@@ -164,12 +148,6 @@ impl LeitorDeLinhas {
         if self.inicio == self.fim {
             self.lidos = Box::default();
         }
-    }
-}
-
-impl Default for LeitorDeLinhas {
-    fn default() -> Self {
-        Self::novo()
     }
 }
 
@@ -216,11 +194,6 @@ impl Enquadrador {
                 (disponivel.len(), None)
             }
         }
-    }
-
-    /// Quantos bytes de uma linha sem `\n` estão guardados.
-    pub fn meia_linha(&self) -> usize {
-        self.linha.len()
     }
 
     /// O fluxo terminou: `Fim`, ou `Incompleta` se havia meia linha.

@@ -195,9 +195,10 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
     // thread. O mesmo prazo vale para escrever (SO_SNDTIMEO): um cliente que
     // envia e não lê as respostas enche o buffer de envio, e o `write_all`
     // esperaria para sempre, com a thread e a vaga. Simplificação: o prazo
-    // é de cada `read()`, não da mensagem inteira; um cliente que manda um
-    // byte antes de cada prazo fica para sempre. Um servidor de produção
-    // também limita o tempo de uma mensagem inteira (ou de toda a conexão).
+    // é de cada `read()` e de cada `send()`, não da mensagem inteira; um
+    // cliente que manda um byte, ou lê uns poucos, antes de cada prazo fica
+    // para sempre. Um servidor de produção também limita o tempo de uma
+    // mensagem inteira (ou de toda a conexão).
     let _ = conexao.set_read_timeout(Some(tempo_ocioso));
     let _ = conexao.set_write_timeout(Some(tempo_ocioso));
     let limite = duracao_legivel(tempo_ocioso);

@@ -87,9 +87,9 @@ async fn atender_cliente(
                     break format!("Conexão com o cliente falhou: {}", descrever(&e));
                 }
                 // NOVO (a regra da justiça): a vez das outras tarefas a cada resposta, como o
-                // `sleep(0)` do asyncio. O orçamento cooperativo do tokio só cede a cada tantas
-                // operações de E/S, e uma leitura de quem inunda traz centenas de linhas: um
-                // cliente leve esperaria todas (`just inundacao` mede). Custa uma volta por linha.
+                // `sleep(0)` do asyncio. O orçamento cooperativo do tokio só cede depois de 128
+                // operações de E/S (cada resposta gasta uma): um cliente leve esperaria até 128
+                // respostas de cada um que inunda (`just inundacao` mede). Custa uma volta por linha.
                 yield_now().await;
             }
             Ok(Recebido::Incompleta(bytes)) => {

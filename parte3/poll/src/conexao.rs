@@ -1,5 +1,5 @@
-//! Uma conexão: o que a thread de um cliente guardava nas suas variáveis, e a sua vez, que nunca
-//! espera (pararia o laço e todos). Primeiro o núcleo, o de todo servidor com `selectors`.
+//! Uma conexão: o que a thread de um cliente guardava nas suas variáveis, e a sua vez, que não
+//! espera a rede (pararia o laço e todos); só a fila do log, cheia, a faz esperar (a cota abaixo).
 
 use crate::servidor::Prazos;
 use common::protocolo::{acrescentar_eco, erro_mensagem_grande, LeitorDeLinhas, Recebido};
@@ -109,7 +109,7 @@ impl Conexao {
                 }
                 Recebido::GrandeDemais => {
                     self.encerrar_com_erro(prazos);
-                    return true; // a próxima vez envia o `Erro:` e fecha a escrita
+                    return true; // o `Erro:` sai já; a próxima vez fecha a escrita e descarta
                 }
             }
         }

@@ -7,8 +7,8 @@
 #   memória de cada cliente limitada;
 # - os bytes voltam como vieram (nada de decode() no eco; só o log
 #   decodifica, trocando bytes inválidos por "�", o U+FFFD), e nenhum erro de
-#   um cliente derruba o servidor ("try" em volta da conversa; "with conn"
-#   fecha em todo caminho);
+#   um cliente derruba o servidor ("try" em volta da conversa; o "with"
+#   fecha o socket e o seu makefile em todo caminho);
 # - o print é um recurso compartilhado entre as threads: uma trava (Lock)
 #   faz cada linha sair inteira;
 # - uma mensagem grande demais recebe "Erro: ..." antes do fechamento.
@@ -51,9 +51,9 @@ def fechar_com_erro(conn):
 
 def atender_cliente(conn, addr):
     log(f"Conectado com {addr}")
-    with conn:
+    # O makefile também segura o socket: os dois fecham ao sair do with.
+    with conn, conn.makefile("rb") as arquivo:
         try:
-            arquivo = conn.makefile("rb")
             while True:
                 linha = arquivo.readline(LIMITE + 2)  # até o \n, nunca mais que isso
                 mensagem = linha.removesuffix(b"\n").removesuffix(b"\r")
