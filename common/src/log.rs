@@ -13,13 +13,15 @@
 //!
 //! A fila é limitada para a memória ser limitada. O que acontece quando ela
 //! enche é de quem registra, e é a lição de cada modelo: uma thread espera
-//! uma vaga (Parte 4), uma tarefa espera com `.await` (async), e o laço de
-//! eventos também espera, e com ele todos os clientes (poll, que por isso
-//! limita as linhas de log que cada conexão gera numa vez).
+//! uma vaga (Parte 4); o laço de eventos (poll) e a thread das tarefas
+//! (async) não podem esperar, ou um terminal parado pararia todos os
+//! clientes: descartam a linha e contam ([`LogSemEspera`]).
 
 use crate::tempo::{agora, Carimbo};
+use crate::texto::quantidade;
 use crossbeam_channel::{bounded, Sender};
 use std::io::{self, BufWriter, Write};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
@@ -36,13 +38,48 @@ pub const CAPACIDADE: usize = 4096;
 /// Quanto o escritor dorme depois de esvaziar a fila, deixando as linhas se
 /// juntarem: no máximo umas mil escritas por segundo, em vez de uma por
 /// mensagem (cada escrita num pipe acorda quem o lê, e acordar o escritor a
-/// cada linha custaria mais que escrevê-la). Uma linha espera no máximo isso
-/// para aparecer; a primeira depois de um silêncio sai na hora.
+/// cada linha custaria mais que escrevê-la). Quando a fila esvazia, uma
+/// linha espera no máximo isso para aparecer; sob carga contínua, ela sai
+/// quando o buffer de escrita enche. A primeira depois de um silêncio sai na
+/// hora.
 pub const PAUSA_PARA_JUNTAR: Duration = Duration::from_millis(1);
 
 /// Uma linha com a hora de agora (a do evento, não a da escrita).
 pub fn linha(texto: String) -> Linha {
     (agora(), texto)
+}
+
+/// O log de quem nunca pode esperar (um laço de eventos, a thread das
+/// tarefas async): com a fila cheia (o terminal não está lendo), a linha é
+/// descartada e contada, e a próxima que couber vem depois de um aviso com a
+/// conta. Os clientes continuam atendidos; só o log perde linhas.
+pub struct LogSemEspera {
+    fila: Log,
+    descartadas: AtomicU64,
+}
+
+impl LogSemEspera {
+    pub fn novo(fila: Log) -> Self {
+        LogSemEspera { fila, descartadas: AtomicU64::new(0) }
+    }
+
+    /// Põe a linha, com a hora de agora, na fila, se houver vaga.
+    pub fn registrar(&self, texto: String) {
+        let perdidas = self.descartadas.load(Relaxed);
+        if perdidas > 0 {
+            let conta =
+                quantidade(perdidas, "linha de log descartada", "linhas de log descartadas");
+            let aviso = format!("({conta}: o terminal não lia, e o servidor não espera por ele)");
+            if self.fila.try_send(linha(aviso)).is_err() {
+                self.descartadas.fetch_add(1, Relaxed);
+                return;
+            }
+            self.descartadas.fetch_sub(perdidas, Relaxed);
+        }
+        if self.fila.try_send(linha(texto)).is_err() {
+            self.descartadas.fetch_add(1, Relaxed);
+        }
+    }
 }
 
 /// Cria a fila e o escritor, que escreve na saída padrão até a última ponta
@@ -90,6 +127,23 @@ pub fn escrever(mut proxima: impl FnMut(bool) -> Option<Linha>, destino: impl Wr
 #[cfg(test)]
 mod testes {
     use super::*;
+
+    #[test]
+    fn sem_espera_descarta_com_a_fila_cheia_e_depois_diz_quantas() {
+        let (fila, recebe) = bounded(2);
+        let log = LogSemEspera::novo(fila);
+        for i in 0..5 {
+            log.registrar(format!("linha {i}")); // só as duas primeiras cabem
+        }
+        let textos = |recebe: &crossbeam_channel::Receiver<Linha>| {
+            recebe.try_iter().map(|(_, texto)| texto).collect::<Vec<_>>()
+        };
+        assert_eq!(textos(&recebe), ["linha 0", "linha 1"]);
+        log.registrar("linha 5".to_string());
+        let depois = textos(&recebe);
+        assert!(depois[0].starts_with("(3 linhas de log descartadas"), "{depois:?}");
+        assert_eq!(depois[1], "linha 5");
+    }
 
     #[test]
     fn log_nunca_volta_no_tempo() {

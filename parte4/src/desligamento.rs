@@ -4,7 +4,8 @@
 //! Sequência:
 //! 1. o tratador do sinal só liga a marca [`DESLIGANDO`] e acorda o
 //!    `accept()` (a biblioteca padrão não tem como cancelá-lo: o tratador se
-//!    conecta ao próprio servidor, e o `accept()` volta com essa conexão);
+//!    conecta ao próprio servidor, e o `accept()` volta com essa conexão; um
+//!    laço preso na fila cheia do log só vê a marca quando houver vaga);
 //! 2. o laço principal vê a marca ([`pedido`]) e fecha o socket de escuta;
 //! 3. [`encerrar`] manda a cada cliente `Aviso: servidor encerrando` (NOVO,
 //!    passo 5) e o fim do fluxo (FIN). A leitura da thread que o atende volta

@@ -13,7 +13,8 @@
 //!    linhas por uma fila limitada (o "proteja o recurso compartilhado com
 //!    uma fila" da disciplina; a fila está em `common/src/log.rs`). Com a
 //!    fila cheia, quem registra espera uma vaga: a memória fica limitada, e
-//!    nenhuma linha se perde.
+//!    nenhuma linha se perde enquanto o terminal lê (parado, ele para
+//!    todos).
 //! 2. `registro` (`registro.rs`): as conexões ativas. A contagem aparece no
 //!    log a cada entrada e saída, e o desligamento (passo 4) acha ali quem
 //!    encerrar.
@@ -230,8 +231,8 @@ fn atender_cliente(vaga: Vaga, log: &Sender<Linha>, atraso: Duration, tempo_ocio
                 // `Conexao::escrita`): o aviso não sai no meio do eco, nem
                 // entre a conferência (`avisada`) e a escrita. Se ele saiu
                 // durante o --atraso, o eco não sai (o lado de escrita está
-                // fechado), e a volta seguinte do laço cai no desligamento,
-                // acima.
+                // fechado), e a volta seguinte do laço, quando o cliente
+                // enviar ou fechar, cai no desligamento, acima.
                 let avisada = vaga.conexao.escrita.lock().expect(TRAVA);
                 if *avisada {
                     continue;

@@ -4,8 +4,9 @@
 //! dividem uma thread (`main.rs`). A conversa é a das threads com `.await` onde ela bloquearia
 //! (`linhas.proxima(&conexao).await` é o `await leitor.readuntil()`), e ali a tarefa devolve a
 //! thread ao laço do tokio, que segue com outra. O que o modelo força (`NOVO`): nada bloqueia a
-//! thread, que é de todas; parada, a tarefa não guarda buffer de leitura; e cada uma dá a vez às
-//! outras a cada resposta (a justiça, que às threads o kernel dá).
+//! thread, que é de todas, nem um terminal parado (o log descarta e conta); parada, a tarefa não
+//! guarda buffer de leitura; e cada uma dá a vez às outras a cada resposta (a justiça, que às
+//! threads o kernel dá).
 //!
 //! ## Como observar
 //! 1. `cargo run --bin parte3-async -- --atraso 2000` e, em dois terminais,
@@ -14,17 +15,16 @@
 //! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-async`: a justiça, medida.
 
 use anyhow::Result;
+use common::log::{self, LogSemEspera};
 use common::protocolo::{eco, erro_mensagem_grande, Enquadrador, Recebido};
 use common::protocolo::{DESCARTE_MAXIMO, ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM, TAMANHO_DA_LEITURA};
 use common::rede::{abrir_escuta, silencioso, ArgsServidor};
 use common::texto::{quantidade, texto_seguro, Cliente};
-use common::{erros::descrever, erros::falhou, log, tempo::duracao_legivel};
-use std::{io, io::ErrorKind, thread, time::Duration, time::Instant};
+use common::{erros::descrever, erros::falhou, tempo::duracao_legivel};
+use std::{io, io::ErrorKind, sync::Arc, time::Duration, time::Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::{sync::mpsc, task::yield_now, time::sleep, time::timeout};
-
-type FilaDoLog = mpsc::Sender<log::Linha>; // uma por tarefa; a thread do log vive enquanto houver uma
+use tokio::{task::yield_now, time::sleep, time::timeout};
 
 /// Abre o socket de escuta e aceita clientes para sempre, um por tarefa (só volta se falhar).
 pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
@@ -33,20 +33,17 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
     // NOVO: o socket passa ao tokio, que o quer não bloqueante.
     escuta.set_nonblocking(true).map_err(falhou("socket não bloqueante"))?;
     let escuta = TcpListener::from_std(escuta).map_err(falhou("registrar o socket no tokio"))?;
-    // NOVO: o escritor de `common::log`, com a fila limitada do tokio: cheia, quem registra espera
-    // a vaga com `.await` (na de `log::iniciar`, esperar bloquearia a thread de todas as tarefas).
-    let (log, mut fila) = mpsc::channel(log::CAPACIDADE);
-    // O escritor pede a próxima linha de dois jeitos: esperando por ela, ou só se já houver uma.
-    let proxima = move |esperar| if esperar { fila.blocking_recv() } else { fila.try_recv().ok() };
-    let escrever = move || log::escrever(proxima, io::stdout().lock());
-    thread::Builder::new().name("log".into()).spawn(escrever).map_err(falhou("thread do log"))?;
+    // NOVO: o log de `common::log` que não espera: com a fila cheia (um terminal parado), a linha
+    // é descartada e contada. Esperar a vaga pararia a thread, e com ela todas as tarefas.
+    let (fila, _escritor) = log::iniciar().map_err(falhou("criar a thread do log"))?;
+    let log = Arc::new(LogSemEspera::novo(fila)); // uma cópia do `Arc` por tarefa
     let mut numero = 0;
-    registrar(&log, "Aguardando conexões...".to_string()).await;
+    log.registrar("Aguardando conexões...".to_string());
     loop {
         let (conexao, endereco) = match escuta.accept().await {
             Ok(par) => par,
             Err(e) => {
-                registrar(&log, format!("Erro no accept(): {}", descrever(&e))).await;
+                log.registrar(format!("Erro no accept(): {}", descrever(&e)));
                 sleep(Duration::from_millis(100)).await; // não girar em falso
                 continue;
             }
@@ -64,9 +61,9 @@ async fn atender_cliente(
     mut conexao: TcpStream,
     cliente: Cliente,
     atraso: Duration,
-    log: FilaDoLog,
+    log: Arc<LogSemEspera>,
 ) {
-    registrar(&log, format!("{cliente} Conectado")).await;
+    log.registrar(format!("{cliente} Conectado"));
     let inicio = Instant::now();
     let mut mensagens = 0;
     let _ = conexao.set_nodelay(true); // sem Nagle, como nas threads
@@ -76,8 +73,7 @@ async fn atender_cliente(
             Ok(Recebido::Fim) => break "Cliente desconectou".to_string(),
             Ok(Recebido::Mensagem(mensagem)) => {
                 if !silencioso() {
-                    let linha = format!("{cliente} Recebido: {}", texto_seguro(&mensagem));
-                    registrar(&log, linha).await;
+                    log.registrar(format!("{cliente} Recebido: {}", texto_seguro(&mensagem)));
                 }
                 mensagens += 1;
                 if !atraso.is_zero() {
@@ -106,7 +102,7 @@ async fn atender_cliente(
     };
     let duracao = duracao_legivel(inicio.elapsed());
     let mensagens = quantidade(mensagens, "mensagem", "mensagens");
-    registrar(&log, format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens})")).await;
+    log.registrar(format!("{cliente} {desfecho} (atendido por {duracao}, {mensagens})"));
 }
 
 /// NOVO: o `LeitorDeLinhas` de `common::protocolo` com `.await` (e as regras do `Enquadrador`).
@@ -153,9 +149,4 @@ async fn fechar_com_aviso(conexao: &mut TcpStream, aviso: &str) {
         let resto = &mut conexao.take(DESCARTE_MAXIMO as u64);
         let _ = timeout(ESPERA_AO_ENCERRAR, tokio::io::copy(resto, &mut tokio::io::sink())).await;
     }
-}
-
-/// Põe a linha, com a hora do evento, na fila do log (cheia, espera a vaga).
-async fn registrar(log: &FilaDoLog, texto: String) {
-    let _ = log.send(log::linha(texto)).await;
 }

@@ -1,18 +1,18 @@
-//! Uma conexão: o que a thread de um cliente guardava nas suas variáveis, e a sua vez, que não
-//! espera a rede (pararia o laço e todos); só a fila do log, cheia, a faz esperar (a cota abaixo).
+//! Uma conexão: o que a thread de um cliente guardava nas suas variáveis, e a sua vez, que nunca
+//! espera, nem a rede nem o terminal (pararia o laço e todos). Primeiro o núcleo.
 
 use crate::servidor::Prazos;
 use common::protocolo::{acrescentar_eco, erro_mensagem_grande, LeitorDeLinhas, Recebido};
 use common::protocolo::{DESCARTE_MAXIMO, ESPERA_AO_ENCERRAR, LIMITE_MENSAGEM};
 use common::texto::{quantidade, texto_seguro, Cliente};
-use common::{erros::descrever, log::linha, log::Log, rede::silencioso, tempo::duracao_legivel};
+use common::{erros::descrever, log::LogSemEspera, rede::silencioso, tempo::duracao_legivel};
 use mio::{net::TcpStream, Interest, Token};
 use std::io::{self, ErrorKind, Read, Write};
 use std::{net::Shutdown, time::Duration, time::Instant};
 
-/// A regra da vez, que faz a justiça: numa vez, uma conexão responde a no máximo 128 mensagens
-/// e 32 KiB; quem ainda tem o que ler volta ao fim da fila, depois das outras. As 128 contam
-/// com o log ligado: cada mensagem é uma linha na fila do log, e com ela cheia o laço espera.
+/// A regra da vez, que faz a justiça: numa vez, uma conexão responde a no máximo 128 mensagens,
+/// e para ao passar de 32 KiB; quem ainda tem o que ler volta ao fim da fila, depois das outras.
+/// Uma vez curta deixa o cliente leve esperar pouco por quem inunda (`just inundacao` mede).
 const MENSAGENS_POR_VEZ: usize = 128;
 const BYTES_POR_VEZ: usize = 32 * 1024;
 
@@ -55,7 +55,7 @@ impl Conexao {
     }
     /// A vez: escreve o que ficou e, se tudo saiu, responde ao que chegou. Devolve se pode haver
     /// mais a fazer sem um aviso novo do poll (então a conexão volta à fila das prontas).
-    pub fn vez(&mut self, log: &Log, prazos: &mut Prazos) -> bool {
+    pub fn vez(&mut self, log: &LogSemEspera, prazos: &mut Prazos) -> bool {
         if !self.escrever() {
             return false; // contrapressão: o cliente não lê; lemos de novo quando a saída sair
         }
@@ -70,7 +70,7 @@ impl Conexao {
     }
     /// O laço da thread, com o mesmo `match`, até a cota da vez. O `proxima` do leitor não
     /// bloqueia aqui: sem mensagem completa, devolve `WouldBlock` (tudo lido: o poll avisará).
-    fn responder(&mut self, log: &Log, prazos: &mut Prazos) -> bool {
+    fn responder(&mut self, log: &LogSemEspera, prazos: &mut Prazos) -> bool {
         let mut gastos = 0; // bytes de mensagens nesta vez
         for _ in 0..MENSAGENS_POR_VEZ {
             if gastos >= BYTES_POR_VEZ {
@@ -88,7 +88,7 @@ impl Conexao {
                 Recebido::Mensagem(mensagem) => {
                     if !silencioso() {
                         let texto = texto_seguro(&mensagem);
-                        let _ = log.send(linha(format!("{} Recebido: {texto}", self.cliente)));
+                        log.registrar(format!("{} Recebido: {texto}", self.cliente));
                     }
                     self.mensagens += 1;
                     gastos += mensagem.len() + 1;

@@ -16,9 +16,9 @@
 
 use crate::conexao::Conexao;
 use anyhow::Result;
-use common::log::Log;
+use common::log::LogSemEspera;
 use common::rede::{abrir_escuta, ArgsServidor};
-use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, log, log::linha};
+use common::{erros::descrever, erros::falhou, erros::perdeu_so_esta_conexao, log};
 use mio::{net::TcpListener, Events, Interest, Poll, Token};
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::{io::ErrorKind, time::Duration, time::Instant};
@@ -33,7 +33,7 @@ struct Laco {
     poll: Poll, // o seletor: vigia os sockets registrados
     conexoes: HashMap<Token, Conexao>,
     prontas: VecDeque<Token>, // quem tem a vez nesta volta: avisou, ou pode ter mais para ler
-    log: Log,
+    log: LogSemEspera, // o laço não espera o terminal: com a fila cheia, a linha é descartada
     prazos: Prazos,
     atraso: Duration,
     aceitas: u64, // quantas já foram aceitas: dá o número do próximo cliente
@@ -53,12 +53,12 @@ pub fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()>
         poll,
         conexoes: HashMap::new(),
         prontas: VecDeque::new(),
-        log,
+        log: LogSemEspera::novo(log),
         prazos: Prazos::new(),
         atraso,
         aceitas: 0,
     };
-    let _ = laco.log.send(linha("Aguardando conexões...".to_string()));
+    laco.log.registrar("Aguardando conexões...".to_string());
     let mut eventos = Events::with_capacity(1024);
     loop {
         // O `seletor.select()`: espera um aviso ou a hora marcada mais cedo; com prontas, só olha.
@@ -95,7 +95,7 @@ impl Laco {
                 Ok(par) => par,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return, // ninguém mais na fila
                 Err(e) => {
-                    let _ = self.log.send(linha(format!("Erro no accept(): {}", descrever(&e))));
+                    self.log.registrar(format!("Erro no accept(): {}", descrever(&e)));
                     if perdeu_so_esta_conexao(&e) {
                         continue; // só aquele cliente se perdeu
                     }
@@ -108,11 +108,11 @@ impl Laco {
             let token = Token(self.aceitas as usize);
             if let Err(e) = self.poll.registry().register(&mut socket, token, Interest::READABLE) {
                 let texto = format!("{cliente} Sem registro no poll(): {}", descrever(&e));
-                let _ = self.log.send(linha(texto));
+                self.log.registrar(texto);
                 continue;
             }
             let _ = socket.set_nodelay(true); // sem Nagle, como nas threads
-            let _ = self.log.send(linha(format!("{cliente} Conectado")));
+            self.log.registrar(format!("{cliente} Conectado"));
             self.conexoes.insert(token, Conexao::nova(socket, cliente, self.atraso));
         }
     }
@@ -146,7 +146,7 @@ impl Laco {
             if let Some(ultima) = c.linha_final() {
                 let _ = self.poll.registry().deregister(&mut c.socket); // o `seletor.unregister`
                 self.conexoes.remove(&token); // destruir a `Conexao` fecha o socket: o close()
-                let _ = self.log.send(linha(ultima)); // com a fila cheia, espera uma vaga
+                self.log.registrar(ultima);
             } else if c.na_fila {
                 self.prontas.push_back(token); // outra vez, depois das outras, sem aviso novo
             }

@@ -9,3 +9,10 @@ apoio::provas_da_parte3!("parte3-poll");
 fn conexoes_paradas_custam_pouca_memoria() {
     provas::conexoes_paradas_custam_pouco("parte3-poll", 3000, 1.0);
 }
+
+/// Um terminal travado não para o laço: o log descarta linhas e conta, e os clientes seguem
+/// atendidos.
+#[test]
+fn terminal_travado_nao_para_o_laco() {
+    provas::terminal_travado_nao_para_o_laco("parte3-poll");
+}

@@ -94,6 +94,36 @@ pub fn terminal_travado_nao_faz_a_memoria_crescer(nome: &str) {
     assert!(kib < 64 * 1024, "{nome}: pico de memória de {kib} KiB com o terminal travado");
 }
 
+/// Um terminal travado num laço de eventos (poll, async), que não pode
+/// esperar o log: um cliente envia 20.000 mensagens, o bastante para encher
+/// o pipe, o buffer e a fila do log, e recebe todas as respostas; depois, um
+/// cliente novo é atendido. As linhas que não couberem são descartadas e
+/// contadas (`common::log::LogSemEspera`).
+pub fn terminal_travado_nao_para_o_laco(nome: &str) {
+    use crate::processo::Saida;
+    use crate::{binario, PRAZO};
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpStream;
+
+    const MENSAGENS: usize = 20_000;
+    let servidor =
+        Processo::servidor(&binario(nome), &[], Saida::Travada).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut socket = TcpStream::connect(("127.0.0.1", servidor.porta)).expect("conectar");
+    socket.set_read_timeout(Some(PRAZO)).expect("prazo de leitura");
+    // As respostas são lidas ao mesmo tempo, para o eco nunca esperar o cliente.
+    let leitor = BufReader::new(socket.try_clone().expect("clonar o socket"));
+    let respostas = std::thread::spawn(move || {
+        leitor.split(b'\n').take(MENSAGENS).take_while(Result::is_ok).count()
+    });
+    let lote: String =
+        (0..MENSAGENS).map(|i| format!("mensagem {i} para um log que ninguém lê\n")).collect();
+    socket.write_all(lote.as_bytes()).expect("enviar as mensagens");
+    let recebidas = respostas.join().expect("a thread que lê as respostas");
+    assert_eq!(recebidas, MENSAGENS, "{nome}: respostas com o terminal travado");
+    let mut novo = Conectado::novo(servidor.porta);
+    novo.eco("oi".as_bytes());
+}
+
 /// Duas mensagens numa escrita só, com `--atraso 1000` (os `args` têm de
 /// pedi-lo): cada resposta espera o seu atraso, como a thread que dorme
 /// antes de responder. A da primeira sai cerca de 1 s depois, sem esperar a
