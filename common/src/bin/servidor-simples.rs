@@ -104,8 +104,8 @@ fn main() {
                 Ok(_) if dados.ends_with(b"\n") => {}
                 // Sem `\n` no fim: o cliente saiu no meio da linha, ou ela passou
                 // do limite. Simplificação: nos dois casos a conversa acaba, e
-                // no segundo o close() com bytes ainda não lidos faz o kernel
-                // mandar um RST, não um FIN: o cliente vê a conexão desfeita,
+                // no segundo o close() com bytes ainda não lidos pode fazer o
+                // kernel mandar um RST, não um FIN: o cliente vê a conexão desfeita,
                 // sem motivo. A Parte 1 responde `Erro: mensagem maior que
                 // 65536 bytes` e fecha devagar (`fechar_com_aviso`).
                 Ok(_) => break "Linha sem \\n no fim: conexão encerrada".to_string(),

@@ -13,6 +13,9 @@
 //!    `cargo run --bin cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s
 //!    depois, de uma thread só (mais a do log, em `ps -T`).
 //! 2. `cargo run --release --bin inundacao -- --rapido --so parte3-async`: a justiça, medida.
+//!
+//! Limitações que continuam (como na Parte 3): não há limite de clientes, e um cliente parado
+//! segura a sua tarefa e o seu socket para sempre. A Parte 4 resolve isso nas threads.
 
 use anyhow::Result;
 use common::log::{self, LogSemEspera};
@@ -25,6 +28,8 @@ use std::{io, io::ErrorKind, sync::Arc, time::Duration, time::Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::{task::yield_now, time::sleep, time::timeout};
+
+const PAUSA: Duration = Duration::from_millis(100); // após um erro no accept(), até o próximo
 
 /// Abre o socket de escuta e aceita clientes para sempre, um por tarefa (só volta se falhar).
 pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Result<()> {
@@ -44,7 +49,7 @@ pub async fn servir(args: &ArgsServidor, backlog: i32, atraso: Duration) -> Resu
             Ok(par) => par,
             Err(e) => {
                 log.registrar(format!("Erro no accept(): {}", descrever(&e)));
-                sleep(Duration::from_millis(100)).await; // não girar em falso
+                sleep(PAUSA).await; // não girar em falso (sem descritores, o erro se repetiria)
                 continue;
             }
         };
@@ -85,7 +90,8 @@ async fn atender_cliente(
                 // NOVO (a regra da justiça): a vez das outras tarefas a cada resposta, como o
                 // `sleep(0)` do asyncio. O orçamento cooperativo do tokio só cede depois de 128
                 // operações de E/S (cada resposta gasta uma): um cliente leve esperaria até 128
-                // respostas de cada um que inunda (`just inundacao` mede). Custa uma volta por linha.
+                // respostas de cada um que inunda (`just inundacao` mede). Custa uma volta por
+                // linha.
                 yield_now().await;
             }
             Ok(Recebido::Incompleta(bytes)) => {

@@ -10,9 +10,9 @@
 //! Windows o IOCP): um aviso quando algo muda, nenhum enquanto os bytes esperam. Por isso cada vez
 //! lê até o `WouldBlock`, e quem parou antes (a sua cota acabou) fica na fila `prontas`.
 //!
-//! Para ver: `cargo run --bin parte3-poll -- --atraso 2000` e, em dois terminais, `cargo run
-//! --bin cliente -- --tempo`: duas mensagens quase juntas voltam juntas, 2 s depois, de uma thread
-//! só. E `just inundacao --rapido --so parte3-poll`: quatro conexões inundam, um leve é atendido.
+//! Para ver: `--atraso 2000` e dois `cliente --tempo`: as duas respostas voltam juntas, 2 s depois,
+//! de uma thread só; e `just inundacao --rapido --so parte3-poll`: um cliente leve entre quatro que
+//! inundam. Limitações (como na Parte 3): sem limite de clientes, e uma conexão parada fica aberta.
 
 use crate::conexao::Conexao;
 use anyhow::Result;
