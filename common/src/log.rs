@@ -105,7 +105,7 @@ pub fn iniciar() -> io::Result<(Log, JoinHandle<()>)> {
 /// a fila cheia, é o tempo que quem registrou esperou uma vaga. Como o
 /// carimbo é tomado antes de a linha entrar na fila (e, no `Recebido`, antes
 /// de a resposta ser escrita), a ordem de causa e efeito se mantém.
-pub fn escrever(mut proxima: impl FnMut(bool) -> Option<Linha>, destino: impl Write) {
+fn escrever(mut proxima: impl FnMut(bool) -> Option<Linha>, destino: impl Write) {
     let mut saida = BufWriter::with_capacity(64 * 1024, destino);
     let mut ultimo: Option<Carimbo> = None;
     while let Some(primeira) = proxima(true) {

@@ -102,7 +102,7 @@ impl LeitorDeLinhas {
     /// Um leitor com outro limite (o cliente lê respostas, que têm o
     /// prefixo `Echo: ` a mais).
     pub fn com_limite(limite: usize) -> Self {
-        let lidos = Box::default(); // o buffer nasce na primeira leitura
+        let lidos = Box::default(); // vazio: ver `proxima`
         LeitorDeLinhas { lidos, inicio: 0, fim: 0, enquadrador: Enquadrador::novo(limite) }
     }
 
@@ -128,6 +128,8 @@ impl LeitorDeLinhas {
             // mensagem, como faz o `servidor.py`, só funciona por sorte:
             // duas mensagens seguidas podem chegar num `recv` só, e uma de
             // mais de 1024 bytes nunca cabe num `recv(1024)`.
+            // O buffer nasce na primeira leitura, e de novo depois de um
+            // `liberar_se_vazio` (o poll não o guarda em conexões paradas).
             if self.lidos.is_empty() {
                 self.lidos = vec![0; TAMANHO_DA_LEITURA].into_boxed_slice();
             }
