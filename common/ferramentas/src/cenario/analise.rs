@@ -60,9 +60,11 @@ impl Cliente {
     /// servidor leu a mensagem, se se sabe, resposta).
     pub fn esperas(&self) -> impl Iterator<Item = Espera> + '_ {
         self.envios.iter().enumerate().map(|(k, (envio, _))| {
-            let resposta = self.respostas.get(k).map(|r| r.0).unwrap_or(self.saida());
+            // Uma resposta (ou a saída) nunca antes do envio: com os carimbos em
+            // milissegundos, os dois podem empatar ou inverter por arredondamento.
+            let resposta = self.respostas.get(k).map(|r| r.0).unwrap_or(self.saida()).max(*envio);
             let lida = self.lidas.get(k).copied().flatten().map(|l| l.clamp(*envio, resposta));
-            Espera { envio: *envio, lida, resposta: resposta.max(*envio) }
+            Espera { envio: *envio, lida, resposta }
         })
     }
 
